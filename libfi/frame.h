@@ -1,0 +1,27 @@
+/* frame.h: the registers of one intercepted syscall, as entry.S saves them
+ * on the slow path. dispatch reads and may rewrite them; the stub restores
+ * them before it issues the syscall or returns the result. */
+#ifndef FI_FRAME_H
+#define FI_FRAME_H
+
+#include <stdint.h>
+
+/* Layout must match entry.S (lowest address first). */
+struct fi__frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t rflags;
+	uint64_t ret;     /* into the stub */
+	uint64_t site;    /* index of the patched site */
+	/* then the 128-byte red zone the stub skipped, then the caller's rsp */
+};
+
+#define FI_FRAME_REDZONE 128
+
+/* The caller's %rsp at the syscall instruction. */
+static inline uint64_t fi__frame_user_rsp(const struct fi__frame *f)
+{
+	return (uint64_t)(uintptr_t)(f + 1) + FI_FRAME_REDZONE;
+}
+
+#endif

@@ -1,0 +1,98 @@
+/* rules.h: the rule model and the engine that turns (armed rules, one
+ * call) into a verdict. Pure: no patching, no I/O; tested on its own.
+ * fi__rules_decide() runs inside the syscall hook, so it and everything it
+ * calls are allocation-free, lock-free, async-signal-safe, and never call
+ * into libc (the file is built with -mgeneral-regs-only). */
+#ifndef FI_RULES_H
+#define FI_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "names.h"
+
+/* One syscall as the engine sees it. Filled by dispatch. */
+struct fi__call {
+	long nr;
+	long args[6];
+	int pid, tid;
+	const char *comm;     /* the process's command name, or NULL */
+	const char *module;   /* file name of the object making the call
+	                       * ("libstore.so"), or NULL if unknown */
+	unsigned long offset; /* the call's offset in that module */
+	/* Resolves the path of an fd into buf (NUL-terminated); returns its
+	 * length or -1. Called only when a rule needs it. May be NULL. */
+	int (*fd_path)(int fd, char *buf, size_t len);
+};
+
+enum fi__action {
+	FI_ACT_PASS = 0, /* perform the call as it is */
+	FI_ACT_ERROR,    /* return -value without entering the kernel */
+	FI_ACT_RETVAL,   /* return value without entering the kernel */
+	FI_ACT_SHORT,    /* perform the call with its byte count clamped */
+	FI_ACT_REDIRECT, /* perform the call on path `redirect` instead */
+};
+
+struct fi__rule; /* opaque; built by the scenario parser */
+
+/* What to do with one call. delay_ns and signal combine with any action:
+ * sleep first, then raise the signal, then act. */
+struct fi__verdict {
+	enum fi__action action;
+	long value;           /* errno (ERROR), result (RETVAL), bytes (SHORT) */
+	long delay_ns;        /* 0: none */
+	int signal;           /* 0: none */
+	const char *redirect; /* REDIRECT: the path to use; owned by the rule */
+	struct fi__rule *rule; /* the rule that decided, or NULL */
+};
+
+struct fi__ruleset;
+
+struct fi__ruleset *fi__rules_new(void);
+void fi__rules_free(struct fi__ruleset *rs);
+
+/* Arm a compiled rule; the set takes ownership. Counting starts now.
+ * Safe while other threads run fi__rules_decide(). Returns 0 or -ENOSPC. */
+int fi__rules_add(struct fi__ruleset *rs, struct fi__rule *rule);
+
+/* Queue an expectation: the next unclaimed call of nr returns `result`
+ * without entering the kernel (fi_expect). Returns 0 or negative errno. */
+int fi__rules_expect(struct fi__ruleset *rs, long nr, long result);
+
+/* Disarm everything (fi_reset). Rules stay allocated until
+ * fi__rules_free(), since a hook in another thread may still read them. */
+void fi__rules_clear(struct fi__ruleset *rs);
+
+/* Decide one call. Returns true when some rule acted (v filled), false to
+ * pass. Counts the call for every rule whose filters match. Hook-safe. */
+bool fi__rules_decide(struct fi__ruleset *rs, const struct fi__call *c,
+		      struct fi__verdict *v);
+
+/* Sets table[nr] = 1 for every nr some armed rule or expectation may act
+ * on (table has FI_NR_MAX bytes). Never clears entries. */
+void fi__rules_interest(const struct fi__ruleset *rs, unsigned char *table);
+
+/* 0 when every expectation was consumed and every rule with when= fired;
+ * otherwise -EPROTO and msg names the syscall and rule. */
+int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len);
+
+/* For end-of-run summaries: rule i (0-based, in arm order), its source
+ * text and where it came from ("disk_full.fi:3"), how often it fired and the
+ * site of the first firing. Returns false past the last rule. */
+struct fi__rule_stats {
+	const char *text;
+	const char *origin;
+	unsigned long matched, fired;
+	const char *first_module;
+	unsigned long first_offset;
+	int first_pid;
+};
+bool fi__rules_stats(const struct fi__ruleset *rs, size_t i,
+		     struct fi__rule_stats *out);
+
+/* The seed for prob= (FI_SEED); the engine draws from a per-rule stream
+ * derived from it, so runs repeat. */
+void fi__rules_seed(struct fi__ruleset *rs, uint64_t seed);
+
+#endif

@@ -1,0 +1,31 @@
+/* scenario.h: the .fi rule language parser (docs/rules.md). Compiles text
+ * into fi__rule objects at arm time; never runs in the hook. */
+#ifndef FI_SCENARIO_H
+#define FI_SCENARIO_H
+
+#include "rules.h"
+
+/* An error message of the form "file:line:col: error: message". */
+struct fi__scn_error {
+	char msg[512];
+};
+
+/* Parse one rule (the .fi language, or strace's inject=/fault= forms).
+ * `origin` names the source in messages ("<rule>", "disk_full.fi") and
+ * `line` its line. Returns a new rule, or NULL with err filled. */
+struct fi__rule *fi__scn_parse_rule(const char *text, const char *origin,
+				    int line, struct fi__scn_error *err);
+
+/* Parse a whole .fi text / file and arm every rule into rs, all or
+ * nothing. Returns the number of rules armed or a negative errno (-EINVAL
+ * for syntax, -ENOENT, -EACCES, -EIO for files) with err filled. */
+int fi__scn_load_text(struct fi__ruleset *rs, const char *text,
+		      const char *origin, struct fi__scn_error *err);
+int fi__scn_load_file(struct fi__ruleset *rs, const char *path,
+		      struct fi__scn_error *err);
+
+/* Parse "rule; rule; ..." (FI_RULES, fi-run -r). All or nothing. */
+int fi__scn_load_list(struct fi__ruleset *rs, const char *list,
+		      const char *origin, struct fi__scn_error *err);
+
+#endif
