@@ -21,6 +21,11 @@ struct fi__call {
 	const char *module;   /* file name of the object making the call
 	                       * ("libstore.so"), or NULL if unknown */
 	unsigned long offset; /* the call's offset in that module */
+	/* The call's path argument, copied safely by dispatch (a bad pointer
+	 * must give the program EFAULT, not crash the hook); NULL when the
+	 * syscall has none or it could not be read. Rules use this, never
+	 * the raw pointer in args. */
+	const char *path;
 	/* Resolves the path of an fd into buf (NUL-terminated); returns its
 	 * length or -1. Called only when a rule needs it. May be NULL. */
 	int (*fd_path)(int fd, char *buf, size_t len);
