@@ -1,0 +1,70 @@
+/* jsonw.h: a tiny JSON writer into a caller-provided fixed buffer, for the
+ * trace records and the end-of-run report. Allocation-free, no libc, safe
+ * inside the syscall hook (built with the hook flags).
+ *
+ * The writer never overflows its buffer. A string that does not fit is cut
+ * at a character boundary and still closed (`trunc` is set). Anything else
+ * that does not fit (a number, a key, a bracket) sets `broken` as well and
+ * everything after it is dropped. So a caller that reserves room
+ * (fi__jw_reserve) for the tail of a record, writes the long strings, then
+ * releases the room, always ends with valid JSON and checks `broken` once. */
+#ifndef FI_JSONW_H
+#define FI_JSONW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct fi__jw {
+	char *buf;
+	size_t cap;   /* usable bytes (after reservations); buf[cap] is free */
+	size_t len;   /* bytes written; buf[len] is always '\0' */
+	bool trunc;   /* something was cut: a string shortened, or more */
+	bool broken;  /* something other than string content was dropped:
+	               * the text is not valid JSON */
+	unsigned depth;
+	unsigned long nonempty; /* bit d: container at depth d has a member */
+	bool after_key;         /* a key was written; the value follows */
+};
+
+/* Start writing into buf[0..size-1]; the text stays NUL-terminated. */
+void fi__jw_init(struct fi__jw *w, char *buf, size_t size);
+
+/* Hold back n bytes of the buffer for later text (a record's tail), and
+ * give them back. Reservations nest; give back what you took. */
+void fi__jw_reserve(struct fi__jw *w, size_t n);
+void fi__jw_release(struct fi__jw *w, size_t n);
+
+/* Containers. Members are separated by commas automatically. */
+void fi__jw_obj_begin(struct fi__jw *w);
+void fi__jw_obj_end(struct fi__jw *w);
+void fi__jw_arr_begin(struct fi__jw *w);
+void fi__jw_arr_end(struct fi__jw *w);
+
+/* An object key; `key` is written verbatim, so pass a plain literal. */
+void fi__jw_key(struct fi__jw *w, const char *key);
+
+/* Values. fi__jw_str(w, NULL) writes null. Strings are escaped: quote,
+ * backslash and control characters, DEL, and every byte that is not part
+ * of well-formed UTF-8 (written as \u00XX, so a reader sees U+00XX). */
+void fi__jw_str(struct fi__jw *w, const char *s);
+void fi__jw_strn(struct fi__jw *w, const char *s, size_t n);
+void fi__jw_int(struct fi__jw *w, long long v);
+void fi__jw_uint(struct fi__jw *w, unsigned long long v);
+void fi__jw_bool(struct fi__jw *w, bool v);
+void fi__jw_null(struct fi__jw *w);
+
+/* One string value built from pieces: "<s><sep>0x<hex>", e.g. a site
+ * "libc.so.6+0x1234". s == NULL writes null. */
+void fi__jw_str_hex(struct fi__jw *w, const char *s, const char *sep,
+		    unsigned long long v);
+
+/* Raw text appended as is (no separator logic): for "\n" at the end. */
+void fi__jw_raw(struct fi__jw *w, const char *s);
+
+/* Helpers for other hook code: decimal / lowercase hex (no 0x) of v into
+ * out, NUL-terminated; return the length. out needs 21 / 17 bytes. */
+size_t fi__fmt_ulong(char *out, unsigned long long v);
+size_t fi__fmt_long(char *out, long long v);
+size_t fi__fmt_hex(char *out, unsigned long long v);
+
+#endif
