@@ -1,0 +1,270 @@
+/* trace.c: the recorder. dispatch hands each finished call here; it
+ * becomes one JSON Lines record (docs/trace.md) in one write(2). Also the
+ * hook-safe helpers that read a path argument or an fd's path. */
+#include "trace.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "jsonw.h"
+#include "names.h"
+#include "raw.h"
+
+static int trace_fd = -1;
+static unsigned long trace_seq;
+
+/* ---- setup (outside the hook: libc allowed) ---- */
+
+int fi__trace_open_file(const char *path, const char *path_var,
+			const char *append_var)
+{
+	const char *app = append_var ? getenv(append_var) : NULL;
+	int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+	int fd, high;
+
+	if (!path || !*path)
+		return -EINVAL;
+	if (!(app && strcmp(app, "1") == 0))
+		flags |= O_TRUNC;
+	fd = open(path, flags, 0644);
+	if (fd < 0)
+		return -errno;
+	/* Move out of the way of the program's lowest-free-fd numbering. */
+	high = fcntl(fd, F_DUPFD_CLOEXEC, FI_TRACE_FD_BASE);
+	if (high < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	close(fd);
+
+	if (append_var)
+		setenv(append_var, "1", 1);
+	if (path_var && path[0] != '/') {
+		char cwd[PATH_MAX], abs[PATH_MAX];
+
+		if (getcwd(cwd, sizeof(cwd)) &&
+		    (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, path) <
+			    sizeof(abs))
+			setenv(path_var, abs, 1);
+	}
+	return high;
+}
+
+int fi__trace_open(const char *path)
+{
+	int fd;
+
+	if (trace_fd >= 0)
+		return -EBUSY;
+	fd = fi__trace_open_file(path, "FI_TRACE", "FI_TRACE_APPEND");
+	if (fd < 0)
+		return fd;
+	__atomic_store_n(&trace_fd, fd, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* ---- the hook side: no libc from here on ---- */
+
+bool fi__trace_enabled(void)
+{
+	return __atomic_load_n(&trace_fd, __ATOMIC_RELAXED) >= 0;
+}
+
+int fi__trace_fd(void)
+{
+	return __atomic_load_n(&trace_fd, __ATOMIC_RELAXED);
+}
+
+/* Write all of buf; a short write (disk full, a signal) writes the rest,
+ * at the cost of that one record's atomicity. */
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		long n = fi__raw3(SYS_write, fd, buf, len);
+
+		if (n == -EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Room kept for the record's tail while the path is written:
+ * ,"path_truncated":true}\n */
+#define TAIL_ROOM 32
+
+void fi__trace_write(const struct fi__call *c, long ret, bool injected,
+		     const char *site_module, unsigned long site_offset,
+		     const char *fd_path)
+{
+	char buf[4096];
+	struct fi__jw w;
+	const struct fi__sysinfo *si = fi__names_sys(c->nr);
+	int fd = fi__trace_fd();
+	const char *path = NULL;
+	unsigned long seq;
+
+	if (fd < 0)
+		return;
+	seq = __atomic_add_fetch(&trace_seq, 1, __ATOMIC_RELAXED);
+
+	fi__jw_init(&w, buf, sizeof(buf));
+	fi__jw_reserve(&w, TAIL_ROOM);
+	fi__jw_obj_begin(&w);
+	fi__jw_key(&w, "seq");
+	fi__jw_uint(&w, seq);
+	fi__jw_key(&w, "pid");
+	fi__jw_int(&w, c->pid);
+	fi__jw_key(&w, "tid");
+	fi__jw_int(&w, c->tid);
+	if (c->comm) {
+		fi__jw_key(&w, "comm");
+		fi__jw_str(&w, c->comm);
+	}
+	fi__jw_key(&w, "nr");
+	fi__jw_int(&w, c->nr);
+	fi__jw_key(&w, "name");
+	if (si && si->name) {
+		fi__jw_str(&w, si->name);
+	} else {
+		char name[32] = "syscall_";
+
+		fi__fmt_long(name + 8, c->nr);
+		fi__jw_str(&w, name);
+	}
+	fi__jw_key(&w, "args");
+	fi__jw_arr_begin(&w);
+	for (int i = 0; i < 6; i++)
+		fi__jw_int(&w, c->args[i]);
+	fi__jw_arr_end(&w);
+	fi__jw_key(&w, "ret");
+	if (ret == FI_TRACE_RET_NONE) {
+		fi__jw_null(&w);
+	} else {
+		fi__jw_int(&w, ret);
+		if (ret < 0 && ret >= -4095) {
+			const char *e = fi__names_errno((int)-ret);
+			char name[32] = "errno_";
+
+			if (!e) {
+				fi__fmt_long(name + 6, -ret);
+				e = name;
+			}
+			fi__jw_key(&w, "errno");
+			fi__jw_str(&w, e);
+		}
+	}
+	if (injected) {
+		fi__jw_key(&w, "injected");
+		fi__jw_bool(&w, true);
+	}
+	fi__jw_key(&w, "site");
+	fi__jw_str_hex(&w, site_module, "+", site_offset);
+
+	/* Last, since it is the only field of unbounded length. */
+	if (fi__names_argindex(c->nr, FI_ARG_PATH) >= 0)
+		path = c->path;
+	else
+		path = fd_path;
+	if (path) {
+		bool before = w.trunc;
+
+		fi__jw_key(&w, "path");
+		fi__jw_str(&w, path);
+		fi__jw_release(&w, TAIL_ROOM);
+		if (w.trunc && !before) {
+			fi__jw_key(&w, "path_truncated");
+			fi__jw_bool(&w, true);
+		}
+	} else {
+		fi__jw_release(&w, TAIL_ROOM);
+	}
+	fi__jw_obj_end(&w);
+	fi__jw_raw(&w, "\n");
+	if (w.broken)
+		return; /* cannot happen with a 4 KiB buffer; never write junk */
+	write_all(fd, buf, w.len);
+}
+
+int fi__trace_fd_path(int fd, char *buf, size_t len)
+{
+	static const char self[] = "/proc/thread-self/fd/";
+	static const char proc[] = "/proc/self/fd/";
+	char link[48];
+	size_t n;
+	long r;
+
+	if (fd < 0 || len < 2)
+		return -1;
+	for (n = 0; self[n]; n++)
+		link[n] = self[n];
+	fi__fmt_long(link + n, fd);
+	r = fi__raw3(SYS_readlink, link, buf, len - 1);
+	if (r == -ENOENT) {
+		/* Before Linux 3.17 there is no thread-self. */
+		for (n = 0; proc[n]; n++)
+			link[n] = proc[n];
+		fi__fmt_long(link + n, fd);
+		r = fi__raw3(SYS_readlink, link, buf, len - 1);
+	}
+	if (r < 0 || (size_t)r >= len - 1)
+		return -1; /* no path, or it may have been cut */
+	buf[r] = '\0';
+	return (int)r;
+}
+
+struct raw_iovec {
+	void *base;
+	size_t len;
+};
+
+#define PAGE 4096ul
+
+int fi__safe_copy_str(const void *user, char *buf, size_t len)
+{
+	unsigned long addr = (unsigned long)user;
+	long pid;
+	size_t off = 0;
+
+	if (len == 0)
+		return -EINVAL;
+	if (!user)
+		return -EFAULT;
+	pid = fi__raw0(SYS_getpid);
+	while (off < len - 1) {
+		size_t want = len - 1 - off;
+		size_t to_page = PAGE - ((addr + off) & (PAGE - 1));
+		struct raw_iovec local, remote;
+		long n;
+
+		if (want > to_page)
+			want = to_page;
+		local.base = buf + off;
+		local.len = want;
+		remote.base = (void *)(addr + off);
+		remote.len = want;
+		n = fi__raw6(SYS_process_vm_readv, pid, (long)&local, 1,
+			     (long)&remote, 1, 0);
+		if (n <= 0) {
+			buf[off] = '\0';
+			return -EFAULT;
+		}
+		for (size_t i = off; i < off + (size_t)n; i++) {
+			if (buf[i] == '\0')
+				return (int)i;
+		}
+		off += (size_t)n;
+	}
+	buf[len - 1] = '\0';
+	return -ENAMETOOLONG;
+}

@@ -1,0 +1,67 @@
+/* trace.h: the recorder (FI_TRACE=FILE, fi-run --record FILE). One JSON
+ * Lines record per syscall, written with one write(2) to an O_APPEND file
+ * that every process of the tree shares. Format: docs/trace.md. Also the
+ * hook-safe memory helpers that dispatch needs to describe a call. */
+#ifndef FI_TRACE_H
+#define FI_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "rules.h"
+
+/* Lowest fd number libfi gives its own files, so that the program's fd
+ * numbering (lowest free fd first) is not disturbed. */
+#define FI_TRACE_FD_BASE 100
+
+/* Pass as `ret` for a call whose result is not known when the record is
+ * written (exit_group, a successful execve): the record says "ret":null. */
+#define FI_TRACE_RET_NONE (-0x7fffffffffffffffL - 1)
+
+/* Open `path` for appending at fd FI_TRACE_FD_BASE or above, close-on-exec.
+ * The file is truncated unless the environment variable `append_var` is
+ * "1"; afterwards append_var is set to "1" and, when path is relative,
+ * `path_var` (if not NULL) is rewritten to the absolute path, so that exec'd
+ * children (which re-open from the environment) append to the same file
+ * even after a chdir. Returns the fd or a negative errno. Not for the hook
+ * (uses libc); called once at load. Shared with report.c. */
+int fi__trace_open_file(const char *path, const char *path_var,
+			const char *append_var);
+
+/* Start recording into path (FI_TRACE). Returns 0 or a negative errno.
+ * Not for the hook. */
+int fi__trace_open(const char *path);
+
+/* True once fi__trace_open() succeeded. Hook-safe. */
+bool fi__trace_enabled(void);
+
+/* The recorder's fd, or -1: dispatch must keep the program from closing
+ * or dup2-ing over it. Hook-safe. */
+int fi__trace_fd(void);
+
+/* Append one record for a finished call: ret is the raw result (-errno on
+ * failure, or FI_TRACE_RET_NONE), injected is true when fi decided the
+ * result, site_module/site_offset the call site (module NULL: unknown),
+ * fd_path the path of the call's fd (NULL: none or unknown; used only
+ * for calls without a path argument). One write(2); never blocks on a lock;
+ * hook-safe, async-signal-safe. Uses about 4.5 KiB of stack. */
+void fi__trace_write(const struct fi__call *c, long ret, bool injected,
+		     const char *site_module, unsigned long site_offset,
+		     const char *fd_path);
+
+/* The path of fd into buf (NUL-terminated), read from
+ * /proc/thread-self/fd/N. Returns its length, or -1 when fd has no path,
+ * /proc is missing, or the path does not fit. Hook-safe; matches the
+ * fd_path callback of struct fi__call. */
+int fi__trace_fd_path(int fd, char *buf, size_t len);
+
+/* Copy the NUL-terminated string at `user` (a pointer the program passed,
+ * possibly bad) into buf without faulting: process_vm_readv on our own
+ * pid, one page at a time, so a string that ends just before an unmapped
+ * page still copies. Returns the length (buf NUL-terminated), -EFAULT when
+ * some byte before the NUL is unreadable (or process_vm_readv is refused,
+ * e.g. by seccomp), -ENAMETOOLONG when no NUL comes within len - 1 bytes
+ * (buf then holds the cut string), -EINVAL when len is 0. Hook-safe. */
+int fi__safe_copy_str(const void *user, char *buf, size_t len);
+
+#endif
