@@ -61,4 +61,9 @@ bool fi__names_family(const char *name, unsigned char *set);
 /* Index of the first argument of `kind` for syscall nr, or -1. */
 int fi__names_argindex(long nr, enum fi__argkind kind);
 
+/* The i-th family / class name (0-based, sorted), NULL past the last:
+ * for listing them and for "did you mean" suggestions. */
+const char *fi__names_family_name(unsigned i);
+const char *fi__names_class_name(unsigned i);
+
 #endif

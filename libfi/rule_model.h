@@ -1,0 +1,109 @@
+/* rule_model.h: what one compiled rule holds. The scenario parser fills
+ * the description part; rules.c owns the counters and arms, matches and
+ * frees rules. Internal to those two stages. */
+#ifndef FI_RULE_MODEL_H
+#define FI_RULE_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rules.h"
+
+#define FI_RULES_MAX 4096        /* armed rules per set (-ENOSPC past it) */
+#define FI_EXPECT_MAX 65536      /* queued expectations per syscall */
+#define FI_SCRIPT_MAX 1024       /* steps of one script= */
+#define FI_PER_THREAD_SLOTS 256  /* threads counted apart by per=thread */
+
+/* prob= as a fixed-point fraction: the rule acts when a 32-bit draw is
+ * below prob, so FI_PROB_ONE always acts. */
+#define FI_PROB_ONE (UINT64_C(1) << 32)
+
+/* when=: the calls numbered first, first+step, ... up to last (1-based). */
+struct fi__when {
+	uint64_t first, last, step; /* last == UINT64_MAX: no end */
+};
+
+enum fi__step_kind {
+	FI_STEP_OK = 0, /* pass this call */
+	FI_STEP_ERROR,  /* fail with errno value */
+	FI_STEP_RETVAL, /* return value */
+};
+
+struct fi__step {
+	enum fi__step_kind kind;
+	long value;
+};
+
+/* A per=thread counter: tid 0 means a free slot. */
+struct fi__tslot {
+	int tid;
+	uint64_t count;
+};
+
+struct fi__rule {
+	/* Description, filled by the parser; immutable once armed. Strings
+	 * are malloc'd and owned by the rule. */
+	char *text;   /* the rule as written, comment stripped */
+	char *origin; /* "disk_full.fi:3", "<rule>:1" */
+	char *what;   /* the syscall part as written: "write", "%net" */
+	unsigned char nrs[FI_NR_MAX]; /* 1 for each syscall it applies to */
+
+	char *path;        /* glob on the path argument (or the fd's path) */
+	bool has_fd;
+	int fd;            /* the first fd argument equals this */
+	char *site_module; /* glob on the calling object's file name */
+	bool has_site_offset;
+	unsigned long site_offset;
+	char *comm;        /* glob on the process's command name */
+	bool per_thread;   /* when= counts each thread's calls apart */
+
+	bool has_when;
+	struct fi__when when;
+	bool has_prob;
+	uint64_t prob;     /* out of FI_PROB_ONE */
+	size_t script_len;
+	struct fi__step *script;
+
+	enum fi__action action;
+	long value;
+	long delay_ns;
+	int signal;
+	char *redirect;
+
+	/* Engine state, owned by rules.c; touched with atomics only. */
+	unsigned index;    /* arm order within the set */
+	uint64_t matched;  /* calls that passed the filters */
+	uint64_t fired;    /* calls this rule decided */
+	uint64_t draws;    /* prob= draws taken */
+	uint64_t overflow; /* per=thread count of threads past the table */
+	struct fi__tslot *slots;
+	const char *first_module;
+	unsigned long first_offset;
+	int first_pid;
+	struct fi__rule *owned_next; /* every rule the set ever took */
+};
+
+/* A zeroed rule for the parser to fill; NULL when out of memory. */
+struct fi__rule *fi__rules_rule_new(void);
+
+/* Free a rule that was never armed (the set frees armed ones). */
+void fi__rules_rule_free(struct fi__rule *r);
+
+/* Arm rules[0..n) in order, all or nothing: 0, -ENOSPC or -ENOMEM. The
+ * set takes ownership of every rule, also on failure. */
+int fi__rules_add_batch(struct fi__ruleset *rs, struct fi__rule **rules,
+			size_t n);
+
+/* Shell-style glob: '*' (any run, '/' included), '?', '[a-z]', '[!x]',
+ * '\\' escapes. Hook-safe. */
+bool fi__rules_glob(const char *pat, const char *s);
+
+/* Offset of the first malformed part of a glob ('[' without ']', a
+ * trailing '\\'), or -1 when it is well formed. */
+long fi__rules_glob_check(const char *pat);
+
+/* Does call number n (1-based) fall in w? */
+bool fi__rules_when(const struct fi__when *w, uint64_t n);
+
+#endif

@@ -1,0 +1,820 @@
+/* rules.c: the rule engine. Arms compiled rules into per-syscall lists and
+ * decides each call: (armed rules, call) -> verdict. fi__rules_decide()
+ * and what it calls run inside the syscall hook: no libc, no locks, no
+ * allocation, only atomics on memory prepared at arm time.
+ *
+ * Publication: each syscall number has an immutable list of rules (and of
+ * expectations). Arming builds a new list under rs->lock and publishes it
+ * with a release store; decide() reads it with an acquire load. Replaced
+ * lists and disarmed rules are kept until fi__rules_free(), since a hook
+ * in another thread may still be reading them. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rule_model.h"
+
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define RELAXED_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define RELAXED_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define FETCH_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
+
+/* An immutable list of the rules of one syscall, in arm order. */
+struct rlist {
+	size_t n;
+	struct fi__rule *r[];
+};
+
+/* An immutable list of queued results of one syscall. */
+struct elist {
+	size_t n;
+	long v[];
+};
+
+/* The expectations of one syscall: `next` is the first unclaimed. */
+struct equeue {
+	unsigned long next;
+	struct elist *list;
+};
+
+/* Something replaced while a hook may still read it. */
+struct garbage {
+	struct garbage *next;
+	void *p;
+};
+
+struct fi__ruleset {
+	pthread_mutex_t lock;
+	struct rlist *bynr[FI_NR_MAX];
+	struct equeue *exp[FI_NR_MAX];
+	struct rlist *all;     /* every armed rule, in arm order */
+	uint64_t seed;
+	unsigned next_index;
+	struct fi__rule *owned; /* every rule ever taken, for freeing */
+	struct garbage *garbage;
+};
+
+/* ---- hook-safe helpers (no libc) ---- */
+
+static bool class_match(const char **pp, char c)
+{
+	const char *p = *pp;
+	bool neg = false, hit = false;
+
+	if (*p == '!' || *p == '^') {
+		neg = true;
+		p++;
+	}
+	/* A ']' first is a member, not the end. */
+	do {
+		char lo = *p, hi;
+
+		if (lo == '\\' && p[1])
+			lo = *++p;
+		hi = lo;
+		if (p[1] == '-' && p[2] && p[2] != ']') {
+			p += 2;
+			hi = *p;
+			if (hi == '\\' && p[1])
+				hi = *++p;
+		}
+		if ((unsigned char)c >= (unsigned char)lo &&
+		    (unsigned char)c <= (unsigned char)hi)
+			hit = true;
+		p++;
+	} while (*p && *p != ']');
+	*pp = *p ? p + 1 : p;
+	return hit != neg;
+}
+
+bool fi__rules_glob(const char *pat, const char *s)
+{
+	const char *p = pat, *star_p = NULL, *star_s = NULL;
+
+	if (!pat || !s)
+		return false;
+	while (*s) {
+		const char *next = p;
+		bool ok = false;
+
+		if (*p == '*') {
+			while (*p == '*')
+				p++;
+			if (!*p)
+				return true;
+			star_p = p;
+			star_s = s;
+			continue;
+		}
+		if (*p == '?') {
+			ok = true;
+			next = p + 1;
+		} else if (*p == '[' && p[1]) {
+			next = p + 1;
+			ok = class_match(&next, *s);
+		} else if (*p == '\\' && p[1]) {
+			ok = p[1] == *s;
+			next = p + 2;
+		} else if (*p) {
+			ok = *p == *s;
+			next = p + 1;
+		}
+		if (ok) {
+			p = next;
+			s++;
+		} else if (star_p) {
+			p = star_p;
+			s = ++star_s;
+		} else {
+			return false;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return !*p;
+}
+
+long fi__rules_glob_check(const char *pat)
+{
+	const char *p;
+
+	for (p = pat; *p; p++) {
+		if (*p == '\\') {
+			if (!p[1])
+				return p - pat;
+			p++;
+		} else if (*p == '[') {
+			const char *q = p + 1;
+
+			if (*q == '!' || *q == '^')
+				q++;
+			if (*q == ']')
+				q++;
+			while (*q && *q != ']') {
+				if (*q == '\\' && q[1])
+					q++;
+				q++;
+			}
+			if (!*q)
+				return p - pat;
+			p = q;
+		}
+	}
+	return -1;
+}
+
+bool fi__rules_when(const struct fi__when *w, uint64_t n)
+{
+	if (n < w->first || n > w->last)
+		return false;
+	return w->step <= 1 || (n - w->first) % w->step == 0;
+}
+
+/* The file name part of a path. */
+static const char *base(const char *path)
+{
+	const char *b = path;
+
+	for (; *path; path++)
+		if (*path == '/')
+			b = path + 1;
+	return b;
+}
+
+static bool has_slash(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '/')
+			return true;
+	return false;
+}
+
+/* A user pointer that cannot be a string: let the kernel say EFAULT. */
+static bool bad_ptr(long p)
+{
+	return (unsigned long)p < 4096;
+}
+
+static bool match_path(const struct fi__rule *r, const struct fi__call *c)
+{
+	char buf[1024];
+	int i = fi__names_argindex(c->nr, FI_ARG_PATH);
+
+	if (i >= 0)
+		return !bad_ptr(c->args[i]) &&
+		       fi__rules_glob(r->path, (const char *)c->args[i]);
+	i = fi__names_argindex(c->nr, FI_ARG_FD);
+	if (i < 0 || !c->fd_path)
+		return false;
+	if (c->fd_path((int)c->args[i], buf, sizeof(buf)) < 0)
+		return false;
+	buf[sizeof(buf) - 1] = '\0';
+	return fi__rules_glob(r->path, buf);
+}
+
+static bool match_fd(const struct fi__rule *r, const struct fi__call *c)
+{
+	int i = fi__names_argindex(c->nr, FI_ARG_FD);
+
+	if (i < 0)
+		i = fi__names_argindex(c->nr, FI_ARG_DIRFD);
+	return i >= 0 && (int)c->args[i] == r->fd;
+}
+
+static bool match(const struct fi__rule *r, const struct fi__call *c)
+{
+	if (r->has_fd && !match_fd(r, c))
+		return false;
+	if (r->site_module) {
+		if (!c->module)
+			return false;
+		if (!fi__rules_glob(r->site_module,
+				    has_slash(r->site_module) ? c->module
+							      : base(c->module)))
+			return false;
+	}
+	if (r->has_site_offset && c->offset != r->site_offset)
+		return false;
+	if (r->comm && (!c->comm || !fi__rules_glob(r->comm, c->comm)))
+		return false;
+	if (r->path && !match_path(r, c))
+		return false;
+	return true;
+}
+
+/* The count of this call for r's when=/script= (1-based). */
+static uint64_t count(struct fi__rule *r, int tid)
+{
+	unsigned h, i;
+
+	if (!r->per_thread || !r->slots)
+		return FETCH_ADD(&r->matched, 1) + 1;
+	FETCH_ADD(&r->matched, 1);
+	h = (unsigned)tid * 2654435761u;
+	for (i = 0; i < FI_PER_THREAD_SLOTS; i++) {
+		struct fi__tslot *s =
+			&r->slots[(h + i) % FI_PER_THREAD_SLOTS];
+		int cur = LOAD(&s->tid);
+
+		if (cur == 0) {
+			int zero = 0;
+
+			if (__atomic_compare_exchange_n(&s->tid, &zero, tid,
+							false, __ATOMIC_ACQ_REL,
+							__ATOMIC_ACQUIRE))
+				cur = tid;
+			else
+				cur = zero;
+		}
+		if (cur == tid)
+			return FETCH_ADD(&s->count, 1) + 1;
+	}
+	/* More threads than slots: the rest share one count. */
+	return FETCH_ADD(&r->overflow, 1) + 1;
+}
+
+/* splitmix64's finaliser: a counter-based stream, so draws never need a
+ * lock and a seed repeats a run. */
+static uint64_t mix(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return z ^ (z >> 31);
+}
+
+static bool draw(struct fi__ruleset *rs, struct fi__rule *r)
+{
+	uint64_t k = FETCH_ADD(&r->draws, 1);
+	uint64_t key = mix(RELAXED_LOAD(&rs->seed) ^
+			   ((uint64_t)(r->index + 1) * UINT64_C(0x9e3779b97f4a7c15)));
+	uint64_t x = mix(key + (k + 1) * UINT64_C(0x9e3779b97f4a7c15));
+
+	return (x >> 32) < r->prob;
+}
+
+static void set_result(struct fi__verdict *v, long result)
+{
+	if (result < 0 && result >= -4095) {
+		v->action = FI_ACT_ERROR;
+		v->value = -result;
+	} else {
+		v->action = FI_ACT_RETVAL;
+		v->value = result;
+	}
+}
+
+/* Does r act on its n-th matching call? Fills v when it does. */
+static bool trigger(struct fi__ruleset *rs, struct fi__rule *r, uint64_t n,
+		    struct fi__verdict *v)
+{
+	if (r->script_len) {
+		const struct fi__step *st;
+
+		if (n > r->script_len)
+			return false;
+		st = &r->script[n - 1];
+		if (st->kind == FI_STEP_OK)
+			return false;
+		v->action = st->kind == FI_STEP_ERROR ? FI_ACT_ERROR
+						      : FI_ACT_RETVAL;
+		v->value = st->value;
+	} else {
+		if (r->has_when && !fi__rules_when(&r->when, n))
+			return false;
+		if (r->has_prob && !draw(rs, r))
+			return false;
+		v->action = r->action;
+		v->value = r->value;
+	}
+	v->delay_ns = r->delay_ns;
+	v->signal = r->signal;
+	v->redirect = r->redirect;
+	v->rule = r;
+	return true;
+}
+
+static bool claim_expect(struct fi__ruleset *rs, long nr, long *result)
+{
+	struct equeue *q = LOAD(&rs->exp[nr]);
+	struct elist *l;
+	unsigned long n;
+
+	if (!q)
+		return false;
+	l = LOAD(&q->list);
+	n = LOAD(&q->next);
+	while (l && n < l->n) {
+		if (__atomic_compare_exchange_n(&q->next, &n, n + 1, false,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE)) {
+			*result = l->v[n];
+			return true;
+		}
+	}
+	return false;
+}
+
+bool fi__rules_decide(struct fi__ruleset *rs, const struct fi__call *c,
+		      struct fi__verdict *v)
+{
+	struct rlist *l;
+	bool acted = false;
+	long result;
+	size_t i;
+
+	if (!rs || c->nr < 0 || c->nr >= FI_NR_MAX)
+		return false;
+	v->action = FI_ACT_PASS;
+	v->value = 0;
+	v->delay_ns = 0;
+	v->signal = 0;
+	v->redirect = NULL;
+	v->rule = NULL;
+
+	if (claim_expect(rs, c->nr, &result)) {
+		set_result(v, result);
+		acted = true;
+	}
+	l = LOAD(&rs->bynr[c->nr]);
+	if (!l)
+		return acted;
+	for (i = 0; i < l->n; i++) {
+		struct fi__rule *r = l->r[i];
+		uint64_t n;
+
+		if (!match(r, c))
+			continue;
+		/* Every matching rule counts the call; the first that acts
+		 * decides it. */
+		n = count(r, c->tid);
+		if (acted || !trigger(rs, r, n, v))
+			continue;
+		acted = true;
+		if (FETCH_ADD(&r->fired, 1) == 0) {
+			RELAXED_STORE(&r->first_module, c->module);
+			RELAXED_STORE(&r->first_offset, c->offset);
+			RELAXED_STORE(&r->first_pid, c->pid);
+		}
+	}
+	return acted;
+}
+
+/* ---- arming: under rs->lock, never in the hook ---- */
+
+struct fi__rule *fi__rules_rule_new(void)
+{
+	return calloc(1, sizeof(struct fi__rule));
+}
+
+void fi__rules_rule_free(struct fi__rule *r)
+{
+	if (!r)
+		return;
+	free(r->text);
+	free(r->origin);
+	free(r->what);
+	free(r->path);
+	free(r->site_module);
+	free(r->comm);
+	free(r->script);
+	free(r->redirect);
+	free(r->slots);
+	free(r);
+}
+
+struct fi__ruleset *fi__rules_new(void)
+{
+	struct fi__ruleset *rs = calloc(1, sizeof(*rs));
+
+	if (rs)
+		pthread_mutex_init(&rs->lock, NULL);
+	return rs;
+}
+
+/* Keep p until fi__rules_free(). If even that allocation fails, leak p:
+ * freeing it under a running hook would be worse. */
+static void retire(struct fi__ruleset *rs, void *p)
+{
+	struct garbage *g;
+
+	if (!p)
+		return;
+	g = malloc(sizeof(*g));
+	if (!g)
+		return;
+	g->p = p;
+	g->next = rs->garbage;
+	rs->garbage = g;
+}
+
+void fi__rules_free(struct fi__ruleset *rs)
+{
+	struct garbage *g, *gn;
+	struct fi__rule *r, *rn;
+	size_t i;
+
+	if (!rs)
+		return;
+	for (i = 0; i < FI_NR_MAX; i++) {
+		free(rs->bynr[i]);
+		if (rs->exp[i]) {
+			free(rs->exp[i]->list);
+			free(rs->exp[i]);
+		}
+	}
+	free(rs->all);
+	for (g = rs->garbage; g; g = gn) {
+		gn = g->next;
+		free(g->p);
+		free(g);
+	}
+	for (r = rs->owned; r; r = rn) {
+		rn = r->owned_next;
+		fi__rules_rule_free(r);
+	}
+	pthread_mutex_destroy(&rs->lock);
+	free(rs);
+}
+
+static struct rlist *rlist_grow(const struct rlist *old, size_t more)
+{
+	size_t n = old ? old->n : 0;
+	struct rlist *l = malloc(sizeof(*l) + (n + more) * sizeof(l->r[0]));
+
+	if (!l)
+		return NULL;
+	l->n = n;
+	if (n)
+		memcpy(l->r, old->r, n * sizeof(l->r[0]));
+	return l;
+}
+
+int fi__rules_add_batch(struct fi__ruleset *rs, struct fi__rule **rules,
+			size_t n)
+{
+	struct rlist **fresh = NULL, *all = NULL;
+	size_t i, nr, armed;
+	int err = 0;
+
+	pthread_mutex_lock(&rs->lock);
+	/* The set owns every rule from here on, armed or not. */
+	for (i = 0; i < n; i++) {
+		rules[i]->owned_next = rs->owned;
+		rs->owned = rules[i];
+	}
+	armed = rs->all ? rs->all->n : 0;
+	if (n > FI_RULES_MAX || armed + n > FI_RULES_MAX) {
+		err = -ENOSPC;
+		goto out;
+	}
+	fresh = calloc(FI_NR_MAX, sizeof(*fresh));
+	all = rlist_grow(rs->all, n);
+	if (!fresh || !all) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		struct fi__rule *r = rules[i];
+
+		if (r->per_thread && !r->slots) {
+			r->slots = calloc(FI_PER_THREAD_SLOTS, sizeof(*r->slots));
+			if (!r->slots) {
+				err = -ENOMEM;
+				goto out;
+			}
+		}
+		for (nr = 0; nr < FI_NR_MAX; nr++) {
+			if (!r->nrs[nr])
+				continue;
+			if (!fresh[nr]) {
+				size_t k, more = 0;
+
+				for (k = i; k < n; k++)
+					more += rules[k]->nrs[nr] ? 1 : 0;
+				fresh[nr] = rlist_grow(rs->bynr[nr], more);
+				if (!fresh[nr]) {
+					err = -ENOMEM;
+					goto out;
+				}
+			}
+			fresh[nr]->r[fresh[nr]->n++] = r;
+		}
+	}
+	/* Everything is allocated: publish. Counting starts now. */
+	for (i = 0; i < n; i++) {
+		rules[i]->index = rs->next_index++;
+		all->r[all->n++] = rules[i];
+	}
+	for (nr = 0; nr < FI_NR_MAX; nr++) {
+		if (!fresh[nr])
+			continue;
+		retire(rs, rs->bynr[nr]);
+		STORE(&rs->bynr[nr], fresh[nr]);
+		fresh[nr] = NULL;
+	}
+	retire(rs, rs->all);
+	STORE(&rs->all, all);
+	all = NULL;
+out:
+	if (fresh)
+		for (nr = 0; nr < FI_NR_MAX; nr++)
+			free(fresh[nr]);
+	free(fresh);
+	free(all);
+	pthread_mutex_unlock(&rs->lock);
+	return err;
+}
+
+int fi__rules_add(struct fi__ruleset *rs, struct fi__rule *rule)
+{
+	return fi__rules_add_batch(rs, &rule, 1);
+}
+
+int fi__rules_expect(struct fi__ruleset *rs, long nr, long result)
+{
+	struct equeue *q;
+	struct elist *old, *l;
+	size_t n;
+	int err = 0;
+
+	if (nr < 0 || nr >= FI_NR_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&rs->lock);
+	q = rs->exp[nr];
+	if (!q) {
+		q = calloc(1, sizeof(*q));
+		if (!q) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	old = q->list;
+	n = old ? old->n : 0;
+	if (n >= FI_EXPECT_MAX) {
+		err = -ENOSPC;
+		goto fail;
+	}
+	l = malloc(sizeof(*l) + (n + 1) * sizeof(l->v[0]));
+	if (!l) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	if (n)
+		memcpy(l->v, old->v, n * sizeof(l->v[0]));
+	l->v[n] = result;
+	l->n = n + 1;
+	STORE(&q->list, l);
+	retire(rs, old);
+	if (!rs->exp[nr])
+		STORE(&rs->exp[nr], q);
+	goto out;
+fail:
+	if (!rs->exp[nr])
+		free(q);
+out:
+	pthread_mutex_unlock(&rs->lock);
+	return err;
+}
+
+void fi__rules_clear(struct fi__ruleset *rs)
+{
+	size_t nr;
+
+	pthread_mutex_lock(&rs->lock);
+	for (nr = 0; nr < FI_NR_MAX; nr++) {
+		struct rlist *l = rs->bynr[nr];
+		struct equeue *q = rs->exp[nr];
+
+		if (l) {
+			STORE(&rs->bynr[nr], NULL);
+			retire(rs, l);
+		}
+		if (q) {
+			STORE(&rs->exp[nr], NULL);
+			retire(rs, q->list);
+			retire(rs, q);
+		}
+	}
+	if (rs->all) {
+		struct rlist *all = rs->all;
+
+		STORE(&rs->all, NULL);
+		retire(rs, all);
+	}
+	pthread_mutex_unlock(&rs->lock);
+}
+
+void fi__rules_interest(const struct fi__ruleset *rs, unsigned char *table)
+{
+	size_t nr;
+
+	for (nr = 0; nr < FI_NR_MAX; nr++) {
+		const struct rlist *l = LOAD(&rs->bynr[nr]);
+		const struct equeue *q = LOAD(&rs->exp[nr]);
+
+		if ((l && l->n) || q)
+			table[nr] = 1;
+	}
+}
+
+void fi__rules_seed(struct fi__ruleset *rs, uint64_t seed)
+{
+	RELAXED_STORE(&rs->seed, seed);
+}
+
+/* ---- reports ---- */
+
+static const char *plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
+}
+
+static void format_result(char *buf, size_t len, long v)
+{
+	const char *name = v < 0 ? fi__names_errno((int)-v) : NULL;
+
+	if (v < 0 && v >= -4095 && name)
+		snprintf(buf, len, "-%s", name);
+	else
+		snprintf(buf, len, "%ld", v);
+}
+
+/* "to fail", "to return 0": what the rule was expected to do. */
+static void expected_what(const struct fi__rule *r, char *buf, size_t len)
+{
+	const char *sig = fi__names_signal(r->signal);
+
+	if (r->script_len) {
+		snprintf(buf, len, "to follow its script");
+		return;
+	}
+	switch (r->action) {
+	case FI_ACT_ERROR:
+		snprintf(buf, len, "to fail");
+		break;
+	case FI_ACT_RETVAL:
+		snprintf(buf, len, "to return %ld", r->value);
+		break;
+	case FI_ACT_SHORT:
+		snprintf(buf, len, "to be cut short");
+		break;
+	case FI_ACT_REDIRECT:
+		snprintf(buf, len, "to be redirected");
+		break;
+	case FI_ACT_PASS:
+	default:
+		if (r->signal && sig)
+			snprintf(buf, len, "to raise %s", sig);
+		else if (r->signal)
+			snprintf(buf, len, "to raise signal %d", r->signal);
+		else
+			snprintf(buf, len, "to be delayed");
+		break;
+	}
+}
+
+/* How many times a script wants to act (its last acting step). */
+static uint64_t script_need(const struct fi__rule *r)
+{
+	size_t i, last = 0;
+
+	for (i = 0; i < r->script_len; i++)
+		if (r->script[i].kind != FI_STEP_OK)
+			last = i + 1;
+	return last;
+}
+
+int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len)
+{
+	const struct rlist *all;
+	char first[768] = "";
+	unsigned failures = 0;
+	size_t i, nr;
+
+	pthread_mutex_lock((pthread_mutex_t *)&rs->lock);
+	for (nr = 0; nr < FI_NR_MAX; nr++) {
+		const struct equeue *q = rs->exp[nr];
+		const struct fi__sysinfo *s = fi__names_sys((long)nr);
+		unsigned long used;
+		char res[32];
+
+		if (!q || !q->list)
+			continue;
+		used = LOAD(&q->next);
+		if (used >= q->list->n)
+			continue;
+		if (!failures++) {
+			format_result(res, sizeof(res), q->list->v[used]);
+			snprintf(first, sizeof(first),
+				 "expected %s to return %s (fi_expect #%lu of %s) "
+				 "but it was not called: %lu of %zu expectation%s "
+				 "consumed",
+				 s ? s->name : "?", res, used + 1,
+				 s ? s->name : "?", used, q->list->n,
+				 plural(q->list->n));
+		}
+	}
+	all = rs->all;
+	for (i = 0; all && i < all->n; i++) {
+		const struct fi__rule *r = all->r[i];
+		uint64_t fired = LOAD(&r->fired), matched = LOAD(&r->matched);
+		uint64_t need = r->script_len ? script_need(r) : r->has_when;
+		char what[64];
+
+		if (fired >= need)
+			continue;
+		if (failures++)
+			continue;
+		expected_what(r, what, sizeof(what));
+		if (fired == 0)
+			snprintf(first, sizeof(first),
+				 "expected %s %s (rule \"%s\" at %s) but it never "
+				 "fired: %llu matching call%s",
+				 r->what, what, r->text, r->origin,
+				 (unsigned long long)matched, plural(matched));
+		else
+			snprintf(first, sizeof(first),
+				 "expected %s %s (rule \"%s\" at %s) but it fired "
+				 "%llu of %llu times: %llu matching call%s",
+				 r->what, what, r->text, r->origin,
+				 (unsigned long long)fired,
+				 (unsigned long long)need,
+				 (unsigned long long)matched, plural(matched));
+	}
+	pthread_mutex_unlock((pthread_mutex_t *)&rs->lock);
+	if (!failures) {
+		if (msg && len)
+			msg[0] = '\0';
+		return 0;
+	}
+	if (msg && len) {
+		if (failures > 1)
+			snprintf(msg, len, "%s (and %u more)", first,
+				 failures - 1);
+		else
+			snprintf(msg, len, "%s", first);
+	}
+	return -EPROTO;
+}
+
+bool fi__rules_stats(const struct fi__ruleset *rs, size_t i,
+		     struct fi__rule_stats *out)
+{
+	const struct rlist *all = LOAD(&rs->all);
+	const struct fi__rule *r;
+
+	if (!all || i >= all->n)
+		return false;
+	r = all->r[i];
+	out->text = r->text;
+	out->origin = r->origin;
+	out->matched = (unsigned long)LOAD(&r->matched);
+	out->fired = (unsigned long)LOAD(&r->fired);
+	out->first_module = RELAXED_LOAD(&r->first_module);
+	out->first_offset = RELAXED_LOAD(&r->first_offset);
+	out->first_pid = RELAXED_LOAD(&r->first_pid);
+	return true;
+}
