@@ -1,0 +1,47 @@
+/* fi_run.h: what the parts of fi-run share: its options, its exit
+ * statuses and small helpers. main.c drives options -> validate ->
+ * locate -> target -> launch -> summary. */
+#ifndef FI_RUN_H
+#define FI_RUN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The exit statuses of fi-run's own failures (docs/fi-run.md). */
+enum {
+	FI_RUN_EXIT_USAGE = 125,      /* bad option, bad scenario or rule */
+	FI_RUN_EXIT_CANNOT_RUN = 126, /* the program exists but cannot run */
+	FI_RUN_EXIT_NOT_FOUND = 127,  /* the program does not exist */
+};
+
+/* The command line, as given. Strings point into argv. */
+struct fi__run_opts {
+	const char **scenarios; /* -s, in order */
+	size_t nscenarios;
+	const char **rules; /* -r and -e, in order */
+	size_t nrules;
+	const char *record; /* --record, or NULL */
+	const char *seed;   /* --seed, checked to be a number, or NULL */
+	bool verbose, quiet;
+	char **argv; /* the program and its arguments, NULL-terminated */
+};
+
+/* Parse the command line. Returns -1 when fi-run should go on, otherwise
+ * the status to exit with (0 after --help or --version; 125 after a
+ * usage error, whose message was printed). */
+int fi__opts_parse(int argc, char **argv, struct fi__run_opts *o);
+
+void fi__opts_free(struct fi__run_opts *o);
+
+/* Helpers (util.c). Allocation failure ends fi-run with status 125. */
+void *fi__util_xmalloc(size_t n);
+char *fi__util_xstrdup(const char *s);
+/* `path` made absolute against the working directory, without resolving
+ * symbolic links and without requiring that it exists. */
+char *fi__util_abspath(const char *path);
+/* The strings joined with sep in between; a new string. */
+char *fi__util_join(const char *const *parts, size_t n, const char *sep);
+/* printf to stderr, prefixed by "fi-run: " and ended by a newline. */
+void fi__util_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

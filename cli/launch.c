@@ -1,0 +1,235 @@
+/* launch.c: forks, sets the program's environment and execs it; the
+ * parent relays signals and turns the child's end into fi-run's status.
+ * An exec failure travels back through a close-on-exec pipe. */
+#include "launch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fi_run.h"
+
+static const int relayed[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+#define NRELAYED (sizeof(relayed) / sizeof(relayed[0]))
+
+static volatile sig_atomic_t child_pid;
+
+static bool named(const char *entry, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(entry, name, n) && entry[n] == '=';
+}
+
+static char *pair(const char *name, const char *value)
+{
+	size_t n = strlen(name) + 1 + strlen(value) + 1;
+	char *s = fi__util_xmalloc(n);
+
+	snprintf(s, n, "%s=%s", name, value);
+	return s;
+}
+
+/* Is `lib` (len bytes) one of the space-separated words of list? */
+static bool listed(const char *list, const char *lib, size_t len)
+{
+	const char *p = list;
+
+	while (*p) {
+		size_t l;
+
+		p += strspn(p, " :");
+		l = strcspn(p, " :");
+		if (l == len && !strncmp(p, lib, len))
+			return true;
+		p += l;
+	}
+	return false;
+}
+
+/* first + the entries of old (separated by spaces or colons, as ld.so
+ * takes them) that first does not already name. */
+static char *merge_preload(const char *first, const char *old)
+{
+	size_t n = strlen(first) + (old ? strlen(old) : 0) + 2;
+	char *out = fi__util_xmalloc(n), *o;
+	const char *p = old;
+
+	o = out + snprintf(out, n, "%s", first);
+	while (p && *p) {
+		size_t l;
+
+		p += strspn(p, " :");
+		l = strcspn(p, " :");
+		if (l && !listed(first, p, l)) {
+			*o++ = ' ';
+			memcpy(o, p, l);
+			o += l;
+		}
+		p += l;
+	}
+	*o = '\0';
+	return out;
+}
+
+char **fi__launch_make_env(char *const *base, const struct fi__launch_env *e)
+{
+	static const char *const owned[] = {
+		"FI_SCENARIO", "FI_RULES", "FI_TRACE", "FI_TRACE_APPEND",
+	};
+	const char *old_preload = NULL;
+	size_t n = 0, k = 0, i;
+	char **env;
+
+	while (base[n])
+		n++;
+	env = fi__util_xmalloc((n + 9) * sizeof(*env));
+	for (i = 0; i < n; i++) {
+		const char *s = base[i];
+		bool drop = false;
+
+		for (size_t j = 0; j < sizeof(owned) / sizeof(owned[0]); j++)
+			drop |= named(s, owned[j]);
+		drop |= e->seed && named(s, "FI_SEED");
+		drop |= e->debug && named(s, "FI_DEBUG");
+		drop |= e->report && named(s, "FI_REPORT");
+		if (e->preload && named(s, "LD_PRELOAD")) {
+			old_preload = s + strlen("LD_PRELOAD=");
+			drop = true;
+		}
+		if (!drop)
+			env[k++] = (char *)s;
+	}
+	if (e->preload) {
+		char *merged = merge_preload(e->preload, old_preload);
+
+		env[k++] = pair("LD_PRELOAD", merged);
+		free(merged);
+	}
+	if (e->scenario)
+		env[k++] = pair("FI_SCENARIO", e->scenario);
+	if (e->rules)
+		env[k++] = pair("FI_RULES", e->rules);
+	if (e->trace)
+		env[k++] = pair("FI_TRACE", e->trace);
+	if (e->seed)
+		env[k++] = pair("FI_SEED", e->seed);
+	if (e->debug)
+		env[k++] = pair("FI_DEBUG", e->debug);
+	if (e->report)
+		env[k++] = pair("FI_REPORT", e->report);
+	env[k] = NULL;
+	return env;
+}
+
+/* Relay a signal someone sent to fi-run. One the terminal generated
+ * (SI_KERNEL) reached the child's process group already: sending it again
+ * would deliver it twice. */
+static void relay(int sig, siginfo_t *si, void *ctx)
+{
+	int saved = errno;
+
+	(void)ctx;
+	if (child_pid > 0 && si->si_code != SI_KERNEL)
+		kill(child_pid, sig);
+	errno = saved;
+}
+
+/* Frees what fi__launch_make_env allocated: the entries not from base. */
+void fi__launch_free_env(char **env, char *const *base)
+{
+	for (size_t i = 0; env[i]; i++) {
+		bool shared = false;
+
+		for (size_t j = 0; base[j] && !shared; j++)
+			shared = env[i] == base[j];
+		if (!shared)
+			free(env[i]);
+	}
+	free(env);
+}
+
+int fi__launch_run(const char *path, char *const *argv, char *const *envp,
+		   const char *shown, bool *ran)
+{
+	struct sigaction sa, old[NRELAYED];
+	sigset_t block, oldmask;
+	int pipefd[2], status, err = 0;
+	pid_t pid;
+	ssize_t n;
+	size_t i;
+
+	if (pipe2(pipefd, O_CLOEXEC) != 0) {
+		fi__util_error("pipe: %s", strerror(errno));
+		return FI_RUN_EXIT_CANNOT_RUN;
+	}
+	fflush(NULL);
+
+	/* Block the relayed signals until the child's pid is known. */
+	sigemptyset(&block);
+	for (i = 0; i < NRELAYED; i++)
+		sigaddset(&block, relayed[i]);
+	sigprocmask(SIG_BLOCK, &block, &oldmask);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = relay;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < NRELAYED; i++) {
+		sigaction(relayed[i], NULL, &old[i]);
+		/* A signal fi-run was started ignoring stays ignored. */
+		if (old[i].sa_handler != SIG_IGN)
+			sigaction(relayed[i], &sa, NULL);
+	}
+
+	pid = fork();
+	if (pid < 0) {
+		err = errno;
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		fi__util_error("fork: %s", strerror(err));
+		return FI_RUN_EXIT_CANNOT_RUN;
+	}
+	if (pid == 0) {
+		for (i = 0; i < NRELAYED; i++)
+			sigaction(relayed[i], &old[i], NULL);
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		close(pipefd[0]);
+		execve(path, argv, envp);
+		err = errno;
+		if (write(pipefd[1], &err, sizeof(err)) < 0) {
+			/* nothing more to say */
+		}
+		_exit(FI_RUN_EXIT_CANNOT_RUN);
+	}
+	child_pid = pid;
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	close(pipefd[1]);
+	do
+		n = read(pipefd[0], &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(pipefd[0]);
+
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			fi__util_error("waitpid: %s", strerror(errno));
+			return FI_RUN_EXIT_CANNOT_RUN;
+		}
+	}
+	child_pid = 0;
+	for (i = 0; i < NRELAYED; i++)
+		sigaction(relayed[i], &old[i], NULL);
+
+	*ran = n != (ssize_t)sizeof(err);
+	if (!*ran) {
+		fi__util_error("%s: %s", shown, strerror(err));
+		return err == ENOENT ? FI_RUN_EXIT_NOT_FOUND : FI_RUN_EXIT_CANNOT_RUN;
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}

@@ -1,0 +1,29 @@
+/* launch.h: the program's environment, and running it to its end. */
+#ifndef FI_RUN_LAUNCH_H
+#define FI_RUN_LAUNCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The variables fi-run sets; NULL leaves one unset. */
+struct fi__launch_env {
+	const char *preload; /* libraries to put first in LD_PRELOAD, ' '-joined */
+	const char *scenario, *rules, *trace, *seed, *debug, *report;
+};
+
+/* A new environment: `base` without fi's own variables (FI_SCENARIO,
+ * FI_RULES, FI_TRACE, FI_TRACE_APPEND; FI_SEED, FI_DEBUG and FI_REPORT
+ * when given here) plus those of `e`; LD_PRELOAD becomes e->preload
+ * followed by the entries of the old one not already named. */
+char **fi__launch_make_env(char *const *base, const struct fi__launch_env *e);
+void fi__launch_free_env(char **env, char *const *base);
+
+/* Run `path` with argv and envp: forward SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+ * SIGUSR1 and SIGUSR2 to it, wait, and return the status fi-run should
+ * exit with: the program's, 128+N after signal N, or 126/127 (message
+ * printed) when execve failed. `shown` names the program in messages.
+ * *ran tells whether the program started. */
+int fi__launch_run(const char *path, char *const *argv, char *const *envp,
+		   const char *shown, bool *ran);
+
+#endif

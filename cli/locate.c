@@ -1,0 +1,157 @@
+/* locate.c: finds libfi.so relative to the fi-run executable, so that a
+ * relocated install prefix and the build tree both work, and finds the
+ * libasan an ASan program needs so that it can be preloaded first. */
+#include "locate.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fi_run.h"
+
+/* Relative to the directory of fi-run; set by cli/CMakeLists.txt. */
+#ifndef FI_RUN_LIBFI_INSTALLED
+#define FI_RUN_LIBFI_INSTALLED "../lib/libfi.so.0"
+#endif
+#ifndef FI_RUN_LIBFI_BUILD
+#define FI_RUN_LIBFI_BUILD "../libfi/libfi.so"
+#endif
+
+static bool is_file(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* dir + "/" + name, a new string. */
+static char *path_join(const char *dir, size_t dirlen, const char *name)
+{
+	size_t n = dirlen + 1 + strlen(name) + 1;
+	char *p = fi__util_xmalloc(n);
+
+	snprintf(p, n, "%.*s/%s", (int)dirlen, dir, name);
+	return p;
+}
+
+char *fi__locate_libfi(bool verbose)
+{
+	const char *env = getenv("FI_LIBRARY");
+	const char *tries[] = { FI_RUN_LIBFI_INSTALLED, FI_RUN_LIBFI_BUILD };
+	char exe[PATH_MAX], *slash, *cand[2], *found = NULL;
+	ssize_t n;
+	size_t i;
+
+	if (env && *env) {
+		char *p = fi__util_abspath(env);
+
+		if (!is_file(p)) {
+			fi__util_error("FI_LIBRARY=%s: %s", env,
+				       access(p, F_OK) ? strerror(errno) : "not a regular file");
+			free(p);
+			return NULL;
+		}
+		return p;
+	}
+
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		fi__util_error("cannot read /proc/self/exe (%s), so libfi.so cannot be found; set FI_LIBRARY",
+			       strerror(errno));
+		return NULL;
+	}
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	for (i = 0; i < 2; i++) {
+		cand[i] = path_join(exe, (size_t)(slash - exe), tries[i]);
+		if (!found && is_file(cand[i])) {
+			/* Canonical, so LD_PRELOAD holds no "..". */
+			found = realpath(cand[i], NULL);
+			if (!found)
+				found = fi__util_xstrdup(cand[i]);
+		}
+	}
+	if (!found)
+		fi__util_error("cannot find libfi.so (looked for %s and %s); set FI_LIBRARY",
+			       cand[0], cand[1]);
+	else if (verbose)
+		fprintf(stderr, "fi-run: libfi: %s\n", found);
+	free(cand[0]);
+	free(cand[1]);
+	return found;
+}
+
+/* Looks for soname in each directory of a colon list; $ORIGIN (and
+ * ${ORIGIN}) stand for the program's directory. */
+static char *search_list(const char *soname, const char *list,
+			 const char *origin)
+{
+	const char *p = list;
+
+	while (p && *p) {
+		const char *end = strchr(p, ':');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char dir[PATH_MAX], *cand;
+		size_t o = 0;
+
+		if (len == 0) {
+			p = end ? end + 1 : NULL;
+			continue;
+		}
+		for (size_t i = 0; i < len && o + 1 < sizeof(dir);) {
+			if (!strncmp(p + i, "$ORIGIN", 7) || !strncmp(p + i, "${ORIGIN}", 9)) {
+				size_t ol = strlen(origin);
+
+				if (o + ol >= sizeof(dir))
+					break;
+				memcpy(dir + o, origin, ol);
+				o += ol;
+				i += p[i + 1] == '{' ? 9 : 7;
+			} else {
+				dir[o++] = p[i++];
+			}
+		}
+		dir[o] = '\0';
+		cand = path_join(dir, o, soname);
+		if (is_file(cand))
+			return cand;
+		free(cand);
+		p = end ? end + 1 : NULL;
+	}
+	return NULL;
+}
+
+char *fi__locate_needed(const char *soname, const char *prog_path,
+			const char *rpath, const char *runpath)
+{
+	static const char system_dirs[] =
+		"/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:"
+		"/lib64:/usr/lib64:/lib:/usr/lib:/usr/local/lib:"
+		"/usr/local/lib/x86_64-linux-gnu";
+	char origin[PATH_MAX], *slash, *found;
+	char *real = realpath(prog_path, NULL);
+
+	snprintf(origin, sizeof(origin), "%s", real ? real : prog_path);
+	free(real);
+	slash = strrchr(origin, '/');
+	if (slash)
+		*(slash == origin ? slash + 1 : slash) = '\0';
+	else
+		snprintf(origin, sizeof(origin), ".");
+
+	if (strchr(soname, '/'))
+		return is_file(soname) ? fi__util_xstrdup(soname) : NULL;
+	/* The loader's order: DT_RPATH only without DT_RUNPATH, then
+	 * LD_LIBRARY_PATH, then DT_RUNPATH, then the system. */
+	if (!runpath && (found = search_list(soname, rpath, origin)))
+		return found;
+	if ((found = search_list(soname, getenv("LD_LIBRARY_PATH"), origin)))
+		return found;
+	if ((found = search_list(soname, runpath, origin)))
+		return found;
+	return search_list(soname, system_dirs, origin);
+}

@@ -1,0 +1,20 @@
+/* locate.h: finding the libraries fi-run preloads: libfi.so itself and,
+ * for programs built with ASan, the libasan they need. */
+#ifndef FI_RUN_LOCATE_H
+#define FI_RUN_LOCATE_H
+
+#include <stdbool.h>
+
+/* The absolute path of the libfi.so to preload: $FI_LIBRARY if set, else
+ * next to this fi-run (installed layout, then build tree). NULL after
+ * printing why to stderr. A new string. */
+char *fi__locate_libfi(bool verbose);
+
+/* Where the loader would find `soname` for the program at prog_path, given
+ * its DT_RUNPATH / DT_RPATH (colon lists, $ORIGIN allowed; may be NULL):
+ * those, LD_LIBRARY_PATH, then the system's library directories. A new
+ * string, or NULL when none has it. */
+char *fi__locate_needed(const char *soname, const char *prog_path,
+			const char *rpath, const char *runpath);
+
+#endif

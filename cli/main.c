@@ -1,0 +1,183 @@
+/* main.c: fi-run, which runs a program with libfi preloaded and a
+ * scenario armed: options -> validate rules -> locate libfi -> check the
+ * program -> run it -> summary of what fired. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fi_run.h"
+#include "launch.h"
+#include "locate.h"
+#include "summary.h"
+#include "target.h"
+#include "validate.h"
+
+extern char **environ;
+
+/* LD_PRELOAD splits on spaces and colons, so a path with one cannot go
+ * there. */
+static int check_preloadable(const char *path)
+{
+	if (strpbrk(path, " :\t\n")) {
+		fi__util_error("%s: a path with a space or ':' cannot go into LD_PRELOAD",
+			       path);
+		return FI_RUN_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The libraries to put first in LD_PRELOAD: libasan when the program
+ * needs it (ASan insists on coming first), then libfi. */
+static char *preload_list(const char *libfi, const struct fi__target *t,
+			  bool verbose)
+{
+	char *asan, *list;
+	const char *parts[2];
+
+	if (!t->asan)
+		return fi__util_xstrdup(libfi);
+	asan = fi__locate_needed(t->asan, t->elf, t->rpath, t->runpath);
+	/* Not found: the bare name, for the loader to search like DT_NEEDED. */
+	parts[0] = asan ? asan : t->asan;
+	parts[1] = libfi;
+	list = fi__util_join(parts, 2, " ");
+	if (verbose)
+		fprintf(stderr, "fi-run: the program uses ASan; preloading %s first\n",
+			parts[0]);
+	free(asan);
+	return list;
+}
+
+/* Opens FILE for --record now, so that a bad path stops fi-run before
+ * the program runs; libfi then writes it. */
+static int prepare_trace(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+
+	if (fd < 0) {
+		fi__util_error("--record %s: %s", path, strerror(errno));
+		return FI_RUN_EXIT_USAGE;
+	}
+	close(fd);
+	return 0;
+}
+
+/* A report file for libfi to append to; NULL (and no summary) if none
+ * can be made. */
+static char *make_report(void)
+{
+	const char *dir = getenv("TMPDIR");
+	size_t n;
+	char *path;
+	int fd;
+
+	if (!dir || !*dir)
+		dir = "/tmp";
+	n = strlen(dir) + sizeof("/fi-run-report.XXXXXX");
+	path = fi__util_xmalloc(n);
+	snprintf(path, n, "%s/fi-run-report.XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd < 0 && strcmp(dir, "/tmp") != 0) {
+		snprintf(path, n, "/tmp/fi-run-report.XXXXXX");
+		fd = mkstemp(path);
+	}
+	if (fd < 0) {
+		fi__util_error("warning: no summary: cannot create a report file in %s: %s",
+			       dir, strerror(errno));
+		free(path);
+		return NULL;
+	}
+	close(fd);
+	return path;
+}
+
+/* fi-run replaces these with what its options say; say so rather than
+ * drop a user's rules without a word. */
+static void warn_inherited(const struct fi__run_opts *o)
+{
+	static const char *const vars[] = { "FI_SCENARIO", "FI_RULES", "FI_TRACE" };
+
+	if (o->quiet || getenv("FI_TRACE_APPEND")) /* quiet, or under fi-run */
+		return;
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		if (getenv(vars[i]))
+			fi__util_error("warning: ignoring %s from the environment; use -s, -r or --record",
+				       vars[i]);
+}
+
+static void summarize(const char *report, const struct fi__validated *v)
+{
+	FILE *f = fopen(report, "re");
+
+	fi__summary_print(f, v->rules, v->nrules, v->aliases, v->naliases, stderr);
+	if (f)
+		fclose(f);
+}
+
+int main(int argc, char **argv)
+{
+	struct fi__run_opts o;
+	struct fi__validated v = { 0 };
+	struct fi__target t = { 0 };
+	struct fi__launch_env e = { 0 };
+	char *libfi = NULL, *trace = NULL, *report = NULL, *preload = NULL;
+	char **envp;
+	bool ran = false;
+	int rc;
+
+	rc = fi__opts_parse(argc, argv, &o);
+	if (rc >= 0)
+		goto out;
+	rc = fi__validate(&o, &v);
+	if (rc)
+		goto out;
+	warn_inherited(&o);
+	if (o.record) {
+		trace = fi__util_abspath(o.record);
+		rc = prepare_trace(trace);
+		if (rc)
+			goto out;
+	}
+	libfi = fi__locate_libfi(o.verbose);
+	rc = libfi ? check_preloadable(libfi) : FI_RUN_EXIT_USAGE;
+	if (rc)
+		goto out;
+	rc = fi__target_check(o.argv[0], &t);
+	if (rc)
+		goto out;
+	if (o.verbose)
+		fprintf(stderr, "fi-run: running %s\n", t.path);
+
+	e.preload = preload = preload_list(libfi, &t, o.verbose);
+	e.scenario = v.scenario_env;
+	e.rules = v.rules_env;
+	e.trace = trace;
+	e.seed = o.seed;
+	e.debug = o.verbose ? "1" : NULL;
+	/* The summary reports on the rules fi-run armed; -q or a run
+	 * without rules needs no report. */
+	if (!o.quiet && v.nrules)
+		report = make_report();
+	e.report = report;
+	envp = fi__launch_make_env(environ, &e);
+
+	rc = fi__launch_run(t.path, o.argv, envp, o.argv[0], &ran);
+
+	fi__launch_free_env(envp, environ);
+	if (report && ran)
+		summarize(report, &v);
+	if (report)
+		unlink(report);
+out:
+	free(report);
+	free(preload);
+	free(libfi);
+	free(trace);
+	fi__target_free(&t);
+	fi__validate_free(&v);
+	fi__opts_free(&o);
+	return rc;
+}

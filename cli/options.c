@@ -1,0 +1,197 @@
+/* options.c: fi-run's command line: parsing, --help and --version. The
+ * first word that is not an option (or the word after "--") starts the
+ * program, as with env(1) and timeout(1). */
+#include "fi_run.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fi.h"
+
+#ifndef FI_VERSION_STRING
+#define FI_STR2(x) #x
+#define FI_STR(x) FI_STR2(x)
+#define FI_VERSION_STRING                                                  \
+	FI_STR(FI_VERSION_MAJOR) "." FI_STR(FI_VERSION_MINOR) "." FI_STR(      \
+		FI_VERSION_PATCH)
+#endif
+
+enum { OPT_RECORD = 256, OPT_SEED, OPT_VERSION };
+
+static const struct option long_options[] = {
+	{ "scenario", required_argument, NULL, 's' },
+	{ "rule", required_argument, NULL, 'r' },
+	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const char usage_line[] =
+	"Usage: fi-run [options] -- PROGRAM [ARGS...]\n";
+
+static void help(void)
+{
+	fputs(usage_line, stdout);
+	fputs("Run PROGRAM with libfi preloaded, so that the syscalls named by the\n"
+	      "rules fail or change as scripted. Every scenario and rule is checked\n"
+	      "before PROGRAM starts.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -s, --scenario FILE   arm the rules of a .fi file (repeatable)\n"
+	      "  -r, --rule RULE       arm one rule, or several separated by ';'\n"
+	      "                        (repeatable)\n"
+	      "  -e inject=SPEC        strace's syntax, e.g. inject=write:error=ENOSPC:when=3\n"
+	      "  -e fault=SPEC         (repeatable)\n"
+	      "      --record FILE     write a trace of every syscall (JSON Lines)\n"
+	      "      --seed N          seed for prob= rules (default: FI_SEED, else fixed)\n"
+	      "  -v, --verbose         say which libfi is used and what it patched\n"
+	      "  -q, --quiet           no end-of-run summary\n"
+	      "  -h, --help            show this help and exit\n"
+	      "      --version         show the version and exit\n"
+	      "\n"
+	      "Examples:\n"
+	      "  fi-run -s disk_full.fi -- ./program args\n"
+	      "  fi-run -r 'write when=3 error=ENOSPC' -- cp a b\n"
+	      "  fi-run -r 'openat path=/etc/app/* error=EACCES' -r 'read when=1..2 error=EINTR' -- ./server\n"
+	      "  fi-run -e inject=write:error=ENOSPC:when=3+ -- ./program\n"
+	      "  fi-run --record run.trace -- ./program\n"
+	      "\n"
+	      "At the end, fi-run prints one line per rule to stderr: how often it\n"
+	      "fired and where. Exit status: PROGRAM's own, or 128+N when it was\n"
+	      "killed by signal N; 125 for a bad option, scenario or rule; 126 when\n"
+	      "PROGRAM cannot be run (static, setuid, not executable); 127 when it\n"
+	      "is not found.\n",
+	      stdout);
+}
+
+static int usage_error(void)
+{
+	fputs(usage_line, stderr);
+	fputs("Try 'fi-run --help' for more information.\n", stderr);
+	return FI_RUN_EXIT_USAGE;
+}
+
+/* The seed must be a whole number that fits in 64 bits, nothing else. */
+static bool seed_ok(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	(void)v;
+	return errno == 0 && *end == '\0';
+}
+
+static const char *option_name(char **argv, int index)
+{
+	return argv[index] ? argv[index] : "?";
+}
+
+void fi__opts_free(struct fi__run_opts *o)
+{
+	free(o->scenarios);
+	free(o->rules);
+	memset(o, 0, sizeof(*o));
+}
+
+int fi__opts_parse(int argc, char **argv, struct fi__run_opts *o)
+{
+	int c;
+	bool dashdash;
+	const char *last_arg = NULL;
+
+	memset(o, 0, sizeof(*o));
+	o->scenarios = fi__util_xmalloc(sizeof(char *) * (size_t)argc);
+	o->rules = fi__util_xmalloc(sizeof(char *) * (size_t)argc);
+
+	opterr = 0;
+	optind = 1;
+	/* '+': stop at the program; ':': report a missing argument apart. */
+	while ((c = getopt_long(argc, argv, "+:s:r:e:vqh", long_options,
+				NULL)) != -1) {
+		last_arg = optarg;
+		switch (c) {
+		case 's':
+			o->scenarios[o->nscenarios++] = optarg;
+			break;
+		case 'r':
+			o->rules[o->nrules++] = optarg;
+			break;
+		case 'e':
+			if (strncmp(optarg, "inject=", 7) != 0 &&
+			    strncmp(optarg, "fault=", 6) != 0) {
+				fi__util_error("-e takes inject=SPEC or fault=SPEC, not '%s'",
+					       optarg);
+				return usage_error();
+			}
+			o->rules[o->nrules++] = optarg;
+			break;
+		case OPT_RECORD:
+			if (!*optarg) {
+				fi__util_error("--record needs a file name");
+				return usage_error();
+			}
+			o->record = optarg;
+			break;
+		case OPT_SEED:
+			if (!seed_ok(optarg)) {
+				fi__util_error("--seed: '%s' is not a number from 0 to 18446744073709551615",
+					       optarg);
+				return usage_error();
+			}
+			o->seed = optarg;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			help();
+			return 0;
+		case OPT_VERSION:
+			printf("fi-run %s\n", FI_VERSION_STRING);
+			return 0;
+		case ':':
+			if (optopt)
+				fi__util_error("option '-%c' requires an argument", optopt);
+			else
+				fi__util_error("option '%s' requires an argument",
+					       option_name(argv, optind - 1));
+			return usage_error();
+		default:
+			if (optopt)
+				fi__util_error("invalid option '-%c'", optopt);
+			else
+				fi__util_error("unrecognized option '%s'",
+					       option_name(argv, optind - 1));
+			return usage_error();
+		}
+	}
+
+	/* "--" ended the options unless it was an option's argument. */
+	dashdash = optind > 1 && strcmp(argv[optind - 1], "--") == 0 &&
+		   argv[optind - 1] != last_arg;
+	if (optind >= argc) {
+		fi__util_error("no program given");
+		return usage_error();
+	}
+	if (!dashdash && argv[optind][0] == '-') {
+		fi__util_error("'%s' looks like an option, not a program; put the program after '--'",
+			       argv[optind]);
+		return usage_error();
+	}
+	o->argv = argv + optind;
+	return -1;
+}

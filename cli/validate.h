@@ -1,0 +1,26 @@
+/* validate.h: every scenario and rule is parsed by libfi's own parser
+ * before the program starts; the result says what to hand libfi. */
+#ifndef FI_RUN_VALIDATE_H
+#define FI_RUN_VALIDATE_H
+
+#include "fi_run.h"
+#include "summary.h"
+
+/* The origin libfi gives the rules of FI_RULES ("<rule>:1"). */
+#define FI_RUN_RULES_ORIGIN "<rule>"
+
+struct fi__validated {
+	char *scenario_env; /* FI_SCENARIO: absolute paths joined by ':', or NULL */
+	char *rules_env;    /* FI_RULES: the rules joined by "; ", or NULL */
+	struct fi__summary_rule *rules; /* every armed rule, in arm order */
+	size_t nrules;
+	struct fi__summary_alias *aliases; /* absolute path -> as typed */
+	size_t naliases;
+};
+
+/* Parse everything. Returns 0, or FI_RUN_EXIT_USAGE after printing the
+ * parser's "file:line:col: error: message" to stderr. */
+int fi__validate(const struct fi__run_opts *o, struct fi__validated *out);
+void fi__validate_free(struct fi__validated *v);
+
+#endif
