@@ -1,0 +1,141 @@
+/* test_summary.c: the end-of-run summary of fi-run (cli/summary.c) on
+ * hand-made report files, without running anything. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <cmocka.h>
+
+#include "summary.h"
+
+#ifndef FIXTURES
+#error "FIXTURES must name test/cli/fixtures"
+#endif
+
+/* Runs the summary over fixture `name` (or no report at all) and returns
+ * what it printed; the caller frees it. */
+static char *summarize(const char *name, const struct fi__summary_rule *rules,
+		       size_t n, const struct fi__summary_alias *al, size_t nal,
+		       size_t *lines)
+{
+	char path[1024], *buf = NULL;
+	size_t len = 0;
+	FILE *in = NULL, *out = open_memstream(&buf, &len);
+
+	assert_non_null(out);
+	if (name) {
+		snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
+		in = fopen(path, "r");
+		assert_non_null(in);
+	}
+	*lines = fi__summary_print(in, rules, n, al, nal, out);
+	if (in)
+		fclose(in);
+	fclose(out);
+	return buf;
+}
+
+/* Records of two processes add up; the first firing names site and pid;
+ * a path libfi saw as absolute shows as the user typed it. */
+static void test_aggregates_over_processes(void **state)
+{
+	const struct fi__summary_rule rules[] = {
+		{ "disk_full.fi:3", "write when=3 error=ENOSPC" },
+		{ "<rule>:1", "read error=EIO" },
+		{ "<rule>:1", "fsync error=EIO" },
+	};
+	const struct fi__summary_alias al[] = { { "/abs/dir/disk_full.fi", "disk_full.fi" } };
+	size_t lines;
+	char *got = summarize("report_basic.jsonl", rules, 3, al, 1, &lines);
+
+	(void)state;
+	assert_string_equal(got,
+		"fi: disk_full.fi:3: write when=3 error=ENOSPC: fired 2 times in 2 processes (first at cp+0x1234, pid 1234)\n"
+		"fi: <rule>:1: read error=EIO: never fired (1 matching call)\n"
+		"fi: <rule>:1: fsync error=EIO: no report from the program\n");
+	assert_int_equal(lines, 3);
+	free(got);
+}
+
+/* Without the alias, the absolute origin does not match; the rule is
+ * still found by its text and shown under the expected origin. */
+static void test_matches_by_text_when_origin_differs(void **state)
+{
+	const struct fi__summary_rule rules[] = {
+		{ "disk_full.fi:3", "write when=3 error=ENOSPC" },
+	};
+	size_t lines;
+	char *got = summarize("report_basic.jsonl", rules, 1, NULL, 0, &lines);
+
+	(void)state;
+	assert_string_equal(got,
+		"fi: disk_full.fi:3: write when=3 error=ENOSPC: fired 2 times in 2 processes (first at cp+0x1234, pid 1234)\n"
+		"fi: <rule>:1: read error=EIO: never fired (1 matching call)\n");
+	assert_int_equal(lines, 2);
+	free(got);
+}
+
+/* Rules the program armed itself come after the expected ones; a record
+ * without a site still reports its pid; bad lines are counted once. */
+static void test_unexpected_rules_and_bad_lines(void **state)
+{
+	const struct fi__summary_rule rules[] = {
+		{ "<rule>:1", "openat error=EACCES" },
+	};
+	size_t lines;
+	char *got = summarize("report_extra.jsonl", rules, 1, NULL, 0, &lines);
+
+	(void)state;
+	assert_string_equal(got,
+		"fi: <rule>:1: openat error=EACCES: fired 3 times (first in pid 7)\n"
+		"fi: api.c:12: close retval=0: never fired (0 matching calls)\n"
+		"fi: 2 lines of the report were not a rule record; ignored\n");
+	assert_int_equal(lines, 3);
+	free(got);
+}
+
+/* No report at all: every rule says so. */
+static void test_no_report(void **state)
+{
+	const struct fi__summary_rule rules[] = {
+		{ "a.fi:1", "write error=EIO" },
+		{ "<rule>:1", "read error=EINTR" },
+	};
+	size_t lines;
+	char *got = summarize(NULL, rules, 2, NULL, 0, &lines);
+
+	(void)state;
+	assert_string_equal(got,
+		"fi: a.fi:1: write error=EIO: no report from the program\n"
+		"fi: <rule>:1: read error=EINTR: no report from the program\n");
+	assert_int_equal(lines, 2);
+	free(got);
+}
+
+/* Nothing armed, nothing reported: nothing printed. */
+static void test_nothing(void **state)
+{
+	size_t lines;
+	char *got = summarize(NULL, NULL, 0, NULL, 0, &lines);
+
+	(void)state;
+	assert_string_equal(got, "");
+	assert_int_equal(lines, 0);
+	free(got);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_aggregates_over_processes),
+		cmocka_unit_test(test_matches_by_text_when_origin_differs),
+		cmocka_unit_test(test_unexpected_rules_and_bad_lines),
+		cmocka_unit_test(test_no_report),
+		cmocka_unit_test(test_nothing),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
