@@ -289,11 +289,20 @@ def machine_info():
     except OSError:
         rev = "?"
     return [
+        "load average at start: %s" % loadavg(),
         "date: %s" % datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "machine: %d CPUs (nproc), kernel %s, CPU %s" % (os.cpu_count(), platform.release(), cpu),
         "meltdown mitigation: %s" % meltdown,
         "fi commit: %s" % (rev or "?"),
     ]
+
+
+def loadavg():
+    try:
+        with open("/proc/loadavg") as f:
+            return " ".join(f.read().split()[:3])
+    except OSError:
+        return "?"
 
 
 def print_table(out, header, rows):
@@ -652,6 +661,8 @@ def main():
         if "callgrind" not in skip:
             part_callgrind(args, tmpdir, configs, out, notes)
 
+    out.append("")
+    out.append("load average at the end: %s" % loadavg())
     out.append("")
     out.append("## notes")
     out.append("")
