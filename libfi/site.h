@@ -1,0 +1,73 @@
+/* site.h: call-site identity. From the registers at a syscall instruction,
+ * unwind (DWARF CFI from .eh_frame) to the first frame outside libc, ld.so
+ * and libfi, and name it "module+0xoffset". Also tells whether the call
+ * comes from an ignored module (the test harness: libcmocka by default). */
+#ifndef FI_SITE_H
+#define FI_SITE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "frame.h"
+
+/* Registers at the syscall instruction. */
+struct fi__site_regs {
+	uint64_t rip;     /* the syscall instruction itself, not a return address */
+	uint64_t gpr[16]; /* DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 */
+};
+
+struct fi__site_info {
+	/* File name of the object ("libstore.so.1"; the program's own file
+	 * name for the main executable), NULL when unknown (no CFI, a CFA
+	 * expression, a signal frame, a bad stack, JIT code). Points into the
+	 * loader's data: valid while the object stays loaded. */
+	const char *module;
+	/* The site's address minus the object's load bias: the return address
+	 * of the call out of that object (for addr2line, subtract 1), or the
+	 * syscall instruction when the syscall is in the object itself. */
+	unsigned long offset;
+	/* Some frame from the syscall up to and including the site is in an
+	 * ignored module (fi__site_ignore) or in libfi itself: the harness or
+	 * fi made the call, so no rule may count or fail it. */
+	bool ignored;
+};
+
+/* Once at load, outside the hook: learns the program's file name and the
+ * internal objects, and ignores libcmocka.so.0. Idempotent. */
+void fi__site_init(void);
+
+/* Ignore calls from the object whose file name is `module` (a path's last
+ * component is used). A name also matches the file names that extend it
+ * with a '.' ("libcmocka.so" matches "libcmocka.so.0"). Outside the hook;
+ * safe while hooks run. Returns 0, -EINVAL, or -ENOSPC (table full). */
+int fi__site_ignore(const char *module);
+
+/* Treat code in [lo, hi) as part of libc (walked through, never a site)
+ * or as an ignored module: for code that is in no object (trampolines)
+ * and for tests. Outside the hook. Returns 0 or -ENOSPC. */
+enum fi__site_kind {
+	FI_SITE_INTERNAL = 1,
+	FI_SITE_IGNORED = 2,
+};
+int fi__site_add_range(uint64_t lo, uint64_t hi, enum fi__site_kind kind);
+
+/* Fill r from the registers entry.S saved, for the syscall at pc. */
+void fi__site_regs_from_frame(const struct fi__frame *f, uint64_t pc,
+			      struct fi__site_regs *r);
+
+/* Find the call site of the syscall whose registers are r. Returns true
+ * when out->module is known; out->ignored is meaningful either way (it
+ * covers the frames walked). Walks at most 64 frames and reads memory only
+ * inside the current thread's stack. Hook-safe, async-signal-safe, lock-
+ * free (glibc's _dl_find_object). */
+bool fi__site_resolve(const struct fi__site_regs *r,
+		      struct fi__site_info *out);
+
+/* The object containing pc: file name and offset. False if none. Hook-safe. */
+bool fi__site_module_of(uint64_t pc, const char **module,
+			unsigned long *offset);
+
+/* Whether the code at pc belongs to an ignored module. Hook-safe. */
+bool fi__site_is_ignored_pc(uint64_t pc);
+
+#endif
