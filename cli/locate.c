@@ -55,6 +55,8 @@ char *fi__locate_libfi(bool verbose)
 			free(p);
 			return NULL;
 		}
+		if (verbose)
+			fprintf(stderr, "fi-run: libfi: %s (FI_LIBRARY)\n", p);
 		return p;
 	}
 

@@ -141,11 +141,11 @@ int main(int argc, char **argv)
 		if (rc)
 			goto out;
 	}
-	libfi = fi__locate_libfi(o.verbose);
-	rc = libfi ? check_preloadable(libfi) : FI_RUN_EXIT_USAGE;
+	rc = fi__target_check(o.argv[0], &t);
 	if (rc)
 		goto out;
-	rc = fi__target_check(o.argv[0], &t);
+	libfi = fi__locate_libfi(o.verbose);
+	rc = libfi ? check_preloadable(libfi) : FI_RUN_EXIT_USAGE;
 	if (rc)
 		goto out;
 	if (o.verbose)

@@ -163,13 +163,17 @@ int fi__opts_parse(int argc, char **argv, struct fi__run_opts *o)
 		case OPT_VERSION:
 			printf("fi-run %s\n", FI_VERSION_STRING);
 			return 0;
-		case ':':
-			if (optopt)
-				fi__util_error("option '-%c' requires an argument", optopt);
+		case ':': {
+			/* Name the option as it was written: -s or --scenario. */
+			const char *w = option_name(argv, optind - 1);
+
+			if (!strncmp(w, "--", 2))
+				fi__util_error("option '%.*s' requires an argument",
+					       (int)strcspn(w, "="), w);
 			else
-				fi__util_error("option '%s' requires an argument",
-					       option_name(argv, optind - 1));
+				fi__util_error("option '-%c' requires an argument", optopt);
 			return usage_error();
+		}
 		default:
 			if (optopt)
 				fi__util_error("invalid option '-%c'", optopt);

@@ -1,0 +1,289 @@
+#!/bin/bash
+# cli_test.sh: tests of fi-run's command line, checks and exit statuses.
+# ctest runs one case per test: `cli_test.sh CASE`. Each case asserts the
+# exact status and output. Set by test/cli/CMakeLists.txt:
+#   FI_RUN, CLI_TARGET, CLI_STATIC, CLI_STATIC_PIE (empty if -static does
+#   not link here), CLI_ASAN (empty without libasan), FAKE_LIBFI, FIXTURES,
+#   FI_VERSION, WORK (a scratch directory for this build).
+set -u
+
+case_name=$1
+T=$WORK/$case_name
+rm -rf "$T" && mkdir -p "$T" || exit 1
+cd "$T" || exit 1
+unset FI_LIBRARY FI_RULES FI_SCENARIO FI_TRACE FI_TRACE_APPEND FI_SEED \
+	FI_DEBUG FI_REPORT LD_PRELOAD
+# The stand-in library, unless a case wants the real libfi.so.
+export FI_LIBRARY=$FAKE_LIBFI
+
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# run_fi ARGS...: fi-run with stdout in $T/out, stderr in $T/err, status
+# in $rc.
+run_fi() {
+	"$FI_RUN" "$@" >"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+}
+expect_rc() {
+	[ "$rc" = "$1" ] || fail "status $rc, expected $1 (stderr: $(cat "$T/err"))"
+}
+expect_err() {
+	local want
+	want=$(printf '%s\n' "$@")
+	[ "$(cat "$T/err")" = "$want" ] ||
+		fail "stderr differs:$(printf '\n--- want\n%s\n--- got\n%s' "$want" "$(cat "$T/err")")"
+}
+expect_out() {
+	local want
+	want=$(printf '%s\n' "$@")
+	[ "$(cat "$T/out")" = "$want" ] ||
+		fail "stdout differs:$(printf '\n--- want\n%s\n--- got\n%s' "$want" "$(cat "$T/out")")"
+}
+usage_lines=("Usage: fi-run [options] -- PROGRAM [ARGS...]"
+	"Try 'fi-run --help' for more information.")
+static_tail="statically linked, so nothing can be preloaded into it; fi cannot intercept its syscalls"
+
+case $case_name in
+version)
+	run_fi --version
+	expect_rc 0
+	expect_out "fi-run $FI_VERSION"
+	expect_err
+	;;
+help)
+	run_fi --help
+	expect_rc 0
+	expect_err
+	[ "$(head -1 "$T/out")" = "${usage_lines[0]}" ] || fail "help: first line"
+	for opt in "-s, --scenario FILE" "-r, --rule RULE" "-e inject=SPEC" \
+		"-e fault=SPEC" "--record FILE" "--seed N" "-v, --verbose" \
+		"-q, --quiet" "-h, --help" "--version" "Examples:" \
+		"fi-run -s disk_full.fi -- ./program args"; do
+		grep -qF -- "$opt" "$T/out" || fail "help lacks '$opt'"
+	done
+	for later in --replay --sweep --shard --supervise; do
+		grep -qF -- "$later" "$T/out" && fail "help lists $later, not there yet"
+	done
+	run_fi -h
+	expect_rc 0
+	;;
+bad_option)
+	run_fi --bogus -- "$CLI_TARGET" touch marker
+	expect_rc 125
+	expect_err "fi-run: unrecognized option '--bogus'" "${usage_lines[@]}"
+	[ -e marker ] && fail "the program ran"
+	run_fi -x "$CLI_TARGET"
+	expect_rc 125
+	expect_err "fi-run: invalid option '-x'" "${usage_lines[@]}"
+	run_fi -s
+	expect_rc 125
+	expect_err "fi-run: option '-s' requires an argument" "${usage_lines[@]}"
+	run_fi --rule
+	expect_rc 125
+	expect_err "fi-run: option '--rule' requires an argument" "${usage_lines[@]}"
+	run_fi -e trace=open -- "$CLI_TARGET"
+	expect_rc 125
+	expect_err "fi-run: -e takes inject=SPEC or fault=SPEC, not 'trace=open'" "${usage_lines[@]}"
+	run_fi --seed 12x -- "$CLI_TARGET"
+	expect_rc 125
+	expect_err "fi-run: --seed: '12x' is not a number from 0 to 18446744073709551615" "${usage_lines[@]}"
+	run_fi --seed -1 -- "$CLI_TARGET"
+	expect_rc 125
+	;;
+no_program)
+	run_fi
+	expect_rc 125
+	expect_err "fi-run: no program given" "${usage_lines[@]}"
+	run_fi -q --
+	expect_rc 125
+	expect_err "fi-run: no program given" "${usage_lines[@]}"
+	run_fi -q -
+	expect_rc 125
+	expect_err "fi-run: '-' looks like an option, not a program; put the program after '--'" "${usage_lines[@]}"
+	;;
+bad_scenario)
+	printf 'write when=3 error=ENOSPC\n\n  zzzqqq error=EIO\n' >bad.fi
+	run_fi -s bad.fi -- "$CLI_TARGET" touch marker
+	expect_rc 125
+	expect_err "bad.fi:3:3: error: unknown syscall 'zzzqqq'"
+	[ -e marker ] && fail "the program ran"
+	run_fi -s missing.fi -- "$CLI_TARGET" touch marker
+	expect_rc 125
+	expect_err "missing.fi: error: cannot read: No such file or directory"
+	[ -e marker ] && fail "the program ran"
+	;;
+bad_rule)
+	run_fi -r 'write error=EIO' -r 'read error=EZZZQQQ' -- "$CLI_TARGET" touch marker
+	expect_rc 125
+	expect_err "<rule>:1:6: error: unknown errno 'EZZZQQQ'"
+	[ -e marker ] && fail "the program ran"
+	run_fi -e inject=zzzqqq:error=EIO -- "$CLI_TARGET" touch marker
+	expect_rc 125
+	[ "$(cut -d: -f1,2 "$T/err")" = "<rule>:1" ] || fail "-e message: $(cat "$T/err")"
+	[ -e marker ] && fail "the program ran"
+	;;
+not_found)
+	run_fi -- fi-no-such-program-zzz
+	expect_rc 127
+	expect_err "fi-run: fi-no-such-program-zzz: command not found"
+	run_fi -- ./no-such-file
+	expect_rc 127
+	expect_err "fi-run: ./no-such-file: No such file or directory"
+	;;
+not_executable)
+	cp "$CLI_TARGET" plain && chmod 0644 plain
+	run_fi -- ./plain
+	expect_rc 126
+	expect_err "fi-run: ./plain: Permission denied"
+	run_fi -- "$T"
+	expect_rc 126
+	expect_err "fi-run: $T: Is a directory"
+	printf 'not a program\n' >garbage && chmod 0755 garbage
+	run_fi -q -- ./garbage
+	expect_rc 126
+	expect_err "fi-run: ./garbage: Exec format error"
+	;;
+no_libfi)
+	FI_LIBRARY=$T/nowhere/libfi.so run_fi -- "$CLI_TARGET" touch marker
+	expect_rc 125
+	expect_err "fi-run: FI_LIBRARY=$T/nowhere/libfi.so: No such file or directory"
+	[ -e marker ] && fail "the program ran"
+	;;
+static)
+	[ -n "$CLI_STATIC" ] || { echo "no static libc here"; exit 77; }
+	run_fi -- "$CLI_STATIC" touch marker
+	expect_rc 126
+	expect_err "fi-run: $CLI_STATIC: $static_tail"
+	[ -e marker ] && fail "the program ran"
+	run_fi -- "$CLI_STATIC_PIE" touch marker
+	expect_rc 126
+	expect_err "fi-run: $CLI_STATIC_PIE: $static_tail"
+	# A script whose interpreter is static cannot take libfi either.
+	printf '#!%s\n' "$CLI_STATIC" >script && chmod 0755 script
+	run_fi -- ./script
+	expect_rc 126
+	expect_err "fi-run: ./script: its interpreter $CLI_STATIC is $static_tail"
+	printf '#!%s/none\n' "$T" >script2 && chmod 0755 script2
+	run_fi -- ./script2
+	expect_rc 126
+	expect_err "fi-run: ./script2: bad interpreter $T/none: No such file or directory"
+	;;
+setuid)
+	# The loader ignores LD_PRELOAD when the exec changes the effective
+	# ids: a setuid file owned by someone else than the runner.
+	[ "$(id -u)" = 0 ] || { echo "needs root to chown"; exit 77; }
+	cp "$CLI_TARGET" suid && chown nobody suid && chmod 4755 suid
+	run_fi -- ./suid touch marker
+	expect_rc 126
+	expect_err "fi-run: ./suid: setuid (owner nobody), so the loader ignores LD_PRELOAD for it; fi cannot intercept its syscalls"
+	[ -e marker ] && fail "the program ran"
+	cp "$CLI_TARGET" sgid && chgrp nogroup sgid && chmod 2755 sgid
+	run_fi -- ./sgid touch marker
+	expect_rc 126
+	expect_err "fi-run: ./sgid: setgid (group nogroup), so the loader ignores LD_PRELOAD for it; fi cannot intercept its syscalls"
+	# Root running a root-owned setuid file: no id change, preload works.
+	cp "$CLI_TARGET" rootsuid && chmod 4755 rootsuid
+	run_fi -q -- ./rootsuid touch marker env LD_PRELOAD
+	expect_rc 0
+	expect_out "LD_PRELOAD=$FAKE_LIBFI"
+	[ -e marker ] || fail "root-owned setuid program did not run"
+	;;
+exit_status)
+	run_fi -- "$CLI_TARGET" exit 3
+	expect_rc 3
+	expect_err
+	run_fi -- "$CLI_TARGET" exit 0
+	expect_rc 0
+	run_fi -- "$CLI_TARGET" kill 15
+	expect_rc 143
+	run_fi -- "$CLI_TARGET" kill 9
+	expect_rc 137
+	;;
+signals)
+	# A SIGTERM sent to fi-run reaches the program.
+	"$FI_RUN" -- "$CLI_TARGET" wait ready >"$T/out" 2>"$T/err" &
+	pid=$!
+	for _ in $(seq 100); do [ -e ready ] && break; sleep 0.05; done
+	[ -e ready ] || fail "program never started"
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	expect_rc 143
+	expect_err
+	rm -f ready
+	"$FI_RUN" -- "$CLI_TARGET" wait ready >"$T/out" 2>"$T/err" &
+	pid=$!
+	for _ in $(seq 100); do [ -e ready ] && break; sleep 0.05; done
+	kill -USR1 $pid
+	wait $pid
+	rc=$?
+	expect_rc 138
+	;;
+environment)
+	# What fi-run hands libfi, checked with a stand-in library.
+	printf 'write when=3 error=ENOSPC\n' >disk.fi
+	printf 'fsync error=EIO\n' >other.fi
+	# (verify_asan_link_order: for an fi-run built with FI_SANITIZE.)
+	ASAN_OPTIONS=verify_asan_link_order=0 \
+	LD_PRELOAD=/lib/x86_64-linux-gnu/libm.so.6 FI_TRACE_APPEND=1 FI_REPORT=/x \
+		run_fi -q -v -s disk.fi -s ./other.fi -r 'read error=EINTR' \
+		-e inject=write:error=ENOSPC:when=3 --seed 42 --record t.trace -- \
+		"$CLI_TARGET" env LD_PRELOAD env FI_SCENARIO env FI_RULES env FI_TRACE \
+		env FI_SEED env FI_DEBUG env FI_TRACE_APPEND env FI_REPORT
+	expect_rc 0
+	expect_out "LD_PRELOAD=$FAKE_LIBFI /lib/x86_64-linux-gnu/libm.so.6" \
+		"FI_SCENARIO=$T/disk.fi:$T/other.fi" \
+		"FI_RULES=read error=EINTR; inject=write:error=ENOSPC:when=3" \
+		"FI_TRACE=$T/t.trace" "FI_SEED=42" "FI_DEBUG=1" \
+		"FI_TRACE_APPEND unset" "FI_REPORT=/x"
+	expect_err "fi-run: libfi: $FAKE_LIBFI (FI_LIBRARY)" "fi-run: running $CLI_TARGET"
+	[ -e t.trace ] || fail "--record did not create its file"
+	# Without options, none of fi's variables is set; LD_PRELOAD is libfi.
+	FI_SEED=7 run_fi -- "$CLI_TARGET" env LD_PRELOAD env FI_RULES env FI_SEED env FI_REPORT
+	expect_rc 0
+	expect_out "LD_PRELOAD=$FAKE_LIBFI" "FI_RULES unset" "FI_SEED=7" "FI_REPORT unset"
+	expect_err
+	# A trace file that cannot be created stops fi-run first.
+	run_fi --record "$T/no/such/dir/t" -- "$CLI_TARGET" touch marker
+	expect_rc 125
+	expect_err "fi-run: --record $T/no/such/dir/t: No such file or directory"
+	[ -e marker ] && fail "the program ran"
+	;;
+asan)
+	[ -n "$CLI_ASAN" ] || { echo "no libasan here"; exit 77; }
+	ASAN_OPTIONS=detect_leaks=0 run_fi -q -- "$CLI_ASAN" env LD_PRELOAD
+	expect_rc 0
+	# The absolute libasan first, then libfi.
+	first=$(sed -n 's/^LD_PRELOAD=\([^ ]*\) .*/\1/p' "$T/out")
+	case $first in
+	/*/libasan.so.*) ;;
+	*) fail "libasan does not come first: $(cat "$T/out")" ;;
+	esac
+	[ "$(sed 's/^LD_PRELOAD=[^ ]* //' "$T/out")" = "$FAKE_LIBFI" ] ||
+		fail "libfi does not follow libasan: $(cat "$T/out")"
+	;;
+summary)
+	# The whole path of the summary: FI_REPORT handed over, records
+	# appended by the (stand-in) library, read, printed, file removed.
+	export TMPDIR=$T/tmp
+	mkdir -p "$TMPDIR"
+	printf '# the disk fills up\n\nwrite when=3 error=ENOSPC\n' >disk_full.fi
+	sed "s|/abs/dir/disk_full.fi|$T/disk_full.fi|" "$FIXTURES/report_basic.jsonl" >records
+	FI_CLI_FAKE_RECORDS=$T/records run_fi -s disk_full.fi -r 'read error=EIO' \
+		-r 'fsync error=EIO' -- "$CLI_TARGET" exit 4
+	expect_rc 4
+	expect_err \
+		"fi: disk_full.fi:3: write when=3 error=ENOSPC: fired 2 times in 2 processes (first at cp+0x1234, pid 1234)" \
+		"fi: <rule>:1: read error=EIO: never fired (1 matching call)" \
+		"fi: <rule>:1: fsync error=EIO: no report from the program"
+	[ -z "$(ls -A "$TMPDIR")" ] || fail "report file left behind: $(ls -A "$TMPDIR")"
+	;;
+*)
+	echo "unknown case $case_name"
+	exit 2
+	;;
+esac
+
+[ "$failures" = 0 ] || exit 1
+echo "ok"
