@@ -24,4 +24,10 @@ static inline uint64_t fi__frame_user_rsp(const struct fi__frame *f)
 	return (uint64_t)(uintptr_t)(f + 1) + FI_FRAME_REDZONE;
 }
 
+/* Called by entry.S: before the syscall (returns the verdict: 0 pass,
+ * 1 done with the result in f->rax, 2 pass then call fi__dispatch_post)
+ * and after it. */
+long fi__dispatch(struct fi__frame *f);
+void fi__dispatch_post(struct fi__frame *f);
+
 #endif

@@ -27,6 +27,11 @@ void fi__runtime_reset_counts(void);
 /* Calls from a module whose file name matches are never counted or failed. */
 int fi__runtime_ignore_module(const char *name);
 
+/* Let this thread's syscalls pass the hook untouched (nesting), for the
+ * API's own work. */
+void fi__hook_suspend(void);
+void fi__hook_resume(void);
+
 /* Reason for the last fi_* failure in this thread. */
 void fi__set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -1,0 +1,208 @@
+/* api.c: the public functions of fi.h, thin sugar over the rule engine
+ * (rules.c), the parser (scenario.c) and the runtime's counters. They run
+ * in the program's context, never in the hook, so they may allocate; the
+ * syscalls they make themselves are not counted. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fi.h"
+#include "names.h"
+#include "rules.h"
+#include "runtime.h"
+#include "scenario.h"
+#include "site.h"
+
+static __thread char last_error[512];
+
+void fi__set_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+}
+
+/* Every API call: clear the error, make sure the runtime is there, and
+ * start counting (the first use of the API starts the test's scope). */
+static int enter(void)
+{
+	last_error[0] = 0;
+	if (!fi__runtime_active() || !fi__rs) {
+		fi__set_error("libfi is not active in this process (no syscall "
+			      "site could be patched)");
+		return -ENOSYS;
+	}
+	fi__hook_suspend();
+	fi__runtime_count_all();
+	return 0;
+}
+
+static int leave(int r)
+{
+	fi__hook_resume();
+	return r;
+}
+
+static long lookup(const char *syscall)
+{
+	long nr;
+	if (!syscall) {
+		fi__set_error("syscall name is NULL");
+		return -EINVAL;
+	}
+	nr = fi__names_sys_nr(syscall);
+	if (nr < 0) {
+		fi__set_error("unknown syscall '%s'", syscall);
+		return -EINVAL;
+	}
+	return nr;
+}
+
+static int arm(struct fi__rule *r, const struct fi__scn_error *err)
+{
+	int e;
+	if (!r) {
+		fi__set_error("%s", err->msg);
+		return -EINVAL;
+	}
+	e = fi__rules_add(fi__rs, r);
+	if (e < 0) {
+		fi__set_error("too many rules armed");
+		return e;
+	}
+	fi__runtime_rules_changed();
+	return 0;
+}
+
+int fi_rule(const char *rule)
+{
+	struct fi__scn_error err;
+	int r = enter();
+	if (r < 0)
+		return r;
+	if (!rule) {
+		fi__set_error("rule is NULL");
+		return leave(-EINVAL);
+	}
+	return leave(arm(fi__scn_parse_rule(rule, "<rule>", 1, &err), &err));
+}
+
+int fi_load_scenario(const char *path)
+{
+	struct fi__scn_error err;
+	int r = enter();
+	if (r < 0)
+		return r;
+	if (!path) {
+		fi__set_error("scenario path is NULL");
+		return leave(-EINVAL);
+	}
+	r = fi__scn_load_file(fi__rs, path, &err);
+	if (r < 0)
+		fi__set_error("%s", err.msg);
+	else
+		fi__runtime_rules_changed();
+	return leave(r < 0 ? r : 0);
+}
+
+int fi_fail_nth(const char *syscall, unsigned n, int err)
+{
+	struct fi__scn_error perr;
+	char text[256];
+	long nr;
+	int r = enter();
+	if (r < 0)
+		return r;
+	nr = lookup(syscall);
+	if (nr < 0)
+		return leave((int)nr);
+	if (n == 0) {
+		fi__set_error("fi_fail_nth: n counts from 1");
+		return leave(-EINVAL);
+	}
+	if (err <= 0 || err > 4095) {
+		fi__set_error("fi_fail_nth: errno %d is out of range 1..4095", err);
+		return leave(-EINVAL);
+	}
+	snprintf(text, sizeof(text), "%s when=%u error=%d", syscall, n, err);
+	return leave(arm(fi__scn_parse_rule(text, "fi_fail_nth", 1, &perr), &perr));
+}
+
+int fi_expect(const char *syscall, long result)
+{
+	long nr;
+	int r = enter();
+	if (r < 0)
+		return r;
+	nr = lookup(syscall);
+	if (nr < 0)
+		return leave((int)nr);
+	r = fi__rules_expect(fi__rs, nr, result);
+	if (r < 0)
+		fi__set_error("cannot queue an expectation for %s", syscall);
+	else
+		fi__runtime_rules_changed();
+	return leave(r);
+}
+
+long fi_count(const char *syscall)
+{
+	long nr;
+	int r = enter();
+	if (r < 0)
+		return r;
+	nr = lookup(syscall);
+	if (nr < 0)
+		return leave((int)nr);
+	leave(0);
+	return fi__runtime_count(nr);
+}
+
+int fi_verify(void)
+{
+	char msg[512];
+	int r = enter();
+	if (r < 0)
+		return r;
+	r = fi__rules_verify(fi__rs, msg, sizeof(msg));
+	if (r < 0)
+		fi__set_error("%s", msg);
+	return leave(r);
+}
+
+void fi_reset(void)
+{
+	if (enter() < 0)
+		return;
+	fi__rules_clear(fi__rs);
+	fi__runtime_reset_counts();
+	fi__runtime_rules_changed();
+	leave(0);
+}
+
+int fi_ignore_module(const char *module)
+{
+	int r = enter();
+	if (r < 0)
+		return r;
+	if (!module || !*module) {
+		fi__set_error("module name is empty");
+		return leave(-EINVAL);
+	}
+	r = fi__site_ignore(module);
+	if (r < 0)
+		fi__set_error("cannot ignore %s: too many modules", module);
+	return leave(r);
+}
+
+const char *fi_last_error(void)
+{
+	return last_error;
+}
+
+const char *fi_version(void)
+{
+	return FI_VERSION_STRING;
+}

@@ -1,0 +1,133 @@
+/* arena.c: mmap-backed memory for the patcher and capstone. See arena.h. */
+#include "arena.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "disasm.h"
+#include "raw.h"
+
+void *fi__pages(size_t len)
+{
+	long r = fi__raw6(SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r < 0 && r > -4096)
+		return NULL;
+	return (void *)r;
+}
+
+void fi__pages_free(void *p, size_t len)
+{
+	if (p)
+		fi__raw2(SYS_munmap, p, len);
+}
+
+void fi__copy(void *dst, const void *src, size_t n)
+{
+	volatile unsigned char *d = dst;
+	const unsigned char *s = src;
+	while (n--)
+		*d++ = *s++;
+}
+
+void fi__fill(void *dst, int c, size_t n)
+{
+	volatile unsigned char *d = dst;
+	while (n--)
+		*d++ = (unsigned char)c;
+}
+
+/* A bump arena in 1 MiB chunks. Each block carries its size so realloc can
+ * copy; free releases nothing (the patcher's working set is small). An
+ * atomic bump keeps it safe when two threads dlopen at once. */
+#define CHUNK (1u << 20)
+
+static char *chunk;
+static size_t used;
+static int lock;
+
+static void take(void)
+{
+	while (__atomic_exchange_n(&lock, 1, __ATOMIC_ACQUIRE))
+		;
+}
+
+static void give(void)
+{
+	__atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
+}
+
+static void *arena_malloc(size_t n)
+{
+	size_t need = (n + sizeof(size_t) + 15) & ~(size_t)15;
+	char *p;
+
+	take();
+	if (need > CHUNK) {
+		give();
+		p = fi__pages(need);
+		if (!p)
+			return NULL;
+		*(size_t *)p = n;
+		return p + 16;
+	}
+	if (!chunk || used + need + 16 > CHUNK) {
+		chunk = fi__pages(CHUNK);
+		used = 0;
+		if (!chunk) {
+			give();
+			return NULL;
+		}
+	}
+	p = chunk + used;
+	used += need + 16;
+	give();
+	*(size_t *)p = n;
+	return p + 16;
+}
+
+static void *arena_calloc(size_t n, size_t size)
+{
+	void *p;
+	if (size && n > SIZE_MAX / size)
+		return NULL;
+	p = arena_malloc(n * size);
+	if (p)
+		fi__fill(p, 0, n * size);
+	return p;
+}
+
+static void arena_free(void *p)
+{
+	(void)p;
+}
+
+static void *arena_realloc(void *old, size_t n)
+{
+	void *p;
+	size_t had;
+	if (!old)
+		return arena_malloc(n);
+	had = *(size_t *)((char *)old - 16);
+	if (n <= had)
+		return old;
+	p = arena_malloc(n);
+	if (p)
+		fi__copy(p, old, had);
+	return p;
+}
+
+void fi__arena_install(void)
+{
+	struct fi__disasm_mem m = {
+		.malloc = arena_malloc,
+		.calloc = arena_calloc,
+		.realloc = arena_realloc,
+		.free = arena_free,
+		.vsnprintf = vsnprintf,
+	};
+	fi__disasm_set_mem(&m);
+}

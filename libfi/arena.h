@@ -1,0 +1,22 @@
+/* arena.h: memory for the patcher without malloc. The patcher may run
+ * inside the hook (a dlopen'ed object is patched when ld.so maps it), where
+ * malloc could deadlock, so it and capstone allocate from here. */
+#ifndef FI_ARENA_H
+#define FI_ARENA_H
+
+#include <stddef.h>
+
+/* Fresh zeroed pages straight from mmap, or NULL. */
+void *fi__pages(size_t len);
+void fi__pages_free(void *p, size_t len);
+
+/* Route capstone's allocations to a bump arena. Call once, before the
+ * first decoder is opened. */
+void fi__arena_install(void);
+
+/* Byte helpers that never call libc (libc's text may be unmapped for
+ * writing while they run). */
+void fi__copy(void *dst, const void *src, size_t n);
+void fi__fill(void *dst, int c, size_t n);
+
+#endif

@@ -1,0 +1,428 @@
+/* dispatch.c: the C side of the hook. fi__entry (entry.S) calls
+ * fi__dispatch before a syscall whose number is in the interest table; it
+ * decides pass, done (the result is in %rax, the kernel is not entered) or
+ * pass-then-post. fi__dispatch_post runs after the real syscall for the
+ * recorder and to patch code that ld.so just mapped.
+ *
+ * Everything here is allocation-free, lock-free and async-signal-safe, and
+ * built with -mgeneral-regs-only: no libc calls except where the vector
+ * state is saved first (patching a new object). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include "arena.h"
+#include "frame.h"
+#include "patch.h"
+#include "raw.h"
+#include "report.h"
+#include "rules.h"
+#include "runtime.h"
+#include "site.h"
+#include "trace.h"
+#include "xstate.h"
+
+#define VERDICT_PASS 0
+#define VERDICT_DONE 1
+#define VERDICT_POST 2
+
+/* Read by every stub: nonzero means "this number takes the slow path".
+ * Indexed by the low 16 bits of %eax. */
+unsigned char fi__interest[1u << 16] __attribute__((aligned(4096)));
+
+struct fi__ruleset *fi__rs;
+
+/* Calls counted per number since the last reset (API mode). */
+static long counts[FI_NR_MAX];
+static int counting;
+static int have_rules;
+
+static __thread int in_hook;
+
+/* Cached ids; a fork child forgets them in fi__dispatch_post. */
+static __thread int my_tid;
+static int my_pid;
+
+static void ids(struct fi__call *c)
+{
+	if (!my_pid)
+		my_pid = (int)fi__raw0(SYS_getpid);
+	if (!my_tid)
+		my_tid = (int)fi__raw0(SYS_gettid);
+	c->pid = my_pid;
+	c->tid = my_tid;
+}
+
+/* What pre hands to post across the real syscall. A vfork child shares
+ * its parent's TLS and makes syscalls of its own before the parent
+ * resumes, so a vfork keeps its own slot. */
+struct pending {
+	int valid;
+	long nr;
+	long args[6];
+	uint32_t site;
+};
+static __thread struct pending pending, vfork_pending;
+
+static uint64_t *arg_slot(struct fi__frame *f, int i)
+{
+	switch (i) {
+	case 0: return &f->rdi;
+	case 1: return &f->rsi;
+	case 2: return &f->rdx;
+	case 3: return &f->r10;
+	case 4: return &f->r8;
+	default: return &f->r9;
+	}
+}
+
+static void site_of(uint32_t id, struct fi__call *c)
+{
+	if (id < __atomic_load_n(&fi__nsites, __ATOMIC_ACQUIRE)) {
+		const struct fi__site *s = &fi__sites[id];
+		c->module = fi__modules[s->module].name;
+		c->offset = s->addr - fi__modules[s->module].base;
+	}
+}
+
+static bool is_vfork(long nr, const long *a)
+{
+	if (nr == SYS_vfork)
+		return true;
+	if (nr == SYS_clone)
+		return (a[0] & CLONE_VFORK) != 0;
+	if (nr == SYS_clone3 && a[0])
+		return (((const struct clone_args *)a[0])->flags & CLONE_VFORK) != 0;
+	return false;
+}
+
+static bool is_fork_family(long nr)
+{
+	return nr == SYS_clone || nr == SYS_clone3 || nr == SYS_fork ||
+	       nr == SYS_vfork;
+}
+
+static bool no_return(long nr)
+{
+	return nr == SYS_execve || nr == SYS_execveat || nr == SYS_exit ||
+	       nr == SYS_exit_group;
+}
+
+/* The child of a fork-like call sees 0; only the parent records it. */
+static bool child_side(long nr, long ret)
+{
+	return is_fork_family(nr) && ret == 0;
+}
+
+static void sleep_ns(long ns)
+{
+	struct timespec ts = {.tv_sec = ns / 1000000000L,
+			      .tv_nsec = ns % 1000000000L};
+	fi__raw4(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts, &ts);
+}
+
+/* A short readv/writev: the first iovecs, cut at n bytes in all. */
+static long short_iov(long nr, const long *a, long n)
+{
+	struct iovec iov[64];
+	const struct iovec *src = (const struct iovec *)a[1];
+	long cnt = a[2], k = 0;
+	if (cnt > 64)
+		cnt = 64;
+	for (long i = 0; i < cnt && n > 0; i++, k++) {
+		iov[k] = src[i];
+		if ((long)iov[k].iov_len > n)
+			iov[k].iov_len = (size_t)n;
+		n -= (long)iov[k].iov_len;
+	}
+	if (k == 0)
+		k = cnt ? 1 : 0, iov[0].iov_base = 0, iov[0].iov_len = 0;
+	return fi__raw6(nr, a[0], (long)iov, k, a[3], a[4], a[5]);
+}
+
+/* Carry out a verdict. Returns the stub's verdict. */
+static long act(struct fi__frame *f, struct fi__call *c,
+		const struct fi__verdict *v)
+{
+	if (v->delay_ns > 0)
+		sleep_ns(v->delay_ns);
+	if (v->signal > 0)
+		fi__raw3(SYS_tgkill, fi__raw0(SYS_getpid), fi__raw0(SYS_gettid),
+			 v->signal);
+	switch (v->action) {
+	case FI_ACT_ERROR:
+		f->rax = (uint64_t)-v->value;
+		return VERDICT_DONE;
+	case FI_ACT_RETVAL:
+		f->rax = (uint64_t)v->value;
+		return VERDICT_DONE;
+	case FI_ACT_SHORT: {
+		int i = fi__names_argindex(c->nr, FI_ARG_COUNT);
+		if (i >= 0) {
+			uint64_t *slot = arg_slot(f, i);
+			if (*slot > (uint64_t)v->value)
+				*slot = (uint64_t)v->value;
+			return VERDICT_PASS;
+		}
+		if (fi__names_argindex(c->nr, FI_ARG_IOV) == 1) {
+			f->rax = (uint64_t)short_iov(c->nr, c->args, v->value);
+			return VERDICT_DONE;
+		}
+		return VERDICT_PASS;
+	}
+	case FI_ACT_REDIRECT: {
+		int i = fi__names_argindex(c->nr, FI_ARG_PATH);
+		if (i >= 0)
+			*arg_slot(f, i) = (uint64_t)v->redirect;
+		return VERDICT_PASS;
+	}
+	default:
+		return VERDICT_PASS;
+	}
+}
+
+/* The program must not close or overwrite the recorder's descriptors. */
+static bool protect_fds(struct fi__frame *f, long nr, const long *a)
+{
+	int t = fi__trace_fd(), r = fi__report_fd();
+	if (nr == SYS_close && ((t >= 0 && a[0] == t) || (r >= 0 && a[0] == r))) {
+		f->rax = 0;
+		return true;
+	}
+	return false;
+}
+
+long fi__dispatch(struct fi__frame *f)
+{
+	struct fi__call c;
+	struct fi__verdict v;
+	char path[4096];
+	long nr, verdict = VERDICT_PASS;
+	bool tracing;
+
+	if (in_hook)
+		return VERDICT_PASS;
+	in_hook = 1;
+	nr = (long)f->rax;
+	if ((unsigned long)nr >= FI_NR_MAX)
+		goto out;
+
+	c.nr = nr;
+	c.args[0] = (long)f->rdi;
+	c.args[1] = (long)f->rsi;
+	c.args[2] = (long)f->rdx;
+	c.args[3] = (long)f->r10;
+	c.args[4] = (long)f->r8;
+	c.args[5] = (long)f->r9;
+	c.comm = 0;
+	c.module = 0;
+	c.offset = 0;
+	c.path = 0;
+	c.fd_path = fi__trace_fd_path;
+	ids(&c);
+	site_of((uint32_t)f->site, &c);
+	tracing = fi__trace_enabled();
+
+	if (protect_fds(f, nr, c.args)) {
+		verdict = VERDICT_DONE;
+		goto out;
+	}
+	if (nr == SYS_exit_group || nr == SYS_execve || nr == SYS_execveat)
+		fi__report_flush();
+
+	if (have_rules || counting) {
+		int pi = fi__names_argindex(nr, FI_ARG_PATH);
+		if (pi >= 0 && fi__safe_copy_str((const void *)c.args[pi], path,
+						 sizeof(path)) >= 0)
+			c.path = path;
+		if (counting)
+			__atomic_fetch_add(&counts[nr], 1, __ATOMIC_RELAXED);
+		if (have_rules && fi__rules_decide(fi__rs, &c, &v)) {
+			verdict = act(f, &c, &v);
+			if (verdict == VERDICT_DONE && tracing) {
+				fi__trace_write(&c, (long)f->rax, true, c.module,
+						c.offset, 0);
+				goto out;
+			}
+		}
+	}
+	if (verdict == VERDICT_PASS && tracing && no_return(nr)) {
+		/* Success never comes back: record it now, result unknown. */
+		fi__trace_write(&c, FI_TRACE_RET_NONE, false, c.module, c.offset,
+				0);
+		goto out;
+	}
+	if (verdict == VERDICT_PASS &&
+	    (tracing || is_fork_family(nr) || (nr == SYS_mmap && (c.args[2] & PROT_EXEC) &&
+			 (int)c.args[4] >= 0))) {
+		struct pending *p = is_vfork(nr, c.args) ? &vfork_pending : &pending;
+		p->nr = nr;
+		for (int i = 0; i < 6; i++)
+			p->args[i] = (long)*arg_slot(f, i);
+		p->site = (uint32_t)f->site;
+		p->valid = 1;
+		verdict = VERDICT_POST;
+	}
+out:
+	in_hook = 0;
+	return verdict;
+}
+
+/* ld.so mapped an executable segment of a new object: patch it now,
+ * before its constructors run. */
+static void patch_mapping(const long *a, long addr)
+{
+	struct fi__xstate xs;
+	char self[64], target[4096];
+	int n;
+
+	fi__xstate_save(&xs);
+	/* /proc/self/fd/N, formatted by hand */
+	{
+		static const char pre[] = "/proc/self/fd/";
+		char digits[16];
+		int k = 0, i = 0;
+		long fd = a[4];
+		for (; pre[i]; i++)
+			self[i] = pre[i];
+		do
+			digits[k++] = (char)('0' + fd % 10), fd /= 10;
+		while (fd);
+		while (k)
+			self[i++] = digits[--k];
+		self[i] = 0;
+	}
+	n = (int)fi__raw4(SYS_readlinkat, AT_FDCWD, self, target,
+			  sizeof(target) - 1);
+	if (n > 0) {
+		target[n] = 0;
+		fi__patch_mapping(target, (uint64_t)addr, (size_t)a[1], a[5],
+				  (int)a[2], (int)a[4]);
+	}
+	fi__xstate_restore(&xs);
+}
+
+void fi__dispatch_post(struct fi__frame *f)
+{
+	struct fi__call c;
+	struct pending *p;
+	char fdp[4096], path[4096];
+	long ret = (long)f->rax;
+
+	if (in_hook)
+		return;
+	in_hook = 1;
+	p = vfork_pending.valid ? &vfork_pending : &pending;
+	if (!p->valid)
+		goto out;
+	if (child_side(p->nr, ret)) {
+		/* The parent records it; a vfork parent still will. */
+		my_pid = 0;
+		my_tid = 0;
+		goto out;
+	}
+	p->valid = 0;
+
+	if (p->nr == SYS_mmap && (p->args[2] & PROT_EXEC) &&
+	    (int)p->args[4] >= 0 && !(ret < 0 && ret > -4096))
+		patch_mapping(p->args, ret);
+
+	if (fi__trace_enabled()) {
+		const char *fdpath = 0;
+		int pi, fi;
+		c.nr = p->nr;
+		for (int i = 0; i < 6; i++)
+			c.args[i] = p->args[i];
+		ids(&c);
+		c.comm = 0;
+		c.module = 0;
+		c.offset = 0;
+		c.path = 0;
+		c.fd_path = fi__trace_fd_path;
+		site_of(p->site, &c);
+		pi = fi__names_argindex(c.nr, FI_ARG_PATH);
+		if (pi >= 0 && fi__safe_copy_str((const void *)c.args[pi], path,
+						 sizeof(path)) >= 0)
+			c.path = path;
+		fi = fi__names_argindex(c.nr, FI_ARG_FD);
+		if (pi < 0 && fi >= 0 && ret >= 0 &&
+		    fi__trace_fd_path((int)c.args[fi], fdp, sizeof(fdp)) > 0)
+			fdpath = fdp;
+		fi__trace_write(&c, ret, false, c.module, c.offset, fdpath);
+	}
+out:
+	in_hook = 0;
+}
+
+/* --- runtime.h ------------------------------------------------------- */
+
+void fi__hook_suspend(void)
+{
+	in_hook++;
+}
+
+void fi__hook_resume(void)
+{
+	in_hook--;
+}
+
+static void mark(unsigned char *t, long nr)
+{
+	if (nr >= 0 && nr < FI_NR_MAX)
+		t[nr] = 1;
+}
+
+void fi__runtime_rules_changed(void)
+{
+	unsigned char t[FI_NR_MAX];
+	bool all = counting || fi__trace_enabled();
+
+	fi__fill(t, all, sizeof(t));
+	if (fi__rs) {
+		fi__rules_interest(fi__rs, t);
+		__atomic_store_n(&have_rules, 1, __ATOMIC_RELEASE);
+	}
+	mark(t, SYS_mmap); /* new code to patch */
+	mark(t, SYS_clone); /* a child forgets cached ids */
+	mark(t, SYS_clone3);
+	mark(t, SYS_fork);
+	mark(t, SYS_vfork);
+	if (fi__report_fd() >= 0) {
+		mark(t, SYS_exit_group);
+		mark(t, SYS_execve);
+		mark(t, SYS_execveat);
+	}
+	if (fi__trace_fd() >= 0 || fi__report_fd() >= 0)
+		mark(t, SYS_close);
+	t[SYS_rt_sigreturn] = 0; /* never intercepted */
+	for (long i = 0; i < FI_NR_MAX; i++)
+		__atomic_store_n(&fi__interest[i], t[i], __ATOMIC_RELAXED);
+	/* Numbers the kernel does not have still reach it through the stub. */
+}
+
+void fi__runtime_count_all(void)
+{
+	if (__atomic_exchange_n(&counting, 1, __ATOMIC_ACQ_REL))
+		return;
+	fi__runtime_reset_counts();
+	fi__runtime_rules_changed();
+}
+
+long fi__runtime_count(long nr)
+{
+	if (nr < 0 || nr >= FI_NR_MAX)
+		return -EINVAL;
+	return __atomic_load_n(&counts[nr], __ATOMIC_RELAXED);
+}
+
+void fi__runtime_reset_counts(void)
+{
+	for (int i = 0; i < FI_NR_MAX; i++)
+		__atomic_store_n(&counts[i], 0, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,86 @@
+/* entry.S: the slow path's way into C and back. A stub (see plan.c) calls
+ * fi__entry before the syscall and fi__entry_post after it, with the red
+ * zone skipped and the site id pushed:
+ *
+ *     [rsp]    return address into the stub
+ *     [rsp+8]  site id          (popped by `ret $8`)
+ *     [rsp+16] 128 bytes of the caller's red zone, then the caller's frame
+ *
+ * Both save every general register and the flags as a struct fi__frame
+ * (frame.h), align the stack, call C, and restore everything from the
+ * frame, so C may rewrite the syscall's arguments or result. fi__entry
+ * returns the verdict in %rcx (0 pass, 1 done, 2 pass then post), which the
+ * syscall would clobber anyway. The C side is built with
+ * -mgeneral-regs-only, so vector registers need no saving here.
+ */
+	.text
+
+.macro SAVE_FRAME
+	pushfq
+	push %rax
+	push %rbx
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %rbp
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	cld
+	mov %rsp, %rdi
+	mov %rsp, %rbx
+	and $-16, %rsp
+.endm
+
+.macro RESTORE_FRAME
+	mov %rbx, %rsp
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rbp
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rcx
+	pop %rbx
+	pop %rax
+	popfq
+.endm
+
+	.globl fi__entry
+	.hidden fi__entry
+	.type fi__entry, @function
+fi__entry:
+	.cfi_startproc
+	SAVE_FRAME
+	call fi__dispatch
+	mov %rax, 96(%rbx)	/* the verdict goes out in %rcx */
+	RESTORE_FRAME
+	ret $8
+	.cfi_endproc
+	.size fi__entry, .-fi__entry
+
+	.globl fi__entry_post
+	.hidden fi__entry_post
+	.type fi__entry_post, @function
+fi__entry_post:
+	.cfi_startproc
+	SAVE_FRAME
+	call fi__dispatch_post
+	RESTORE_FRAME
+	ret $8
+	.cfi_endproc
+	.size fi__entry_post, .-fi__entry_post
+
+	.section .note.GNU-stack,"",@progbits

@@ -1,0 +1,100 @@
+/* init.c: libfi's load-time constructor. Reads the environment, arms the
+ * start-up rules, opens the recorder and the report, then patches every
+ * loaded object. Everything the hook needs is prepared here. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "patch.h"
+#include "raw.h"
+#include "report.h"
+#include "rules.h"
+#include "runtime.h"
+#include "scan.h"
+#include "scenario.h"
+#include "site.h"
+#include "trace.h"
+
+/* fi's own set-up errors end the run with a distinctive status. */
+#define FI_EXIT_SETUP 125
+
+static bool active;
+
+bool fi__runtime_active(void)
+{
+	return active;
+}
+
+static void fatal(const char *msg)
+{
+	fi__raw3(SYS_write, 2, msg, strlen(msg));
+	fi__raw3(SYS_write, 2, "\n", 1);
+	fi__raw1(SYS_exit_group, FI_EXIT_SETUP);
+}
+
+static bool env_on(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v && strcmp(v, "0") != 0;
+}
+
+static void arm_from_env(void)
+{
+	struct fi__scn_error err;
+	const char *v;
+
+	v = getenv("FI_SEED");
+	if (v && *v) {
+		char *end;
+		errno = 0;
+		unsigned long long seed = strtoull(v, &end, 0);
+		if (errno || *end) {
+			fatal("fi: FI_SEED: not a number");
+		}
+		fi__rules_seed(fi__rs, seed);
+	}
+	v = getenv("FI_SCENARIO");
+	if (v && *v) {
+		/* Several files are separated by ':' (fi-run -s ... -s ...). */
+		char *list = strdup(v), *save = NULL;
+		for (char *p = strtok_r(list, ":", &save); p;
+		     p = strtok_r(NULL, ":", &save))
+			if (fi__scn_load_file(fi__rs, p, &err) < 0)
+				fatal(err.msg);
+		free(list);
+	}
+	v = getenv("FI_RULES");
+	if (v && *v && fi__scn_load_list(fi__rs, v, "FI_RULES", &err) < 0)
+		fatal(err.msg);
+}
+
+__attribute__((constructor)) static void fi_init(void)
+{
+	const char *v;
+	long n;
+
+	fi__debug = env_on("FI_DEBUG");
+	fi__rs = fi__rules_new();
+	if (!fi__rs || fi__patch_init() < 0)
+		fatal("fi: out of memory at start-up");
+	fi__site_init();
+
+	v = getenv("FI_TRACE");
+	if (v && *v && fi__trace_open(v) < 0) {
+		fi__log("cannot record to %s: %s", v, strerror(errno));
+		fi__raw1(SYS_exit_group, FI_EXIT_SETUP);
+	}
+	v = getenv("FI_REPORT");
+	if (v && *v)
+		fi__report_open(v);
+	arm_from_env();
+	fi__runtime_rules_changed();
+
+	n = fi__scan_loaded();
+	active = n > 0;
+	if (fi__debug)
+		fi__log("%ld syscall sites patched in %u objects", n,
+			fi__nmodules);
+}

@@ -1,0 +1,501 @@
+/* patch.c: sweeps an executable region for syscall instructions, plans each
+ * site, writes the stubs and rewrites the sites. See patch.h and the
+ * diagram in plan.c. */
+#include "patch.h"
+
+#include <errno.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "arena.h"
+#include "disasm.h"
+#include "plan.h"
+#include "raw.h"
+
+#define PAGE 4096ul
+#define SLOTS 64 /* bytes at the head of a trampoline area */
+
+struct fi__module fi__modules[FI_MAX_MODULES];
+uint32_t fi__nmodules;
+struct fi__site *fi__sites;
+uint32_t fi__nsites;
+bool fi__debug;
+
+extern unsigned char fi__interest[];
+void fi__entry(void);
+void fi__entry_post(void);
+
+static struct fi__disasm *dis;
+static int patch_lock;
+
+void fi__log(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	memcpy(buf, "fi: ", 4);
+	va_start(ap, fmt);
+	n = vsnprintf(buf + 4, sizeof(buf) - 5, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	n += 4;
+	if (n > (int)sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	buf[n++] = '\n';
+	fi__raw3(SYS_write, 2, buf, n);
+}
+
+int fi__patch_init(void)
+{
+	fi__sites = fi__pages(FI_MAX_SITES * sizeof(struct fi__site));
+	if (!fi__sites)
+		return -ENOMEM;
+	fi__arena_install();
+	dis = fi__disasm_open();
+	return dis ? 0 : -ENOMEM;
+}
+
+uint32_t fi__patch_module(const char *name, uint64_t base)
+{
+	const char *slash = strrchr(name, '/');
+	uint32_t i;
+
+	if (slash)
+		name = slash + 1;
+	for (i = 0; i < fi__nmodules; i++)
+		if (fi__modules[i].base == base &&
+		    !strcmp(fi__modules[i].name, name))
+			return i;
+	if (fi__nmodules == FI_MAX_MODULES)
+		return FI_MAX_MODULES - 1;
+	i = fi__nmodules;
+	snprintf(fi__modules[i].name, sizeof(fi__modules[i].name), "%s", name);
+	fi__modules[i].base = base;
+	__atomic_store_n(&fi__nmodules, i + 1, __ATOMIC_RELEASE);
+	return i;
+}
+
+/* --- the sweep ------------------------------------------------------- */
+
+struct sweep {
+	uint64_t start;
+	size_t len;
+	uint8_t *targets; /* one bit per byte of the region */
+	struct fi__window *wins;
+	size_t nwins, capwins;
+	struct fi__pad *pads;
+	size_t npads, cappads;
+};
+
+static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	size_t ncap;
+	void *p;
+	if (n < *cap)
+		return true;
+	ncap = *cap ? *cap * 2 : 256;
+	p = fi__pages(ncap * elem);
+	if (!p)
+		return false;
+	if (*arr) {
+		fi__copy(p, *arr, *cap * elem);
+		fi__pages_free(*arr, *cap * elem);
+	}
+	*arr = p;
+	*cap = ncap;
+	return true;
+}
+
+static bool is_target(void *ctx, uint64_t addr)
+{
+	const struct sweep *s = ctx;
+	uint64_t off = addr - s->start;
+	if (addr < s->start || off >= s->len)
+		return false;
+	return s->targets[off >> 3] & (1u << (off & 7));
+}
+
+static void mark_target(struct sweep *s, int64_t addr)
+{
+	uint64_t off = (uint64_t)addr - s->start;
+	if ((uint64_t)addr >= s->start && off < s->len)
+		s->targets[off >> 3] |= (uint8_t)(1u << (off & 7));
+}
+
+static bool stops(const struct fi__insn *in)
+{
+	return in->kind == FI_INSN_JMP_REL || in->kind == FI_INSN_END;
+}
+
+/* One linear pass: branch targets, syscall windows, padding runs. */
+static int sweep(struct sweep *s)
+{
+	const uint8_t *code = (const uint8_t *)s->start;
+	size_t avail = s->len;
+	uint64_t addr = s->start;
+	struct fi__insn ring[FI_PLAN_MAXPRE], in;
+	int nring = 0;
+	bool prev_stops = false;
+	uint64_t pad_start = 0;
+
+	s->targets = fi__pages((s->len + 7) / 8 + 1);
+	if (!s->targets)
+		return -ENOMEM;
+	while (avail) {
+		if (!fi__disasm_fast(dis, &code, &avail, &addr, &in)) {
+			code++, avail--, addr++;
+			nring = 0;
+			prev_stops = false;
+			pad_start = 0;
+			continue;
+		}
+		switch (in.kind) {
+		case FI_INSN_JMP_REL:
+		case FI_INSN_JCC_REL:
+		case FI_INSN_CALL_REL:
+		case FI_INSN_OTHER_REL:
+			mark_target(s, in.target);
+			break;
+		default:
+			break;
+		}
+		if (in.kind == FI_INSN_PADDING) {
+			if (!pad_start && prev_stops)
+				pad_start = in.addr;
+		} else if (pad_start) {
+			if (grow((void **)&s->pads, &s->cappads, s->npads,
+				 sizeof(*s->pads))) {
+				s->pads[s->npads].addr = pad_start;
+				s->pads[s->npads].len = (uint32_t)(in.addr - pad_start);
+				s->npads++;
+			}
+			pad_start = 0;
+		}
+		if (in.kind == FI_INSN_SYSCALL) {
+			if (!grow((void **)&s->wins, &s->capwins, s->nwins,
+				  sizeof(*s->wins)))
+				return -ENOMEM;
+			struct fi__window *w = &s->wins[s->nwins++];
+			fi__fill(w, 0, sizeof(*w));
+			for (int i = 0; i < nring; i++)
+				w->pre[i] = ring[i];
+			w->npre = nring;
+			w->sys = in;
+		}
+		if (in.kind != FI_INSN_PADDING || !pad_start)
+			prev_stops = stops(&in);
+		if (nring == FI_PLAN_MAXPRE) {
+			for (int i = 1; i < FI_PLAN_MAXPRE; i++)
+				ring[i - 1] = ring[i];
+			nring--;
+		}
+		ring[nring++] = in;
+	}
+	return 0;
+}
+
+/* Decode a window in detail: RIP-relative operands before the syscall,
+ * and the instructions after it. */
+static void detail(struct sweep *s, struct fi__window *w)
+{
+	uint64_t end = s->start + s->len, a;
+	for (int i = 0; i < w->npre; i++) {
+		struct fi__insn d;
+		if (fi__disasm_one(dis, w->pre[i].bytes, w->pre[i].len,
+				   w->pre[i].addr, &d))
+			w->pre[i] = d;
+	}
+	a = w->sys.addr + w->sys.len;
+	w->npost = 0;
+	while (w->npost < FI_PLAN_MAXPOST && a < end) {
+		struct fi__insn *p = &w->post[w->npost];
+		if (!fi__disasm_one(dis, (const uint8_t *)a, end - a, a, p))
+			break;
+		w->npost++;
+		if (stops(p))
+			break;
+		a += p->len;
+	}
+}
+
+/* --- trampoline areas ------------------------------------------------ */
+
+/* Find `size` free bytes within 1 GiB of [lo, hi) by reading
+ * /proc/self/maps with raw syscalls, and map them there. */
+static void *alloc_near(uint64_t lo, uint64_t hi, size_t size)
+{
+	static const char path[] = "/proc/self/maps";
+	const size_t cap = 4u << 20;
+	char *buf = fi__pages(cap);
+	size_t n = 0;
+	long fd, r;
+	uint64_t prev_end = 0x10000, best = 0, best_dist = ~0ull;
+	const uint64_t reach = 1ull << 30;
+
+	if (!buf)
+		return NULL;
+	fd = fi__raw4(SYS_openat, -100, path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0) {
+		fi__pages_free(buf, cap);
+		return NULL;
+	}
+	while (n < cap - 1 &&
+	       (r = fi__raw3(SYS_read, fd, buf + n, cap - 1 - n)) > 0)
+		n += (size_t)r;
+	fi__raw1(SYS_close, fd);
+	buf[n] = 0;
+
+	/* Gaps between consecutive mappings; take the one closest to the
+	 * region whose near edge leaves room for size. */
+	for (char *p = buf; p < buf + n;) {
+		uint64_t a = 0, b = 0;
+		while (*p && *p != '-')
+			a = a * 16 + (uint64_t)(*p <= '9' ? *p - '0' : (*p | 32) - 'a' + 10), p++;
+		if (*p == '-')
+			p++;
+		while (*p && *p != ' ')
+			b = b * 16 + (uint64_t)(*p <= '9' ? *p - '0' : (*p | 32) - 'a' + 10), p++;
+		while (*p && *p != '\n')
+			p++;
+		if (*p)
+			p++;
+		if (a >= prev_end + size) {
+			/* gap [prev_end, a) */
+			uint64_t cand, dist;
+			if (a <= lo) {
+				cand = (a - size) & ~(PAGE - 1);
+				dist = hi - cand;
+			} else if (prev_end >= hi) {
+				cand = prev_end;
+				dist = cand + size - lo;
+			} else {
+				cand = 0, dist = ~0ull;
+			}
+			if (cand && cand >= prev_end && dist < reach &&
+			    dist < best_dist)
+				best = cand, best_dist = dist;
+		}
+		if (b > prev_end)
+			prev_end = b;
+	}
+	fi__pages_free(buf, cap);
+	if (!best)
+		return NULL;
+	r = fi__raw6(SYS_mmap, best, size, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (r < 0 && r > -4096)
+		return NULL;
+	if ((uint64_t)r != best) {
+		fi__raw2(SYS_munmap, r, size);
+		return NULL;
+	}
+	return (void *)r;
+}
+
+/* --- writing --------------------------------------------------------- */
+
+struct pending {
+	struct fi__plan plan;
+	uint8_t site[16];
+	uint8_t pad[FI_JMP32_LEN];
+};
+
+/* Write every patch of the region while it is writable but not executable.
+ * Runs with signals blocked and calls nothing in libc: libc's own text may
+ * be what is being rewritten. */
+static __attribute__((noinline)) long apply(struct pending *pd, size_t n,
+					    uint64_t lo, uint64_t hi, int prot)
+{
+	uint64_t first = lo & ~(PAGE - 1);
+	uint64_t last = (hi + PAGE - 1) & ~(PAGE - 1);
+	unsigned long all = ~0ul, old = 0;
+	long r;
+
+	fi__raw4(SYS_rt_sigprocmask, SIG_BLOCK, &all, &old, sizeof(all));
+	r = fi__raw3(SYS_mprotect, first, last - first, PROT_READ | PROT_WRITE);
+	if (r == 0) {
+		for (size_t i = 0; i < n; i++) {
+			fi__copy((void *)pd[i].plan.start, pd[i].site,
+				 pd[i].plan.len);
+			if (pd[i].plan.pad)
+				fi__copy((void *)pd[i].plan.pad, pd[i].pad,
+					 FI_JMP32_LEN);
+		}
+		r = fi__raw3(SYS_mprotect, first, last - first, prot);
+	}
+	fi__raw4(SYS_rt_sigprocmask, SIG_SETMASK, &old, 0, sizeof(old));
+	return r;
+}
+
+long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot)
+{
+	struct sweep s = {.start = start, .len = len};
+	const struct fi__module *m = &fi__modules[mod];
+	struct pending *pd = NULL;
+	size_t npd = 0, area_len = 0, off;
+	unsigned refused = 0, padded = 0;
+	uint8_t *area = NULL;
+	long r;
+
+	while (__atomic_exchange_n(&patch_lock, 1, __ATOMIC_ACQUIRE))
+		;
+	r = sweep(&s);
+	if (r < 0 || s.nwins == 0)
+		goto out;
+
+	pd = fi__pages(s.nwins * sizeof(*pd));
+	if (!pd) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < s.nwins; i++) {
+		struct fi__window *w = &s.wins[i];
+		const char *why;
+		detail(&s, w);
+		why = fi__plan_site(w, is_target, &s, s.pads, s.npads,
+				    &pd[npd].plan);
+		if (why) {
+			refused++;
+			if (fi__debug)
+				fi__log("  left alone %s+0x%lx: %s", m->name,
+					(unsigned long)(w->sys.addr - m->base),
+					why);
+			continue;
+		}
+		npd++;
+	}
+	if (npd == 0)
+		goto out;
+
+	area_len = (SLOTS + npd * FI_STUB_MAX + PAGE - 1) & ~(PAGE - 1);
+	area = alloc_near(start, start + len, area_len);
+	if (!area) {
+		fi__log("cannot place trampolines near %s; its %zu sites stay "
+			"unpatched", m->name, npd);
+		r = -ENOMEM;
+		goto out;
+	}
+	{
+		uint64_t *slot = (uint64_t *)area;
+		struct fi__stub_env env = {
+			.table_slot = (uint64_t)&slot[0],
+			.entry_slot = (uint64_t)&slot[1],
+			.post_slot = (uint64_t)&slot[2],
+		};
+		slot[0] = (uint64_t)fi__interest;
+		slot[1] = (uint64_t)fi__entry;
+		slot[2] = (uint64_t)fi__entry_post;
+		off = SLOTS;
+		size_t kept = 0;
+		for (size_t i = 0; i < npd; i++) {
+			struct pending *p = &pd[i];
+			uint64_t stub = (uint64_t)area + off;
+			const char *why = NULL;
+			uint32_t id = __atomic_load_n(&fi__nsites, __ATOMIC_RELAXED);
+			size_t n;
+			if (id >= FI_MAX_SITES)
+				break;
+			n = fi__plan_emit_stub(&p->plan, id, stub, &env,
+					       area + off, FI_STUB_MAX, &why);
+			if (!n) {
+				refused++;
+				if (fi__debug)
+					fi__log("  left alone %s+0x%lx: %s",
+						m->name,
+						(unsigned long)(p->plan.start - m->base),
+						why);
+				continue;
+			}
+			fi__plan_emit_patch(&p->plan, stub, p->site, p->pad);
+			fi__sites[id].addr = p->plan.sys;
+			fi__sites[id].module = mod;
+			__atomic_store_n(&fi__nsites, id + 1, __ATOMIC_RELEASE);
+			padded += p->plan.pad != 0;
+			off += (n + 15) & ~(size_t)15;
+			pd[kept++] = *p;
+		}
+		npd = kept;
+	}
+	if (fi__raw3(SYS_mprotect, area, area_len, PROT_READ | PROT_EXEC)) {
+		r = -EPERM;
+		goto out;
+	}
+	{
+		uint64_t lo = ~0ull, hi = 0;
+		for (size_t i = 0; i < npd; i++) {
+			uint64_t a = pd[i].plan.start, b = a + pd[i].plan.len;
+			if (pd[i].plan.pad) {
+				if (pd[i].plan.pad < a)
+					a = pd[i].plan.pad;
+				if (pd[i].plan.pad + FI_JMP32_LEN > b)
+					b = pd[i].plan.pad + FI_JMP32_LEN;
+			}
+			if (a < lo)
+				lo = a;
+			if (b > hi)
+				hi = b;
+		}
+		r = npd ? apply(pd, npd, lo, hi, prot) : 0;
+		if (r < 0) {
+			fi__log("cannot write to %s's code (%s); it stays unpatched",
+				m->name, strerror((int)-r));
+			goto out;
+		}
+	}
+	r = (long)npd;
+	if (fi__debug)
+		fi__log("patched %s: %zu sites (%u via padding), %u left alone",
+			m->name, npd, padded, refused);
+out:
+	if (s.targets)
+		fi__pages_free(s.targets, (s.len + 7) / 8 + 1);
+	if (s.wins)
+		fi__pages_free(s.wins, s.capwins * sizeof(*s.wins));
+	if (s.pads)
+		fi__pages_free(s.pads, s.cappads * sizeof(*s.pads));
+	if (pd)
+		fi__pages_free(pd, s.nwins * sizeof(*pd));
+	__atomic_store_n(&patch_lock, 0, __ATOMIC_RELEASE);
+	return r;
+}
+
+void fi__patch_mapping(const char *path, uint64_t addr, size_t len, long off,
+		       int prot, int fd)
+{
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[64];
+	uint64_t end = addr + len;
+
+	if (fi__raw4(SYS_pread64, fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
+		return;
+	if (fi__raw4(SYS_pread64, fd, ph, eh.e_phnum * sizeof(Elf64_Phdr),
+		     eh.e_phoff) != (long)(eh.e_phnum * sizeof(Elf64_Phdr)))
+		return;
+	for (int i = 0; i < eh.e_phnum; i++) {
+		const Elf64_Phdr *p = &ph[i];
+		uint64_t start, base;
+		size_t n;
+		if (p->p_type != PT_LOAD || !(p->p_flags & PF_X))
+			continue;
+		if (p->p_offset < (uint64_t)off ||
+		    p->p_offset >= (uint64_t)off + len)
+			continue;
+		start = addr + (p->p_offset - (uint64_t)off);
+		base = start - p->p_vaddr;
+		n = p->p_filesz;
+		if (start + n > end)
+			n = end - start;
+		fi__patch_region(fi__patch_module(path, base), start, n, prot);
+	}
+}

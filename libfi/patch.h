@@ -1,0 +1,57 @@
+/* patch.h: finds the syscall sites of one executable region, plans them
+ * (plan.c), writes the stubs into a trampoline area within +-2 GiB and
+ * rewrites the sites. Usable at start-up and inside the hook (ld.so mapping
+ * a new object): it allocates only from arena.h and never calls malloc. */
+#ifndef FI_PATCH_H
+#define FI_PATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FI_MAX_MODULES 1024
+#define FI_MAX_SITES (1u << 20)
+
+struct fi__module {
+	char name[64]; /* file name: "libc.so.6", the program's name, ... */
+	uint64_t base; /* load bias: offsets in traces are addr - base */
+};
+
+/* One patched site, indexed by the id its stub pushes. */
+struct fi__site {
+	uint64_t addr;   /* the syscall instruction */
+	uint32_t module; /* index into fi__modules */
+	uint32_t flags;
+};
+
+extern struct fi__module fi__modules[FI_MAX_MODULES];
+extern uint32_t fi__nmodules;
+extern struct fi__site *fi__sites;
+extern uint32_t fi__nsites;
+
+/* Set up the site table, the arena and the decoder. Not for the hook. */
+int fi__patch_init(void);
+
+/* Register a module; returns its index (existing entry if same base). */
+uint32_t fi__patch_module(const char *name, uint64_t base);
+
+/* Patch every syscall in [start, start+len) of module `mod`, whose pages
+ * have protection `prot` (restored afterwards). Sites that cannot be
+ * patched are left alone and listed under FI_DEBUG. Returns the number of
+ * sites patched, or a negative errno. */
+long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot);
+
+/* Print to stderr with a raw write ("fi: ..."); for FI_DEBUG and fatal
+ * set-up errors. */
+void fi__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern bool fi__debug;
+
+
+
+/* ld.so (or the program) just mapped [addr, addr+len) of the file `path`,
+ * from file offset off, with prot including PROT_EXEC, through fd. Reads
+ * the ELF headers with pread and patches the executable segments the
+ * mapping holds. Hook-safe; the caller saves the vector state. */
+void fi__patch_mapping(const char *path, uint64_t addr, size_t len, long off,
+		       int prot, int fd);
+#endif

@@ -1,0 +1,86 @@
+/* scan.c: enumerates the loaded objects (dl_iterate_phdr) at start-up: the
+ * program, ld.so, libc, the other libraries and the vDSO, and patches the
+ * executable segments of each, libfi's own excepted. */
+#include "scan.h"
+
+#include <elf.h>
+#include <link.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "patch.h"
+
+struct region {
+	char name[256];
+	uint64_t base, start;
+	size_t len;
+	int prot;
+};
+
+struct collect {
+	struct region r[256];
+	int n;
+	uint64_t self; /* an address inside libfi */
+};
+
+static int prot_of(uint32_t flags)
+{
+	return (flags & PF_R ? PROT_READ : 0) | (flags & PF_W ? PROT_WRITE : 0) |
+	       (flags & PF_X ? PROT_EXEC : 0);
+}
+
+static int collect(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct collect *c = data;
+	const char *name = info->dlpi_name;
+	(void)size;
+
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+		uint64_t lo = info->dlpi_addr + p->p_vaddr;
+		if (p->p_type == PT_LOAD && c->self >= lo &&
+		    c->self < lo + p->p_memsz)
+			return 0; /* libfi itself: never patched */
+	}
+	for (int i = 0; i < info->dlpi_phnum && c->n < 256; i++) {
+		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+		struct region *r;
+		if (p->p_type != PT_LOAD || !(p->p_flags & PF_X))
+			continue;
+		r = &c->r[c->n++];
+		if (!name || !*name) {
+			ssize_t k = readlink("/proc/self/exe", r->name,
+					     sizeof(r->name) - 1);
+			r->name[k > 0 ? k : 0] = 0;
+			if (k <= 0)
+				strcpy(r->name, "main");
+		} else {
+			snprintf(r->name, sizeof(r->name), "%s", name);
+		}
+		r->base = info->dlpi_addr;
+		r->start = info->dlpi_addr + p->p_vaddr;
+		r->len = p->p_memsz;
+		r->prot = prot_of(p->p_flags);
+	}
+	return 0;
+}
+
+long fi__scan_loaded(void)
+{
+	static struct collect c;
+	long total = 0;
+
+	c.n = 0;
+	c.self = (uint64_t)(uintptr_t)&fi__scan_loaded;
+	dl_iterate_phdr(collect, &c);
+	for (int i = 0; i < c.n; i++) {
+		const struct region *r = &c.r[i];
+		long n = fi__patch_region(fi__patch_module(r->name, r->base),
+					  r->start, r->len, r->prot);
+		if (n > 0)
+			total += n;
+	}
+	return total;
+}
