@@ -287,6 +287,7 @@ class _Thread:
         self.depth = 0              # signal handlers running on it
         self.pending = None         # (name, ERESTART*) awaiting the signal
         self.skip = {}              # depth -> name of a kernel restart to skip
+        self.seen = False           # has made a call
 
 
 def count_calls(events):
@@ -363,7 +364,11 @@ def count_calls(events):
             if m:
                 t.sighand[m.group(1)] = (m.group(2) not in ("SIG_DFL", "SIG_IGN"),
                                          "SA_RESTART" in m.group(3))
-        if call.name in ("execve", "execveat") and call.ret == 0:
+        first_of_root = call.tid == root and not t.seen
+        t.seen = True
+        if call.name in ("execve", "execveat") and call.ret == 0 and not first_of_root:
+            # (The root's first call, when it is an execve, is strace's exec
+            # of the program: part of the first image's start-up.)
             images[call.tid] += 1
             t.image = (call.tid, images[call.tid])
             t.counting = False
