@@ -1,0 +1,195 @@
+/* report.c: the end-of-run report to fi-run. dispatch calls
+ * fi__report_flush() before the image goes away (exit_group, execve); each
+ * armed rule becomes one JSON line with its counts (docs/trace.md). */
+#include "report.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "jsonw.h"
+#include "raw.h"
+#include "rules.h"
+#include "runtime.h"
+#include "trace.h"
+
+/* Rules beyond this many are reported once, with absolute counts. */
+#define MAX_RULES 512
+
+static int report_fd = -1;
+static int owner_pid;  /* whose counters these are; 0: nobody yet */
+static int busy;       /* a flush is running */
+static size_t reported_n; /* rules [0, reported_n) were reported */
+
+/* Counts already reported (or the parent's, at fork), per rule index. The
+ * text pointer tells whether index i is still the same rule. */
+static struct {
+	const char *text;
+	unsigned long matched, fired;
+} base[MAX_RULES];
+
+static void atfork_child(void)
+{
+	fi__report_fork_child();
+}
+
+int fi__report_open(const char *path)
+{
+	int fd;
+
+	if (report_fd >= 0)
+		return -EBUSY;
+	fd = fi__trace_open_file(path, "FI_REPORT", "FI_REPORT_APPEND");
+	if (fd < 0)
+		return fd;
+	owner_pid = (int)fi__raw0(SYS_getpid);
+	pthread_atfork(NULL, NULL, atfork_child);
+	__atomic_store_n(&report_fd, fd, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int fi__report_fd(void)
+{
+	return __atomic_load_n(&report_fd, __ATOMIC_RELAXED);
+}
+
+/* Record the current counts as already accounted for. */
+static size_t snapshot(void)
+{
+	struct fi__rule_stats st;
+	size_t i;
+
+	for (i = 0; fi__rs && fi__rules_stats(fi__rs, i, &st); i++) {
+		if (i >= MAX_RULES)
+			continue;
+		base[i].text = st.text;
+		base[i].matched = st.matched;
+		base[i].fired = st.fired;
+	}
+	for (size_t j = i; j < MAX_RULES && base[j].text; j++)
+		base[j].text = NULL;
+	return i;
+}
+
+void fi__report_fork_child(void)
+{
+	int pid = (int)fi__raw0(SYS_getpid);
+
+	if (pid == owner_pid)
+		return;
+	/* A fork in the middle of a parent's flush copies `busy` as set. */
+	__atomic_store_n(&busy, 0, __ATOMIC_RELAXED);
+	snapshot();
+	reported_n = 0;
+	owner_pid = pid;
+}
+
+static void write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		long n = fi__raw3(SYS_write, fd, buf, len);
+
+		if (n == -EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+/* Room kept for ,"truncated":true}\n while the texts are written. */
+#define TAIL_ROOM 24
+
+static void write_line(int fd, int pid, const char *comm, size_t i,
+		       const struct fi__rule_stats *st, unsigned long matched,
+		       unsigned long fired, bool site)
+{
+	char buf[2048];
+	struct fi__jw w;
+
+	fi__jw_init(&w, buf, sizeof(buf));
+	fi__jw_reserve(&w, TAIL_ROOM);
+	fi__jw_obj_begin(&w);
+	fi__jw_key(&w, "pid");
+	fi__jw_int(&w, pid);
+	fi__jw_key(&w, "comm");
+	fi__jw_str(&w, comm);
+	fi__jw_key(&w, "rule");
+	fi__jw_uint(&w, i);
+	fi__jw_key(&w, "matched");
+	fi__jw_uint(&w, matched);
+	fi__jw_key(&w, "fired");
+	fi__jw_uint(&w, fired);
+	fi__jw_key(&w, "site");
+	if (site)
+		fi__jw_str_hex(&w, st->first_module, "+", st->first_offset);
+	else
+		fi__jw_null(&w);
+	fi__jw_key(&w, "origin");
+	fi__jw_str(&w, st->origin);
+	fi__jw_key(&w, "text");
+	fi__jw_str(&w, st->text);
+	fi__jw_release(&w, TAIL_ROOM);
+	if (w.trunc) {
+		fi__jw_key(&w, "truncated");
+		fi__jw_bool(&w, true);
+	}
+	fi__jw_obj_end(&w);
+	fi__jw_raw(&w, "\n");
+	if (!w.broken)
+		write_all(fd, buf, w.len);
+}
+
+void fi__report_flush(void)
+{
+	int fd = fi__report_fd();
+	struct fi__rule_stats st;
+	char comm[17] = {0};
+	int pid;
+	size_t i;
+
+	if (fd < 0 || !fi__rs)
+		return;
+	pid = (int)fi__raw0(SYS_getpid);
+	if (pid != owner_pid)
+		return;
+	if (__atomic_exchange_n(&busy, 1, __ATOMIC_ACQUIRE))
+		return;
+	if (fi__raw2(SYS_prctl, PR_GET_NAME, comm) != 0)
+		comm[0] = '\0';
+
+	for (i = 0; fi__rules_stats(fi__rs, i, &st); i++) {
+		unsigned long bm = 0, bf = 0;
+
+		if (i < MAX_RULES && base[i].text == st.text) {
+			bm = base[i].matched;
+			bf = base[i].fired;
+		}
+		if (st.matched < bm || st.fired < bf)
+			bm = bf = 0; /* the counters were reset */
+		if (i < reported_n &&
+		    (i >= MAX_RULES || (st.matched == bm && st.fired == bf)))
+			continue;
+		write_line(fd, pid, comm, i, &st, st.matched - bm,
+			   st.fired - bf,
+			   st.fired > bf && st.first_module &&
+				   st.first_pid == pid);
+		if (i < MAX_RULES) {
+			base[i].text = st.text;
+			base[i].matched = st.matched;
+			base[i].fired = st.fired;
+		}
+	}
+	if (i > reported_n)
+		reported_n = i;
+	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+}
+
+__attribute__((destructor)) static void report_at_exit(void)
+{
+	fi__report_flush();
+}

@@ -1,0 +1,34 @@
+/* report.h: the end-of-run report channel from libfi to fi-run
+ * (FI_REPORT=FILE). Each process writes one JSON line per armed rule with
+ * how often it matched and fired, just before its image goes away. The
+ * format is internal to fi (docs/trace.md, "Run report"). */
+#ifndef FI_REPORT_H
+#define FI_REPORT_H
+
+/* Open path for appending (fd >= 100, close-on-exec; truncated unless
+ * FI_REPORT_APPEND=1, which is then set for the children; a relative
+ * FI_REPORT is made absolute). Registers a fork handler. Returns 0 or a
+ * negative errno. Once at load, outside the hook. */
+int fi__report_open(const char *path);
+
+/* The report's fd, or -1 (dispatch keeps the program off it). Hook-safe. */
+int fi__report_fd(void);
+
+/* Write this process's counts since it started, or since its last flush:
+ * one line per rule whose counts moved, and every rule on the first flush.
+ * Call right before exit_group, before an execve/execveat that may
+ * succeed, and at exit (a destructor here does that). A later flush (after
+ * a failed execve, or a second exit path) writes only what changed since,
+ * so fi-run can simply add up the lines. Does nothing in a vfork child
+ * (it shares the parent's counters, which the parent reports) or in a
+ * forked child nobody told us about. Hook-safe, async-signal-safe; a
+ * flush that finds another one running in the process returns at once. */
+void fi__report_flush(void);
+
+/* In a child made by fork/clone without CLONE_VM: the counters inherited
+ * from the parent are the parent's to report; count from here. Called by
+ * the pthread_atfork handler, and dispatch may call it after a raw fork or
+ * clone; idempotent. Hook-safe. */
+void fi__report_fork_child(void);
+
+#endif
