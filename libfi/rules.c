@@ -716,15 +716,15 @@ static void expected_what(const struct fi__rule *r, char *buf, size_t len)
 	}
 }
 
-/* How many times a script wants to act (its last acting step). */
+/* How many times a script wants to act: its steps other than ok. */
 static uint64_t script_need(const struct fi__rule *r)
 {
-	size_t i, last = 0;
+	uint64_t need = 0;
+	size_t i;
 
 	for (i = 0; i < r->script_len; i++)
-		if (r->script[i].kind != FI_STEP_OK)
-			last = i + 1;
-	return last;
+		need += r->script[i].kind != FI_STEP_OK;
+	return need;
 }
 
 int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len)

@@ -65,11 +65,6 @@ static char *arena_put(struct pctx *p, const char *s, size_t n)
 	return d;
 }
 
-static char *xstrdup(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
 /* ---- "did you mean" ---- */
 
 static size_t edit_distance(const char *a, const char *b)
@@ -710,6 +705,153 @@ static bool set_has(struct fi__rule *r, enum fi__argkind a,
 }
 
 /* ---- one rule ---- */
+
+/* Set r's action, refusing a second one. */
+static bool set_action(struct pctx *p, const struct kv *kv,
+		       const struct kv **prev, struct fi__rule *r,
+		       enum fi__action a)
+{
+	if (*prev) {
+		fail(p, kv->kcol, "%s= conflicts with %s=; a rule has one "
+				  "result", kv->key, (*prev)->key);
+		return false;
+	}
+	*prev = kv;
+	r->action = a;
+	return true;
+}
+
+static bool apply(struct pctx *p, const struct kv *kv, struct fi__rule *r,
+		  const struct kv **action, const struct kv **when,
+		  const struct kv **prob)
+{
+	const char *k = kv->key, *v = kv->val;
+	int col = kv->vcol;
+	long n;
+
+	if (!strcmp(k, "when") || !strcmp(k, "prob")) {
+		if (r->script_len) {
+			fail(p, kv->kcol, "%s= cannot be combined with "
+					  "script=", k);
+			return false;
+		}
+		if (k[0] == 'w') {
+			*when = kv;
+			r->has_when = true;
+			return parse_when(p, v, col, &r->when);
+		}
+		*prob = kv;
+		r->has_prob = true;
+		return parse_prob(p, v, col, &r->prob);
+	}
+	if (!strcmp(k, "error"))
+		return set_action(p, kv, action, r, FI_ACT_ERROR) &&
+		       parse_errno(p, v, col, "error", &r->value);
+	if (!strcmp(k, "retval")) {
+		if (!set_action(p, kv, action, r, FI_ACT_RETVAL))
+			return false;
+		if (!parse_long(v, &r->value)) {
+			fail(p, col, "bad retval= '%s': expected an integer",
+			     v);
+			return false;
+		}
+		return true;
+	}
+	if (!strcmp(k, "short")) {
+		if (!set_action(p, kv, action, r, FI_ACT_SHORT))
+			return false;
+		if (!parse_long(v, &n) || n < 0) {
+			fail(p, col, "bad short= '%s': expected a byte count, "
+				     "0 or more", v);
+			return false;
+		}
+		r->value = n;
+		return true;
+	}
+	if (!strcmp(k, "redirect")) {
+		if (!set_action(p, kv, action, r, FI_ACT_REDIRECT))
+			return false;
+		r->redirect = strdup(v);
+		if (!r->redirect) {
+			fail(p, col, "out of memory");
+			return false;
+		}
+		return true;
+	}
+	if (!strcmp(k, "script")) {
+		if (!set_action(p, kv, action, r, FI_ACT_PASS))
+			return false;
+		if (*when || *prob) {
+			fail(p, kv->kcol, "script= cannot be combined with %s=",
+			     (*when ? *when : *prob)->key);
+			return false;
+		}
+		return parse_script(p, v, col, r);
+	}
+	if (!strcmp(k, "delay"))
+		return parse_delay(p, v, col, &r->delay_ns);
+	if (!strcmp(k, "signal"))
+		return parse_signal(p, v, col, &r->signal);
+	if (!strcmp(k, "path"))
+		return parse_glob(p, "path", v, col, &r->path);
+	if (!strcmp(k, "comm"))
+		return parse_glob(p, "comm", v, col, &r->comm);
+	if (!strcmp(k, "site"))
+		return parse_site(p, v, col, r);
+	if (!strcmp(k, "fd")) {
+		if (!parse_long(v, &n) || n < 0 || n > INT_MAX) {
+			fail(p, col, "bad fd= '%s': expected a descriptor "
+				     "number, 0 or more", v);
+			return false;
+		}
+		r->has_fd = true;
+		r->fd = (int)n;
+		return true;
+	}
+	/* per=, the last key check_key() lets through */
+	if (!strcmp(v, "thread")) {
+		r->per_thread = true;
+	} else if (strcmp(v, "process") != 0) {
+		fail(p, col, "bad per= '%s': expected thread or process", v);
+		return false;
+	}
+	return true;
+}
+
+/* The checks that need the whole rule. */
+static bool check_rule(struct pctx *p, struct fi__rule *r,
+		       const struct kv *action, int selcol)
+{
+	if (!action && !r->delay_ns && !r->signal) {
+		fail(p, selcol, "rule has no action; add error=, retval=, "
+				"short=, delay=, signal=, redirect= or "
+				"script=");
+		return false;
+	}
+	if (r->action == FI_ACT_SHORT &&
+	    !set_has(r, FI_ARG_COUNT, FI_ARG_IOVCNT, true)) {
+		fail(p, action->kcol, "short= needs a syscall with a byte "
+				      "count; '%s' has none", r->what);
+		return false;
+	}
+	if (r->action == FI_ACT_REDIRECT &&
+	    !set_has(r, FI_ARG_PATH, FI_ARG_PATH, true)) {
+		fail(p, action->kcol, "redirect= needs a syscall with a path "
+				      "argument; '%s' has none", r->what);
+		return false;
+	}
+	if (r->path && !set_has(r, FI_ARG_PATH, FI_ARG_FD, false)) {
+		fail(p, selcol, "path= needs a syscall with a path or fd "
+				"argument; '%s' has none", r->what);
+		return false;
+	}
+	if (r->has_fd && !set_has(r, FI_ARG_FD, FI_ARG_DIRFD, false)) {
+		fail(p, selcol, "fd= needs a syscall with an fd argument; '%s' "
+				"has none", r->what);
+		return false;
+	}
+	return true;
+}
 
 /* Split a segment into tokens (quotes decoded) and turn them into the
  * selector plus KEY=VALUE pairs. Returns the number of pairs, -1 on error
