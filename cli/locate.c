@@ -38,6 +38,23 @@ static char *path_join(const char *dir, size_t dirlen, const char *name)
 	return p;
 }
 
+/* path with its directory made canonical (no ".." in LD_PRELOAD) but its
+ * file name kept: libfi.so.0 stays the SONAME, not the versioned file. */
+static char *canonical_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = fi__util_xstrdup(path), *real, *out;
+
+	dir[slash - path] = '\0';
+	real = realpath(dir[0] ? dir : "/", NULL);
+	free(dir);
+	if (!real)
+		return fi__util_xstrdup(path);
+	out = path_join(real, strlen(real), slash + 1);
+	free(real);
+	return out;
+}
+
 char *fi__locate_libfi(bool verbose)
 {
 	const char *env = getenv("FI_LIBRARY");
@@ -70,12 +87,8 @@ char *fi__locate_libfi(bool verbose)
 	slash = strrchr(exe, '/');
 	for (i = 0; i < 2; i++) {
 		cand[i] = path_join(exe, (size_t)(slash - exe), tries[i]);
-		if (!found && is_file(cand[i])) {
-			/* Canonical, so LD_PRELOAD holds no "..". */
-			found = realpath(cand[i], NULL);
-			if (!found)
-				found = fi__util_xstrdup(cand[i]);
-		}
+		if (!found && is_file(cand[i]))
+			found = canonical_dir(cand[i]);
 	}
 	if (!found)
 		fi__util_error("cannot find libfi.so (looked for %s and %s); set FI_LIBRARY",

@@ -116,7 +116,7 @@ bad_scenario)
 bad_rule)
 	run_fi -r 'write error=EIO' -r 'read error=EZZZQQQ' -- "$CLI_TARGET" touch marker
 	expect_rc 125
-	expect_err "<rule>:1:6: error: unknown errno 'EZZZQQQ'"
+	expect_err "<rule>:1:12: error: unknown errno 'EZZZQQQ'"
 	[ -e marker ] && fail "the program ran"
 	run_fi -e inject=zzzqqq:error=EIO -- "$CLI_TARGET" touch marker
 	expect_rc 125
