@@ -1,0 +1,574 @@
+/* test_scenario.c: the .fi parser (scenario.c). Each key has its success
+ * case (the compiled fields) and its failure case (the exact message). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "rule_model.h"
+#include "scenario.h"
+
+static struct fi__rule *parse(const char *text)
+{
+	struct fi__scn_error err;
+	struct fi__rule *r = fi__scn_parse_rule(text, "t.fi", 3, &err);
+
+	if (!r)
+		fail_msg("'%s' did not parse: %s", text, err.msg);
+	return r;
+}
+
+static size_t count_nrs(const struct fi__rule *r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < FI_NR_MAX; i++)
+		n += r->nrs[i];
+	return n;
+}
+
+/* ---- success cases ---- */
+
+static void test_when_forms(void **state)
+{
+	static const struct {
+		const char *text;
+		uint64_t first, last, step;
+	} w[] = {
+		{ "write when=3 error=ENOSPC", 3, 3, 1 },
+		{ "write when=1..2 error=EIO", 1, 2, 1 },
+		{ "write when=2+ error=EIO", 2, UINT64_MAX, 1 },
+		{ "write when=2+3 error=EIO", 2, UINT64_MAX, 3 },
+		{ "write when=2..8+3 error=EIO", 2, 8, 3 },
+		{ "inject=write:error=EIO:when=3+", 3, UINT64_MAX, 1 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
+		struct fi__rule *r = parse(w[i].text);
+
+		assert_true(r->has_when);
+		assert_int_equal(r->when.first, w[i].first);
+		assert_int_equal(r->when.last, w[i].last);
+		assert_int_equal(r->when.step, w[i].step);
+		fi__rules_rule_free(r);
+	}
+}
+
+static void test_basic_rule(void **state)
+{
+	struct fi__rule *r = parse("  write    when=3   error=ENOSPC   # the 3rd");
+
+	(void)state;
+	assert_string_equal(r->text, "write    when=3   error=ENOSPC");
+	assert_string_equal(r->origin, "t.fi:3");
+	assert_string_equal(r->what, "write");
+	assert_int_equal(count_nrs(r), 1);
+	assert_int_equal(r->nrs[SYS_write], 1);
+	assert_int_equal(r->action, FI_ACT_ERROR);
+	assert_int_equal(r->value, ENOSPC);
+	assert_false(r->has_prob);
+	assert_null(r->path);
+	fi__rules_rule_free(r);
+}
+
+static void test_actions(void **state)
+{
+	struct fi__rule *r;
+
+	(void)state;
+	r = parse("write error=28");
+	assert_int_equal(r->value, ENOSPC);
+	fi__rules_rule_free(r);
+	r = parse("read error=EWOULDBLOCK");
+	assert_int_equal(r->value, EAGAIN);
+	fi__rules_rule_free(r);
+	r = parse("unlinkat retval=0");
+	assert_int_equal(r->action, FI_ACT_RETVAL);
+	assert_int_equal(r->value, 0);
+	fi__rules_rule_free(r);
+	r = parse("getpid retval=0x10");
+	assert_int_equal(r->value, 16);
+	fi__rules_rule_free(r);
+	r = parse("getpid retval=-1");
+	assert_int_equal(r->value, -1);
+	fi__rules_rule_free(r);
+	r = parse("write fd=1 short=1");
+	assert_int_equal(r->action, FI_ACT_SHORT);
+	assert_int_equal(r->value, 1);
+	assert_true(r->has_fd);
+	assert_int_equal(r->fd, 1);
+	fi__rules_rule_free(r);
+	r = parse("openat path=/etc/app.conf redirect=fixtures/app.conf");
+	assert_int_equal(r->action, FI_ACT_REDIRECT);
+	assert_string_equal(r->redirect, "fixtures/app.conf");
+	assert_string_equal(r->path, "/etc/app.conf");
+	fi__rules_rule_free(r);
+	r = parse("kill signal=SIGUSR1");
+	assert_int_equal(r->action, FI_ACT_PASS);
+	assert_int_equal(r->signal, 10);
+	fi__rules_rule_free(r);
+	r = parse("kill signal=SEGV");
+	assert_int_equal(r->signal, 11);
+	fi__rules_rule_free(r);
+	r = parse("kill signal=9");
+	assert_int_equal(r->signal, 9);
+	fi__rules_rule_free(r);
+}
+
+static void test_delay_units(void **state)
+{
+	static const struct {
+		const char *text;
+		long ns;
+	} d[] = {
+		{ "connect delay=200ms", 200000000L },
+		{ "connect delay=1s", 1000000000L },
+		{ "connect delay=10us", 10000L },
+		{ "connect delay=5ns", 5L },
+		{ "connect delay=3600s", 3600000000000L },
+		{ "inject=connect:delay_enter=1500", 1500000L },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(d) / sizeof(d[0]); i++) {
+		struct fi__rule *r = parse(d[i].text);
+
+		assert_int_equal(r->delay_ns, d[i].ns);
+		assert_int_equal(r->action, FI_ACT_PASS);
+		fi__rules_rule_free(r);
+	}
+}
+
+static void test_prob_fixed_point(void **state)
+{
+	static const struct {
+		const char *text;
+		uint64_t t;
+	} p[] = {
+		{ "fsync prob=0.25 error=EIO", FI_PROB_ONE / 4 },
+		{ "fsync prob=25% error=EIO", FI_PROB_ONE / 4 },
+		{ "fsync prob=.5 error=EIO", FI_PROB_ONE / 2 },
+		{ "fsync prob=1 error=EIO", FI_PROB_ONE },
+		{ "fsync prob=1.000 error=EIO", FI_PROB_ONE },
+		{ "fsync prob=100% error=EIO", FI_PROB_ONE },
+		{ "fsync prob=0.0000000000001 error=EIO", 1 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(p) / sizeof(p[0]); i++) {
+		struct fi__rule *r = parse(p[i].text);
+
+		assert_true(r->has_prob);
+		assert_int_equal(r->prob, p[i].t);
+		fi__rules_rule_free(r);
+	}
+}
+
+static void test_filters(void **state)
+{
+	struct fi__rule *r;
+
+	(void)state;
+	r = parse("openat path=/etc/app/* error=EACCES");
+	assert_string_equal(r->path, "/etc/app/*");
+	fi__rules_rule_free(r);
+	r = parse("openat path=\"/tmp/my dir/*\" error=ENOENT");
+	assert_string_equal(r->path, "/tmp/my dir/*");
+	fi__rules_rule_free(r);
+	r = parse("write site=libstore.so+0x1a2b when=1 error=EIO");
+	assert_string_equal(r->site_module, "libstore.so");
+	assert_true(r->has_site_offset);
+	assert_int_equal(r->site_offset, 0x1a2b);
+	fi__rules_rule_free(r);
+	r = parse("write site=libstore.so error=EIO");
+	assert_string_equal(r->site_module, "libstore.so");
+	assert_false(r->has_site_offset);
+	fi__rules_rule_free(r);
+	r = parse("write comm=worker-* error=EIO");
+	assert_string_equal(r->comm, "worker-*");
+	fi__rules_rule_free(r);
+	r = parse("write per=thread when=2 error=EIO");
+	assert_true(r->per_thread);
+	fi__rules_rule_free(r);
+	r = parse("write per=process when=2 error=EIO");
+	assert_false(r->per_thread);
+	fi__rules_rule_free(r);
+}
+
+static void test_script(void **state)
+{
+	struct fi__rule *r = parse("write script=ok,ok,ENOSPC,EINTR,ok,-5,7");
+
+	(void)state;
+	assert_int_equal(r->script_len, 7);
+	assert_int_equal(r->script[0].kind, FI_STEP_OK);
+	assert_int_equal(r->script[2].kind, FI_STEP_ERROR);
+	assert_int_equal(r->script[2].value, ENOSPC);
+	assert_int_equal(r->script[3].value, EINTR);
+	assert_int_equal(r->script[4].kind, FI_STEP_OK);
+	assert_int_equal(r->script[5].kind, FI_STEP_ERROR);
+	assert_int_equal(r->script[5].value, EIO);
+	assert_int_equal(r->script[6].kind, FI_STEP_RETVAL);
+	assert_int_equal(r->script[6].value, 7);
+	fi__rules_rule_free(r);
+}
+
+static void test_sets(void **state)
+{
+	struct fi__rule *r;
+
+	(void)state;
+	r = parse("%net when=1 error=ECONNREFUSED");
+	assert_int_equal(r->nrs[SYS_connect], 1);
+	assert_int_equal(r->nrs[SYS_socket], 1);
+	assert_int_equal(r->nrs[SYS_read], 0);
+	fi__rules_rule_free(r);
+	r = parse("@read when=2 error=EIO");
+	assert_int_equal(count_nrs(r), 5);
+	assert_int_equal(r->nrs[SYS_preadv2], 1);
+	assert_int_equal(r->nrs[SYS_write], 0);
+	fi__rules_rule_free(r);
+	r = parse("read,write when=2 error=EIO");
+	assert_int_equal(count_nrs(r), 2);
+	assert_string_equal(r->what, "read,write");
+	fi__rules_rule_free(r);
+	r = parse("?nosuchcall,write error=EIO");
+	assert_int_equal(count_nrs(r), 1);
+	fi__rules_rule_free(r);
+	r = parse("%file,@read error=EIO");
+	assert_int_equal(r->nrs[SYS_openat], 1);
+	assert_int_equal(r->nrs[SYS_readv], 1);
+	fi__rules_rule_free(r);
+	/* short= and redirect= keep only the members they can act on */
+	r = parse("%desc short=1");
+	assert_int_equal(r->nrs[SYS_read], 1);
+	assert_int_equal(r->nrs[SYS_writev], 1);
+	assert_int_equal(r->nrs[SYS_close], 0);
+	fi__rules_rule_free(r);
+	r = parse("%desc redirect=/dev/null");
+	assert_int_equal(r->nrs[SYS_openat], 1);
+	assert_int_equal(r->nrs[SYS_read], 0);
+	fi__rules_rule_free(r);
+}
+
+static void test_strace_forms(void **state)
+{
+	struct fi__rule *r;
+
+	(void)state;
+	r = parse("inject=read,write:retval=0:signal=SIGUSR1:delay_enter=1000:"
+		  "when=2..4+2");
+	assert_int_equal(count_nrs(r), 2);
+	assert_int_equal(r->action, FI_ACT_RETVAL);
+	assert_int_equal(r->signal, 10);
+	assert_int_equal(r->delay_ns, 1000000);
+	assert_int_equal(r->when.first, 2);
+	assert_int_equal(r->when.last, 4);
+	assert_int_equal(r->when.step, 2);
+	fi__rules_rule_free(r);
+	r = parse("fault=openat:when=1");
+	assert_int_equal(r->action, FI_ACT_ERROR);
+	assert_int_equal(r->value, ENOSYS);
+	fi__rules_rule_free(r);
+	r = parse("fault=%file:error=EACCES");
+	assert_int_equal(r->value, EACCES);
+	assert_int_equal(r->nrs[SYS_openat], 1);
+	fi__rules_rule_free(r);
+	/* fi keys may follow strace's form */
+	r = parse("inject=openat:error=ENOENT path=/etc/*");
+	assert_string_equal(r->path, "/etc/*");
+	fi__rules_rule_free(r);
+}
+
+/* ---- failure cases: the exact message ---- */
+
+static const struct {
+	const char *text, *msg;
+} bad[] = {
+	{ "wrte when=3 error=ENOSPC",
+	  "t.fi:3:1: error: unknown syscall 'wrte'; did you mean 'write'?" },
+	{ "frobnicate error=EIO", "t.fi:3:1: error: unknown syscall 'frobnicate'" },
+	{ "write when=3 error=ENOSPCC",
+	  "t.fi:3:20: error: unknown errno 'ENOSPCC'; did you mean 'ENOSPC'?" },
+	{ "write when=abc error=EIO",
+	  "t.fi:3:12: error: bad when= 'abc': expected N, N+, N..M, N+S or "
+	  "N..M+S" },
+	{ "write when=0 error=EIO",
+	  "t.fi:3:12: error: when= counts calls from 1, got 0" },
+	{ "write when=5..3 error=EIO",
+	  "t.fi:3:15: error: when= range 5..3 ends before it starts" },
+	{ "write when=3+0 error=EIO",
+	  "t.fi:3:14: error: when= step must be at least 1" },
+	{ "write when=1..3+ error=EIO",
+	  "t.fi:3:16: error: bad when= '1..3+': expected N, N+, N..M, N+S or "
+	  "N..M+S" },
+	{ "write when=99999999999999999999999 error=EIO",
+	  "t.fi:3:12: error: when= number '99999999999999999999999' is out of "
+	  "range" },
+	{ "fsync prob=2 error=EIO",
+	  "t.fi:3:12: error: prob= 2 is out of range (0..1]" },
+	{ "fsync prob=0 error=EIO",
+	  "t.fi:3:12: error: prob= 0 is out of range (0..1]" },
+	{ "fsync prob=abc error=EIO",
+	  "t.fi:3:12: error: bad prob= 'abc': expected a fraction such as 0.25 "
+	  "or a percentage such as 25%" },
+	{ "write short=-1",
+	  "t.fi:3:13: error: bad short= '-1': expected a byte count, 0 or more" },
+	{ "write error=0",
+	  "t.fi:3:13: error: error= errno 0 is out of range (1..4095)" },
+	{ "write retval=12abc",
+	  "t.fi:3:14: error: bad retval= '12abc': expected an integer" },
+	{ "write error=EIO fd=x",
+	  "t.fi:3:20: error: bad fd= 'x': expected a descriptor number, 0 or "
+	  "more" },
+	{ "write signal=99",
+	  "t.fi:3:14: error: signal 99 is out of range (1..64)" },
+	{ "write error=EIO signal=SIGFOO",
+	  "t.fi:3:24: error: unknown signal 'SIGFOO'; did you mean 'SIGFPE'?" },
+	{ "connect delay=200",
+	  "t.fi:3:18: error: delay= needs a unit: ns, us, ms or s "
+	  "(delay=200ms)" },
+	{ "connect delay=5min",
+	  "t.fi:3:16: error: unknown delay unit 'min'; use ns, us, ms or s" },
+	{ "connect delay=99999999s",
+	  "t.fi:3:15: error: delay= 99999999s is too long (at most 3600s)" },
+	{ "write when=1 when=2 error=EIO",
+	  "t.fi:3:14: error: duplicate key 'when='" },
+	{ "write error=EIO retval=0",
+	  "t.fi:3:17: error: retval= conflicts with error=; a rule has one "
+	  "result" },
+	{ "write short=1 error=EIO",
+	  "t.fi:3:15: error: error= conflicts with short=; a rule has one "
+	  "result" },
+	{ "write when=3",
+	  "t.fi:3:1: error: rule has no action; add error=, retval=, short=, "
+	  "delay=, signal=, redirect= or script=" },
+	{ "write when= error=EIO",
+	  "t.fi:3:12: error: missing value for 'when='" },
+	{ "write error", "t.fi:3:12: error: missing value for 'error='" },
+	{ "write wen=3 error=EIO",
+	  "t.fi:3:7: error: unknown key 'wen'; did you mean 'when'?" },
+	{ "write colour=red error=EIO", "t.fi:3:7: error: unknown key 'colour'" },
+	{ "write when=1 error=EIO extra",
+	  "t.fi:3:24: error: expected KEY=VALUE, got 'extra'" },
+	{ "read write when=1 error=EIO",
+	  "t.fi:3:6: error: expected KEY=VALUE, got 'write'; list several "
+	  "syscalls as 'a,b'" },
+	{ "when=3 error=EIO",
+	  "t.fi:3:1: error: missing syscall name before 'when='" },
+	{ "%nett error=EIO",
+	  "t.fi:3:1: error: unknown class '%nett'; did you mean '%net'?" },
+	{ "@reed error=EIO",
+	  "t.fi:3:1: error: unknown family '@reed'; did you mean '@read'?" },
+	{ "read,,write error=EIO",
+	  "t.fi:3:6: error: empty syscall name in 'read,,write'" },
+	{ "!write error=EIO",
+	  "t.fi:3:1: error: negated syscall sets ('!') are not supported; list "
+	  "the syscalls" },
+	{ "close short=1",
+	  "t.fi:3:7: error: short= needs a syscall with a byte count; 'close' "
+	  "has none" },
+	{ "close redirect=/x",
+	  "t.fi:3:7: error: redirect= needs a syscall with a path argument; "
+	  "'close' has none" },
+	{ "getpid path=/x error=EIO",
+	  "t.fi:3:1: error: path= needs a syscall with a path or fd argument; "
+	  "'getpid' has none" },
+	{ "openat path=/etc/[abc error=EACCES",
+	  "t.fi:3:18: error: bad pattern in path=: '[' without ']'" },
+	{ "openat path=\"/tmp/x error=EIO",
+	  "t.fi:3:13: error: unterminated quote" },
+	{ "write script=ok,,EIO", "t.fi:3:17: error: empty step in script=" },
+	{ "write script=ok,EIO when=2",
+	  "t.fi:3:21: error: when= cannot be combined with script=" },
+	{ "write script=ok,Eblah",
+	  "t.fi:3:17: error: unknown errno 'Eblah'" },
+	{ "write per=job error=EIO",
+	  "t.fi:3:11: error: bad per= 'job': expected thread or process" },
+	{ "write site=lib.so+0xzz error=EIO",
+	  "t.fi:3:19: error: bad site= offset '0xzz': expected a number such "
+	  "as 0x1a2b" },
+	{ "inject=write:error=ENOSPC:delay_exit=10",
+	  "t.fi:3:27: error: delay_exit= is not supported; fi delays before "
+	  "the call (delay_enter=)" },
+	{ "inject=write:path=/x",
+	  "t.fi:3:14: error: unknown inject= key 'path'; strace's inject= "
+	  "takes error, retval, signal, delay_enter and when" },
+	{ "fault=write:retval=0",
+	  "t.fi:3:13: error: fault= takes only error= and when=, not "
+	  "'retval='" },
+	{ "inject=:error=EIO", "t.fi:3:8: error: missing syscall name" },
+	{ "", "t.fi:3:1: error: empty rule" },
+	{ "   # only a comment", "t.fi:3:1: error: empty rule" },
+	{ "write error=EIO\nread error=EIO",
+	  "t.fi:3:16: error: one rule expected, but the text goes on after a "
+	  "newline" },
+};
+
+static void test_bad_rules(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct fi__scn_error err;
+		struct fi__rule *r = fi__scn_parse_rule(bad[i].text, "t.fi", 3,
+							&err);
+
+		if (r)
+			fail_msg("'%s' parsed, expected: %s", bad[i].text,
+				 bad[i].msg);
+		if (strcmp(err.msg, bad[i].msg) != 0)
+			fail_msg("'%s':\n  expected: %s\n  got:      %s",
+				 bad[i].text, bad[i].msg, err.msg);
+	}
+}
+
+/* ---- whole texts, lists and files ---- */
+
+static void test_load_text(void **state)
+{
+	struct fi__ruleset *rs = fi__rules_new();
+	struct fi__scn_error err;
+	struct fi__rule_stats st;
+
+	(void)state;
+	assert_int_equal(fi__scn_load_text(rs,
+					   "# header\n"
+					   "\n"
+					   "write when=3 error=ENOSPC\r\n"
+					   "   read when=1 error=EINTR  # first\n"
+					   "\t\n",
+					   "x.fi", &err),
+			 2);
+	assert_true(fi__rules_stats(rs, 0, &st));
+	assert_string_equal(st.origin, "x.fi:3");
+	assert_string_equal(st.text, "write when=3 error=ENOSPC");
+	assert_true(fi__rules_stats(rs, 1, &st));
+	assert_string_equal(st.origin, "x.fi:4");
+	assert_string_equal(st.text, "read when=1 error=EINTR");
+	assert_false(fi__rules_stats(rs, 2, &st));
+	assert_int_equal(fi__scn_load_text(rs, "# nothing\n\n", "y.fi", &err), 0);
+	assert_int_equal(fi__scn_load_text(rs, "", "y.fi", &err), 0);
+	fi__rules_free(rs);
+}
+
+/* One bad line arms nothing. */
+static void test_all_or_nothing(void **state)
+{
+	struct fi__ruleset *rs = fi__rules_new();
+	struct fi__scn_error err;
+	struct fi__rule_stats st;
+	unsigned char table[FI_NR_MAX] = { 0 };
+
+	(void)state;
+	assert_int_equal(fi__scn_load_text(rs,
+					   "write when=3 error=ENOSPC\n"
+					   "read when=1 error=EINTR\n"
+					   "fsync prob=2 error=EIO\n",
+					   "x.fi", &err),
+			 -EINVAL);
+	assert_string_equal(err.msg,
+			    "x.fi:3:12: error: prob= 2 is out of range (0..1]");
+	assert_false(fi__rules_stats(rs, 0, &st));
+	fi__rules_interest(rs, table);
+	assert_int_equal(table[SYS_write], 0);
+	assert_int_equal(table[SYS_read], 0);
+	fi__rules_free(rs);
+}
+
+static void test_load_list(void **state)
+{
+	struct fi__ruleset *rs = fi__rules_new();
+	struct fi__scn_error err;
+	struct fi__rule_stats st;
+
+	(void)state;
+	assert_int_equal(fi__scn_load_list(rs,
+					   "write when=1 error=EIO; read "
+					   "error=EIO;openat path=\"/a;b\" "
+					   "error=ENOENT;",
+					   "FI_RULES", &err),
+			 3);
+	assert_true(fi__rules_stats(rs, 1, &st));
+	assert_string_equal(st.text, "read error=EIO");
+	assert_true(fi__rules_stats(rs, 2, &st));
+	assert_string_equal(st.text, "openat path=\"/a;b\" error=ENOENT");
+	assert_int_equal(fi__scn_load_list(rs, "write error=EIO; wrte error=EIO",
+					   "FI_RULES", &err),
+			 -EINVAL);
+	assert_string_equal(err.msg, "FI_RULES:1:18: error: unknown syscall "
+				     "'wrte'; did you mean 'write'?");
+	assert_false(fi__rules_stats(rs, 3, &st));
+	fi__rules_free(rs);
+}
+
+static void test_load_file(void **state)
+{
+	char dir[] = "/tmp/fi_test_scn_XXXXXX", path[128], missing[128];
+	struct fi__ruleset *rs = fi__rules_new();
+	struct fi__scn_error err;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/ok.fi", dir);
+	snprintf(missing, sizeof(missing), "%s/missing.fi", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("# disk full\nwrite when=2+ error=ENOSPC\n", f);
+	fclose(f);
+	assert_int_equal(fi__scn_load_file(rs, path, &err), 1);
+
+	assert_int_equal(fi__scn_load_file(rs, missing, &err), -ENOENT);
+	{
+		char want[256];
+
+		snprintf(want, sizeof(want),
+			 "%s: error: cannot read: No such file or directory",
+			 missing);
+		assert_string_equal(err.msg, want);
+		assert_int_equal(fi__scn_load_file(rs, dir, &err), -EIO);
+		snprintf(want, sizeof(want),
+			 "%s: error: cannot read: Is a directory", dir);
+		assert_string_equal(err.msg, want);
+	}
+	unlink(path);
+	rmdir(dir);
+	fi__rules_free(rs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_when_forms),
+		cmocka_unit_test(test_basic_rule),
+		cmocka_unit_test(test_actions),
+		cmocka_unit_test(test_delay_units),
+		cmocka_unit_test(test_prob_fixed_point),
+		cmocka_unit_test(test_filters),
+		cmocka_unit_test(test_script),
+		cmocka_unit_test(test_sets),
+		cmocka_unit_test(test_strace_forms),
+		cmocka_unit_test(test_bad_rules),
+		cmocka_unit_test(test_load_text),
+		cmocka_unit_test(test_all_or_nothing),
+		cmocka_unit_test(test_load_list),
+		cmocka_unit_test(test_load_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
