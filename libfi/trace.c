@@ -144,8 +144,16 @@ void fi__trace_write(const struct fi__call *c, long ret, bool injected,
 	}
 	fi__jw_key(&w, "args");
 	fi__jw_arr_begin(&w);
-	for (int i = 0; i < 6; i++)
-		fi__jw_int(&w, c->args[i]);
+	for (int i = 0; i < 6; i++) {
+		long a = c->args[i];
+
+		/* An fd is a C int: the kernel ignores the upper half of the
+		 * register, so AT_FDCWD reads -100, not 4294967196. */
+		if (si && i < si->nargs &&
+		    (si->arg[i] == FI_ARG_FD || si->arg[i] == FI_ARG_DIRFD))
+			a = (int)a;
+		fi__jw_int(&w, a);
+	}
 	fi__jw_arr_end(&w);
 	fi__jw_key(&w, "ret");
 	if (ret == FI_TRACE_RET_NONE) {
