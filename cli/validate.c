@@ -90,10 +90,9 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 
 	/* Scenarios, in the order libfi arms them: messages name each file as
 	 * the user typed it. */
-	if (o->nscenarios) {
+	if (o->nscenarios)
 		abs = fi__util_xmalloc(o->nscenarios * sizeof(*abs));
-		out->aliases = fi__util_xmalloc(o->nscenarios * sizeof(*out->aliases));
-	}
+	out->aliases = fi__util_xmalloc((o->nscenarios + 1) * sizeof(*out->aliases));
 	for (i = 0; i < o->nscenarios; i++) {
 		memset(&err, 0, sizeof(err));
 		armed = count_rules(rs);
@@ -134,6 +133,10 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 	/* Then all of them together, exactly as libfi will read FI_RULES. */
 	if (o->nrules) {
 		out->rules_env = fi__util_join(o->rules, o->nrules, "; ");
+		out->aliases[out->naliases].from =
+			fi__util_xstrdup(FI_RUN_RULES_ORIGIN_LIBFI);
+		out->aliases[out->naliases].to = FI_RUN_RULES_ORIGIN;
+		out->naliases++;
 		armed = count_rules(rs);
 		memset(&err, 0, sizeof(err));
 		if (fi__scn_load_list(rs, out->rules_env, FI_RUN_RULES_ORIGIN, &err) < 0) {

@@ -6,8 +6,12 @@
 #include "fi_run.h"
 #include "summary.h"
 
-/* The origin libfi gives the rules of FI_RULES ("<rule>:1"). */
+/* How fi-run names the rules of -r and -e in messages and the summary
+ * ("<rule>:1:12: error: ..."), and the origin libfi gives the same rules
+ * when it reads them from FI_RULES; the summary shows the latter as the
+ * former. */
 #define FI_RUN_RULES_ORIGIN "<rule>"
+#define FI_RUN_RULES_ORIGIN_LIBFI "FI_RULES"
 
 struct fi__validated {
 	char *scenario_env; /* FI_SCENARIO: absolute paths joined by ':', or NULL */

@@ -279,6 +279,44 @@ summary)
 		"fi: <rule>:1: fsync error=EIO: no report from the program"
 	[ -z "$(ls -A "$TMPDIR")" ] || fail "report file left behind: $(ls -A "$TMPDIR")"
 	;;
+live_inject)
+	# With the real libfi.so, found next to fi-run in the build tree.
+	unset FI_LIBRARY
+	site='[^ ]+\+0x[0-9a-f]+'
+	run_fi -e inject=write:error=ENOSPC:when=1 -- "$CLI_TARGET" write
+	expect_rc 1
+	expect_out "write: No space left on device"
+	grep -qxE "fi: <rule>:1: inject=write:error=ENOSPC:when=1: fired 1 time \(first at $site, pid [0-9]+\)" "$T/err" ||
+		fail "summary: $(cat "$T/err")"
+	[ "$(wc -l <"$T/err")" = 1 ] || fail "more than the summary on stderr: $(cat "$T/err")"
+	printf '# never\nfsync error=EIO\n' >never.fi
+	run_fi -s never.fi -r 'write when=5 error=EIO' -- "$CLI_TARGET" write exit 3
+	expect_rc 3
+	expect_out "x"
+	expect_err "fi: never.fi:2: fsync error=EIO: never fired (0 matching calls)" \
+		"fi: <rule>:1: write when=5 error=EIO: never fired (1 matching call)"
+	run_fi -q -r 'write error=EIO' -- "$CLI_TARGET" kill 15
+	expect_rc 143
+	expect_err
+	if [ -n "$CLI_ASAN" ]; then
+		ASAN_OPTIONS=detect_leaks=0 run_fi -q -e inject=write:error=ENOSPC:when=1 -- "$CLI_ASAN" write
+		expect_rc 1
+		expect_out "write: No space left on device"
+	fi
+	;;
+live_relocated)
+	# An installed fi-run finds its libfi.so relative to itself, so the
+	# prefix can move.
+	unset FI_LIBRARY
+	cmake --install "$BUILD_DIR" --prefix "$T/p1" >install.log 2>&1 ||
+		{ fail "install: $(tail -5 install.log)"; exit 1; }
+	mv "$T/p1" "$T/p2"
+	"$T/p2/bin/fi-run" -v -q -- "$CLI_TARGET" exit 5 >"$T/out" 2>"$T/err"
+	rc=$?
+	expect_rc 5
+	[ "$(head -1 "$T/err")" = "fi-run: libfi: $T/p2/$FI_LIBDIR/libfi.so.${FI_VERSION%%.*}" ] ||
+		fail "libfi from the moved prefix: $(head -1 "$T/err")"
+	;;
 *)
 	echo "unknown case $case_name"
 	exit 2
