@@ -14,7 +14,7 @@
 struct agg {
 	char *origin, *text;
 	unsigned long long matched, fired;
-	size_t records, procs_fired;
+	size_t procs_fired;
 	char *first_site; /* of the first record that fired, or NULL */
 	long long first_pid;
 	bool expected; /* claimed by an expected rule */
@@ -120,7 +120,6 @@ static bool take_record(struct aggs *a, const char *line,
 	if (!g)
 		g = aggs_add(a, org, json_string_value(text));
 	free(org);
-	g->records++;
 	g->matched += matched;
 	g->fired += fired;
 	if (fired) {
