@@ -26,6 +26,18 @@ static inline __attribute__((noreturn)) void live_fail(const char *file, int lin
   exit(1);
 }
 
+/* malloc's one-time set-up (getrandom for the tcache, brk for the heap)
+ * happens at a program's first malloc. Under LD_PRELOAD, libfi's own set-up
+ * may have made that first malloc already, before it patched anything, so
+ * the program's calls after main() would lack them. The set-up is done here,
+ * in a constructor (after libfi's, before main()), so that both runs start
+ * main() with malloc ready and the strace comparison counts the program,
+ * not this difference. */
+__attribute__((constructor)) static void live_warm_malloc(void) {
+  void *volatile p = malloc(1);
+  free(p);
+}
+
 /* The first thing every target's main() (and every re-exec'd image) does.
  * getppid() is the alignment marker of run_live.py's strace comparison:
  * neither ld.so nor libc start-up ever calls it, so the first getppid of a

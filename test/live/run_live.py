@@ -219,6 +219,8 @@ def read_fi_trace(path):
             call = Call(int(rec["tid"]), str(rec["name"]), "", pos)
             ret = rec["ret"]
             call.ret = ret if isinstance(ret, int) else None
+            if call.name in ("execve", "execveat") and ret is None:
+                call.ret = 0  # written before the call: it did not return
             if isinstance(call.ret, int) and call.ret < 0:
                 call.err = rec.get("errno")
             events.append(call)
