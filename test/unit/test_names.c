@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 
@@ -229,6 +231,74 @@ static void test_argkinds(void **state)
 	assert_int_equal(fi__names_sys(SYS_rt_sigreturn)->nargs, 0);
 }
 
+
+/* docs/rules.md lists every class and family with its members; it must
+ * not drift from syscalls.spec. */
+static void test_docs_match_tables(void **state)
+{
+	FILE *f = fopen(FI_SOURCE_DIR "/docs/rules.md", "r");
+	static char doc[1 << 17];
+	size_t n;
+	unsigned i;
+
+	(void)state;
+	assert_non_null(f);
+	n = fread(doc, 1, sizeof(doc) - 1, f);
+	fclose(f);
+	doc[n] = '\0';
+	for (i = 0; fi__names_class_name(i); i++) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "`%%%s`", fi__names_class_name(i));
+		if (!strstr(doc, want))
+			fail_msg("docs/rules.md does not mention %s", want);
+	}
+	for (i = 0; fi__names_family_name(i); i++) {
+		const char *fam = fi__names_family_name(i);
+		unsigned char set[FI_NR_MAX] = { 0 };
+		char head[64], row[1024], *end;
+		const char *at;
+		long nr;
+
+		snprintf(head, sizeof(head), "\n| `@%s` |", fam);
+		at = strstr(doc, head);
+		if (!at)
+			fail_msg("docs/rules.md has no row for @%s", fam);
+		snprintf(row, sizeof(row), "%s", at + strlen(head));
+		end = strchr(row, '\n');
+		if (end)
+			*end = '\0';
+		if (strstr(row, " the "))
+			continue; /* described, not listed */
+		assert_true(fi__names_family(fam, set));
+		for (nr = 0; nr < FI_NR_MAX; nr++) {
+			char name[64];
+
+			if (!set[nr])
+				continue;
+			snprintf(name, sizeof(name), "`%s`",
+				 fi__names_sys(nr)->name);
+			if (!strstr(row, name))
+				fail_msg("docs/rules.md: @%s lacks %s", fam,
+					 name);
+		}
+		/* and lists nothing else */
+		{
+			size_t ticks = 0;
+			const char *c;
+
+			for (c = row; *c; c++)
+				ticks += *c == '`';
+			n = 0;
+			for (nr = 0; nr < FI_NR_MAX; nr++)
+				n += set[nr];
+			if (ticks != 2 * n)
+				fail_msg("docs/rules.md: @%s lists %zu names, "
+					 "the table %zu", fam, ticks / 2, n);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -239,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_classes),
 		cmocka_unit_test(test_families),
 		cmocka_unit_test(test_argkinds),
+		cmocka_unit_test(test_docs_match_tables),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
