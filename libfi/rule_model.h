@@ -10,10 +10,10 @@
 
 #include "rules.h"
 
-#define FI_RULES_MAX 4096        /* armed rules per set (-ENOSPC past it) */
-#define FI_EXPECT_MAX 65536      /* queued expectations per syscall */
-#define FI_SCRIPT_MAX 1024       /* steps of one script= */
-#define FI_PER_THREAD_SLOTS 256  /* threads counted apart by per=thread */
+#define FI_RULES_MAX 4096	/* armed rules per set (-ENOSPC past it) */
+#define FI_EXPECT_MAX 65536	/* queued expectations per syscall */
+#define FI_SCRIPT_MAX 1024	/* steps of one script= */
+#define FI_PER_THREAD_SLOTS 256 /* threads counted apart by per=thread */
 
 /* prob= as a fixed-point fraction: the rule acts when a 32-bit draw is
  * below prob, so FI_PROB_ONE always acts. */
@@ -26,7 +26,7 @@ struct fi__when {
 
 enum fi__step_kind {
 	FI_STEP_OK = 0, /* pass this call */
-	FI_STEP_ERROR,  /* fail with errno value */
+	FI_STEP_ERROR,	/* fail with errno value */
 	FI_STEP_RETVAL, /* return value */
 };
 
@@ -49,19 +49,19 @@ struct fi__rule {
 	char *what;   /* the syscall part as written: "write", "%net" */
 	unsigned char nrs[FI_NR_MAX]; /* 1 for each syscall it applies to */
 
-	char *path;        /* glob on the path argument (or the fd's path) */
+	char *path; /* glob on the path argument (or the fd's path) */
 	bool has_fd;
-	int fd;            /* the first fd argument equals this */
+	int fd;		   /* the first fd argument equals this */
 	char *site_module; /* glob on the calling object's file name */
 	bool has_site_offset;
 	unsigned long site_offset;
-	char *comm;        /* glob on the process's command name */
-	bool per_thread;   /* when= counts each thread's calls apart */
+	char *comm;	 /* glob on the process's command name */
+	bool per_thread; /* when= counts each thread's calls apart */
 
 	bool has_when;
 	struct fi__when when;
 	bool has_prob;
-	uint64_t prob;     /* out of FI_PROB_ONE */
+	uint64_t prob; /* out of FI_PROB_ONE */
 	size_t script_len;
 	struct fi__step *script;
 
@@ -72,10 +72,10 @@ struct fi__rule {
 	char *redirect;
 
 	/* Engine state, owned by rules.c; touched with atomics only. */
-	unsigned index;    /* arm order within the set */
+	unsigned index;	   /* arm order within the set */
 	uint64_t matched;  /* calls that passed the filters */
-	uint64_t fired;    /* calls this rule decided */
-	uint64_t draws;    /* prob= draws taken */
+	uint64_t fired;	   /* calls this rule decided */
+	uint64_t draws;	   /* prob= draws taken */
 	uint64_t overflow; /* per=thread count of threads past the table */
 	struct fi__tslot *slots;
 	const char *first_module;

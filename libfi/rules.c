@@ -50,7 +50,7 @@ struct fi__ruleset {
 	pthread_mutex_t lock;
 	struct rlist *bynr[FI_NR_MAX];
 	struct equeue *exp[FI_NR_MAX];
-	struct rlist *all;     /* every armed rule, in arm order */
+	struct rlist *all; /* every armed rule, in arm order */
 	uint64_t seed;
 	unsigned next_index;
 	struct fi__rule *owned; /* every rule ever taken, for freeing */
@@ -231,9 +231,9 @@ static bool match(const struct fi__rule *r, const struct fi__call *c)
 	if (r->site_module) {
 		if (!c->module)
 			return false;
-		if (!fi__rules_glob(r->site_module,
-				    has_slash(r->site_module) ? c->module
-							      : base(c->module)))
+		if (!fi__rules_glob(r->site_module, has_slash(r->site_module)
+							    ? c->module
+							    : base(c->module)))
 			return false;
 	}
 	if (r->has_site_offset && c->offset != r->site_offset)
@@ -255,8 +255,7 @@ static uint64_t count(struct fi__rule *r, int tid)
 	FETCH_ADD(&r->matched, 1);
 	h = (unsigned)tid * 2654435761u;
 	for (i = 0; i < FI_PER_THREAD_SLOTS; i++) {
-		struct fi__tslot *s =
-			&r->slots[(h + i) % FI_PER_THREAD_SLOTS];
+		struct fi__tslot *s = &r->slots[(h + i) % FI_PER_THREAD_SLOTS];
 		int cur = LOAD(&s->tid);
 
 		if (cur == 0) {
@@ -288,8 +287,9 @@ static uint64_t mix(uint64_t z)
 static bool draw(struct fi__ruleset *rs, struct fi__rule *r)
 {
 	uint64_t k = FETCH_ADD(&r->draws, 1);
-	uint64_t key = mix(RELAXED_LOAD(&rs->seed) ^
-			   ((uint64_t)(r->index + 1) * UINT64_C(0x9e3779b97f4a7c15)));
+	uint64_t key =
+		mix(RELAXED_LOAD(&rs->seed) ^
+		    ((uint64_t)(r->index + 1) * UINT64_C(0x9e3779b97f4a7c15)));
 	uint64_t x = mix(key + (k + 1) * UINT64_C(0x9e3779b97f4a7c15));
 
 	return (x >> 32) < r->prob;
@@ -520,7 +520,8 @@ int fi__rules_add_batch(struct fi__ruleset *rs, struct fi__rule **rules,
 		struct fi__rule *r = rules[i];
 
 		if (r->per_thread && !r->slots) {
-			r->slots = calloc(FI_PER_THREAD_SLOTS, sizeof(*r->slots));
+			r->slots =
+				calloc(FI_PER_THREAD_SLOTS, sizeof(*r->slots));
 			if (!r->slots) {
 				err = -ENOMEM;
 				goto out;
@@ -749,8 +750,10 @@ int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len)
 		if (!failures++) {
 			format_result(res, sizeof(res), q->list->v[used]);
 			snprintf(first, sizeof(first),
-				 "expected %s to return %s (fi_expect #%lu of %s) "
-				 "but it was not called: %lu of %zu expectation%s "
+				 "expected %s to return %s (fi_expect #%lu of "
+				 "%s) "
+				 "but it was not called: %lu of %zu "
+				 "expectation%s "
 				 "consumed",
 				 s ? s->name : "?", res, used + 1,
 				 s ? s->name : "?", used, q->list->n,
@@ -771,13 +774,15 @@ int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len)
 		expected_what(r, what, sizeof(what));
 		if (fired == 0)
 			snprintf(first, sizeof(first),
-				 "expected %s %s (rule \"%s\" at %s) but it never "
+				 "expected %s %s (rule \"%s\" at %s) but it "
+				 "never "
 				 "fired: %llu matching call%s",
 				 r->what, what, r->text, r->origin,
 				 (unsigned long long)matched, plural(matched));
 		else
 			snprintf(first, sizeof(first),
-				 "expected %s %s (rule \"%s\" at %s) but it fired "
+				 "expected %s %s (rule \"%s\" at %s) but it "
+				 "fired "
 				 "%llu of %llu times: %llu matching call%s",
 				 r->what, what, r->text, r->origin,
 				 (unsigned long long)fired,

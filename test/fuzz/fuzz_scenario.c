@@ -43,8 +43,8 @@ static void check_error(const struct fi__scn_error *err, const char *origin)
 /* Run a few calls through whatever was armed. */
 static void exercise(struct fi__ruleset *rs)
 {
-	static const long nrs[] = { 0, 1, 2, 3, 17, 20, 42, 74, 257, 262 };
-	struct fi__call c = { 0 };
+	static const long nrs[] = {0, 1, 2, 3, 17, 20, 42, 74, 257, 262};
+	struct fi__call c = {0};
 	struct fi__verdict v;
 	struct fi__rule_stats st;
 	char msg[1024];
@@ -64,8 +64,8 @@ static void exercise(struct fi__ruleset *rs)
 			c.args[1] = fi__names_argindex(c.nr, FI_ARG_PATH) == 1
 					    ? (long)"/etc/app/conf"
 					    : 0x1000;
-			if (fi__rules_decide(rs, &c, &v) && v.action == FI_ACT_REDIRECT &&
-			    !v.redirect)
+			if (fi__rules_decide(rs, &c, &v) &&
+			    v.action == FI_ACT_REDIRECT && !v.redirect)
 				abort();
 		}
 	}
@@ -109,6 +109,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifdef FI_FUZZ_STANDALONE
 
+/* clang-format off */
 static const char *const words[] = {
 	"write", "read", "openat", "open", "close", "connect", "fsync",
 	"%net", "%file", "%desc", "%stat", "@read", "@write", "@open",
@@ -124,6 +125,7 @@ static const char *const words[] = {
 	"/etc/app/*", "/tmp/[a-z]*", "[", "\\", "lib*.so+0x1a2b", "+0x",
 	"thread", "process", "fixtures/app.conf", "x",
 };
+/* clang-format on */
 
 static uint64_t rng_state;
 
@@ -141,7 +143,8 @@ static size_t random_words(char *buf, size_t cap)
 	size_t len = 0, n = 1 + rnd() % 24, i;
 
 	for (i = 0; i < n; i++) {
-		const char *w = words[rnd() % (sizeof(words) / sizeof(words[0]))];
+		const char *w =
+			words[rnd() % (sizeof(words) / sizeof(words[0]))];
 		size_t wl = strlen(w);
 
 		if (len + wl >= cap)
@@ -219,7 +222,8 @@ int main(int argc, char **argv)
 	}
 	rng_state = seed;
 	printf("fuzz_scenario: seed %llu, %zu files, up to %lu iterations "
-	       "or %lu s\n", seed, nfiles, iterations, seconds);
+	       "or %lu s\n",
+	       seed, nfiles, iterations, seconds);
 	for (i = 0; i < nfiles; i++) {
 		size_t len = 0;
 		char *t = read_all(files[i], &len);
@@ -235,7 +239,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < iterations; i++) {
 		size_t len;
 
-		if ((i & 255) == 0 && (unsigned long)(time(NULL) - start) >= seconds)
+		if ((i & 255) == 0 &&
+		    (unsigned long)(time(NULL) - start) >= seconds)
 			break;
 		if (nfiles && rnd() % 2) {
 			char *t = read_all(files[rnd() % nfiles], &len);

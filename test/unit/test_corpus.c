@@ -53,9 +53,9 @@ static char names[256][256];
 static void test_scenarios_parse(void **state)
 {
 	static const char *const required[] = {
-		"disk_full.fi",  "readonly_fs.fi", "eintr_storm.fi",
-		"short_io.fi",   "flaky_network.fi", "slow_disk.fi",
-		"no_memory.fi",  "fork_fails.fi",  "permission_denied.fi",
+		"disk_full.fi", "readonly_fs.fi",   "eintr_storm.fi",
+		"short_io.fi",	"flaky_network.fi", "slow_disk.fi",
+		"no_memory.fi", "fork_fails.fi",    "permission_denied.fi",
 	};
 	const char *dir = FI_SOURCE_DIR "/scenarios";
 	size_t n = list(dir, ".fi", names, 256), i, k;
@@ -137,8 +137,8 @@ static void test_bad_corpus(void **state)
 			fail_msg("%s is empty", names[i]);
 		fclose(f);
 		chomp(want);
-		snprintf(fi, sizeof(fi), "%.*s.fi",
-			 (int)(strlen(names[i]) - 7), names[i]);
+		snprintf(fi, sizeof(fi), "%.*s.fi", (int)(strlen(names[i]) - 7),
+			 names[i]);
 		rc = fi__scn_load_file(rs, fi, &err);
 		if (rc >= 0)
 			fail_msg("%s: armed %d rules, expected: %s", fi, rc,

@@ -101,9 +101,9 @@ static void test_signal(void **state)
 	assert_int_equal(fi__names_signal_nr("SIGRTMIN"), -1);
 	assert_int_equal(fi__names_signal_nr("segv"), -1);
 	assert_int_equal(fi__names_signal_nr(""), -1);
-	assert_int_equal(fi__names_signal_nr(
-				 "AVERYLONGNAMETHATDOESNOTFITANYBUFFER"),
-			 -1);
+	assert_int_equal(
+		fi__names_signal_nr("AVERYLONGNAMETHATDOESNOTFITANYBUFFER"),
+		-1);
 	assert_null(fi__names_signal(0));
 	assert_null(fi__names_signal(65));
 	for (int s = 1; s < 32; s++)
@@ -151,7 +151,7 @@ static void test_classes(void **state)
 
 static void expect_family(const char *fam, const long *members, size_t n)
 {
-	unsigned char set[FI_NR_MAX] = { 0 };
+	unsigned char set[FI_NR_MAX] = {0};
 	size_t i, count = 0;
 
 	assert_true(fi__names_family(fam, set));
@@ -164,18 +164,17 @@ static void expect_family(const char *fam, const long *members, size_t n)
 
 static void test_families(void **state)
 {
-	static const long rd[] = { SYS_read, SYS_readv, SYS_pread64,
-				   SYS_preadv, SYS_preadv2 };
-	static const long wr[] = { SYS_write, SYS_writev, SYS_pwrite64,
-				   SYS_pwritev, SYS_pwritev2 };
-	static const long op[] = { SYS_open, SYS_openat, SYS_openat2,
-				   SYS_creat };
-	static const long st[] = { SYS_stat, SYS_fstat, SYS_lstat,
-				   SYS_newfstatat, SYS_statx };
-	static const long cl[] = { SYS_close, SYS_close_range };
-	static const long snd[] = { SYS_sendto, SYS_sendmsg, SYS_sendmmsg };
-	static const long rcv[] = { SYS_recvfrom, SYS_recvmsg, SYS_recvmmsg };
-	unsigned char set[FI_NR_MAX] = { 0 };
+	static const long rd[] = {SYS_read, SYS_readv, SYS_pread64, SYS_preadv,
+				  SYS_preadv2};
+	static const long wr[] = {SYS_write, SYS_writev, SYS_pwrite64,
+				  SYS_pwritev, SYS_pwritev2};
+	static const long op[] = {SYS_open, SYS_openat, SYS_openat2, SYS_creat};
+	static const long st[] = {SYS_stat, SYS_fstat, SYS_lstat,
+				  SYS_newfstatat, SYS_statx};
+	static const long cl[] = {SYS_close, SYS_close_range};
+	static const long snd[] = {SYS_sendto, SYS_sendmsg, SYS_sendmmsg};
+	static const long rcv[] = {SYS_recvfrom, SYS_recvmsg, SYS_recvmmsg};
+	unsigned char set[FI_NR_MAX] = {0};
 	unsigned i;
 
 	(void)state;
@@ -231,7 +230,6 @@ static void test_argkinds(void **state)
 	assert_int_equal(fi__names_sys(SYS_rt_sigreturn)->nargs, 0);
 }
 
-
 /* docs/rules.md lists every class and family with its members; it must
  * not drift from syscalls.spec. */
 static void test_docs_match_tables(void **state)
@@ -255,7 +253,7 @@ static void test_docs_match_tables(void **state)
 	}
 	for (i = 0; fi__names_family_name(i); i++) {
 		const char *fam = fi__names_family_name(i);
-		unsigned char set[FI_NR_MAX] = { 0 };
+		unsigned char set[FI_NR_MAX] = {0};
 		char head[64], row[1024], *end;
 		const char *at;
 		long nr;
@@ -294,7 +292,8 @@ static void test_docs_match_tables(void **state)
 				n += set[nr];
 			if (ticks != 2 * n)
 				fail_msg("docs/rules.md: @%s lists %zu names, "
-					 "the table %zu", fam, ticks / 2, n);
+					 "the table %zu",
+					 fam, ticks / 2, n);
 		}
 	}
 }

@@ -47,7 +47,7 @@ static int fake_fd_path(int fd, char *buf, size_t len)
  * `path`. */
 static struct fi__call make_call(const char *name, int fd, const char *path)
 {
-	struct fi__call c = { 0 };
+	struct fi__call c = {0};
 	const struct fi__sysinfo *s;
 	int i;
 
@@ -117,68 +117,66 @@ struct row {
 
 static const struct row rows[] = {
 	/* when= in all of strace's forms */
-	{ "write when=3 error=ENOSPC", "write*5", "- - ENOSPC - -" },
-	{ "read when=1..2 error=EINTR", "read*4", "EINTR EINTR - -" },
-	{ "write when=2+ error=EIO", "write*4", "- EIO EIO EIO" },
-	{ "write when=2+3 error=EIO", "write*9", "- EIO - - EIO - - EIO -" },
-	{ "write when=2..8+3 error=EIO", "write*12",
-	  "- EIO - - EIO - - EIO - - - -" },
-	{ "openat when=3 error=ENOENT", "openat*4", "- - ENOENT -" },
+	{"write when=3 error=ENOSPC", "write*5", "- - ENOSPC - -"},
+	{"read when=1..2 error=EINTR", "read*4", "EINTR EINTR - -"},
+	{"write when=2+ error=EIO", "write*4", "- EIO EIO EIO"},
+	{"write when=2+3 error=EIO", "write*9", "- EIO - - EIO - - EIO -"},
+	{"write when=2..8+3 error=EIO", "write*12",
+	 "- EIO - - EIO - - EIO - - - -"},
+	{"openat when=3 error=ENOENT", "openat*4", "- - ENOENT -"},
 	/* no when=: every matching call */
-	{ "fsync error=EIO", "fsync*2", "EIO EIO" },
-	{ "getpid when=2 retval=4242", "getpid*3", "- =4242 -" },
-	{ "unlinkat retval=0", "unlinkat*2", "=0 =0" },
+	{"fsync error=EIO", "fsync*2", "EIO EIO"},
+	{"getpid when=2 retval=4242", "getpid*3", "- =4242 -"},
+	{"unlinkat retval=0", "unlinkat*2", "=0 =0"},
 	/* other syscalls neither count nor match */
-	{ "write when=2 error=EIO", "read write read write write",
-	  "- - - EIO -" },
+	{"write when=2 error=EIO", "read write read write write",
+	 "- - - EIO -"},
 	/* path globs */
-	{ "openat path=/etc/app/* error=EACCES",
-	  "openat:/etc/app/x.conf openat:/etc/other openat:/etc/app/a/b",
-	  "EACCES - EACCES" },
-	{ "openat path=/tmp/[a-c]?.txt error=ENOENT",
-	  "openat:/tmp/b1.txt openat:/tmp/d1.txt openat:/tmp/b12.txt",
-	  "ENOENT - -" },
+	{"openat path=/etc/app/* error=EACCES",
+	 "openat:/etc/app/x.conf openat:/etc/other openat:/etc/app/a/b",
+	 "EACCES - EACCES"},
+	{"openat path=/tmp/[a-c]?.txt error=ENOENT",
+	 "openat:/tmp/b1.txt openat:/tmp/d1.txt openat:/tmp/b12.txt",
+	 "ENOENT - -"},
 	/* path= on an fd call matches the fd's path */
-	{ "write path=/tmp/*.log error=ENOSPC", "write@7 write@1 write@7",
-	  "ENOSPC - ENOSPC" },
+	{"write path=/tmp/*.log error=ENOSPC", "write@7 write@1 write@7",
+	 "ENOSPC - ENOSPC"},
 	/* count only the calls that pass the filters */
-	{ "openat path=/etc/* when=2 error=EACCES",
-	  "openat:/tmp/a openat:/etc/a openat:/tmp/b openat:/etc/b",
-	  "- - - EACCES" },
-	{ "write fd=1 short=1", "write@1 write@2 write@1", "S1 - S1" },
-	{ "write fd=5 when=2 error=EIO", "write@3 write@5 write@3 write@5",
-	  "- - - EIO" },
+	{"openat path=/etc/* when=2 error=EACCES",
+	 "openat:/tmp/a openat:/etc/a openat:/tmp/b openat:/etc/b",
+	 "- - - EACCES"},
+	{"write fd=1 short=1", "write@1 write@2 write@1", "S1 - S1"},
+	{"write fd=5 when=2 error=EIO", "write@3 write@5 write@3 write@5",
+	 "- - - EIO"},
 	/* scripts */
-	{ "write script=ok,ok,ENOSPC,EINTR,ok", "write*7",
-	  "- - ENOSPC EINTR - - -" },
-	{ "read script=0,5,-4,EAGAIN", "read*5", "=0 =5 EINTR EAGAIN -" },
+	{"write script=ok,ok,ENOSPC,EINTR,ok", "write*7",
+	 "- - ENOSPC EINTR - - -"},
+	{"read script=0,5,-4,EAGAIN", "read*5", "=0 =5 EINTR EAGAIN -"},
 	/* classes, families and lists share one count */
-	{ "%net when=1 error=ECONNREFUSED", "read connect socket",
-	  "- ECONNREFUSED -" },
-	{ "@read when=2 error=EIO", "read readv pread64 write preadv2",
-	  "- EIO - - -" },
-	{ "read,write when=2 error=EIO", "read write read", "- EIO -" },
+	{"%net when=1 error=ECONNREFUSED", "read connect socket",
+	 "- ECONNREFUSED -"},
+	{"@read when=2 error=EIO", "read readv pread64 write preadv2",
+	 "- EIO - - -"},
+	{"read,write when=2 error=EIO", "read write read", "- EIO -"},
 	/* strace's forms */
-	{ "inject=write:error=ENOSPC:when=3+", "write*4",
-	  "- - ENOSPC ENOSPC" },
-	{ "fault=write:when=2", "write*3", "- ENOSYS -" },
-	{ "inject=%file:retval=0:when=1", "read openat:/x openat:/y",
-	  "- =0 -" },
+	{"inject=write:error=ENOSPC:when=3+", "write*4", "- - ENOSPC ENOSPC"},
+	{"fault=write:when=2", "write*3", "- ENOSYS -"},
+	{"inject=%file:retval=0:when=1", "read openat:/x openat:/y", "- =0 -"},
 	/* redirect */
-	{ "openat path=/etc/app.conf redirect=fixtures/app.conf",
-	  "openat:/etc/app.conf openat:/etc/other", "R -" },
+	{"openat path=/etc/app.conf redirect=fixtures/app.conf",
+	 "openat:/etc/app.conf openat:/etc/other", "R -"},
 	/* delay without a result: the call goes ahead, later */
-	{ "connect delay=200ms", "connect", "D" },
+	{"connect delay=200ms", "connect", "D"},
 	/* the first rule in arm order that acts decides; all count */
-	{ "write when=2 error=EIO; write when=2 error=ENOSPC", "write*3",
-	  "- EIO -" },
-	{ "write when=3 error=EIO; write when=2..3 error=ENOSPC", "write*4",
-	  "- ENOSPC EIO -" },
-	{ "write when=1 error=EIO; write when=2 error=ENOSPC", "write*3",
-	  "EIO ENOSPC -" },
+	{"write when=2 error=EIO; write when=2 error=ENOSPC", "write*3",
+	 "- EIO -"},
+	{"write when=3 error=EIO; write when=2..3 error=ENOSPC", "write*4",
+	 "- ENOSPC EIO -"},
+	{"write when=1 error=EIO; write when=2 error=ENOSPC", "write*3",
+	 "EIO ENOSPC -"},
 	/* one thread: per=thread counts like the default */
-	{ "write when=2 per=thread error=EIO", "write*3", "- EIO -" },
-	{ "write prob=1 error=EIO", "write*3", "EIO EIO EIO" },
+	{"write when=2 per=thread error=EIO", "write*3", "- EIO -"},
+	{"write prob=1 error=EIO", "write*3", "EIO EIO EIO"},
 };
 
 static void run_row(const struct row *row)
@@ -216,7 +214,8 @@ static void run_row(const struct row *row)
 			verdict_text(acted, &v, one, sizeof(one));
 			if (acted)
 				assert_non_null(v.rule);
-			strncat(got, n++ ? " " : "", sizeof(got) - strlen(got) - 1);
+			strncat(got, n++ ? " " : "",
+				sizeof(got) - strlen(got) - 1);
 			strncat(got, one, sizeof(got) - strlen(got) - 1);
 		}
 	}
@@ -263,29 +262,29 @@ static void test_glob(void **state)
 		const char *pat, *s;
 		bool match;
 	} g[] = {
-		{ "/etc/app/*", "/etc/app/x", true },
-		{ "/etc/app/*", "/etc/app/", true },
-		{ "/etc/app/*", "/etc/ap", false },
-		{ "/etc/app/*", "/etc/app/a/b", true },
-		{ "*.log", "/var/log/x.log", true },
-		{ "*.log", "/var/log/x.logs", false },
-		{ "a?c", "abc", true },
-		{ "a?c", "ac", false },
-		{ "[abc]x", "bx", true },
-		{ "[!abc]x", "bx", false },
-		{ "[^abc]x", "dx", true },
-		{ "[a-c]", "b", true },
-		{ "[a-c]", "d", false },
-		{ "[]]", "]", true },
-		{ "\\*", "*", true },
-		{ "\\*", "x", false },
-		{ "*a*b*c", "xxaxxbxxc", true },
-		{ "*a*b*c", "xxaxxcxxb", false },
-		{ "", "", true },
-		{ "", "x", false },
-		{ "**", "", true },
-		{ "exact", "exact", true },
-		{ "exact", "exactly", false },
+		{"/etc/app/*", "/etc/app/x", true},
+		{"/etc/app/*", "/etc/app/", true},
+		{"/etc/app/*", "/etc/ap", false},
+		{"/etc/app/*", "/etc/app/a/b", true},
+		{"*.log", "/var/log/x.log", true},
+		{"*.log", "/var/log/x.logs", false},
+		{"a?c", "abc", true},
+		{"a?c", "ac", false},
+		{"[abc]x", "bx", true},
+		{"[!abc]x", "bx", false},
+		{"[^abc]x", "dx", true},
+		{"[a-c]", "b", true},
+		{"[a-c]", "d", false},
+		{"[]]", "]", true},
+		{"\\*", "*", true},
+		{"\\*", "x", false},
+		{"*a*b*c", "xxaxxbxxc", true},
+		{"*a*b*c", "xxaxxcxxb", false},
+		{"", "", true},
+		{"", "x", false},
+		{"**", "", true},
+		{"exact", "exact", true},
+		{"exact", "exactly", false},
 	};
 	size_t i;
 
@@ -303,8 +302,8 @@ static void test_glob(void **state)
 
 static void test_when(void **state)
 {
-	struct fi__when one = { 3, 3, 1 }, open = { 2, UINT64_MAX, 1 };
-	struct fi__when step = { 2, UINT64_MAX, 3 }, rng = { 2, 8, 3 };
+	struct fi__when one = {3, 3, 1}, open = {2, UINT64_MAX, 1};
+	struct fi__when step = {2, UINT64_MAX, 3}, rng = {2, 8, 3};
 
 	(void)state;
 	assert_false(fi__rules_when(&one, 2));
@@ -321,11 +320,10 @@ static void test_when(void **state)
 
 static void test_filters_site_comm(void **state)
 {
-	struct fi__ruleset *rs = arm(
-		"write site=libstore.so+0x1a2b error=EIO;"
-		"read site=libother.so error=EIO;"
-		"close comm=ap? error=EBADF;"
-		"fsync site=/usr/lib/lib*.so error=EROFS");
+	struct fi__ruleset *rs = arm("write site=libstore.so+0x1a2b error=EIO;"
+				     "read site=libother.so error=EIO;"
+				     "close comm=ap? error=EBADF;"
+				     "fsync site=/usr/lib/lib*.so error=EROFS");
 	struct fi__call c = make_call("write", 3, NULL);
 	struct fi__verdict v;
 
@@ -378,11 +376,10 @@ static void test_path_edge_cases(void **state)
 
 static void test_verdict_fields(void **state)
 {
-	struct fi__ruleset *rs = arm(
-		"connect delay=200ms;"
-		"kill signal=SIGUSR1;"
-		"write delay=5us signal=SEGV error=EIO;"
-		"openat redirect=/dev/null");
+	struct fi__ruleset *rs = arm("connect delay=200ms;"
+				     "kill signal=SIGUSR1;"
+				     "write delay=5us signal=SEGV error=EIO;"
+				     "openat redirect=/dev/null");
 	struct fi__call c = make_call("connect", 3, NULL);
 	struct fi__verdict v;
 
@@ -601,7 +598,7 @@ static void test_stats(void **state)
 static void test_clear_and_interest(void **state)
 {
 	struct fi__ruleset *rs = arm("write when=1 error=EIO; %net error=EIO");
-	unsigned char table[FI_NR_MAX] = { 0 };
+	unsigned char table[FI_NR_MAX] = {0};
 	struct fi__call c = make_call("write", 3, NULL);
 	struct fi__rule_stats st;
 	struct fi__verdict v;
@@ -644,10 +641,10 @@ static void test_too_many_rules(void **state)
 
 	(void)state;
 	for (i = 0; i < FI_RULES_MAX; i++)
-		assert_int_equal(fi__rules_add(rs, fi__scn_parse_rule(
-							   "write error=EIO",
-							   "t", 1, &err)),
-				 0);
+		assert_int_equal(
+			fi__rules_add(rs, fi__scn_parse_rule("write error=EIO",
+							     "t", 1, &err)),
+			0);
 	assert_int_equal(fi__rules_add(rs, fi__scn_parse_rule("write error=EIO",
 							      "t", 1, &err)),
 			 -ENOSPC);
@@ -729,7 +726,7 @@ static void run_threads(struct fi__ruleset *rs, const char *name, int n,
 	int i;
 
 	for (i = 0; i < n; i++) {
-		w[i] = (struct worker){ rs, name, calls, 1000 + i, 0, 0 };
+		w[i] = (struct worker){rs, name, calls, 1000 + i, 0, 0};
 		assert_int_equal(pthread_create(&t[i], NULL, work, &w[i]), 0);
 	}
 	for (i = 0; i < n; i++)
@@ -806,7 +803,7 @@ static void *decider(void *arg)
 
 static void test_arm_while_deciding(void **state)
 {
-	struct churn ch = { fi__rules_new(), 0, 0 };
+	struct churn ch = {fi__rules_new(), 0, 0};
 	struct fi__scn_error err;
 	pthread_t t[2];
 	int i;
@@ -815,18 +812,18 @@ static void test_arm_while_deciding(void **state)
 	for (i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, decider, &ch), 0);
 	for (i = 0; i < 300; i++) {
-		assert_int_equal(fi__scn_load_list(ch.rs,
-						   "write error=EIO; read error=EIO",
-						   "churn", &err),
-				 2);
+		assert_int_equal(
+			fi__scn_load_list(ch.rs,
+					  "write error=EIO; read error=EIO",
+					  "churn", &err),
+			2);
 		assert_int_equal(fi__rules_expect(ch.rs, SYS_write, -EINTR), 0);
 		if (i % 3 == 0)
 			fi__rules_clear(ch.rs);
 	}
 	/* leave a rule armed so the deciders see it act */
-	assert_int_equal(fi__scn_load_list(ch.rs, "write error=EIO", "churn",
-					   &err),
-			 1);
+	assert_int_equal(
+		fi__scn_load_list(ch.rs, "write error=EIO", "churn", &err), 1);
 	while (__atomic_load_n(&ch.decided, __ATOMIC_RELAXED) == 0)
 		;
 	__atomic_store_n(&ch.stop, 1, __ATOMIC_RELEASE);

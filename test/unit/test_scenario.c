@@ -44,12 +44,12 @@ static void test_when_forms(void **state)
 		const char *text;
 		uint64_t first, last, step;
 	} w[] = {
-		{ "write when=3 error=ENOSPC", 3, 3, 1 },
-		{ "write when=1..2 error=EIO", 1, 2, 1 },
-		{ "write when=2+ error=EIO", 2, UINT64_MAX, 1 },
-		{ "write when=2+3 error=EIO", 2, UINT64_MAX, 3 },
-		{ "write when=2..8+3 error=EIO", 2, 8, 3 },
-		{ "inject=write:error=EIO:when=3+", 3, UINT64_MAX, 1 },
+		{"write when=3 error=ENOSPC", 3, 3, 1},
+		{"write when=1..2 error=EIO", 1, 2, 1},
+		{"write when=2+ error=EIO", 2, UINT64_MAX, 1},
+		{"write when=2+3 error=EIO", 2, UINT64_MAX, 3},
+		{"write when=2..8+3 error=EIO", 2, 8, 3},
+		{"inject=write:error=EIO:when=3+", 3, UINT64_MAX, 1},
 	};
 	size_t i;
 
@@ -67,7 +67,8 @@ static void test_when_forms(void **state)
 
 static void test_basic_rule(void **state)
 {
-	struct fi__rule *r = parse("  write    when=3   error=ENOSPC   # the 3rd");
+	struct fi__rule *r =
+		parse("  write    when=3   error=ENOSPC   # the 3rd");
 
 	(void)state;
 	assert_string_equal(r->text, "write    when=3   error=ENOSPC");
@@ -132,12 +133,12 @@ static void test_delay_units(void **state)
 		const char *text;
 		long ns;
 	} d[] = {
-		{ "connect delay=200ms", 200000000L },
-		{ "connect delay=1s", 1000000000L },
-		{ "connect delay=10us", 10000L },
-		{ "connect delay=5ns", 5L },
-		{ "connect delay=3600s", 3600000000000L },
-		{ "inject=connect:delay_enter=1500", 1500000L },
+		{"connect delay=200ms", 200000000L},
+		{"connect delay=1s", 1000000000L},
+		{"connect delay=10us", 10000L},
+		{"connect delay=5ns", 5L},
+		{"connect delay=3600s", 3600000000000L},
+		{"inject=connect:delay_enter=1500", 1500000L},
 	};
 	size_t i;
 
@@ -157,13 +158,13 @@ static void test_prob_fixed_point(void **state)
 		const char *text;
 		uint64_t t;
 	} p[] = {
-		{ "fsync prob=0.25 error=EIO", FI_PROB_ONE / 4 },
-		{ "fsync prob=25% error=EIO", FI_PROB_ONE / 4 },
-		{ "fsync prob=.5 error=EIO", FI_PROB_ONE / 2 },
-		{ "fsync prob=1 error=EIO", FI_PROB_ONE },
-		{ "fsync prob=1.000 error=EIO", FI_PROB_ONE },
-		{ "fsync prob=100% error=EIO", FI_PROB_ONE },
-		{ "fsync prob=0.0000000000001 error=EIO", 1 },
+		{"fsync prob=0.25 error=EIO", FI_PROB_ONE / 4},
+		{"fsync prob=25% error=EIO", FI_PROB_ONE / 4},
+		{"fsync prob=.5 error=EIO", FI_PROB_ONE / 2},
+		{"fsync prob=1 error=EIO", FI_PROB_ONE},
+		{"fsync prob=1.000 error=EIO", FI_PROB_ONE},
+		{"fsync prob=100% error=EIO", FI_PROB_ONE},
+		{"fsync prob=0.0000000000001 error=EIO", 1},
 	};
 	size_t i;
 
@@ -298,124 +299,124 @@ static void test_strace_forms(void **state)
 static const struct {
 	const char *text, *msg;
 } bad[] = {
-	{ "wrte when=3 error=ENOSPC",
-	  "t.fi:3:1: error: unknown syscall 'wrte'; did you mean 'write'?" },
-	{ "frobnicate error=EIO", "t.fi:3:1: error: unknown syscall 'frobnicate'" },
-	{ "write when=3 error=ENOSPCC",
-	  "t.fi:3:20: error: unknown errno 'ENOSPCC'; did you mean 'ENOSPC'?" },
-	{ "write when=abc error=EIO",
-	  "t.fi:3:12: error: bad when= 'abc': expected N, N+, N..M, N+S or "
-	  "N..M+S" },
-	{ "write when=0 error=EIO",
-	  "t.fi:3:12: error: when= counts calls from 1, got 0" },
-	{ "write when=5..3 error=EIO",
-	  "t.fi:3:15: error: when= range 5..3 ends before it starts" },
-	{ "write when=3+0 error=EIO",
-	  "t.fi:3:14: error: when= step must be at least 1" },
-	{ "write when=1..3+ error=EIO",
-	  "t.fi:3:16: error: bad when= '1..3+': expected N, N+, N..M, N+S or "
-	  "N..M+S" },
-	{ "write when=99999999999999999999999 error=EIO",
-	  "t.fi:3:12: error: when= number '99999999999999999999999' is out of "
-	  "range" },
-	{ "fsync prob=2 error=EIO",
-	  "t.fi:3:12: error: prob= 2 is out of range (0..1]" },
-	{ "fsync prob=0 error=EIO",
-	  "t.fi:3:12: error: prob= 0 is out of range (0..1]" },
-	{ "fsync prob=abc error=EIO",
-	  "t.fi:3:12: error: bad prob= 'abc': expected a fraction such as 0.25 "
-	  "or a percentage such as 25%" },
-	{ "write short=-1",
-	  "t.fi:3:13: error: bad short= '-1': expected a byte count, 0 or more" },
-	{ "write error=0",
-	  "t.fi:3:13: error: error= errno 0 is out of range (1..4095)" },
-	{ "write retval=12abc",
-	  "t.fi:3:14: error: bad retval= '12abc': expected an integer" },
-	{ "write error=EIO fd=x",
-	  "t.fi:3:20: error: bad fd= 'x': expected a descriptor number, 0 or "
-	  "more" },
-	{ "write signal=99",
-	  "t.fi:3:14: error: signal 99 is out of range (1..64)" },
-	{ "write error=EIO signal=SIGFOO",
-	  "t.fi:3:24: error: unknown signal 'SIGFOO'; did you mean 'SIGFPE'?" },
-	{ "connect delay=200",
-	  "t.fi:3:18: error: delay= needs a unit: ns, us, ms or s "
-	  "(delay=200ms)" },
-	{ "connect delay=5min",
-	  "t.fi:3:16: error: unknown delay unit 'min'; use ns, us, ms or s" },
-	{ "connect delay=99999999s",
-	  "t.fi:3:15: error: delay= 99999999s is too long (at most 3600s)" },
-	{ "write when=1 when=2 error=EIO",
-	  "t.fi:3:14: error: duplicate key 'when='" },
-	{ "write error=EIO retval=0",
-	  "t.fi:3:17: error: retval= conflicts with error=; a rule has one "
-	  "result" },
-	{ "write short=1 error=EIO",
-	  "t.fi:3:15: error: error= conflicts with short=; a rule has one "
-	  "result" },
-	{ "write when=3",
-	  "t.fi:3:1: error: rule has no action; add error=, retval=, short=, "
-	  "delay=, signal=, redirect= or script=" },
-	{ "write when= error=EIO",
-	  "t.fi:3:12: error: missing value for 'when='" },
-	{ "write error", "t.fi:3:12: error: missing value for 'error='" },
-	{ "write wen=3 error=EIO",
-	  "t.fi:3:7: error: unknown key 'wen'; did you mean 'when'?" },
-	{ "write colour=red error=EIO", "t.fi:3:7: error: unknown key 'colour'" },
-	{ "write when=1 error=EIO extra",
-	  "t.fi:3:24: error: expected KEY=VALUE, got 'extra'" },
-	{ "read write when=1 error=EIO",
-	  "t.fi:3:6: error: expected KEY=VALUE, got 'write'; list several "
-	  "syscalls as 'a,b'" },
-	{ "when=3 error=EIO",
-	  "t.fi:3:1: error: missing syscall name before 'when='" },
-	{ "%nett error=EIO",
-	  "t.fi:3:1: error: unknown class '%nett'; did you mean '%net'?" },
-	{ "@reed error=EIO",
-	  "t.fi:3:1: error: unknown family '@reed'; did you mean '@read'?" },
-	{ "read,,write error=EIO",
-	  "t.fi:3:6: error: empty syscall name in 'read,,write'" },
-	{ "!write error=EIO",
-	  "t.fi:3:1: error: negated syscall sets ('!') are not supported; list "
-	  "the syscalls" },
-	{ "close short=1",
-	  "t.fi:3:7: error: short= needs a syscall with a byte count; 'close' "
-	  "has none" },
-	{ "close redirect=/x",
-	  "t.fi:3:7: error: redirect= needs a syscall with a path argument; "
-	  "'close' has none" },
-	{ "getpid path=/x error=EIO",
-	  "t.fi:3:1: error: path= needs a syscall with a path or fd argument; "
-	  "'getpid' has none" },
-	{ "openat path=/etc/[abc error=EACCES",
-	  "t.fi:3:18: error: bad pattern in path=: '[' without ']'" },
-	{ "openat path=\"/tmp/x error=EIO",
-	  "t.fi:3:13: error: unterminated quote" },
-	{ "write script=ok,,EIO", "t.fi:3:17: error: empty step in script=" },
-	{ "write script=ok,EIO when=2",
-	  "t.fi:3:21: error: when= cannot be combined with script=" },
-	{ "write script=ok,Eblah",
-	  "t.fi:3:17: error: unknown errno 'Eblah'" },
-	{ "write per=job error=EIO",
-	  "t.fi:3:11: error: bad per= 'job': expected thread or process" },
-	{ "write site=lib.so+0xzz error=EIO",
-	  "t.fi:3:19: error: bad site= offset '0xzz': expected a number such "
-	  "as 0x1a2b" },
-	{ "inject=write:error=ENOSPC:delay_exit=10",
-	  "t.fi:3:27: error: delay_exit= is not supported; fi delays before "
-	  "the call (delay_enter=)" },
-	{ "inject=write:path=/x",
-	  "t.fi:3:14: error: unknown inject= key 'path'; strace's inject= "
-	  "takes error, retval, signal, delay_enter and when" },
-	{ "fault=write:retval=0",
-	  "t.fi:3:13: error: fault= takes only error= and when=, not "
-	  "'retval='" },
-	{ "inject=:error=EIO", "t.fi:3:8: error: missing syscall name" },
-	{ "", "t.fi:3:1: error: empty rule" },
-	{ "   # only a comment", "t.fi:3:1: error: empty rule" },
-	{ "write error=EIO\nread error=EIO",
-	  "t.fi:3:16: error: one rule expected, but the text goes on after a "
-	  "newline" },
+	{"wrte when=3 error=ENOSPC",
+	 "t.fi:3:1: error: unknown syscall 'wrte'; did you mean 'write'?"},
+	{"frobnicate error=EIO",
+	 "t.fi:3:1: error: unknown syscall 'frobnicate'"},
+	{"write when=3 error=ENOSPCC",
+	 "t.fi:3:20: error: unknown errno 'ENOSPCC'; did you mean 'ENOSPC'?"},
+	{"write when=abc error=EIO",
+	 "t.fi:3:12: error: bad when= 'abc': expected N, N+, N..M, N+S or "
+	 "N..M+S"},
+	{"write when=0 error=EIO",
+	 "t.fi:3:12: error: when= counts calls from 1, got 0"},
+	{"write when=5..3 error=EIO",
+	 "t.fi:3:15: error: when= range 5..3 ends before it starts"},
+	{"write when=3+0 error=EIO",
+	 "t.fi:3:14: error: when= step must be at least 1"},
+	{"write when=1..3+ error=EIO",
+	 "t.fi:3:16: error: bad when= '1..3+': expected N, N+, N..M, N+S or "
+	 "N..M+S"},
+	{"write when=99999999999999999999999 error=EIO",
+	 "t.fi:3:12: error: when= number '99999999999999999999999' is out of "
+	 "range"},
+	{"fsync prob=2 error=EIO",
+	 "t.fi:3:12: error: prob= 2 is out of range (0..1]"},
+	{"fsync prob=0 error=EIO",
+	 "t.fi:3:12: error: prob= 0 is out of range (0..1]"},
+	{"fsync prob=abc error=EIO",
+	 "t.fi:3:12: error: bad prob= 'abc': expected a fraction such as 0.25 "
+	 "or a percentage such as 25%"},
+	{"write short=-1",
+	 "t.fi:3:13: error: bad short= '-1': expected a byte count, 0 or more"},
+	{"write error=0",
+	 "t.fi:3:13: error: error= errno 0 is out of range (1..4095)"},
+	{"write retval=12abc",
+	 "t.fi:3:14: error: bad retval= '12abc': expected an integer"},
+	{"write error=EIO fd=x",
+	 "t.fi:3:20: error: bad fd= 'x': expected a descriptor number, 0 or "
+	 "more"},
+	{"write signal=99",
+	 "t.fi:3:14: error: signal 99 is out of range (1..64)"},
+	{"write error=EIO signal=SIGFOO",
+	 "t.fi:3:24: error: unknown signal 'SIGFOO'; did you mean 'SIGFPE'?"},
+	{"connect delay=200",
+	 "t.fi:3:18: error: delay= needs a unit: ns, us, ms or s "
+	 "(delay=200ms)"},
+	{"connect delay=5min",
+	 "t.fi:3:16: error: unknown delay unit 'min'; use ns, us, ms or s"},
+	{"connect delay=99999999s",
+	 "t.fi:3:15: error: delay= 99999999s is too long (at most 3600s)"},
+	{"write when=1 when=2 error=EIO",
+	 "t.fi:3:14: error: duplicate key 'when='"},
+	{"write error=EIO retval=0",
+	 "t.fi:3:17: error: retval= conflicts with error=; a rule has one "
+	 "result"},
+	{"write short=1 error=EIO",
+	 "t.fi:3:15: error: error= conflicts with short=; a rule has one "
+	 "result"},
+	{"write when=3",
+	 "t.fi:3:1: error: rule has no action; add error=, retval=, short=, "
+	 "delay=, signal=, redirect= or script="},
+	{"write when= error=EIO",
+	 "t.fi:3:12: error: missing value for 'when='"},
+	{"write error", "t.fi:3:12: error: missing value for 'error='"},
+	{"write wen=3 error=EIO",
+	 "t.fi:3:7: error: unknown key 'wen'; did you mean 'when'?"},
+	{"write colour=red error=EIO", "t.fi:3:7: error: unknown key 'colour'"},
+	{"write when=1 error=EIO extra",
+	 "t.fi:3:24: error: expected KEY=VALUE, got 'extra'"},
+	{"read write when=1 error=EIO",
+	 "t.fi:3:6: error: expected KEY=VALUE, got 'write'; list several "
+	 "syscalls as 'a,b'"},
+	{"when=3 error=EIO",
+	 "t.fi:3:1: error: missing syscall name before 'when='"},
+	{"%nett error=EIO",
+	 "t.fi:3:1: error: unknown class '%nett'; did you mean '%net'?"},
+	{"@reed error=EIO",
+	 "t.fi:3:1: error: unknown family '@reed'; did you mean '@read'?"},
+	{"read,,write error=EIO",
+	 "t.fi:3:6: error: empty syscall name in 'read,,write'"},
+	{"!write error=EIO",
+	 "t.fi:3:1: error: negated syscall sets ('!') are not supported; list "
+	 "the syscalls"},
+	{"close short=1",
+	 "t.fi:3:7: error: short= needs a syscall with a byte count; 'close' "
+	 "has none"},
+	{"close redirect=/x",
+	 "t.fi:3:7: error: redirect= needs a syscall with a path argument; "
+	 "'close' has none"},
+	{"getpid path=/x error=EIO",
+	 "t.fi:3:1: error: path= needs a syscall with a path or fd argument; "
+	 "'getpid' has none"},
+	{"openat path=/etc/[abc error=EACCES",
+	 "t.fi:3:18: error: bad pattern in path=: '[' without ']'"},
+	{"openat path=\"/tmp/x error=EIO",
+	 "t.fi:3:13: error: unterminated quote"},
+	{"write script=ok,,EIO", "t.fi:3:17: error: empty step in script="},
+	{"write script=ok,EIO when=2",
+	 "t.fi:3:21: error: when= cannot be combined with script="},
+	{"write script=ok,Eblah", "t.fi:3:17: error: unknown errno 'Eblah'"},
+	{"write per=job error=EIO",
+	 "t.fi:3:11: error: bad per= 'job': expected thread or process"},
+	{"write site=lib.so+0xzz error=EIO",
+	 "t.fi:3:19: error: bad site= offset '0xzz': expected a number such "
+	 "as 0x1a2b"},
+	{"inject=write:error=ENOSPC:delay_exit=10",
+	 "t.fi:3:27: error: delay_exit= is not supported; fi delays before "
+	 "the call (delay_enter=)"},
+	{"inject=write:path=/x",
+	 "t.fi:3:14: error: unknown inject= key 'path'; strace's inject= "
+	 "takes error, retval, signal, delay_enter and when"},
+	{"fault=write:retval=0",
+	 "t.fi:3:13: error: fault= takes only error= and when=, not "
+	 "'retval='"},
+	{"inject=:error=EIO", "t.fi:3:8: error: missing syscall name"},
+	{"", "t.fi:3:1: error: empty rule"},
+	{"   # only a comment", "t.fi:3:1: error: empty rule"},
+	{"write error=EIO\nread error=EIO",
+	 "t.fi:3:16: error: one rule expected, but the text goes on after a "
+	 "newline"},
 };
 
 static void test_bad_rules(void **state)
@@ -425,8 +426,8 @@ static void test_bad_rules(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct fi__scn_error err;
-		struct fi__rule *r = fi__scn_parse_rule(bad[i].text, "t.fi", 3,
-							&err);
+		struct fi__rule *r =
+			fi__scn_parse_rule(bad[i].text, "t.fi", 3, &err);
 
 		if (r)
 			fail_msg("'%s' parsed, expected: %s", bad[i].text,
@@ -446,14 +447,15 @@ static void test_load_text(void **state)
 	struct fi__rule_stats st;
 
 	(void)state;
-	assert_int_equal(fi__scn_load_text(rs,
-					   "# header\n"
-					   "\n"
-					   "write when=3 error=ENOSPC\r\n"
-					   "   read when=1 error=EINTR  # first\n"
-					   "\t\n",
-					   "x.fi", &err),
-			 2);
+	assert_int_equal(
+		fi__scn_load_text(rs,
+				  "# header\n"
+				  "\n"
+				  "write when=3 error=ENOSPC\r\n"
+				  "   read when=1 error=EINTR  # first\n"
+				  "\t\n",
+				  "x.fi", &err),
+		2);
 	assert_true(fi__rules_stats(rs, 0, &st));
 	assert_string_equal(st.origin, "x.fi:3");
 	assert_string_equal(st.text, "write when=3 error=ENOSPC");
@@ -461,7 +463,8 @@ static void test_load_text(void **state)
 	assert_string_equal(st.origin, "x.fi:4");
 	assert_string_equal(st.text, "read when=1 error=EINTR");
 	assert_false(fi__rules_stats(rs, 2, &st));
-	assert_int_equal(fi__scn_load_text(rs, "# nothing\n\n", "y.fi", &err), 0);
+	assert_int_equal(fi__scn_load_text(rs, "# nothing\n\n", "y.fi", &err),
+			 0);
 	assert_int_equal(fi__scn_load_text(rs, "", "y.fi", &err), 0);
 	fi__rules_free(rs);
 }
@@ -472,7 +475,7 @@ static void test_all_or_nothing(void **state)
 	struct fi__ruleset *rs = fi__rules_new();
 	struct fi__scn_error err;
 	struct fi__rule_stats st;
-	unsigned char table[FI_NR_MAX] = { 0 };
+	unsigned char table[FI_NR_MAX] = {0};
 
 	(void)state;
 	assert_int_equal(fi__scn_load_text(rs,
@@ -507,7 +510,8 @@ static void test_load_list(void **state)
 	assert_string_equal(st.text, "read error=EIO");
 	assert_true(fi__rules_stats(rs, 2, &st));
 	assert_string_equal(st.text, "openat path=\"/a;b\" error=ENOENT");
-	assert_int_equal(fi__scn_load_list(rs, "write error=EIO; wrte error=EIO",
+	assert_int_equal(fi__scn_load_list(rs,
+					   "write error=EIO; wrte error=EIO",
 					   "FI_RULES", &err),
 			 -EINVAL);
 	assert_string_equal(err.msg, "FI_RULES:1:18: error: unknown syscall "

@@ -1,0 +1,680 @@
+/* scn_value.c: the values of the .fi language: counts, when= ranges,
+ * errno and signal names, delays, probabilities, scripts, globs, sites
+ * and syscall sets. Called by the rule parser (scenario.c) at arm time;
+ * never in the hook. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scn_value.h"
+
+#define MAX_COUNT (UINT64_C(1) << 62)
+#define MAX_DELAY_NS (3600L * 1000000000L)
+
+void fi__scn_fail(struct fi__scn_ctx *p, int col, const char *fmt, ...)
+{
+	char what[400];
+	va_list ap;
+
+	if (p->failed)
+		return;
+	p->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(p->err->msg, sizeof(p->err->msg), "%s:%d:%d: error: %s",
+		 p->origin, p->line, col, what);
+}
+
+/* ---- "did you mean" ---- */
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	size_t row[64];
+
+	if (la >= 63 || lb >= 63)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		size_t diag = row[0];
+
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+void fi__scn_consider(struct fi__scn_suggest *sg, const char *cand)
+{
+	size_t d;
+
+	if (!cand)
+		return;
+	d = edit_distance(sg->word, cand);
+	if (d < sg->dist) {
+		sg->dist = d;
+		sg->best = cand;
+	}
+}
+
+/* The candidate if it is close enough to be what the user meant. */
+const char *fi__scn_suggestion(const struct fi__scn_suggest *sg)
+{
+	size_t len = strlen(sg->word);
+	size_t limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
+
+	return sg->best && sg->dist <= limit ? sg->best : NULL;
+}
+
+/* ---- numbers ---- */
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* A decimal count: digits only, no sign. 0 ok, -1 syntax, -2 range. */
+static int parse_count(const char *s, const char **end, uint64_t *out)
+{
+	unsigned long long v;
+	char *e;
+
+	if (!is_digit(*s))
+		return -1;
+	errno = 0;
+	v = strtoull(s, &e, 10);
+	if (errno == ERANGE || v > MAX_COUNT) {
+		*end = e;
+		return -2;
+	}
+	*end = e;
+	*out = v;
+	return 0;
+}
+
+/* A whole-string integer: decimal, or hex with 0x; optional '-'. */
+bool fi__scn_long(const char *s, long *out)
+{
+	const char *d = *s == '-' ? s + 1 : s;
+	char *e;
+	long v;
+
+	if (!is_digit(*d))
+		return false;
+	errno = 0;
+	if (d[0] == '0' && (d[1] == 'x' || d[1] == 'X'))
+		v = strtol(s, &e, 16);
+	else
+		v = strtol(s, &e, 10);
+	if (errno == ERANGE || *e || e == s)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_ulong(const char *s, unsigned long *out)
+{
+	char *e;
+	unsigned long v;
+
+	if (!is_digit(*s))
+		return false;
+	errno = 0;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		v = strtoul(s, &e, 16);
+	else
+		v = strtoul(s, &e, 10);
+	if (errno == ERANGE || *e)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* ---- values ---- */
+
+bool fi__scn_when(struct fi__scn_ctx *p, const char *v, int col,
+		  struct fi__when *w)
+{
+	const char *s = v, *e;
+	uint64_t first, last = UINT64_MAX, step = 1;
+	int rc;
+
+#define WHEN_FORMS "expected N, N+, N..M, N+S or N..M+S"
+	rc = parse_count(s, &e, &first);
+	if (rc == -2) {
+		fi__scn_fail(p, col, "when= number '%.*s' is out of range",
+			     (int)(e - s), s);
+		return false;
+	}
+	if (rc < 0) {
+		fi__scn_fail(p, col, "bad when= '%s': " WHEN_FORMS, v);
+		return false;
+	}
+	if (first == 0) {
+		fi__scn_fail(p, col, "when= counts calls from 1, got 0");
+		return false;
+	}
+	s = e;
+	if (s[0] == '.' && s[1] == '.') {
+		const char *m = s + 2;
+
+		rc = parse_count(m, &e, &last);
+		if (rc == -2) {
+			fi__scn_fail(p, col + (int)(m - v),
+				     "when= number '%.*s' is out of range",
+				     (int)(e - m), m);
+			return false;
+		}
+		if (rc < 0) {
+			fi__scn_fail(p, col + (int)(m - v),
+				     "bad when= '%s': " WHEN_FORMS, v);
+			return false;
+		}
+		if (last < first) {
+			fi__scn_fail(p, col + (int)(m - v),
+				     "when= range %s ends before it starts", v);
+			return false;
+		}
+		s = e;
+	}
+	if (*s == '+') {
+		const char *m = s + 1;
+
+		if (!*m) {
+			if (last != UINT64_MAX) {
+				fi__scn_fail(p, col + (int)(s - v),
+					     "bad when= '%s': " WHEN_FORMS, v);
+				return false;
+			}
+			s = m; /* N+: every call from N on */
+		} else {
+			rc = parse_count(m, &e, &step);
+			if (rc == -2) {
+				fi__scn_fail(
+					p, col + (int)(m - v),
+					"when= number '%.*s' is out of range",
+					(int)(e - m), m);
+				return false;
+			}
+			if (rc < 0 || *e) {
+				fi__scn_fail(p, col + (int)(m - v),
+					     "bad when= '%s': " WHEN_FORMS, v);
+				return false;
+			}
+			if (step == 0) {
+				fi__scn_fail(p, col + (int)(m - v),
+					     "when= step must be at least 1");
+				return false;
+			}
+			s = e;
+		}
+	} else if (last == UINT64_MAX) {
+		last = first; /* N: that call only */
+	}
+	if (*s) {
+		fi__scn_fail(p, col + (int)(s - v),
+			     "bad when= '%s': " WHEN_FORMS, v);
+		return false;
+	}
+#undef WHEN_FORMS
+	w->first = first;
+	w->last = last;
+	w->step = step;
+	return true;
+}
+
+bool fi__scn_errno(struct fi__scn_ctx *p, const char *v, int col,
+		   const char *key, long *out)
+{
+	long n;
+
+	if (fi__scn_long(v, &n)) {
+		if (n < 1 || n > 4095) {
+			fi__scn_fail(p, col,
+				     "%s= errno %s is out of range (1..4095)",
+				     key, v);
+			return false;
+		}
+		*out = n;
+		return true;
+	}
+	n = fi__names_errno_nr(v);
+	if (n < 0) {
+		struct fi__scn_suggest sg = FI_SCN_SUGGEST(v);
+		const char *s;
+		int i;
+
+		for (i = 1; i < 4096; i++)
+			fi__scn_consider(&sg, fi__names_errno(i));
+		s = fi__scn_suggestion(&sg);
+		if (s)
+			fi__scn_fail(p, col,
+				     "unknown errno '%s'; did you mean '%s'?",
+				     v, s);
+		else
+			fi__scn_fail(p, col, "unknown errno '%s'", v);
+		return false;
+	}
+	*out = n;
+	return true;
+}
+
+bool fi__scn_signal(struct fi__scn_ctx *p, const char *v, int col, int *out)
+{
+	long n;
+	int sig;
+
+	if (fi__scn_long(v, &n)) {
+		if (n < 1 || n > 64) {
+			fi__scn_fail(p, col,
+				     "signal %s is out of range (1..64)", v);
+			return false;
+		}
+		*out = (int)n;
+		return true;
+	}
+	sig = fi__names_signal_nr(v);
+	if (sig < 0) {
+		struct fi__scn_suggest sg = FI_SCN_SUGGEST(v);
+		const char *s;
+		int i;
+
+		for (i = 1; i <= 64; i++)
+			fi__scn_consider(&sg, fi__names_signal(i));
+		s = fi__scn_suggestion(&sg);
+		if (s)
+			fi__scn_fail(p, col,
+				     "unknown signal '%s'; did you mean '%s'?",
+				     v, s);
+		else
+			fi__scn_fail(p, col, "unknown signal '%s'", v);
+		return false;
+	}
+	*out = sig;
+	return true;
+}
+
+/* delay=200ms: an integer and a unit, at most an hour. */
+bool fi__scn_delay(struct fi__scn_ctx *p, const char *v, int col, long *ns)
+{
+	static const struct {
+		const char *unit;
+		long scale;
+	} units[] = {
+		{"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}};
+	const char *e;
+	uint64_t n;
+	size_t i;
+	int rc = parse_count(v, &e, &n);
+
+	if (rc == -1) {
+		fi__scn_fail(p, col,
+			     "bad delay= '%s': expected a number and a unit "
+			     "(ns, us, ms or s), such as 200ms",
+			     v);
+		return false;
+	}
+	if (rc == 0 && !*e) {
+		fi__scn_fail(
+			p, col + (int)(e - v),
+			"delay= needs a unit: ns, us, ms or s (delay=%sms)", v);
+		return false;
+	}
+	for (i = 0; rc == 0 && i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(e, units[i].unit) != 0)
+			continue;
+		if (n > (uint64_t)(MAX_DELAY_NS / units[i].scale)) {
+			fi__scn_fail(p, col,
+				     "delay= %s is too long (at most 3600s)",
+				     v);
+			return false;
+		}
+		*ns = (long)n * units[i].scale;
+		return true;
+	}
+	if (rc == -2) {
+		fi__scn_fail(p, col, "delay= %s is too long (at most 3600s)",
+			     v);
+		return false;
+	}
+	fi__scn_fail(p, col + (int)(e - v),
+		     "unknown delay unit '%s'; use ns, us, ms or s", e);
+	return false;
+}
+
+/* prob=0.25 or prob=25%: a fraction in (0, 1] as a threshold out of
+ * FI_PROB_ONE, so the hook needs no floating point. */
+bool fi__scn_prob(struct fi__scn_ctx *p, const char *v, int col, uint64_t *out)
+{
+	unsigned __int128 num = 0, den = 1, t;
+	const char *s = v;
+	bool digits = false;
+
+	while (is_digit(*s)) {
+		if (num > 1000) {
+			fi__scn_fail(p, col, "prob= %s is out of range (0..1]",
+				     v);
+			return false;
+		}
+		num = num * 10 + (unsigned)(*s++ - '0');
+		digits = true;
+	}
+	if (*s == '.') {
+		s++;
+		while (is_digit(*s)) {
+			if (den < (unsigned __int128)1000000000000000000ull) {
+				num = num * 10 + (unsigned)(*s - '0');
+				den *= 10;
+			}
+			s++;
+			digits = true;
+		}
+	}
+	if (*s == '%') {
+		den *= 100;
+		s++;
+	}
+	if (!digits || *s) {
+		fi__scn_fail(p, col,
+			     "bad prob= '%s': expected a fraction such as 0.25 "
+			     "or a percentage such as 25%%",
+			     v);
+		return false;
+	}
+	if (num == 0 || num > den) {
+		fi__scn_fail(p, col, "prob= %s is out of range (0..1]", v);
+		return false;
+	}
+	t = (num * FI_PROB_ONE + den / 2) / den;
+	*out = t ? (uint64_t)t : 1;
+	return true;
+}
+
+bool fi__scn_script(struct fi__scn_ctx *p, const char *v, int col,
+		    struct fi__rule *r)
+{
+	const char *s = v;
+	size_t n = 1, i = 0;
+
+	for (; *s; s++)
+		n += *s == ',';
+	if (n > FI_SCRIPT_MAX) {
+		fi__scn_fail(p, col, "script= has %zu steps; at most %d", n,
+			     FI_SCRIPT_MAX);
+		return false;
+	}
+	r->script = calloc(n, sizeof(*r->script));
+	if (!r->script) {
+		fi__scn_fail(p, col, "out of memory");
+		return false;
+	}
+	for (s = v; i < n; i++) {
+		const char *c = strchr(s, ',');
+		size_t len = c ? (size_t)(c - s) : strlen(s);
+		int scol = col + (int)(s - v);
+		char item[64];
+		long val;
+
+		if (len == 0) {
+			fi__scn_fail(p, scol, "empty step in script=");
+			return false;
+		}
+		if (len >= sizeof(item)) {
+			fi__scn_fail(p, scol, "bad script= step '%.*s'",
+				     (int)len, s);
+			return false;
+		}
+		memcpy(item, s, len);
+		item[len] = '\0';
+		if (strcmp(item, "ok") == 0) {
+			r->script[i].kind = FI_STEP_OK;
+		} else if (fi__scn_long(item, &val)) {
+			if (val < 0 && val >= -4095) {
+				r->script[i].kind = FI_STEP_ERROR;
+				r->script[i].value = -val;
+			} else {
+				r->script[i].kind = FI_STEP_RETVAL;
+				r->script[i].value = val;
+			}
+		} else if (is_digit(item[0]) || item[0] == '-' ||
+			   item[0] != 'E') {
+			fi__scn_fail(p, scol,
+				     "bad script= step '%s': expected ok, an "
+				     "errno name or a return value",
+				     item);
+			return false;
+		} else {
+			if (!fi__scn_errno(p, item, scol, "script", &val))
+				return false;
+			r->script[i].kind = FI_STEP_ERROR;
+			r->script[i].value = val;
+		}
+		s += len + (c ? 1 : 0);
+	}
+	r->script_len = n;
+	return true;
+}
+
+bool fi__scn_glob(struct fi__scn_ctx *p, const char *key, const char *v,
+		  int col, char **out)
+{
+	long bad = fi__rules_glob_check(v);
+
+	if (bad >= 0) {
+		fi__scn_fail(p, col + (int)bad, "bad pattern in %s=: %s", key,
+			     v[bad] == '[' ? "'[' without ']'"
+					   : "trailing '\\'");
+		return false;
+	}
+	*out = strdup(v);
+	if (!*out) {
+		fi__scn_fail(p, col, "out of memory");
+		return false;
+	}
+	return true;
+}
+
+/* site=libstore.so+0x1a2b or site=libstore.so */
+bool fi__scn_site(struct fi__scn_ctx *p, const char *v, int col,
+		  struct fi__rule *r)
+{
+	const char *plus = strrchr(v, '+');
+	char *mod;
+
+	if (plus) {
+		if (plus == v) {
+			fi__scn_fail(p, col,
+				     "bad site= '%s': expected MODULE or "
+				     "MODULE+0xOFFSET",
+				     v);
+			return false;
+		}
+		if (!parse_ulong(plus + 1, &r->site_offset)) {
+			fi__scn_fail(p, col + (int)(plus + 1 - v),
+				     "bad site= offset '%s': expected a number "
+				     "such as "
+				     "0x1a2b",
+				     plus + 1);
+			return false;
+		}
+		r->has_site_offset = true;
+	}
+	mod = strndup(v, plus ? (size_t)(plus - v) : strlen(v));
+	if (!mod) {
+		fi__scn_fail(p, col, "out of memory");
+		return false;
+	}
+	if (!fi__scn_glob(p, "site", mod, col, &r->site_module)) {
+		free(mod);
+		return false;
+	}
+	free(mod);
+	return true;
+}
+
+/* ---- the syscall set ---- */
+
+static void add_class(unsigned char *set, unsigned bits)
+{
+	long nr;
+
+	for (nr = 0; nr < FI_NR_MAX; nr++) {
+		const struct fi__sysinfo *s = fi__names_sys(nr);
+
+		if (s && (s->classes & bits))
+			set[nr] = 1;
+	}
+}
+
+static void unknown_name(struct fi__scn_ctx *p, int col, char sigil,
+			 const char *name)
+{
+	struct fi__scn_suggest sg = FI_SCN_SUGGEST(name);
+	const char *s;
+	unsigned i;
+	long nr;
+
+	if (sigil == '%')
+		for (i = 0; fi__names_class_name(i); i++)
+			fi__scn_consider(&sg, fi__names_class_name(i));
+	else if (sigil == '@')
+		for (i = 0; fi__names_family_name(i); i++)
+			fi__scn_consider(&sg, fi__names_family_name(i));
+	else
+		for (nr = 0; nr < FI_NR_MAX; nr++)
+			if (fi__names_sys(nr))
+				fi__scn_consider(&sg, fi__names_sys(nr)->name);
+	s = fi__scn_suggestion(&sg);
+	if (sigil == '%')
+		sigil = '%';
+	if (s && sigil)
+		fi__scn_fail(p, col, "unknown %s '%c%s'; did you mean '%c%s'?",
+			     sigil == '%' ? "class" : "family", sigil, name,
+			     sigil, s);
+	else if (sigil)
+		fi__scn_fail(p, col, "unknown %s '%c%s'",
+			     sigil == '%' ? "class" : "family", sigil, name);
+	else if (s)
+		fi__scn_fail(p, col, "unknown syscall '%s'; did you mean '%s'?",
+			     name, s);
+	else
+		fi__scn_fail(p, col, "unknown syscall '%s'", name);
+}
+
+/* "read,write", "%net", "@read", strace's "?name". */
+bool fi__scn_set(struct fi__scn_ctx *p, const char *v, int col,
+		 struct fi__rule *r)
+{
+	const char *s = v;
+	bool any = false;
+
+	if (!*v) {
+		fi__scn_fail(p, col, "missing syscall name");
+		return false;
+	}
+	for (;;) {
+		const char *c = strchr(s, ',');
+		size_t len = c ? (size_t)(c - s) : strlen(s);
+		int icol = col + (int)(s - v);
+		bool optional = false;
+		char item[64];
+		char *name = item;
+
+		if (len == 0) {
+			fi__scn_fail(p, icol, "empty syscall name in '%s'", v);
+			return false;
+		}
+		if (len >= sizeof(item)) {
+			fi__scn_fail(p, icol, "unknown syscall '%.*s'",
+				     (int)len, s);
+			return false;
+		}
+		memcpy(item, s, len);
+		item[len] = '\0';
+		if (*name == '?') {
+			optional = true;
+			name++;
+		}
+		if (*name == '!') {
+			fi__scn_fail(p, icol,
+				     "negated syscall sets ('!') are not "
+				     "supported; list the syscalls");
+			return false;
+		}
+		if (*name == '/') {
+			fi__scn_fail(p, icol,
+				     "regular expressions ('/') are not "
+				     "supported; list the syscalls");
+			return false;
+		}
+		if (*name == '%') {
+			unsigned bits = fi__names_class(name + 1);
+
+			if (!bits && !optional) {
+				unknown_name(p, icol, '%', name + 1);
+				return false;
+			}
+			add_class(r->nrs, bits);
+		} else if (*name == '@') {
+			if (!fi__names_family(name + 1, r->nrs) && !optional) {
+				unknown_name(p, icol, '@', name + 1);
+				return false;
+			}
+		} else {
+			long nr = fi__names_sys_nr(name);
+
+			if (nr < 0 && !optional) {
+				unknown_name(p, icol, 0, name);
+				return false;
+			}
+			if (nr >= 0)
+				r->nrs[nr] = 1;
+		}
+		if (!c)
+			break;
+		s = c + 1;
+	}
+	for (long nr = 0; nr < FI_NR_MAX; nr++)
+		any |= r->nrs[nr] != 0;
+	if (!any) {
+		fi__scn_fail(p, col, "no known syscall in '%s'", v);
+		return false;
+	}
+	return true;
+}
+
+/* Does any syscall of the set have an argument of one of these kinds?
+ * With `keep`, drop the members that have none. */
+bool fi__scn_set_has(struct fi__rule *r, enum fi__argkind a, enum fi__argkind b,
+		     bool keep)
+{
+	bool any = false;
+	long nr;
+
+	for (nr = 0; nr < FI_NR_MAX; nr++) {
+		bool has;
+
+		if (!r->nrs[nr])
+			continue;
+		has = fi__names_argindex(nr, a) >= 0 ||
+		      fi__names_argindex(nr, b) >= 0;
+		any |= has;
+		if (keep && !has)
+			r->nrs[nr] = 0;
+	}
+	return any;
+}
