@@ -11,6 +11,7 @@
  * Every input must either arm rules or fail with "origin:...error:";
  * anything else (a crash, a sanitizer report, a malformed message)
  * aborts. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,6 +185,21 @@ static size_t mutate(char *buf, size_t len, size_t cap)
 	return len;
 }
 
+/* A command-line number; exits on anything else. */
+static unsigned long long number(const char *s)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || *s == '-') {
+		fprintf(stderr, "fuzz_scenario: bad number '%s'\n", s);
+		exit(2);
+	}
+	return v;
+}
+
 static char *read_all(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -212,11 +228,11 @@ int main(int argc, char **argv)
 		return 2;
 	for (a = 1; a < argc; a++) {
 		if (!strcmp(argv[a], "--seed") && a + 1 < argc)
-			seed = strtoull(argv[++a], NULL, 0);
+			seed = number(argv[++a]);
 		else if (!strcmp(argv[a], "--iterations") && a + 1 < argc)
-			iterations = strtoul(argv[++a], NULL, 0);
+			iterations = (unsigned long)number(argv[++a]);
 		else if (!strcmp(argv[a], "--seconds") && a + 1 < argc)
-			seconds = strtoul(argv[++a], NULL, 0);
+			seconds = (unsigned long)number(argv[++a]);
 		else
 			files[nfiles++] = argv[a];
 	}

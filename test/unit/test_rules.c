@@ -107,6 +107,19 @@ static void verdict_text(bool acted, const struct fi__verdict *v, char *buf,
 	}
 }
 
+/* A number in a table row; a typo in the table fails the test. */
+static int row_number(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > 100000)
+		fail_msg("bad number '%s' in a table row", s);
+	return (int)v;
+}
+
 /* ---- the table ---- */
 
 struct row {
@@ -192,18 +205,20 @@ static void run_row(const struct row *row)
 	     tok = strtok_r(NULL, " ", &save1)) {
 		char *star = strchr(tok, '*'), *colon = strchr(tok, ':');
 		char *at = strchr(tok, '@');
-		int times = star ? atoi(star + 1) : 1, fd = 3, k;
+		int times = 1, fd = 3, k;
 		const char *path = "/tmp/data";
 
-		if (star)
+		if (star) {
 			*star = '\0';
+			times = row_number(star + 1);
+		}
 		if (colon) {
 			*colon = '\0';
 			path = colon + 1;
 		}
 		if (at) {
 			*at = '\0';
-			fd = atoi(at + 1);
+			fd = row_number(at + 1);
 		}
 		for (k = 0; k < times; k++) {
 			struct fi__call c = make_call(tok, fd, path);
