@@ -95,14 +95,6 @@ void fi__rules_rule_free(struct fi__rule *r);
 int fi__rules_add_batch(struct fi__ruleset *rs, struct fi__rule **rules,
 			size_t n);
 
-/* Shell-style glob: '*' (any run, '/' included), '?', '[a-z]', '[!x]',
- * '\\' escapes. Hook-safe. */
-bool fi__rules_glob(const char *pat, const char *s);
-
-/* Offset of the first malformed part of a glob ('[' without ']', a
- * trailing '\\'), or -1 when it is well formed. */
-long fi__rules_glob_check(const char *pat);
-
 /* Does call number n (1-based) fall in w? */
 bool fi__rules_when(const struct fi__when *w, uint64_t n);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "glob.h"
 #include "rule_model.h"
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
@@ -59,113 +60,6 @@ struct fi__ruleset {
 
 /* ---- hook-safe helpers (no libc) ---- */
 
-static bool class_match(const char **pp, char c)
-{
-	const char *p = *pp;
-	bool neg = false, hit = false;
-
-	if (*p == '!' || *p == '^') {
-		neg = true;
-		p++;
-	}
-	/* A ']' first is a member, not the end. */
-	do {
-		char lo = *p, hi;
-
-		if (lo == '\\' && p[1])
-			lo = *++p;
-		hi = lo;
-		if (p[1] == '-' && p[2] && p[2] != ']') {
-			p += 2;
-			hi = *p;
-			if (hi == '\\' && p[1])
-				hi = *++p;
-		}
-		if ((unsigned char)c >= (unsigned char)lo &&
-		    (unsigned char)c <= (unsigned char)hi)
-			hit = true;
-		p++;
-	} while (*p && *p != ']');
-	*pp = *p ? p + 1 : p;
-	return hit != neg;
-}
-
-bool fi__rules_glob(const char *pat, const char *s)
-{
-	const char *p = pat, *star_p = NULL, *star_s = NULL;
-
-	if (!pat || !s)
-		return false;
-	while (*s) {
-		const char *next = p;
-		bool ok = false;
-
-		if (*p == '*') {
-			while (*p == '*')
-				p++;
-			if (!*p)
-				return true;
-			star_p = p;
-			star_s = s;
-			continue;
-		}
-		if (*p == '?') {
-			ok = true;
-			next = p + 1;
-		} else if (*p == '[' && p[1]) {
-			next = p + 1;
-			ok = class_match(&next, *s);
-		} else if (*p == '\\' && p[1]) {
-			ok = p[1] == *s;
-			next = p + 2;
-		} else if (*p) {
-			ok = *p == *s;
-			next = p + 1;
-		}
-		if (ok) {
-			p = next;
-			s++;
-		} else if (star_p) {
-			p = star_p;
-			s = ++star_s;
-		} else {
-			return false;
-		}
-	}
-	while (*p == '*')
-		p++;
-	return !*p;
-}
-
-long fi__rules_glob_check(const char *pat)
-{
-	const char *p;
-
-	for (p = pat; *p; p++) {
-		if (*p == '\\') {
-			if (!p[1])
-				return p - pat;
-			p++;
-		} else if (*p == '[') {
-			const char *q = p + 1;
-
-			if (*q == '!' || *q == '^')
-				q++;
-			if (*q == ']')
-				q++;
-			while (*q && *q != ']') {
-				if (*q == '\\' && q[1])
-					q++;
-				q++;
-			}
-			if (!*q)
-				return p - pat;
-			p = q;
-		}
-	}
-	return -1;
-}
-
 bool fi__rules_when(const struct fi__when *w, uint64_t n)
 {
 	if (n < w->first || n > w->last)
@@ -205,14 +99,14 @@ static bool match_path(const struct fi__rule *r, const struct fi__call *c)
 
 	if (i >= 0)
 		return !bad_ptr(c->args[i]) &&
-		       fi__rules_glob(r->path, (const char *)c->args[i]);
+		       fi__glob_match(r->path, (const char *)c->args[i]);
 	i = fi__names_argindex(c->nr, FI_ARG_FD);
 	if (i < 0 || !c->fd_path)
 		return false;
 	if (c->fd_path((int)c->args[i], buf, sizeof(buf)) < 0)
 		return false;
 	buf[sizeof(buf) - 1] = '\0';
-	return fi__rules_glob(r->path, buf);
+	return fi__glob_match(r->path, buf);
 }
 
 static bool match_fd(const struct fi__rule *r, const struct fi__call *c)
@@ -231,14 +125,14 @@ static bool match(const struct fi__rule *r, const struct fi__call *c)
 	if (r->site_module) {
 		if (!c->module)
 			return false;
-		if (!fi__rules_glob(r->site_module, has_slash(r->site_module)
+		if (!fi__glob_match(r->site_module, has_slash(r->site_module)
 							    ? c->module
 							    : base(c->module)))
 			return false;
 	}
 	if (r->has_site_offset && c->offset != r->site_offset)
 		return false;
-	if (r->comm && (!c->comm || !fi__rules_glob(r->comm, c->comm)))
+	if (r->comm && (!c->comm || !fi__glob_match(r->comm, c->comm)))
 		return false;
 	if (r->path && !match_path(r, c))
 		return false;

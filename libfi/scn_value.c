@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "glob.h"
 #include "scn_value.h"
 
 #define MAX_COUNT (UINT64_C(1) << 62)
@@ -472,7 +473,7 @@ bool fi__scn_script(struct fi__scn_ctx *p, const char *v, int col,
 bool fi__scn_glob(struct fi__scn_ctx *p, const char *key, const char *v,
 		  int col, char **out)
 {
-	long bad = fi__rules_glob_check(v);
+	long bad = fi__glob_check(v);
 
 	if (bad >= 0) {
 		fi__scn_fail(p, col + (int)bad, "bad pattern in %s=: %s", key,

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "glob.h"
 #include "rule_model.h"
 #include "scenario.h"
 
@@ -305,14 +306,14 @@ static void test_glob(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(g) / sizeof(g[0]); i++)
-		if (fi__rules_glob(g[i].pat, g[i].s) != g[i].match)
+		if (fi__glob_match(g[i].pat, g[i].s) != g[i].match)
 			fail_msg("glob '%s' on '%s': expected %d", g[i].pat,
 				 g[i].s, g[i].match);
-	assert_int_equal(fi__rules_glob_check("/a/[bc]*"), -1);
-	assert_int_equal(fi__rules_glob_check("/a/[bc"), 3);
-	assert_int_equal(fi__rules_glob_check("ab\\"), 2);
-	assert_int_equal(fi__rules_glob_check("[]"), 0);
-	assert_int_equal(fi__rules_glob_check("[]]"), -1);
+	assert_int_equal(fi__glob_check("/a/[bc]*"), -1);
+	assert_int_equal(fi__glob_check("/a/[bc"), 3);
+	assert_int_equal(fi__glob_check("ab\\"), 2);
+	assert_int_equal(fi__glob_check("[]"), 0);
+	assert_int_equal(fi__glob_check("[]]"), -1);
 }
 
 static void test_when(void **state)
