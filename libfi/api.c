@@ -29,7 +29,7 @@ void fi__set_error(const char *fmt, ...)
 static int enter(void)
 {
 	last_error[0] = 0;
-	if (!fi__runtime_active() || !fi__rs) {
+	if (!fi__runtime_active() || !fi__runtime_rules()) {
 		fi__set_error("libfi is not active in this process (no syscall "
 			      "site could be patched)");
 		return -ENOSYS;

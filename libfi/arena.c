@@ -6,6 +6,10 @@
 #include <stdio.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <string.h>
+#include <errno.h>
+
+extern char **environ;
 
 #include "disasm.h"
 #include "raw.h"
@@ -130,4 +134,32 @@ void fi__arena_install(void)
 		.vsnprintf = vsnprintf,
 	};
 	fi__disasm_set_mem(&m);
+}
+
+int fi__env_set(const char *name, const char *value)
+{
+	size_t nl = strlen(name), vl = strlen(value), n = 0;
+	char *entry = fi__pages(nl + vl + 2);
+	char **env;
+
+	if (!entry)
+		return -ENOMEM;
+	fi__copy(entry, name, nl);
+	entry[nl] = '=';
+	fi__copy(entry + nl + 1, value, vl + 1);
+	for (env = environ; env && env[n]; n++) {
+		if (!strncmp(env[n], name, nl) && env[n][nl] == '=') {
+			env[n] = entry;
+			return 0;
+		}
+	}
+	env = fi__pages((n + 2) * sizeof(char *));
+	if (!env)
+		return -ENOMEM;
+	if (n)
+		fi__copy(env, environ, n * sizeof(char *));
+	env[n] = entry;
+	env[n + 1] = NULL;
+	environ = env;
+	return 0;
 }

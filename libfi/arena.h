@@ -19,4 +19,10 @@ void fi__arena_install(void);
 void fi__copy(void *dst, const void *src, size_t n);
 void fi__fill(void *dst, int c, size_t n);
 
+/* setenv without malloc: libfi's constructor must not initialise the
+ * program's heap (that would move its brk and getrandom calls before the
+ * patching, out of the trace). The entry lives in pages of our own; the
+ * environ array is replaced, never realloc'ed. Not for the hook. */
+int fi__env_set(const char *name, const char *value);
+
 #endif

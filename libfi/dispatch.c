@@ -43,9 +43,14 @@ static long counts[FI_NR_MAX];
 static int counting;
 static int have_rules;
 
+/* Hooks active in this thread. A signal handler that runs while the hook
+ * does may take the hook once more (depth 1, its own scratch); deeper, and
+ * while the API works (FI_SUSPENDED), calls pass untouched. */
+#define FI_MAX_DEPTH 2
+#define FI_SUSPENDED 1000
 static __thread int in_hook;
 
-/* Cached ids; a fork child forgets them in fi__dispatch_post. */
+/* Cached ids; fork-like calls forget them in fi__dispatch_post. */
 static __thread int my_tid;
 static int my_pid;
 
@@ -59,16 +64,44 @@ static void ids(struct fi__call *c)
 	c->tid = my_tid;
 }
 
-/* What pre hands to post across the real syscall. A vfork child shares
- * its parent's TLS and makes syscalls of its own before the parent
- * resumes, so a vfork keeps its own slot. */
+/* What pre hands to post across the real syscall, as a per-thread stack:
+ * a signal handler's calls nest above the call it interrupted, and a vfork
+ * child's calls above its parent's vfork (the child shares this TLS). A
+ * post takes the topmost entry of its own site and drops anything above
+ * it (left by a handler that longjmp'ed away). */
+#define PENDING_MAX 8
 struct pending {
-	int valid;
 	long nr;
 	long args[6];
 	uint32_t site;
+	unsigned long seq; /* of a record already written, or 0 */
 };
-static __thread struct pending pending, vfork_pending;
+static __thread struct pending pend[PENDING_MAX];
+static __thread int npend;
+
+static struct pending *push_pending(void)
+{
+	if (npend == PENDING_MAX) {
+		for (int i = 1; i < PENDING_MAX; i++)
+			pend[i - 1] = pend[i];
+		npend--;
+	}
+	return &pend[npend++];
+}
+
+static int find_pending(uint32_t site)
+{
+	for (int i = npend - 1; i >= 0; i--)
+		if (pend[i].site == site)
+			return i;
+	return -1;
+}
+
+/* Scratch for paths, per thread and per depth rather than on the stack:
+ * the hook may run on a signal handler's small alternate stack. */
+static __thread char path_buf[FI_MAX_DEPTH][4096];
+static __thread char fdpath_buf[FI_MAX_DEPTH][4096];
+
 
 static uint64_t *arg_slot(struct fi__frame *f, int i)
 {
@@ -91,14 +124,14 @@ static void site_of(uint32_t id, struct fi__call *c)
 	}
 }
 
-static bool is_vfork(long nr, const long *a)
+static bool shares_vm(long nr, const long *a)
 {
 	if (nr == SYS_vfork)
 		return true;
 	if (nr == SYS_clone)
-		return (a[0] & CLONE_VFORK) != 0;
+		return (a[0] & CLONE_VM) != 0;
 	if (nr == SYS_clone3 && a[0])
-		return (((const struct clone_args *)a[0])->flags & CLONE_VFORK) != 0;
+		return (((const struct clone_args *)a[0])->flags & CLONE_VM) != 0;
 	return false;
 }
 
@@ -108,10 +141,22 @@ static bool is_fork_family(long nr)
 	       nr == SYS_vfork;
 }
 
-static bool no_return(long nr)
+/* Calls that may not come back: exec, exit, and a signal sent to our own
+ * process (it may kill us). */
+static bool no_return(const struct fi__call *c)
 {
-	return nr == SYS_execve || nr == SYS_execveat || nr == SYS_exit ||
-	       nr == SYS_exit_group;
+	switch (c->nr) {
+	case SYS_exit:
+	case SYS_exit_group:
+		return true;
+	case SYS_kill:
+	case SYS_tgkill:
+		return c->args[0] == c->pid || c->args[0] == 0;
+	case SYS_tkill:
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* The child of a fork-like call sees 0; only the parent records it. */
@@ -202,13 +247,15 @@ long fi__dispatch(struct fi__frame *f)
 {
 	struct fi__call c;
 	struct fi__verdict v;
-	char path[4096];
 	long nr, verdict = VERDICT_PASS;
 	bool tracing;
+	int depth = in_hook;
+	char *path;
 
-	if (in_hook)
+	if (depth >= FI_MAX_DEPTH)
 		return VERDICT_PASS;
-	in_hook = 1;
+	in_hook = depth + 1;
+	path = path_buf[depth];
 	nr = (long)f->rax;
 	if ((unsigned long)nr >= FI_NR_MAX)
 		goto out;
@@ -239,7 +286,7 @@ long fi__dispatch(struct fi__frame *f)
 	if (have_rules || counting) {
 		int pi = fi__names_argindex(nr, FI_ARG_PATH);
 		if (pi >= 0 && fi__safe_copy_str((const void *)c.args[pi], path,
-						 sizeof(path)) >= 0)
+						 sizeof(path_buf[0])) >= 0)
 			c.path = path;
 		if (counting)
 			__atomic_fetch_add(&counts[nr], 1, __ATOMIC_RELAXED);
@@ -252,7 +299,7 @@ long fi__dispatch(struct fi__frame *f)
 			}
 		}
 	}
-	if (verdict == VERDICT_PASS && tracing && no_return(nr)) {
+	if (verdict == VERDICT_PASS && tracing && no_return(&c)) {
 		/* Success never comes back: record it now, result unknown. */
 		fi__trace_write(&c, FI_TRACE_RET_NONE, false, c.module, c.offset,
 				0);
@@ -261,25 +308,31 @@ long fi__dispatch(struct fi__frame *f)
 	if (verdict == VERDICT_PASS &&
 	    (tracing || is_fork_family(nr) || (nr == SYS_mmap && (c.args[2] & PROT_EXEC) &&
 			 (int)c.args[4] >= 0))) {
-		struct pending *p = is_vfork(nr, c.args) ? &vfork_pending : &pending;
+		struct pending *p = push_pending();
 		p->nr = nr;
 		for (int i = 0; i < 6; i++)
 			p->args[i] = (long)*arg_slot(f, i);
 		p->site = (uint32_t)f->site;
-		p->valid = 1;
+		p->seq = 0;
+		if (tracing && (nr == SYS_execve || nr == SYS_execveat))
+			/* Success never comes back: record it now; a failure
+			 * completes this record in post. */
+			p->seq = fi__trace_write_seq(&c, FI_TRACE_RET_NONE, false,
+						     c.module, c.offset, 0, 0);
 		verdict = VERDICT_POST;
 	}
 out:
-	in_hook = 0;
+	in_hook = depth;
 	return verdict;
 }
 
 /* ld.so mapped an executable segment of a new object: patch it now,
  * before its constructors run. */
-static void patch_mapping(const long *a, long addr)
+static void patch_mapping(const long *a, long addr, char *target,
+			  size_t cap)
 {
 	struct fi__xstate xs;
-	char self[64], target[4096];
+	char self[64];
 	int n;
 
 	fi__xstate_save(&xs);
@@ -299,7 +352,7 @@ static void patch_mapping(const long *a, long addr)
 		self[i] = 0;
 	}
 	n = (int)fi__raw4(SYS_readlinkat, AT_FDCWD, self, target,
-			  sizeof(target) - 1);
+			  cap - 1);
 	if (n > 0) {
 		target[n] = 0;
 		fi__patch_mapping(target, (uint64_t)addr, (size_t)a[1], a[5],
@@ -311,65 +364,77 @@ static void patch_mapping(const long *a, long addr)
 void fi__dispatch_post(struct fi__frame *f)
 {
 	struct fi__call c;
-	struct pending *p;
-	char fdp[4096], path[4096];
+	struct pending p;
 	long ret = (long)f->rax;
+	int depth = in_hook, i;
+	char *fdp, *path;
 
-	if (in_hook)
+	if (depth >= FI_MAX_DEPTH)
 		return;
-	in_hook = 1;
-	p = vfork_pending.valid ? &vfork_pending : &pending;
-	if (!p->valid)
+	in_hook = depth + 1;
+	fdp = fdpath_buf[depth];
+	path = path_buf[depth];
+	i = find_pending((uint32_t)f->site);
+	if (i < 0)
 		goto out;
-	if (child_side(p->nr, ret)) {
-		/* The parent records it; a vfork parent still will. */
+	p = pend[i];
+	if (is_fork_family(p.nr) && (ret == 0 || shares_vm(p.nr, p.args))) {
+		/* A child, or a parent whose vfork child ran on our TLS. */
 		my_pid = 0;
 		my_tid = 0;
+	}
+	if (child_side(p.nr, ret)) {
+		/* The parent records it. A vfork parent still will: keep
+		 * its entry. */
+		if (!shares_vm(p.nr, p.args))
+			fi__report_fork_child();
 		goto out;
 	}
-	p->valid = 0;
+	npend = i;
 
-	if (p->nr == SYS_mmap && (p->args[2] & PROT_EXEC) &&
-	    (int)p->args[4] >= 0 && !(ret < 0 && ret > -4096))
-		patch_mapping(p->args, ret);
+	if (p.nr == SYS_mmap && (p.args[2] & PROT_EXEC) &&
+	    (int)p.args[4] >= 0 && !(ret < 0 && ret > -4096))
+		patch_mapping(p.args, ret, fdp, sizeof(fdpath_buf[0]));
 
 	if (fi__trace_enabled()) {
 		const char *fdpath = 0;
 		int pi, fi;
-		c.nr = p->nr;
-		for (int i = 0; i < 6; i++)
-			c.args[i] = p->args[i];
+		c.nr = p.nr;
+		for (int k = 0; k < 6; k++)
+			c.args[k] = p.args[k];
 		ids(&c);
 		c.comm = 0;
 		c.module = 0;
 		c.offset = 0;
 		c.path = 0;
 		c.fd_path = fi__trace_fd_path;
-		site_of(p->site, &c);
+		site_of(p.site, &c);
 		pi = fi__names_argindex(c.nr, FI_ARG_PATH);
 		if (pi >= 0 && fi__safe_copy_str((const void *)c.args[pi], path,
-						 sizeof(path)) >= 0)
+						 sizeof(path_buf[0])) >= 0)
 			c.path = path;
 		fi = fi__names_argindex(c.nr, FI_ARG_FD);
 		if (pi < 0 && fi >= 0 && ret >= 0 &&
-		    fi__trace_fd_path((int)c.args[fi], fdp, sizeof(fdp)) > 0)
+		    fi__trace_fd_path((int)c.args[fi], fdp,
+				      sizeof(fdpath_buf[0])) > 0)
 			fdpath = fdp;
-		fi__trace_write(&c, ret, false, c.module, c.offset, fdpath);
+		fi__trace_write_seq(&c, ret, false, c.module, c.offset, fdpath,
+				    p.seq);
 	}
 out:
-	in_hook = 0;
+	in_hook = depth;
 }
 
 /* --- runtime.h ------------------------------------------------------- */
 
 void fi__hook_suspend(void)
 {
-	in_hook++;
+	in_hook += FI_SUSPENDED;
 }
 
 void fi__hook_resume(void)
 {
-	in_hook--;
+	in_hook -= FI_SUSPENDED;
 }
 
 static void mark(unsigned char *t, long nr)

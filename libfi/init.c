@@ -2,6 +2,7 @@
  * start-up rules, opens the recorder and the report, then patches every
  * loaded object. Everything the hook needs is prepared here. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -40,20 +41,40 @@ static bool env_on(const char *name)
 	return v && *v && strcmp(v, "0") != 0;
 }
 
+/* The rule set exists only once something arms a rule, so that a run
+ * without rules never touches the program's heap. */
+struct fi__ruleset *fi__runtime_rules(void)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	if (__atomic_load_n(&fi__rs, __ATOMIC_ACQUIRE))
+		return fi__rs;
+	pthread_mutex_lock(&lock);
+	if (!fi__rs)
+		__atomic_store_n(&fi__rs, fi__rules_new(), __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&lock);
+	return fi__rs;
+}
+
 static void arm_from_env(void)
 {
 	struct fi__scn_error err;
-	const char *v;
+	const char *v, *seed = getenv("FI_SEED");
+	const char *scn = getenv("FI_SCENARIO"), *rules = getenv("FI_RULES");
+
+	if (!(seed && *seed) && !(scn && *scn) && !(rules && *rules))
+		return;
+	if (!fi__runtime_rules())
+		fatal("fi: out of memory at start-up");
 
 	v = getenv("FI_SEED");
 	if (v && *v) {
 		char *end;
 		errno = 0;
-		unsigned long long seed = strtoull(v, &end, 0);
+		unsigned long long n = strtoull(v, &end, 0);
 		if (errno || *end) {
 			fatal("fi: FI_SEED: not a number");
 		}
-		fi__rules_seed(fi__rs, seed);
+		fi__rules_seed(fi__rs, n);
 	}
 	v = getenv("FI_SCENARIO");
 	if (v && *v) {
@@ -76,8 +97,7 @@ __attribute__((constructor)) static void fi_init(void)
 	long n;
 
 	fi__debug = env_on("FI_DEBUG");
-	fi__rs = fi__rules_new();
-	if (!fi__rs || fi__patch_init() < 0)
+	if (fi__patch_init() < 0)
 		fatal("fi: out of memory at start-up");
 	fi__site_init();
 

@@ -7,8 +7,12 @@
 
 #include "rules.h"
 
-/* The rules every hook consults. Created at load, never freed. */
+/* The rules every hook consults: NULL until something arms a rule, then
+ * never freed. */
 extern struct fi__ruleset *fi__rs;
+
+/* fi__rs, created on first use. Not for the hook. */
+struct fi__ruleset *fi__runtime_rules(void);
 
 /* True once libfi patched this process. */
 bool fi__runtime_active(void);

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "jsonw.h"
 #include "names.h"
 #include "raw.h"
@@ -46,14 +47,14 @@ int fi__trace_open_file(const char *path, const char *path_var,
 	close(fd);
 
 	if (append_var)
-		setenv(append_var, "1", 1);
+		fi__env_set(append_var, "1");
 	if (path_var && path[0] != '/') {
 		char cwd[PATH_MAX], abs[PATH_MAX];
 
 		if (getcwd(cwd, sizeof(cwd)) &&
 		    (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, path) <
 			    sizeof(abs))
-			setenv(path_var, abs, 1);
+			fi__env_set(path_var, abs);
 	}
 	return high;
 }
@@ -107,18 +108,36 @@ void fi__trace_write(const struct fi__call *c, long ret, bool injected,
 		     const char *site_module, unsigned long site_offset,
 		     const char *fd_path)
 {
-	char buf[4096];
+	fi__trace_write_seq(c, ret, injected, site_module, site_offset, fd_path,
+			    0);
+}
+
+#define MAX_NEST 2
+
+unsigned long fi__trace_write_seq(const struct fi__call *c, long ret,
+				  bool injected, const char *site_module,
+				  unsigned long site_offset, const char *fd_path,
+				  unsigned long resumes)
+{
+	/* Per thread, not on the stack: a handler on a small sigaltstack
+	 * may be what is being recorded. A handler that interrupts a
+	 * record takes the next buffer; deeper nesting is not recorded. */
+	static __thread char bufs[MAX_NEST][4096];
+	static __thread int nest;
 	struct fi__jw w;
 	const struct fi__sysinfo *si = fi__names_sys(c->nr);
 	int fd = fi__trace_fd();
 	const char *path = NULL;
 	unsigned long seq;
+	char *buf;
 
-	if (fd < 0)
-		return;
-	seq = __atomic_add_fetch(&trace_seq, 1, __ATOMIC_RELAXED);
+	if (fd < 0 || nest >= MAX_NEST)
+		return 0;
+	buf = bufs[nest++];
+	seq = resumes ? resumes
+		      : __atomic_add_fetch(&trace_seq, 1, __ATOMIC_RELAXED);
 
-	fi__jw_init(&w, buf, sizeof(buf));
+	fi__jw_init(&w, buf, sizeof(bufs[0]));
 	fi__jw_reserve(&w, TAIL_ROOM);
 	fi__jw_obj_begin(&w);
 	fi__jw_key(&w, "seq");
@@ -176,6 +195,10 @@ void fi__trace_write(const struct fi__call *c, long ret, bool injected,
 		fi__jw_key(&w, "injected");
 		fi__jw_bool(&w, true);
 	}
+	if (resumes) {
+		fi__jw_key(&w, "resumed");
+		fi__jw_bool(&w, true);
+	}
 	fi__jw_key(&w, "site");
 	fi__jw_str_hex(&w, site_module, "+", site_offset);
 
@@ -199,9 +222,12 @@ void fi__trace_write(const struct fi__call *c, long ret, bool injected,
 	}
 	fi__jw_obj_end(&w);
 	fi__jw_raw(&w, "\n");
-	if (w.broken)
-		return; /* cannot happen with a 4 KiB buffer; never write junk */
-	write_all(fd, buf, w.len);
+	/* A broken record cannot happen with a 4 KiB buffer; never write
+	 * junk. */
+	if (!w.broken)
+		write_all(fd, buf, w.len);
+	nest--;
+	return seq;
 }
 
 int fi__trace_fd_path(int fd, char *buf, size_t len)

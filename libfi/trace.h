@@ -49,6 +49,16 @@ void fi__trace_write(const struct fi__call *c, long ret, bool injected,
 		     const char *site_module, unsigned long site_offset,
 		     const char *fd_path);
 
+/* The same, returning the record's seq (0 when nothing was written). With
+ * resumes != 0 the record completes the earlier record of that seq (an
+ * execve recorded before it ran, which failed): same seq, "resumed":true.
+ * A signal handler may record while a record is being written (one
+ * level deep). */
+unsigned long fi__trace_write_seq(const struct fi__call *c, long ret,
+				  bool injected, const char *site_module,
+				  unsigned long site_offset, const char *fd_path,
+				  unsigned long resumes);
+
 /* The path of fd into buf (NUL-terminated), read from
  * /proc/thread-self/fd/N. Returns its length, or -1 when fd has no path,
  * /proc is missing, or the path does not fit. Hook-safe; matches the
