@@ -518,6 +518,7 @@ def part_callgrind(args, tmpdir, configs, out, notes):
     cases = [c for c, _ in CASES if c in args.cases]
     result = {}
     na = {}
+    profiles = []
     total = len(cg_configs) * len(cases)
     done = 0
     for cfg in cg_configs:
@@ -539,9 +540,11 @@ def part_callgrind(args, tmpdir, configs, out, notes):
                 env["FIU_ENABLE"] = prefix[prefix.index("-c") + 1] if "-c" in prefix else ""
                 prefix = []
             totals = []
+            outs = []
             try:
                 for n in (small, large):
-                    cg_out = os.path.join(tmpdir, "callgrind.out")
+                    cg_out = os.path.join(tmpdir, "callgrind.%s.%s.%d" % (cfg.name, case, n))
+                    outs.append(cg_out)
                     wrapper = [vg, "--tool=callgrind", "--smc-check=all", "--callgrind-out-file=" + cg_out]
                     f = run_bench(args, tmpdir, prefix, env, case, n, mode="loop", wrapper=wrapper)
                     why = check_expectation(case, cfg.expect(case), f)
@@ -553,6 +556,12 @@ def part_callgrind(args, tmpdir, configs, out, notes):
                 result[(cfg.name, case)] = None
                 continue
             result[(cfg.name, case)] = (totals[1] - totals[0]) / (large - small)
+            if cfg.name.startswith("fi"):
+                prof = function_profile(outs[0], outs[1], large - small)
+                if prof:
+                    profiles.append((cfg.title, case, prof))
+            for o in outs:
+                os.unlink(o)
     sys.stderr.write("\n")
 
     out.append("")
@@ -584,6 +593,60 @@ def part_callgrind(args, tmpdir, configs, out, notes):
             rows.append([what, cfg.title, "%.2f" % v,
                          "" if cfg.name == "bare" else ("%+.2f" % delta if delta is not None else "n/a"), goal])
     print_table(out, header, rows)
+    if profiles:
+        out.append("")
+        out.append("Where the instructions per call go (self cost per function, "
+                   "same two-size difference; functions under 0.5 left out):")
+        out.append("")
+        for title, case, prof in profiles:
+            out.append("- %s, %s: %s" % (title, case, ", ".join(
+                "%s %.1f" % (fn, v) for fn, v in prof)))
+
+
+def annotate(path):
+    """Self cost per function from callgrind_annotate, keyed by
+    'function (object)'."""
+    p = subprocess.run(["callgrind_annotate", "--inclusive=no", "--auto=no", "--threshold=100",
+                        path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    costs = {}
+    in_table = False
+    for line in p.stdout.splitlines():
+        if line.rstrip().endswith("file:function"):
+            in_table = True
+            continue
+        if not in_table:
+            continue
+        parts = line.split(None, 1)
+        if len(parts) != 2 or not parts[0].replace(",", "").isdigit():
+            continue
+        rest = parts[1]
+        if rest.startswith("("):
+            rest = rest.split(")", 1)[1].strip()
+        if "PROGRAM TOTALS" in rest:
+            continue
+        obj = ""
+        if rest.endswith("]") and " [" in rest:
+            rest, obj = rest.rsplit(" [", 1)
+            obj = os.path.basename(obj[:-1])
+        fn = rest.rsplit(":", 1)[-1]
+        if fn.startswith("0x"):
+            fn = "?"
+        if fn == "?" and obj in ("", "???"):
+            key = "code outside any object (stubs)"
+        else:
+            key = "%s (%s)" % (fn, obj) if obj and obj != "???" else fn
+        costs[key] = costs.get(key, 0) + int(parts[0].replace(",", ""))
+    return costs
+
+
+def function_profile(small_out, large_out, diff_n):
+    if not shutil.which("callgrind_annotate"):
+        return None
+    a, b = annotate(small_out), annotate(large_out)
+    per = [(k, (b.get(k, 0) - a.get(k, 0)) / diff_n) for k in set(a) | set(b)]
+    per = [(k, v) for k, v in per if abs(v) >= 0.5]
+    per.sort(key=lambda kv: -kv[1])
+    return per[:12]
 
 
 # ---------------------------------------------------------------- main
