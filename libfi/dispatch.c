@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -42,6 +43,10 @@ struct fi__ruleset *fi__rs;
 static long counts[FI_NR_MAX];
 static int counting;
 static int have_rules;
+static int need_site; /* unwind to the calling module (site=, API mode) */
+
+/* The process's command name, for comm=; read at load. */
+static char comm[16];
 
 /* Hooks active in this thread. A signal handler that runs while the hook
  * does may take the hook once more (depth 1, its own scratch); deeper, and
@@ -139,6 +144,24 @@ static bool is_fork_family(long nr)
 {
 	return nr == SYS_clone || nr == SYS_clone3 || nr == SYS_fork ||
 	       nr == SYS_vfork;
+}
+
+/* Name the calling module by unwinding past libc, and tell whether the
+ * call comes from an ignored module (the test harness). */
+static bool caller(const struct fi__frame *f, struct fi__call *c)
+{
+	struct fi__site_regs r;
+	struct fi__site_info si;
+	uint32_t id = (uint32_t)f->site;
+
+	if (id >= __atomic_load_n(&fi__nsites, __ATOMIC_ACQUIRE))
+		return false;
+	fi__site_regs_from_frame(f, fi__sites[id].addr, &r);
+	if (fi__site_resolve(&r, &si)) {
+		c->module = si.module;
+		c->offset = si.offset;
+	}
+	return si.ignored;
 }
 
 /* Calls that may not come back: exec, exit, and a signal sent to our own
@@ -248,7 +271,7 @@ long fi__dispatch(struct fi__frame *f)
 	struct fi__call c;
 	struct fi__verdict v;
 	long nr, verdict = VERDICT_PASS;
-	bool tracing;
+	bool tracing, harness;
 	int depth = in_hook;
 	char *path;
 
@@ -267,7 +290,7 @@ long fi__dispatch(struct fi__frame *f)
 	c.args[3] = (long)f->r10;
 	c.args[4] = (long)f->r8;
 	c.args[5] = (long)f->r9;
-	c.comm = 0;
+	c.comm = comm[0] ? comm : 0;
 	c.module = 0;
 	c.offset = 0;
 	c.path = 0;
@@ -275,6 +298,8 @@ long fi__dispatch(struct fi__frame *f)
 	ids(&c);
 	site_of((uint32_t)f->site, &c);
 	tracing = fi__trace_enabled();
+	/* Calls the harness (or fi) made are never counted or failed. */
+	harness = (have_rules || counting) && need_site && caller(f, &c);
 
 	if (protect_fds(f, nr, c.args)) {
 		verdict = VERDICT_DONE;
@@ -283,7 +308,7 @@ long fi__dispatch(struct fi__frame *f)
 	if (nr == SYS_exit_group || nr == SYS_execve || nr == SYS_execveat)
 		fi__report_flush();
 
-	if (have_rules || counting) {
+	if ((have_rules || counting) && !harness) {
 		int pi = fi__names_argindex(nr, FI_ARG_PATH);
 		if (pi >= 0 && fi__safe_copy_str((const void *)c.args[pi], path,
 						 sizeof(path_buf[0])) >= 0)
@@ -453,6 +478,11 @@ void fi__runtime_rules_changed(void)
 		fi__rules_interest(fi__rs, t);
 		__atomic_store_n(&have_rules, 1, __ATOMIC_RELEASE);
 	}
+	__atomic_store_n(&need_site,
+			 counting || (fi__rs && fi__rules_need_site(fi__rs)),
+			 __ATOMIC_RELEASE);
+	if (!comm[0])
+		fi__raw2(SYS_prctl, PR_GET_NAME, comm);
 	mark(t, SYS_mmap); /* new code to patch */
 	mark(t, SYS_clone); /* a child forgets cached ids */
 	mark(t, SYS_clone3);

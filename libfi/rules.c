@@ -717,3 +717,14 @@ bool fi__rules_stats(const struct fi__ruleset *rs, size_t i,
 	out->first_pid = RELAXED_LOAD(&r->first_pid);
 	return true;
 }
+
+bool fi__rules_need_site(const struct fi__ruleset *rs)
+{
+	for (size_t nr = 0; nr < FI_NR_MAX; nr++) {
+		const struct rlist *l = LOAD(&rs->bynr[nr]);
+		for (size_t i = 0; l && i < l->n; i++)
+			if (l->r[i]->site_module)
+				return true;
+	}
+	return false;
+}

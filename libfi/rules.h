@@ -78,6 +78,10 @@ bool fi__rules_decide(struct fi__ruleset *rs, const struct fi__call *c,
  * on (table has FI_NR_MAX bytes). Never clears entries. */
 void fi__rules_interest(const struct fi__ruleset *rs, unsigned char *table);
 
+/* Whether some armed rule filters on the calling module (site=), so that
+ * dispatch must unwind to find it. */
+bool fi__rules_need_site(const struct fi__ruleset *rs);
+
 /* 0 when every expectation was consumed and every rule with when= fired;
  * otherwise -EPROTO and msg names the syscall and rule. */
 int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len);
