@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# ci/test.sh: fi's whole check, as CI runs it and as anyone can run it from
+# a checkout:
+#   1. ci/setup.sh (Debian packages, only the missing ones)
+#   2. a normal build with -DFI_WERROR=ON, every ctest label
+#   3. an ASan+UBSan build (-DFI_SANITIZE=ON), labels unit, cli and fuzz
+#   4. cmake --install into a temporary prefix, then test/install/check.sh
+# Every step runs even when an earlier one failed (a failed build skips its
+# own tests); a summary at the end lists each step, and the exit status is
+# non-zero when any step failed.
+#
+# Environment: FI_CI_JOBS (default 2), FI_CI_BUILD (default build-ci; the
+# sanitizer build goes to ${FI_CI_BUILD}-asan), FI_CI_SKIP_SETUP=1.
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root" || exit 1
+
+jobs=${FI_CI_JOBS:-2}
+build=${FI_CI_BUILD:-build-ci}
+build_asan=${build}-asan
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+export CTEST_OUTPUT_ON_FAILURE=1
+
+steps=()
+results=()
+failed=0
+t_start=$SECONDS
+
+# step NAME COMMAND...: runs one step, records PASS/FAIL and its duration.
+step()
+{
+	local name=$1 t0=$SECONDS rc
+	shift
+	printf '\n==== %s\n' "$name"
+	"$@"
+	rc=$?
+	steps+=("$name")
+	if [ $rc = 0 ]; then
+		results+=("PASS  $(printf '%4ds' $((SECONDS - t0)))")
+	else
+		results+=("FAIL  $(printf '%4ds' $((SECONDS - t0)))  (exit $rc)")
+		failed=1
+	fi
+	return $rc
+}
+
+skip()
+{
+	steps+=("$1")
+	results+=("SKIP        ($2)")
+	failed=1
+}
+
+configure()
+{
+	local dir=$1
+	shift
+	cmake -S "$root" -B "$dir" -G Ninja "$@"
+}
+
+version=$(sed -n 's/^#define FI_VERSION_\(MAJOR\|MINOR\|PATCH\) \([0-9]*\).*/\2/p' \
+	include/fi.h | paste -sd.)
+
+install_check()
+{
+	local tmp rc
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/fi-ci-install.XXXXXX") || return 1
+	cmake --install "$build" --prefix "$tmp/prefix" >"$tmp/install.log" 2>&1 ||
+		{ cat "$tmp/install.log"; rm -rf "$tmp"; return 1; }
+	find "$tmp/prefix" -type f -o -type l | sed "s|^$tmp/prefix/|  |" | sort
+	test/install/check.sh --version "$version" --work "$tmp/work" "$tmp/prefix"
+	rc=$?
+	rm -rf "$tmp"
+	return $rc
+}
+
+echo "fi $version: ci/test.sh in $root ($(nproc) cores, -j$jobs)"
+git -C "$root" log -1 --format='commit %h %s' 2>/dev/null || true
+
+if [ "${FI_CI_SKIP_SETUP:-0}" != 1 ]; then
+	step "setup" ci/setup.sh </dev/null || { summary_only=1; }
+fi
+
+if [ -z "${summary_only:-}" ]; then
+	if step "build (FI_WERROR)" configure "$build" -DFI_WERROR=ON &&
+	   step "build (FI_WERROR): ninja" ninja -C "$build" -j"$jobs"; then
+		step "tests: all labels" ctest --test-dir "$build" -j"$jobs" --output-on-failure
+	else
+		skip "tests: all labels" "build failed"
+	fi
+
+	if step "sanitizer build (FI_SANITIZE, FI_WERROR)" configure "$build_asan" \
+		-DFI_SANITIZE=ON -DFI_WERROR=ON &&
+	   step "sanitizer build: ninja" ninja -C "$build_asan" -j"$jobs"; then
+		step "sanitizer tests: unit, cli, fuzz" ctest --test-dir "$build_asan" \
+			-j"$jobs" --output-on-failure -L '^(unit|cli|fuzz)$'
+	else
+		skip "sanitizer tests: unit, cli, fuzz" "build failed"
+	fi
+
+	if [ -f "$build/build.ninja" ] && [ -e "$build/cli/fi-run" ]; then
+		step "install check" install_check
+	else
+		skip "install check" "no build"
+	fi
+fi
+
+printf '\n==== summary (fi %s, %ds)\n' "$version" $((SECONDS - t_start))
+for i in "${!steps[@]}"; do
+	printf '  %-44s %s\n' "${steps[$i]}" "${results[$i]}"
+done
+if [ $failed = 0 ]; then
+	echo "ci/test.sh: all passed"
+else
+	echo "ci/test.sh: FAILED"
+fi
+exit $failed
