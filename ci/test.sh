@@ -11,6 +11,7 @@
 #
 # Environment: FI_CI_JOBS (default 2), FI_CI_BUILD (default build-ci; the
 # sanitizer build goes to ${FI_CI_BUILD}-asan), FI_CI_SKIP_SETUP=1.
+# shellcheck disable=SC2317 # functions called through step()
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -42,7 +43,7 @@ step()
 		results+=("FAIL  $(printf '%4ds' $((SECONDS - t0)))  (exit $rc)")
 		failed=1
 	fi
-	return $rc
+	return "$rc"
 }
 
 skip()
@@ -72,7 +73,7 @@ install_check()
 	test/install/check.sh --version "$version" --work "$tmp/work" "$tmp/prefix"
 	rc=$?
 	rm -rf "$tmp"
-	return $rc
+	return "$rc"
 }
 
 echo "fi $version: ci/test.sh in $root ($(nproc) cores, -j$jobs)"

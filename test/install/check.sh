@@ -9,6 +9,8 @@
 # CHECKs: layout symbols pkgconfig cmake relocated scenarios (default: all).
 # --version defaults to the one in the source tree's include/fi.h.
 # Prints one line per check; exits 0 when all passed, 1 otherwise.
+# shellcheck disable=SC2317 # the check_* functions are called by name
+# shellcheck disable=SC1010 # "fi" is the package name given to pkg-config
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -94,7 +96,7 @@ check_symbols()
 	nm -D --defined-only "$lib" >"$work/nm" || { fail "nm -D $lib failed"; return; }
 	bad=$(awk '$2 == "A" && $3 ~ /^FI_[0-9_]+$/ { next }
 		   { sub(/@.*/, "", $3); if ($3 !~ /^fi_[a-z0-9_]+$/) print $3 }' "$work/nm")
-	[ -z "$bad" ] || fail "libfi.so exports names outside fi_*: $(echo $bad)"
+	[ -z "$bad" ] || fail "libfi.so exports names outside fi_*: ${bad//$'\n'/ }"
 	exported=$(awk '$2 != "A" { sub(/@.*/, "", $3); print $3 }' "$work/nm" | sort -u)
 	api=$(sed -n 's/^FI_API[^(]*[ *]\(fi_[a-z0-9_]*\)(.*/\1/p' \
 		"$prefix/include/fi.h" | sort -u)
@@ -141,7 +143,7 @@ fi_run_works()
 	local p=$1 first rc
 	"$p/bin/fi-run" -v -q -- true >"$log" 2>&1
 	rc=$?
-	[ $rc = 0 ] || { fail "$p/bin/fi-run -- true exited $rc"; sed 's/^/    | /' "$log" | tail; return; }
+	[ "$rc" = 0 ] || { fail "$p/bin/fi-run -- true exited $rc"; sed 's/^/    | /' "$log" | tail; return; }
 	first=$(head -1 "$log")
 	[ "$first" = "fi-run: libfi: $p/lib/libfi.so.$major" ] ||
 		fail "$p/bin/fi-run took the wrong libfi: '$first'"
@@ -149,8 +151,9 @@ fi_run_works()
 	echo data >"$work/victim"
 	"$p/bin/fi-run" -q -r "openat path=$work/victim error=EACCES" -- cat "$work/victim" >"$log" 2>&1
 	rc=$?
-	[ $rc = 1 ] && grep -q 'Permission denied' "$log" ||
+	if [ "$rc" != 1 ] || ! grep -q 'Permission denied' "$log"; then
 		fail "$p/bin/fi-run did not inject EACCES (exit $rc): $(head -3 "$log")"
+	fi
 }
 
 check_relocated()
