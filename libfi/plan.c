@@ -97,6 +97,17 @@ static const char *try_window(const struct fi__window *w, int k, int m,
 	for (int i = 0; i < m; i++)
 		if (is_target(ctx, w->post[i].addr))
 			return "a jump lands inside the window";
+	/* Padding sits before labels. What follows it may be reached only
+	 * through a pointer (a function entry, a jump table case), which no
+	 * direct branch marks: it may start a window, never sit inside one.
+	 * Before the syscall, padding is always followed by such code. */
+	for (int i = w->npre - k; i < w->npre; i++)
+		if (w->pre[i].kind == FI_INSN_PADDING)
+			return "code after padding may be a jump target";
+	for (int i = 0; i + 1 < m; i++)
+		if (w->post[i].kind == FI_INSN_PADDING &&
+		    w->post[i + 1].kind != FI_INSN_PADDING)
+			return "code after padding may be a jump target";
 
 	memset(out, 0, sizeof(*out));
 	out->start = k ? w->pre[w->npre - k].addr : w->sys.addr;
@@ -135,7 +146,8 @@ const char *fi__plan_site(const struct fi__window *w, fi__is_target_fn is_target
 			return NULL;
 		/* Keep the most telling reason: a branch target beats a
 		 * lack of instructions. */
-		if (strstr(r, "jump lands") || strstr(r, "cannot move"))
+		if (strstr(r, "jump lands") || strstr(r, "cannot move") ||
+		    strstr(r, "jump target"))
 			why = r;
 	}
 
