@@ -158,7 +158,13 @@ const char *fi__plan_site(const struct fi__window *w, fi__is_target_fn is_target
 		if (pd->len < FI_JMP32_LEN)
 			continue;
 		int64_t rel = (int64_t)pd->addr - next;
+		bool landed = false;
 		if (rel < -128 || rel > 127)
+			continue;
+		/* a jump into the 5 bytes would run the stub's jmp */
+		for (unsigned b = 0; b < FI_JMP32_LEN; b++)
+			landed |= is_target(ctx, pd->addr + b);
+		if (landed)
 			continue;
 		memset(out, 0, sizeof(*out));
 		out->start = w->sys.addr;
