@@ -1,0 +1,928 @@
+/* test_plan.c: golden tests for the site planner (libfi/plan.c). Each case
+ * is a piece of machine code at a made-up address. The test sweeps it the
+ * way libfi/patch.c sweeps real memory, plans one syscall site, writes the
+ * patch and the stub into buffers and compares them with the expected
+ * bytes, or checks the exact reason the site is refused. Nothing is
+ * patched or executed here. */
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "disasm.h"
+#include "plan.h"
+
+#define BASE 0x401000u  /* where a case's code pretends to be */
+#define STUB 0x500000u  /* where its stub pretends to be */
+#define SITE_ID 42u     /* pushed by the stub: 68 2a 00 00 00 */
+#define MAXCODE 1024
+#define MAXTGT 64
+#define MAXPAD 16
+#define MAXWIN 16
+
+/* The part of every stub between the instructions relocated from before
+ * the syscall and those relocated from after it (diagram in plan.c).
+ * "@N" names the N-th instruction of this block; [name] a RIP-relative
+ * operand that resolves to that slot. */
+#define COMMON                                                              \
+	"0f b7 c8 | 4c 8b 1d [table] | 41 0f b6 0c 0b | e3 ->@17 | "        \
+	"48 8d 64 24 80 | 68 2a 00 00 00 | ff 15 [entry] | "                \
+	"48 8d a4 24 80 00 00 00 | e3 ->@17 | e2 ->@11 | eb ->@18 | "        \
+	"0f 05 | 48 8d 64 24 80 | 68 2a 00 00 00 | ff 15 [post] | "          \
+	"48 8d a4 24 80 00 00 00 | eb ->@18 | 0f 05"
+
+/* ---- a sweep over a byte buffer, as patch.c does over memory ---- */
+
+struct image {
+	uint64_t base;
+	uint8_t code[MAXCODE];
+	size_t len;
+	uint64_t targets[MAXTGT]; /* direct branch targets */
+	size_t ntargets;
+	struct fi__pad pads[MAXPAD];
+	size_t npads;
+	struct fi__window wins[MAXWIN];
+	size_t nwins;
+};
+
+/* Hex bytes separated by spaces; "XX*N" repeats a byte. */
+static size_t parse_hex(const char *s, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	while (*s) {
+		char *end;
+		unsigned long b, rep = 1;
+		if (*s == ' ' || *s == '|') {
+			s++;
+			continue;
+		}
+		b = strtoul(s, &end, 16);
+		assert_true(end == s + 2 && b <= 0xff);
+		s = end;
+		if (*s == '*') {
+			rep = strtoul(s + 1, &end, 10);
+			assert_true(end != s + 1 && rep > 0);
+			s = end;
+		}
+		for (unsigned long i = 0; i < rep; i++) {
+			assert_true(n < cap);
+			out[n++] = (uint8_t)b;
+		}
+	}
+	return n;
+}
+
+static bool is_target(void *ctx, uint64_t addr)
+{
+	const struct image *im = ctx;
+	for (size_t i = 0; i < im->ntargets; i++)
+		if (im->targets[i] == addr)
+			return true;
+	return false;
+}
+
+static void add_target(struct image *im, uint64_t addr)
+{
+	if (is_target(im, addr))
+		return;
+	assert_true(im->ntargets < MAXTGT);
+	im->targets[im->ntargets++] = addr;
+}
+
+static bool stops(const struct fi__insn *in)
+{
+	return in->kind == FI_INSN_JMP_REL || in->kind == FI_INSN_END;
+}
+
+/* The instructions after a syscall, decoded in detail up to the first one
+ * that does not fall through. */
+static void detail_post(struct fi__disasm *d, const struct image *im,
+			struct fi__window *w)
+{
+	uint64_t a = w->sys.addr + w->sys.len, end = im->base + im->len;
+	w->npost = 0;
+	while (w->npost < FI_PLAN_MAXPOST && a < end) {
+		struct fi__insn *p = &w->post[w->npost];
+		if (!fi__disasm_one(d, im->code + (a - im->base), end - a, a, p))
+			break;
+		w->npost++;
+		if (stops(p))
+			break;
+		a += p->len;
+	}
+}
+
+/* One linear pass: branch targets, padding runs after an instruction that
+ * does not fall through, and a window around each syscall. */
+static void sweep(struct fi__disasm *d, struct image *im)
+{
+	const uint8_t *code = im->code;
+	size_t avail = im->len;
+	uint64_t addr = im->base, pad_start = 0;
+	struct fi__insn ring[FI_PLAN_MAXPRE], in;
+	int nring = 0;
+	bool prev_stops = false;
+
+	while (avail) {
+		if (!fi__disasm_fast(d, &code, &avail, &addr, &in)) {
+			code++, avail--, addr++;
+			nring = 0;
+			prev_stops = false;
+			pad_start = 0;
+			continue;
+		}
+		if (in.kind == FI_INSN_JMP_REL || in.kind == FI_INSN_JCC_REL ||
+		    in.kind == FI_INSN_CALL_REL || in.kind == FI_INSN_OTHER_REL)
+			add_target(im, (uint64_t)in.target);
+		if (in.kind == FI_INSN_PADDING) {
+			if (!pad_start && prev_stops)
+				pad_start = in.addr;
+		} else if (pad_start) {
+			assert_true(im->npads < MAXPAD);
+			im->pads[im->npads].addr = pad_start;
+			im->pads[im->npads++].len = (uint32_t)(in.addr - pad_start);
+			pad_start = 0;
+		}
+		if (in.kind == FI_INSN_SYSCALL) {
+			struct fi__window *w;
+			assert_true(im->nwins < MAXWIN);
+			w = &im->wins[im->nwins++];
+			memset(w, 0, sizeof(*w));
+			for (int i = 0; i < nring; i++)
+				assert_true(fi__disasm_one(d, ring[i].bytes,
+							   ring[i].len,
+							   ring[i].addr,
+							   &w->pre[i]));
+			w->npre = nring;
+			w->sys = in;
+			detail_post(d, im, w);
+		}
+		if (in.kind != FI_INSN_PADDING || !pad_start)
+			prev_stops = stops(&in);
+		if (nring == FI_PLAN_MAXPRE) {
+			memmove(ring, ring + 1, sizeof(ring[0]) * (nring - 1));
+			nring--;
+		}
+		ring[nring++] = in;
+	}
+	if (pad_start) {
+		assert_true(im->npads < MAXPAD);
+		im->pads[im->npads].addr = pad_start;
+		im->pads[im->npads++].len = (uint32_t)(addr - pad_start);
+	}
+}
+
+static struct image *load(struct fi__disasm *d, uint64_t base, const char *hex)
+{
+	struct image *im = calloc(1, sizeof(*im));
+	assert_non_null(im);
+	im->base = base;
+	im->len = parse_hex(hex, im->code, sizeof(im->code));
+	sweep(d, im);
+	return im;
+}
+
+static struct fi__window *window_at(struct image *im, uint64_t sys)
+{
+	for (size_t i = 0; i < im->nwins; i++)
+		if (im->wins[i].sys.addr == sys)
+			return &im->wins[i];
+	return NULL;
+}
+
+/* ---- rendering a stub as text ---- */
+
+struct render {
+	char *out;
+	size_t cap, n;
+};
+
+static void say(struct render *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void say(struct render *r, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+	if (r->n >= r->cap)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(r->out + r->n, r->cap - r->n, fmt, ap);
+	va_end(ap);
+	if (k > 0)
+		r->n += (size_t)k;
+}
+
+static void say_bytes(struct render *r, const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		say(r, "%s%02x", i ? " " : "", b[i]);
+}
+
+/* Name an absolute address that a stub refers to: one of its slots, an
+ * instruction of the stub itself (@N, counted from the first instruction
+ * after the relocated-before ones), or a plain address elsewhere. */
+static void say_target(struct render *r, uint64_t t, uint64_t stub,
+		       const uint64_t *starts, size_t nstarts, int npre)
+{
+	if (t == stub - 64)
+		say(r, "table");
+	else if (t == stub - 56)
+		say(r, "entry");
+	else if (t == stub - 48)
+		say(r, "post");
+	else if (t >= stub && t < stub + FI_STUB_MAX) {
+		for (size_t i = 0; i < nstarts; i++)
+			if (starts[i] == t) {
+				say(r, "@%d", (int)i - npre);
+				return;
+			}
+		say(r, "@?+%" PRIu64, t - stub);
+	} else
+		say(r, "0x%" PRIx64, t);
+}
+
+static int32_t le32(const uint8_t *p)
+{
+	return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+			 (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+}
+
+/* Decode the stub and write one token per instruction, " | " between
+ * them: its bytes, with every rel8/rel32 and RIP-relative displacement
+ * replaced by the name of the absolute address it resolves to. Returns
+ * false when the stub does not decode to exactly n bytes. */
+static bool render_stub(struct fi__disasm *d, const uint8_t *buf, size_t n,
+			uint64_t stub, int npre, char *out, size_t cap)
+{
+	struct render r = {.out = out, .cap = cap};
+	struct fi__insn ins[64];
+	uint64_t starts[64];
+	size_t ni = 0, off = 0;
+
+	out[0] = 0;
+	while (off < n) {
+		if (ni == 64 || !fi__disasm_one(d, buf + off, n - off,
+						 stub + off, &ins[ni]))
+			return false;
+		starts[ni] = stub + off;
+		off += ins[ni++].len;
+	}
+	if (off != n)
+		return false;
+	for (size_t i = 0; i < ni; i++) {
+		const struct fi__insn *in = &ins[i];
+		int disp_off = -1;
+		if (i)
+			say(&r, " | ");
+		switch (in->kind) {
+		case FI_INSN_JMP_REL:
+		case FI_INSN_JCC_REL:
+		case FI_INSN_CALL_REL:
+		case FI_INSN_OTHER_REL: {
+			size_t rel = in->len >= 5 ? 4 : 1;
+			say_bytes(&r, in->bytes, in->len - rel);
+			say(&r, " ->");
+			say_target(&r, (uint64_t)in->target, stub, starts, ni,
+				   npre);
+			continue;
+		}
+		case FI_INSN_RIP_REL:
+			disp_off = in->disp_off;
+			break;
+		default:
+			/* call/jmp *disp(%rip): disasm.c calls them control */
+			if (in->len == 6 && in->bytes[0] == 0xff &&
+			    (in->bytes[1] == 0x15 || in->bytes[1] == 0x25))
+				disp_off = 2;
+			break;
+		}
+		if (disp_off < 0) {
+			say_bytes(&r, in->bytes, in->len);
+			continue;
+		}
+		say_bytes(&r, in->bytes, (size_t)disp_off);
+		say(&r, " [");
+		say_target(&r,
+			   in->addr + in->len +
+				   (uint64_t)(int64_t)le32(in->bytes + disp_off),
+			   stub, starts, ni, npre);
+		say(&r, "]");
+		if ((size_t)disp_off + 4 < in->len) {
+			say(&r, " ");
+			say_bytes(&r, in->bytes + disp_off + 4,
+				  in->len - disp_off - 4u);
+		}
+	}
+	return r.n < r.cap;
+}
+
+/* ---- the golden table ---- */
+
+struct plan_case {
+	const char *name;
+	const char *code;     /* hex bytes */
+	uint64_t base;        /* 0: BASE */
+	int sys;              /* offset of the syscall planned */
+	int targets[4];       /* offsets jumped to from outside the code */
+	int ntargets;
+	uint64_t stub;        /* 0: STUB */
+	/* refused by fi__plan_site, with this reason: */
+	const char *why;
+	/* else planned (offsets from base): */
+	int start, npre, npost, resume, pad;
+	const char *site;     /* the bytes written at start */
+	const char *padjmp;   /* the 5 bytes written at pad */
+	const char *stub_pre; /* the stub before COMMON */
+	const char *stub_post; /* ... and after it */
+	/* or refused by fi__plan_emit_stub, with this reason: */
+	const char *emit_why;
+};
+
+static const struct plan_case cases[] = {
+	{
+		/* write(2): mov $1,%eax; syscall; cmp $-4095,%rax; jae; ret */
+		.name = "glibc: mov $N,%eax moves before the syscall",
+		.code = "b8 01 00 00 00 | 0f 05 | 48 3d 01 f0 ff ff | 73 01 |"
+			" c3 | c3",
+		.sys = 5,
+		.start = 0, .npre = 1, .npost = 0, .resume = 7,
+		.site = "e9 fb ef 0f 00 cc cc",
+		.stub_pre = "b8 01 00 00 00",
+		.stub_post = "e9 ->0x401007",
+	},
+	{
+		/* read(2): mov %fs:0x18,%eax; test; jne; xor %eax,%eax;
+		 * syscall; cmp $-4096,%rax; ja; ret. The xor is too short
+		 * and the jne cannot move: the cmp after the syscall moves,
+		 * the ja stays where it is. */
+		.name = "glibc: xor %eax,%eax too short, the cmp after moves",
+		.code = "64 8b 04 25 18 00 00 00 | 85 c0 | 75 0d | 31 c0 |"
+			" 0f 05 | 48 3d 00 f0 ff ff | 77 02 | c3 | c3 | c3",
+		.sys = 0x0e,
+		.start = 0x0e, .npre = 0, .npost = 1, .resume = 0x16,
+		.site = "e9 ed ef 0f 00 cc cc cc",
+		.stub_pre = "",
+		.stub_post = "48 3d 00 f0 ff ff | e9 ->0x401016",
+	},
+	{
+		/* 1: mov $7,%eax; syscall; cmp $-4,%eax; je 1b; ret. A jump
+		 * onto the first byte of the window reaches the new jmp. */
+		.name = "retry loop back to the mov: still moved before",
+		.code = "b8 07 00 00 00 | 0f 05 | 83 f8 fc | 74 f4 | c3",
+		.sys = 5,
+		.start = 0, .npre = 1, .npost = 0, .resume = 7,
+		.site = "e9 fb ef 0f 00 cc cc",
+		.stub_pre = "b8 07 00 00 00",
+		.stub_post = "e9 ->0x401007",
+	},
+	{
+		/* mov $7,%eax; 1: syscall; test %eax,%eax; js 2f; jmp 1b;
+		 * ret; 2: ret. The js becomes a rel32 jcc to its target. */
+		.name = "syscall is a target: test and js move after, js as rel32",
+		.code = "b8 07 00 00 00 | 0f 05 | 85 c0 | 78 03 | eb f8 | c3 |"
+			" c3",
+		.sys = 5,
+		.start = 5, .npre = 0, .npost = 2, .resume = 0x0b,
+		.site = "e9 f6 ef 0f 00 cc",
+		.stub_pre = "",
+		.stub_post = "85 c0 | 0f 88 ->0x40100e | e9 ->0x40100b",
+	},
+	{
+		/* pwrite64: mov %rcx,%r10; mov $18,%eax; syscall */
+		.name = "mov %rcx,%r10; mov $N,%eax: only the mov moves",
+		.code = "49 89 ca | b8 12 00 00 00 | 0f 05 | 48 3d 01 f0 ff ff |"
+			" c3",
+		.sys = 8,
+		.start = 3, .npre = 1, .npost = 0, .resume = 0x0a,
+		.site = "e9 f8 ef 0f 00 cc cc",
+		.stub_pre = "b8 12 00 00 00",
+		.stub_post = "e9 ->0x40100a",
+	},
+	{
+		.name = "mov %rcx,%r10; mov %edi,%eax: two move before",
+		.code = "49 89 ca | 89 f8 | 0f 05 | 48 3d 01 f0 ff ff | c3",
+		.sys = 5,
+		.start = 0, .npre = 2, .npost = 0, .resume = 7,
+		.site = "e9 fb ef 0f 00 cc cc",
+		.stub_pre = "49 89 ca | 89 f8",
+		.stub_post = "e9 ->0x401007",
+	},
+	{
+		/* mov %rdi,%rax; push %rsi; pop %rsi; syscall */
+		.name = "three short instructions move before",
+		.code = "48 89 f8 | 56 | 5e | 0f 05 | c3",
+		.sys = 5,
+		.start = 0, .npre = 3, .npost = 0, .resume = 7,
+		.site = "e9 fb ef 0f 00 cc cc",
+		.stub_pre = "48 89 f8 | 56 | 5e",
+		.stub_post = "e9 ->0x401007",
+	},
+	{
+		/* mov %rcx,%r10; 1: mov %edi,%eax; syscall; test; jne 1b */
+		.name = "target inside the before-window: the after-window moves",
+		.code = "49 89 ca | 89 f8 | 0f 05 | 85 c0 | 75 f8 | c3",
+		.sys = 5,
+		.start = 5, .npre = 0, .npost = 2, .resume = 0x0b,
+		.site = "e9 f6 ef 0f 00 cc",
+		.stub_pre = "",
+		.stub_post = "85 c0 | 0f 85 ->0x401003 | e9 ->0x40100b",
+	},
+	{
+		.name = "targets inside both windows: refused",
+		.code = "49 89 ca | 89 f8 | 0f 05 | 85 c0 | 75 f8 | c3",
+		.sys = 5,
+		.targets = {7}, .ntargets = 1,
+		.why = "a jump lands inside the window",
+	},
+	{
+		/* mov $7,%eax; syscall; cmp $-4,%eax: the cmp is a target */
+		.name = "target right after the syscall: moved before",
+		.code = "b8 07 00 00 00 | 0f 05 | 83 f8 fc | c3",
+		.sys = 5,
+		.targets = {7}, .ntargets = 1,
+		.start = 0, .npre = 1, .npost = 0, .resume = 7,
+		.site = "e9 fb ef 0f 00 cc cc",
+		.stub_pre = "b8 07 00 00 00",
+		.stub_post = "e9 ->0x401007",
+	},
+	{
+		/* mov $1,%eax; 1: syscall; jmp 1b */
+		.name = "target on the syscall, nothing after can move: refused",
+		.code = "b8 01 00 00 00 | 0f 05 | eb fc",
+		.sys = 5,
+		.why = "a jump lands on the syscall",
+	},
+	{
+		/* syscall at the region's first byte; mov 0x1234(%rip),%rdx */
+		.name = "RIP-relative after the syscall keeps its address",
+		.code = "0f 05 | 48 8b 15 34 12 00 00 | c3",
+		.sys = 0,
+		.start = 0, .npre = 0, .npost = 1, .resume = 9,
+		.site = "e9 fb ef 0f 00 cc cc cc cc",
+		.stub_pre = "",
+		.stub_post = "48 8b 15 [0x40223d] | e9 ->0x401009",
+	},
+	{
+		/* mov 0x10(%rip),%eax; syscall */
+		.name = "RIP-relative before the syscall keeps its address",
+		.code = "8b 05 10 00 00 00 | 0f 05 | c3",
+		.sys = 6,
+		.start = 0, .npre = 1, .npost = 0, .resume = 8,
+		.site = "e9 fb ef 0f 00 cc cc cc",
+		.stub_pre = "8b 05 [0x401016]",
+		.stub_post = "e9 ->0x401008",
+	},
+	{
+		/* cmpl $0x7,0x100(%rip): an immediate after the disp32 */
+		.name = "RIP-relative with an immediate after the displacement",
+		.code = "0f 05 | 83 3d 00 01 00 00 07 | c3",
+		.sys = 0,
+		.start = 0, .npre = 0, .npost = 1, .resume = 9,
+		.site = "e9 fb ef 0f 00 cc cc cc cc",
+		.stub_pre = "",
+		.stub_post = "83 3d [0x401109] 07 | e9 ->0x401009",
+	},
+	{
+		/* mov 0x7ffffff0(%rip),%rdx: data at 0x80400ff9, the stub
+		 * 1 MiB below the code */
+		.name = "RIP-relative data out of the stub's reach",
+		.code = "0f 05 | 48 8b 15 f0 ff ff 7f | c3",
+		.sys = 0,
+		.stub = 0x301000,
+		.start = 0, .npre = 0, .npost = 1, .resume = 9,
+		.emit_why = "a relocated instruction cannot reach its data",
+	},
+	{
+		.name = "stub beyond 2 GiB: the jumps back cannot reach",
+		.code = "b8 07 00 00 00 | 0f 05 | 85 c0 | 78 03 | eb f8 | c3 |"
+			" c3",
+		.sys = 5,
+		.stub = 0x80402000,
+		.start = 5, .npre = 0, .npost = 2, .resume = 0x0b,
+		.emit_why = "a relocated instruction cannot reach its target",
+	},
+	{
+		/* call f; syscall; call g; ret */
+		.name = "call rel32 on both sides: refused",
+		.code = "e8 00 00 00 00 | 0f 05 | e8 00 00 00 00 | c3",
+		.sys = 5,
+		.why = "an instruction next to the syscall cannot move",
+	},
+	{
+		.name = "call rel32 before, cmp after: the cmp moves",
+		.code = "e8 00 00 00 00 | 0f 05 | 48 3d 01 f0 ff ff | c3",
+		.sys = 5,
+		.start = 5, .npre = 0, .npost = 1, .resume = 0x0d,
+		.site = "e9 f6 ef 0f 00 cc cc cc",
+		.stub_pre = "",
+		.stub_post = "48 3d 01 f0 ff ff | e9 ->0x40100d",
+	},
+	{
+		/* syscall; jrcxz 1f: relative but not relocatable */
+		.name = "jrcxz after the syscall: refused",
+		.code = "0f 05 | e3 02 | 90 90 | c3",
+		.sys = 0,
+		.why = "an instruction next to the syscall cannot move",
+	},
+	{
+		/* xor %eax,%eax; [T] syscall; [T] ret; nopw %cs:0(%rax,%rax);
+		 * nop: the syscall alone jumps short into the padding. */
+		.name = "padding: short jump forward into the nopw after ret",
+		.code = "31 c0 | 0f 05 | c3 | 66 2e 0f 1f 84 00 00 00 00 00 |"
+			" 90 | c3",
+		.sys = 2,
+		.targets = {2, 4}, .ntargets = 2,
+		.start = 2, .npre = 0, .npost = 0, .resume = 4, .pad = 5,
+		.site = "eb 01",
+		.padjmp = "e9 f6 ef 0f 00",
+		.stub_pre = "",
+		.stub_post = "e9 ->0x401004",
+	},
+	{
+		/* ret; nopl 0(%rax); xor %eax,%eax; [T] syscall; ret */
+		.name = "padding: short jump back into the nopl before",
+		.code = "c3 | 0f 1f 80 00 00 00 00 | 31 c0 | 0f 05 | c3",
+		.sys = 0x0a,
+		.targets = {0x0a}, .ntargets = 1,
+		.start = 0x0a, .npre = 0, .npost = 0, .resume = 0x0c,
+		.pad = 1,
+		.site = "eb f5",
+		.padjmp = "e9 fa ef 0f 00",
+		.stub_pre = "",
+		.stub_post = "e9 ->0x40100c",
+	},
+	{
+		/* as above, with 126 pushes between the ret and the pad: the
+		 * pad starts 128 bytes after the syscall's end */
+		.name = "padding out of short-jump reach is not used",
+		.code = "31 c0 | 0f 05 | c3 | 50*126 | c3 | 0f 1f 40 00 90 | c3",
+		.sys = 2,
+		.targets = {2}, .ntargets = 1,
+		.why = "a jump lands on the syscall",
+	},
+	{
+		.name = "padding just in short-jump reach is used",
+		.code = "31 c0 | 0f 05 | c3 | 50*125 | c3 | 0f 1f 40 00 90 | c3",
+		.sys = 2,
+		.targets = {2}, .ntargets = 1,
+		.start = 2, .npre = 0, .npost = 0, .resume = 4, .pad = 0x83,
+		.site = "eb 7f",
+		.padjmp = "e9 78 ef 0f 00",
+		.stub_pre = "",
+		.stub_post = "e9 ->0x401004",
+	},
+	{
+		/* __restore_rt: mov $15,%rax; syscall */
+		.name = "rt_sigreturn trampoline: refused",
+		.code = "48 c7 c0 0f 00 00 00 | 0f 05 | 0f 1f 40 00 | c3 |"
+			" 0f 1f 40 00",
+		.sys = 7,
+		.why = "rt_sigreturn trampoline (unwinders recognise its bytes)",
+	},
+	{
+		/* mov $14,%rax; syscall: the same shape, another syscall */
+		.name = "mov $14,%rax; syscall is no trampoline",
+		.code = "48 c7 c0 0e 00 00 00 | 0f 05 | c3",
+		.sys = 7,
+		.start = 0, .npre = 1, .npost = 0, .resume = 9,
+		.site = "e9 fb ef 0f 00 cc cc cc cc",
+		.stub_pre = "48 c7 c0 0e 00 00 00",
+		.stub_post = "e9 ->0x401009",
+	},
+	{
+		/* mov $60,%eax; syscall, and the region ends */
+		.name = "syscall at the very end of the region",
+		.code = "b8 3c 00 00 00 | 0f 05",
+		.sys = 5,
+		.start = 0, .npre = 1, .npost = 0, .resume = 7,
+		.site = "e9 fb ef 0f 00 cc cc",
+		.stub_pre = "b8 3c 00 00 00",
+		.stub_post = "e9 ->0x401007",
+	},
+	{
+		.name = "syscall alone in its region: refused",
+		.code = "0f 05",
+		.sys = 0,
+		.why = "no room around the syscall",
+	},
+	{
+		/* the syscall's two bytes are 0x401fff and 0x402000 */
+		.name = "syscall straddling a page: moved before",
+		.code = "b8 01 00 00 00 | 0f 05 | 48 3d 01 f0 ff ff | c3",
+		.base = 0x401ffa,
+		.sys = 5,
+		.start = 0, .npre = 1, .npost = 0, .resume = 7,
+		.site = "e9 01 e0 0f 00 cc cc",
+		.stub_pre = "b8 01 00 00 00",
+		.stub_post = "e9 ->0x402001",
+	},
+	{
+		.name = "syscall straddling a page: moved after",
+		.code = "b8 01 00 00 00 | 0f 05 | 48 3d 01 f0 ff ff | c3",
+		.base = 0x401ffa,
+		.sys = 5,
+		.targets = {5}, .ntargets = 1,
+		.start = 5, .npre = 0, .npost = 1, .resume = 0x0d,
+		.site = "e9 fc df 0f 00 cc cc cc",
+		.stub_pre = "",
+		.stub_post = "48 3d 01 f0 ff ff | e9 ->0x402007",
+	},
+	{
+		/* syscall; test %eax,%eax; jmp 1f: the jmp may end the
+		 * window, and becomes a rel32 jmp */
+		.name = "jmp rel8 last in the after-window",
+		.code = "0f 05 | 85 c0 | eb 10 | c3",
+		.sys = 0,
+		.start = 0, .npre = 0, .npost = 2, .resume = 6,
+		.site = "e9 fb ef 0f 00 cc",
+		.stub_pre = "",
+		.stub_post = "85 c0 | e9 ->0x401016 | e9 ->0x401006",
+	},
+	{
+		/* syscall; test %eax,%eax; ret */
+		.name = "ret last in the after-window",
+		.code = "0f 05 | 85 c0 | c3",
+		.sys = 0,
+		.start = 0, .npre = 0, .npost = 2, .resume = 5,
+		.site = "e9 fb ef 0f 00",
+		.stub_pre = "",
+		.stub_post = "85 c0 | c3 | e9 ->0x401005",
+	},
+	{
+		/* f: ret; nopl 0(%rax); g: xor %eax,%eax; syscall; ret. g is
+		 * reached through a pointer: the window may not start inside
+		 * f's padding and cover g's first byte. */
+		.name = "code after padding stays first in the window",
+		.code = "c3 | 0f 1f 80 00 00 00 00 | 31 c0 | 0f 05 | c3",
+		.sys = 0x0a,
+		.start = 8, .npre = 1, .npost = 1, .resume = 0x0d,
+		.site = "e9 f3 ef 0f 00",
+		.stub_pre = "31 c0",
+		.stub_post = "c3 | e9 ->0x40100d",
+	},
+	{
+		/* f: ret; nop*3; g: syscall; ret, with a jump into the pad
+		 * that the short jump would borrow */
+		.name = "padding that a jump lands in is not borrowed",
+		.code = "31 c0 | 0f 05 | c3 | 66 2e 0f 1f 84 00 00 00 00 00 |"
+			" 90 | c3",
+		.sys = 2,
+		.targets = {2, 7}, .ntargets = 2,
+		.why = "a jump lands on the syscall",
+	},
+};
+
+#define FAIL(...)                                                          \
+	do {                                                               \
+		snprintf(err, errlen, __VA_ARGS__);                        \
+		return false;                                              \
+	} while (0)
+
+static bool bytes_equal(const uint8_t *got, const char *want, size_t n,
+			char *err, size_t errlen, const char *what)
+{
+	uint8_t w[32];
+	size_t wn = parse_hex(want, w, sizeof(w));
+	char g[100] = "";
+	struct render r = {.out = g, .cap = sizeof(g)};
+	if (wn == n && !memcmp(got, w, n))
+		return true;
+	say_bytes(&r, got, n);
+	FAIL("%s: got \"%s\", want \"%s\"", what, g, want);
+}
+
+/* Plan, emit and compare one case. Returns false with a message in err. */
+static bool run_case(struct fi__disasm *d, const struct plan_case *c,
+		     char *err, size_t errlen)
+{
+	uint64_t base = c->base ? c->base : BASE;
+	uint64_t stub = c->stub ? c->stub : STUB;
+	struct fi__stub_env env = {stub - 64, stub - 56, stub - 48};
+	struct image *im = load(d, base, c->code);
+	struct fi__pad pads_before[MAXPAD];
+	struct fi__window *w;
+	struct fi__plan p;
+	const char *why, *ewhy = NULL;
+	uint8_t buf[FI_STUB_MAX], site[16], padb[8];
+	char text[2048], want[2048];
+	size_t n;
+	bool ok = false;
+
+	for (int i = 0; i < c->ntargets; i++)
+		add_target(im, base + (uint64_t)c->targets[i]);
+	memcpy(pads_before, im->pads, sizeof(pads_before));
+	w = window_at(im, base + (uint64_t)c->sys);
+	if (!w) {
+		snprintf(err, errlen, "no syscall at +%#x", c->sys);
+		goto out;
+	}
+	why = fi__plan_site(w, is_target, im, im->pads, im->npads, &p);
+	if (c->why || why) {
+		if (!why || !c->why || strcmp(why, c->why)) {
+			snprintf(err, errlen, "plan: got \"%s\", want \"%s\"",
+				 why ? why : "(planned)",
+				 c->why ? c->why : "(planned)");
+			goto out;
+		}
+		if (memcmp(pads_before, im->pads, sizeof(pads_before))) {
+			snprintf(err, errlen, "a refused site consumed padding");
+			goto out;
+		}
+		ok = true;
+		goto out;
+	}
+	if (p.start != base + (uint64_t)c->start || p.npre != c->npre ||
+	    p.npost != c->npost || p.resume != base + (uint64_t)c->resume ||
+	    p.sys != base + (uint64_t)c->sys ||
+	    p.pad != (c->pad ? base + (uint64_t)c->pad : 0)) {
+		snprintf(err, errlen,
+			 "plan: got start +%#" PRIx64 " npre %u npost %u resume "
+			 "+%#" PRIx64 " pad %#" PRIx64 ", want start +%#x npre "
+			 "%d npost %d resume +%#x pad +%#x",
+			 p.start - base, p.npre, p.npost, p.resume - base,
+			 p.pad ? p.pad - base : 0, c->start, c->npre, c->npost,
+			 c->resume, c->pad);
+		goto out;
+	}
+	/* the relocated instructions are the window's, in order */
+	for (int i = 0; i < p.npre; i++)
+		if (p.pre[i].addr != w->pre[w->npre - p.npre + i].addr) {
+			snprintf(err, errlen, "pre[%d] is not the window's", i);
+			goto out;
+		}
+	for (int i = 0; i < p.npost; i++)
+		if (p.post[i].addr != w->post[i].addr) {
+			snprintf(err, errlen, "post[%d] is not the window's", i);
+			goto out;
+		}
+	/* only a padding plan takes padding, 5 bytes of it */
+	for (size_t i = 0; i < im->npads; i++) {
+		struct fi__pad want_pad = pads_before[i];
+		if (c->pad && want_pad.addr == base + (uint64_t)c->pad) {
+			want_pad.addr += FI_JMP32_LEN;
+			want_pad.len -= FI_JMP32_LEN;
+		}
+		if (im->pads[i].addr != want_pad.addr ||
+		    im->pads[i].len != want_pad.len) {
+			snprintf(err, errlen, "pad %zu: got %#" PRIx64 "/%u",
+				 i, im->pads[i].addr, im->pads[i].len);
+			goto out;
+		}
+	}
+
+	memset(buf, 0xaa, sizeof(buf));
+	n = fi__plan_emit_stub(&p, SITE_ID, stub, &env, buf, sizeof(buf),
+			       &ewhy);
+	if (c->emit_why || !n) {
+		if (n || !ewhy || !c->emit_why || strcmp(ewhy, c->emit_why)) {
+			snprintf(err, errlen, "emit: got \"%s\", want \"%s\"",
+				 n ? "(emitted)" : ewhy ? ewhy : "(null)",
+				 c->emit_why ? c->emit_why : "(emitted)");
+			goto out;
+		}
+		ok = true;
+		goto out;
+	}
+	if (!render_stub(d, buf, n, stub, p.npre, text, sizeof(text))) {
+		snprintf(err, errlen, "the stub does not decode");
+		goto out;
+	}
+	snprintf(want, sizeof(want), "%s%s" COMMON " | %s", c->stub_pre,
+		 *c->stub_pre ? " | " : "", c->stub_post);
+	if (strcmp(text, want)) {
+		snprintf(err, errlen, "stub:\n  got  %s\n  want %s", text, want);
+		goto out;
+	}
+
+	memset(site, 0xaa, sizeof(site));
+	memset(padb, 0xaa, sizeof(padb));
+	fi__plan_emit_patch(&p, stub, site, padb);
+	if (!bytes_equal(site, c->site, p.len, err, errlen, "site") ||
+	    !bytes_equal(padb, c->pad ? c->padjmp : "", c->pad ? 5 : 0, err,
+			 errlen, "pad"))
+		goto out;
+	for (size_t i = p.len; i < sizeof(site); i++)
+		if (site[i] != 0xaa) {
+			snprintf(err, errlen, "site: byte %zu written", i);
+			goto out;
+		}
+	for (size_t i = c->pad ? 5 : 0; i < sizeof(padb); i++)
+		if (padb[i] != 0xaa) {
+			snprintf(err, errlen, "pad: byte %zu written", i);
+			goto out;
+		}
+	ok = true;
+out:
+	free(im);
+	return ok;
+}
+
+static int setup(void **state)
+{
+	*state = fi__disasm_open();
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	fi__disasm_close(*state);
+	return 0;
+}
+
+static void test_golden(void **state)
+{
+	int failed = 0;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char err[4096] = "";
+		if (!run_case(*state, &cases[i], err, sizeof(err))) {
+			print_error("case \"%s\": %s\n", cases[i].name, err);
+			failed++;
+		}
+	}
+	assert_int_equal(failed, 0);
+}
+
+/* The checker itself: one wrong detail in an expectation makes a case
+ * fail, whichever detail it is. */
+static void test_golden_detects_mismatch(void **state)
+{
+	char err[4096];
+	struct plan_case c;
+	const struct plan_case *planned = &cases[0], *refused = NULL,
+			       *padded = NULL, *emit_refused = NULL;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (cases[i].why && !refused)
+			refused = &cases[i];
+		if (cases[i].pad && !padded)
+			padded = &cases[i];
+		if (cases[i].emit_why && !emit_refused)
+			emit_refused = &cases[i];
+	}
+	assert_non_null(refused);
+	assert_non_null(padded);
+	assert_non_null(emit_refused);
+	assert_true(run_case(*state, planned, err, sizeof(err)));
+
+	c = *planned;
+	c.site = "e9 fb ef 0f 00 cc 90";
+	assert_false(run_case(*state, &c, err, sizeof(err)));
+	assert_non_null(strstr(err, "site: got \"e9 fb ef 0f 00 cc cc\""));
+	c = *planned;
+	c.site = "e9 fb ef 0f 00 cc";
+	assert_false(run_case(*state, &c, err, sizeof(err)));
+	c = *planned;
+	c.npre = 2;
+	assert_false(run_case(*state, &c, err, sizeof(err)));
+	c = *planned;
+	c.resume = 8;
+	assert_false(run_case(*state, &c, err, sizeof(err)));
+	c = *planned;
+	c.stub_pre = "b8 02 00 00 00";
+	assert_false(run_case(*state, &c, err, sizeof(err)));
+	c = *planned;
+	c.stub_post = "e9 ->0x401008";
+	assert_false(run_case(*state, &c, err, sizeof(err)));
+	c = *planned;
+	c.why = "a jump lands on the syscall";
+	assert_false(run_case(*state, &c, err, sizeof(err)));
+	assert_string_equal(err, "plan: got \"(planned)\", want \"a jump lands "
+				 "on the syscall\"");
+
+	c = *refused;
+	c.why = "no room around the syscall";
+	assert_false(run_case(*state, &c, err, sizeof(err)));
+	c = *refused;
+	c.why = NULL;
+	assert_false(run_case(*state, &c, err, sizeof(err)));
+
+	c = *padded;
+	c.padjmp = "e9 f6 ef 0f 01";
+	assert_false(run_case(*state, &c, err, sizeof(err)));
+	c = *padded;
+	c.pad++;
+	assert_false(run_case(*state, &c, err, sizeof(err)));
+
+	c = *emit_refused;
+	c.emit_why = "stub too large";
+	assert_false(run_case(*state, &c, err, sizeof(err)));
+	c = *emit_refused;
+	c.stub = 0;
+	assert_false(run_case(*state, &c, err, sizeof(err)));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_golden_detects_mismatch),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
