@@ -23,9 +23,7 @@
 #define STUB 0x500000u  /* where its stub pretends to be */
 #define SITE_ID 42u     /* pushed by the stub: 68 2a 00 00 00 */
 #define MAXCODE 1024
-#define MAXTGT 64
-#define MAXPAD 16
-#define MAXWIN 16
+#define MAXPAD 16 /* pads of one golden case */
 
 /* The part of every stub between the instructions relocated from before
  * the syscall and those relocated from after it (diagram in plan.c).
@@ -42,13 +40,14 @@
 
 struct image {
 	uint64_t base;
-	uint8_t code[MAXCODE];
+	const uint8_t *code;
 	size_t len;
-	uint64_t targets[MAXTGT]; /* direct branch targets */
-	size_t ntargets;
-	struct fi__pad pads[MAXPAD];
+	uint8_t *own;     /* code parsed from hex, or NULL */
+	uint8_t *targets; /* a bit per byte: some direct branch lands here */
+	uint8_t *starts;  /* a bit per byte: the sweep decoded an insn here */
+	struct fi__pad *pads;
 	size_t npads;
-	struct fi__window wins[MAXWIN];
+	struct fi__window *wins;
 	size_t nwins;
 };
 
@@ -79,26 +78,46 @@ static size_t parse_hex(const char *s, uint8_t *out, size_t cap)
 	return n;
 }
 
+static bool bit(const struct image *im, const uint8_t *bits, uint64_t addr)
+{
+	uint64_t off = addr - im->base;
+	return addr >= im->base && off < im->len &&
+	       (bits[off >> 3] >> (off & 7) & 1);
+}
+
+static void set_bit(const struct image *im, uint8_t *bits, uint64_t addr)
+{
+	uint64_t off = addr - im->base;
+	if (addr >= im->base && off < im->len)
+		bits[off >> 3] |= (uint8_t)(1u << (off & 7));
+}
+
 static bool is_target(void *ctx, uint64_t addr)
 {
 	const struct image *im = ctx;
-	for (size_t i = 0; i < im->ntargets; i++)
-		if (im->targets[i] == addr)
-			return true;
-	return false;
-}
-
-static void add_target(struct image *im, uint64_t addr)
-{
-	if (is_target(im, addr))
-		return;
-	assert_true(im->ntargets < MAXTGT);
-	im->targets[im->ntargets++] = addr;
+	return bit(im, im->targets, addr);
 }
 
 static bool stops(const struct fi__insn *in)
 {
 	return in->kind == FI_INSN_JMP_REL || in->kind == FI_INSN_END;
+}
+
+static void *grow(void *arr, size_t n, size_t elem)
+{
+	/* capacities are powers of two, starting at 8 */
+	if (n >= 8 && (n & (n - 1)))
+		return arr;
+	arr = realloc(arr, (n < 8 ? 8 : 2 * n) * elem);
+	assert_non_null(arr);
+	return arr;
+}
+
+static void add_pad(struct image *im, uint64_t addr, uint64_t end)
+{
+	im->pads = grow(im->pads, im->npads, sizeof(*im->pads));
+	im->pads[im->npads].addr = addr;
+	im->pads[im->npads++].len = (uint32_t)(end - addr);
 }
 
 /* The instructions after a syscall, decoded in detail up to the first one
@@ -130,6 +149,10 @@ static void sweep(struct fi__disasm *d, struct image *im)
 	int nring = 0;
 	bool prev_stops = false;
 
+	im->targets = calloc(im->len / 8 + 1, 1);
+	im->starts = calloc(im->len / 8 + 1, 1);
+	assert_non_null(im->targets);
+	assert_non_null(im->starts);
 	while (avail) {
 		if (!fi__disasm_fast(d, &code, &avail, &addr, &in)) {
 			code++, avail--, addr++;
@@ -138,21 +161,20 @@ static void sweep(struct fi__disasm *d, struct image *im)
 			pad_start = 0;
 			continue;
 		}
+		set_bit(im, im->starts, in.addr);
 		if (in.kind == FI_INSN_JMP_REL || in.kind == FI_INSN_JCC_REL ||
 		    in.kind == FI_INSN_CALL_REL || in.kind == FI_INSN_OTHER_REL)
-			add_target(im, (uint64_t)in.target);
+			set_bit(im, im->targets, (uint64_t)in.target);
 		if (in.kind == FI_INSN_PADDING) {
 			if (!pad_start && prev_stops)
 				pad_start = in.addr;
 		} else if (pad_start) {
-			assert_true(im->npads < MAXPAD);
-			im->pads[im->npads].addr = pad_start;
-			im->pads[im->npads++].len = (uint32_t)(in.addr - pad_start);
+			add_pad(im, pad_start, in.addr);
 			pad_start = 0;
 		}
 		if (in.kind == FI_INSN_SYSCALL) {
 			struct fi__window *w;
-			assert_true(im->nwins < MAXWIN);
+			im->wins = grow(im->wins, im->nwins, sizeof(*im->wins));
 			w = &im->wins[im->nwins++];
 			memset(w, 0, sizeof(*w));
 			for (int i = 0; i < nring; i++)
@@ -172,21 +194,40 @@ static void sweep(struct fi__disasm *d, struct image *im)
 		}
 		ring[nring++] = in;
 	}
-	if (pad_start) {
-		assert_true(im->npads < MAXPAD);
-		im->pads[im->npads].addr = pad_start;
-		im->pads[im->npads++].len = (uint32_t)(addr - pad_start);
-	}
+	if (pad_start)
+		add_pad(im, pad_start, addr);
 }
 
-static struct image *load(struct fi__disasm *d, uint64_t base, const char *hex)
+static struct image *load_bytes(struct fi__disasm *d, uint64_t base,
+				const uint8_t *code, size_t len)
 {
 	struct image *im = calloc(1, sizeof(*im));
 	assert_non_null(im);
 	im->base = base;
-	im->len = parse_hex(hex, im->code, sizeof(im->code));
+	im->code = code;
+	im->len = len;
 	sweep(d, im);
 	return im;
+}
+
+static struct image *load(struct fi__disasm *d, uint64_t base, const char *hex)
+{
+	uint8_t *buf = malloc(MAXCODE);
+	struct image *im;
+	assert_non_null(buf);
+	im = load_bytes(d, base, buf, parse_hex(hex, buf, MAXCODE));
+	im->own = buf;
+	return im;
+}
+
+static void unload(struct image *im)
+{
+	free(im->own);
+	free(im->targets);
+	free(im->starts);
+	free(im->pads);
+	free(im->wins);
+	free(im);
 }
 
 static struct fi__window *window_at(struct image *im, uint64_t sys)
@@ -490,6 +531,14 @@ static const struct plan_case cases[] = {
 		.stub_post = "83 3d [0x401109] 07 | e9 ->0x401009",
 	},
 	{
+		/* movl $0,0(%rip): the displacement's bytes occur twice in
+		 * the encoding, so disasm.c cannot tell where it is */
+		.name = "RIP-relative with an ambiguous displacement: refused",
+		.code = "0f 05 | c7 05 00 00 00 00 00 00 00 00 | c3",
+		.sys = 0,
+		.why = "an instruction next to the syscall cannot move",
+	},
+	{
 		/* mov 0x7ffffff0(%rip),%rdx: data at 0x80400ff9, the stub
 		 * 1 MiB below the code */
 		.name = "RIP-relative data out of the stub's reach",
@@ -716,8 +765,9 @@ static bool run_case(struct fi__disasm *d, const struct plan_case *c,
 	bool ok = false;
 
 	for (int i = 0; i < c->ntargets; i++)
-		add_target(im, base + (uint64_t)c->targets[i]);
-	memcpy(pads_before, im->pads, sizeof(pads_before));
+		set_bit(im, im->targets, base + (uint64_t)c->targets[i]);
+	assert_true(im->npads <= MAXPAD);
+	memcpy(pads_before, im->pads, im->npads * sizeof(*im->pads));
 	w = window_at(im, base + (uint64_t)c->sys);
 	if (!w) {
 		snprintf(err, errlen, "no syscall at +%#x", c->sys);
@@ -731,7 +781,8 @@ static bool run_case(struct fi__disasm *d, const struct plan_case *c,
 				 c->why ? c->why : "(planned)");
 			goto out;
 		}
-		if (memcmp(pads_before, im->pads, sizeof(pads_before))) {
+		if (im->npads &&
+		    memcmp(pads_before, im->pads, im->npads * sizeof(*im->pads))) {
 			snprintf(err, errlen, "a refused site consumed padding");
 			goto out;
 		}
@@ -820,7 +871,7 @@ static bool run_case(struct fi__disasm *d, const struct plan_case *c,
 		}
 	ok = true;
 out:
-	free(im);
+	unload(im);
 	return ok;
 }
 
@@ -918,11 +969,204 @@ static void test_golden_detects_mismatch(void **state)
 	assert_false(run_case(*state, &c, err, sizeof(err)));
 }
 
+/* ---- padding, one pad at a time ---- */
+
+/* xor %eax,%eax; [T] syscall; ret: only a short jump can patch it. */
+static const char *plan_with_pads(struct fi__disasm *d, struct fi__pad *pads,
+				  size_t npads, struct fi__plan *p)
+{
+	struct image *im = load(d, BASE, "31 c0 | 0f 05 | c3");
+	const char *why;
+	set_bit(im, im->targets, BASE + 2);
+	why = fi__plan_site(window_at(im, BASE + 2), is_target, im, pads,
+			    npads, p);
+	unload(im);
+	return why;
+}
+
+static void test_pad_reach(void **state)
+{
+	static const struct {
+		int64_t at; /* pad address - the syscall's end */
+		uint32_t len;
+		bool used;
+		uint8_t rel8;
+	} rows[] = {
+		{127, 5, true, 0x7f},   {128, 5, false, 0},
+		{-128, 5, true, 0x80},  {-129, 5, false, 0},
+		{0x10, 4, false, 0},    {0x10, 64, true, 0x10},
+	};
+	const uint64_t next = BASE + 4;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct fi__pad pad = {next + (uint64_t)rows[i].at, rows[i].len};
+		struct fi__plan p;
+		uint8_t site[2], jmp[5];
+		const char *why = plan_with_pads(*state, &pad, 1, &p);
+		if (!rows[i].used) {
+			assert_string_equal(why, "a jump lands on the syscall");
+			assert_int_equal(pad.addr, next + (uint64_t)rows[i].at);
+			assert_int_equal(pad.len, rows[i].len);
+			continue;
+		}
+		assert_null(why);
+		assert_int_equal(p.pad, next + (uint64_t)rows[i].at);
+		assert_int_equal(p.start, BASE + 2);
+		assert_int_equal(p.len, 2);
+		assert_int_equal(p.resume, next);
+		assert_int_equal(pad.addr, p.pad + 5);
+		assert_int_equal(pad.len, rows[i].len - 5);
+		fi__plan_emit_patch(&p, p.pad + 0x1000, site, jmp);
+		assert_int_equal(site[0], 0xeb);
+		assert_int_equal(site[1], rows[i].rel8);
+		assert_memory_equal(jmp, "\xe9\xfb\x0f\x00\x00", 5);
+	}
+}
+
+/* Sites share a pad 5 bytes at a time, in the order they are planned,
+ * and the first pad that fits is taken. */
+static void test_pad_sharing(void **state)
+{
+	const uint64_t next = BASE + 4;
+	struct fi__pad pads[] = {
+		{next + 200, 64}, /* out of reach */
+		{next + 20, 3},   /* too short */
+		{next + 40, 12},
+		{next + 60, 5},
+	};
+	static const uint64_t want[] = {40, 45, 60};
+	struct fi__plan p;
+
+	for (size_t i = 0; i < 3; i++) {
+		assert_null(plan_with_pads(*state, pads, 4, &p));
+		assert_int_equal(p.pad, next + want[i]);
+	}
+	assert_int_equal(pads[2].addr, next + 50);
+	assert_int_equal(pads[2].len, 2);
+	assert_int_equal(pads[3].len, 0);
+	assert_string_equal(plan_with_pads(*state, pads, 4, &p),
+			    "a jump lands on the syscall");
+	assert_int_equal(pads[0].len, 64);
+	assert_int_equal(pads[1].len, 3);
+}
+
+/* ---- windows the sweep would not build ---- */
+
+static void test_not_a_syscall(void **state)
+{
+	struct image *im = load(*state, BASE, "b8 01 00 00 00 | 90 90 | c3");
+	struct fi__window w = {.npre = 1};
+	struct fi__plan p;
+	struct fi__pad pad = {BASE + 16, 16};
+
+	assert_true(fi__disasm_one(*state, im->code, im->len, BASE, &w.pre[0]));
+	assert_true(fi__disasm_one(*state, im->code + 5, 2, BASE + 5, &w.sys));
+	assert_string_equal(fi__plan_site(&w, is_target, im, &pad, 1, &p),
+			    "not a syscall instruction");
+	/* the same window with the syscall it should have */
+	memcpy(im->own + 5, "\x0f\x05", 2);
+	assert_true(fi__disasm_one(*state, im->code + 5, 2, BASE + 5, &w.sys));
+	assert_null(fi__plan_site(&w, is_target, im, &pad, 1, &p));
+	assert_int_equal(p.npre, 1);
+	unload(im);
+}
+
+/* [T] syscall; jmp 1f; cmp $-4095,%rax: nothing after the jmp may join
+ * the window, even when the window builder offers it. */
+static void test_control_leaves(void **state)
+{
+	struct image *im =
+		load(*state, BASE, "0f 05 | eb 06 | 48 3d 01 f0 ff ff");
+	struct fi__window w = {0};
+	struct fi__plan p;
+
+	assert_true(fi__disasm_one(*state, im->code, 2, BASE, &w.sys));
+	assert_true(fi__disasm_one(*state, im->code + 2, 2, BASE + 2,
+				   &w.post[0]));
+	assert_true(fi__disasm_one(*state, im->code + 4, 6, BASE + 4,
+				   &w.post[1]));
+	w.npost = 2;
+	assert_string_equal(fi__plan_site(&w, is_target, im, NULL, 0, &p),
+			    "no room around the syscall");
+	/* with a test in place of the jmp, both join */
+	memcpy(im->own + 2, "\x85\xc0", 2);
+	assert_true(fi__disasm_one(*state, im->code + 2, 2, BASE + 2,
+				   &w.post[0]));
+	assert_null(fi__plan_site(&w, is_target, im, NULL, 0, &p));
+	assert_int_equal(p.npost, 2);
+	unload(im);
+}
+
+/* ---- emitting: limits ---- */
+
+/* Plan "syscall; mov disp(%rip),%rdx; ret" at base and emit its stub at
+ * stub; returns the stub's length, 0 with *why on refusal. */
+static size_t emit_rip(struct fi__disasm *d, uint64_t base, int32_t disp,
+		       uint64_t stub, size_t cap, const char **why)
+{
+	uint8_t code[] = {0x0f, 0x05, 0x48, 0x8b, 0x15, 0, 0, 0, 0, 0xc3};
+	uint8_t buf[FI_STUB_MAX];
+	struct fi__stub_env env = {stub - 64, stub - 56, stub - 48};
+	struct image *im;
+	struct fi__plan p;
+	size_t n;
+
+	memcpy(code + 5, &disp, 4);
+	im = load_bytes(d, base, code, sizeof(code));
+	assert_int_equal(im->nwins, 1);
+	assert_int_equal(im->wins[0].post[0].kind, FI_INSN_RIP_REL);
+	assert_null(fi__plan_site(&im->wins[0], is_target, im, NULL, 0, &p));
+	assert_int_equal(p.npost, 1);
+	*why = NULL;
+	n = fi__plan_emit_stub(&p, SITE_ID, stub, &env, buf, cap, why);
+	unload(im);
+	return n;
+}
+
+static void test_emit_reach(void **state)
+{
+	const uint64_t near = 0x7f0000001000;
+	const char *why;
+	size_t n = emit_rip(*state, near, 0, near + 0x100000, FI_STUB_MAX, &why);
+	/* the relocated mov is the stub's last instruction but the jmp */
+	const uint64_t at = n - 5 - 7;
+	uint64_t data, stub;
+
+	assert_true(n > 12);
+	/* data above: rel32 = INT32_MAX is the farthest that reaches */
+	data = near + 9 + 0x7ffffff0;
+	stub = data - 0x7fffffff - at - 7;
+	assert_true(emit_rip(*state, near, 0x7ffffff0, stub, FI_STUB_MAX,
+			     &why) == n);
+	assert_int_equal(emit_rip(*state, near, 0x7ffffff0, stub - 1,
+				  FI_STUB_MAX, &why), 0);
+	assert_string_equal(why, "a relocated instruction cannot reach its data");
+	/* data below: rel32 = INT32_MIN */
+	data = near + 9 - 0x7ffffff0;
+	stub = data + 0x80000000 - at - 7;
+	assert_true(emit_rip(*state, near, -0x7ffffff0, stub, FI_STUB_MAX,
+			     &why) == n);
+	assert_int_equal(emit_rip(*state, near, -0x7ffffff0, stub + 1,
+				  FI_STUB_MAX, &why), 0);
+	assert_string_equal(why, "a relocated instruction cannot reach its data");
+	/* a buffer one byte short */
+	assert_int_equal(emit_rip(*state, near, 0, near + 0x100000, n - 1,
+				  &why), 0);
+	assert_string_equal(why, "stub too large");
+	assert_int_equal(emit_rip(*state, near, 0, near + 0x100000, n, &why),
+			 n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_golden_detects_mismatch),
+		cmocka_unit_test(test_pad_reach),
+		cmocka_unit_test(test_pad_sharing),
+		cmocka_unit_test(test_not_a_syscall),
+		cmocka_unit_test(test_control_leaves),
+		cmocka_unit_test(test_emit_reach),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
