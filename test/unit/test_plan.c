@@ -5,6 +5,7 @@
  * bytes, or checks the exact reason the site is refused. Nothing is
  * patched or executed here. */
 #include <inttypes.h>
+#include <link.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -270,13 +271,14 @@ static void say_bytes(struct render *r, const uint8_t *b, size_t n)
  * instruction of the stub itself (@N, counted from the first instruction
  * after the relocated-before ones), or a plain address elsewhere. */
 static void say_target(struct render *r, uint64_t t, uint64_t stub,
-		       const uint64_t *starts, size_t nstarts, int npre)
+		       const struct fi__stub_env *env, const uint64_t *starts,
+		       size_t nstarts, int npre)
 {
-	if (t == stub - 64)
+	if (t == env->table_slot)
 		say(r, "table");
-	else if (t == stub - 56)
+	else if (t == env->entry_slot)
 		say(r, "entry");
-	else if (t == stub - 48)
+	else if (t == env->post_slot)
 		say(r, "post");
 	else if (t >= stub && t < stub + FI_STUB_MAX) {
 		for (size_t i = 0; i < nstarts; i++)
@@ -300,7 +302,8 @@ static int32_t le32(const uint8_t *p)
  * replaced by the name of the absolute address it resolves to. Returns
  * false when the stub does not decode to exactly n bytes. */
 static bool render_stub(struct fi__disasm *d, const uint8_t *buf, size_t n,
-			uint64_t stub, int npre, char *out, size_t cap)
+			uint64_t stub, const struct fi__stub_env *env, int npre,
+			char *out, size_t cap)
 {
 	struct render r = {.out = out, .cap = cap};
 	struct fi__insn ins[64];
@@ -330,8 +333,8 @@ static bool render_stub(struct fi__disasm *d, const uint8_t *buf, size_t n,
 			size_t rel = in->len >= 5 ? 4 : 1;
 			say_bytes(&r, in->bytes, in->len - rel);
 			say(&r, " ->");
-			say_target(&r, (uint64_t)in->target, stub, starts, ni,
-				   npre);
+			say_target(&r, (uint64_t)in->target, stub, env, starts,
+				   ni, npre);
 			continue;
 		}
 		case FI_INSN_RIP_REL:
@@ -353,7 +356,7 @@ static bool render_stub(struct fi__disasm *d, const uint8_t *buf, size_t n,
 		say_target(&r,
 			   in->addr + in->len +
 				   (uint64_t)(int64_t)le32(in->bytes + disp_off),
-			   stub, starts, ni, npre);
+			   stub, env, starts, ni, npre);
 		say(&r, "]");
 		if ((size_t)disp_off + 4 < in->len) {
 			say(&r, " ");
@@ -717,7 +720,24 @@ static const struct plan_case cases[] = {
 		.stub_post = "c3 | e9 ->0x40100d",
 	},
 	{
-		/* f: ret; nop*3; g: syscall; ret, with a jump into the pad
+		/* syscall; nop; mov %eax,%edi; ret: the mov could be a label */
+		.name = "code after padding after the syscall: refused",
+		.code = "0f 05 | 90 | 89 c7 | c3",
+		.sys = 0,
+		.why = "code after padding may be a jump target",
+	},
+	{
+		/* syscall; nop; nop; nop, and the region ends */
+		.name = "padding that ends the after-window moves",
+		.code = "0f 05 | 90 | 90 | 90",
+		.sys = 0,
+		.start = 0, .npre = 0, .npost = 3, .resume = 5,
+		.site = "e9 fb ef 0f 00",
+		.stub_pre = "",
+		.stub_post = "90 | 90 | 90 | e9 ->0x401005",
+	},
+	{
+		/* xor; [T] syscall; ret; nopw; nop, with a jump into the pad
 		 * that the short jump would borrow */
 		.name = "padding that a jump lands in is not borrowed",
 		.code = "31 c0 | 0f 05 | c3 | 66 2e 0f 1f 84 00 00 00 00 00 |"
@@ -841,14 +861,15 @@ static bool run_case(struct fi__disasm *d, const struct plan_case *c,
 		ok = true;
 		goto out;
 	}
-	if (!render_stub(d, buf, n, stub, p.npre, text, sizeof(text))) {
+	if (!render_stub(d, buf, n, stub, &env, p.npre, text, sizeof(text))) {
 		snprintf(err, errlen, "the stub does not decode");
 		goto out;
 	}
 	snprintf(want, sizeof(want), "%s%s" COMMON " | %s", c->stub_pre,
 		 *c->stub_pre ? " | " : "", c->stub_post);
 	if (strcmp(text, want)) {
-		snprintf(err, errlen, "stub:\n  got  %s\n  want %s", text, want);
+		snprintf(err, errlen, "stub:\n  got  %.1500s\n  want %.1500s",
+			 text, want);
 		goto out;
 	}
 
@@ -1157,6 +1178,256 @@ static void test_emit_reach(void **state)
 			 n);
 }
 
+/* ---- end to end: every site of a region, as patch.c does it ---- */
+
+/* What the stub's copy of a relocated instruction renders to. */
+static void say_copy(struct render *r, const struct fi__insn *in)
+{
+	switch (in->kind) {
+	case FI_INSN_JCC_REL:
+		say(r, "0f %02x ->0x%" PRIx64, 0x80 | in->cond,
+		    (uint64_t)in->target);
+		return;
+	case FI_INSN_JMP_REL:
+		say(r, "e9 ->0x%" PRIx64, (uint64_t)in->target);
+		return;
+	case FI_INSN_RIP_REL:
+		say_bytes(r, in->bytes, in->disp_off);
+		say(r, " [0x%" PRIx64 "]", (uint64_t)in->target);
+		if (in->disp_off + 4 < in->len) {
+			say(r, " ");
+			say_bytes(r, in->bytes + in->disp_off + 4,
+				  in->len - in->disp_off - 4u);
+		}
+		return;
+	default:
+		say_bytes(r, in->bytes, in->len);
+		return;
+	}
+}
+
+struct tally {
+	size_t planned, padded, refused;
+};
+
+static const char *const known_reasons[] = {
+	"rt_sigreturn trampoline (unwinders recognise its bytes)",
+	"a jump lands inside the window",
+	"a jump lands on the syscall",
+	"an instruction next to the syscall cannot move",
+	"code after padding may be a jump target",
+	"no room around the syscall",
+};
+
+/* Plan every site of im in address order, sharing its pads; emit the stubs
+ * one after another from area + 64 and the patches into a copy of the
+ * code. Checks each stub against the plan, and that the patches overlap
+ * neither each other nor a branch target, and change nothing else.
+ * Appends one line per site to log: "+off shape". */
+static void plan_image(struct fi__disasm *d, struct image *im, uint64_t area,
+		       struct render *log, struct tally *t)
+{
+	struct fi__stub_env env = {area, area + 8, area + 16};
+	uint8_t *patched = malloc(im->len), *written = calloc(im->len, 1);
+	uint64_t off = 64;
+
+	assert_non_null(patched);
+	assert_non_null(written);
+	memcpy(patched, im->code, im->len);
+	for (size_t i = 0; i < im->nwins; i++) {
+		const struct fi__window *w = &im->wins[i];
+		struct fi__plan p;
+		const char *why = fi__plan_site(w, is_target, im, im->pads,
+						im->npads, &p);
+		uint8_t buf[FI_STUB_MAX], site[16], jmp[5];
+		char got[2048], want[2048];
+		struct render r = {.out = want, .cap = sizeof(want)};
+		uint64_t stub = area + off;
+		size_t n;
+		bool known = false;
+
+		say(log, "+%#" PRIx64 " ", w->sys.addr - im->base);
+		if (why) {
+			for (size_t k = 0; k < sizeof(known_reasons) /
+						   sizeof(known_reasons[0]);
+			     k++)
+				known |= !strcmp(why, known_reasons[k]);
+			if (!known)
+				fail_msg("+%#" PRIx64 ": unexpected reason %s",
+					 w->sys.addr - im->base, why);
+			say(log, "refused: %s\n", why);
+			t->refused++;
+			continue;
+		}
+		n = fi__plan_emit_stub(&p, SITE_ID, stub, &env, buf,
+				       sizeof(buf), &why);
+		if (!n)
+			fail_msg("+%#" PRIx64 ": emit: %s",
+				 w->sys.addr - im->base, why);
+		assert_true(render_stub(d, buf, n, stub, &env, p.npre, got,
+					sizeof(got)));
+		for (int k = 0; k < p.npre; k++) {
+			say_copy(&r, &p.pre[k]);
+			say(&r, " | ");
+		}
+		say(&r, "%s", COMMON);
+		for (int k = 0; k < p.npost; k++) {
+			say(&r, " | ");
+			say_copy(&r, &p.post[k]);
+		}
+		say(&r, " | e9 ->0x%" PRIx64, p.resume);
+		assert_string_equal(got, want);
+
+		fi__plan_emit_patch(&p, stub, site, jmp);
+		if (p.pad) {
+			assert_int_equal(p.len, 2);
+			assert_int_equal(site[0], 0xeb);
+			assert_int_equal(p.start + 2 + (uint64_t)(int8_t)site[1],
+					 p.pad);
+			assert_int_equal(jmp[0], 0xe9);
+			assert_int_equal(p.pad + 5 + (uint64_t)(int64_t)le32(jmp + 1),
+					 stub);
+		} else {
+			assert_int_equal(site[0], 0xe9);
+			assert_int_equal(p.start + 5 + (uint64_t)(int64_t)le32(site + 1),
+					 stub);
+			for (unsigned k = 5; k < p.len; k++)
+				assert_int_equal(site[k], 0xcc);
+		}
+		/* no jump lands inside what is overwritten */
+		for (uint64_t a = p.start + 1; a < p.start + p.len; a++)
+			assert_false(is_target(im, a));
+		for (uint64_t a = p.pad; p.pad && a < p.pad + 5; a++)
+			assert_false(is_target(im, a));
+		/* the stub returns to an instruction boundary */
+		assert_true(bit(im, im->starts, p.resume) ||
+			    p.resume == im->base + im->len);
+		/* no two patches share a byte */
+		for (unsigned k = 0; k < p.len; k++) {
+			uint64_t o = p.start - im->base + k;
+			assert_true(o < im->len && !written[o]);
+			written[o] = 1;
+			patched[o] = site[k];
+		}
+		for (unsigned k = 0; p.pad && k < 5; k++) {
+			uint64_t o = p.pad - im->base + k;
+			assert_true(o < im->len && !written[o]);
+			written[o] = 1;
+			patched[o] = jmp[k];
+		}
+		if (p.pad)
+			say(log, "pad +%#" PRIx64 "\n", p.pad - im->base);
+		else if (p.npre && p.npost)
+			say(log, "pre %u post %u\n", p.npre, p.npost);
+		else if (p.npre)
+			say(log, "pre %u\n", p.npre);
+		else
+			say(log, "post %u\n", p.npost);
+		t->planned++;
+		t->padded += p.pad != 0;
+		off += (n + 15) & ~(size_t)15;
+	}
+	for (size_t i = 0; i < im->len; i++)
+		if (!written[i])
+			assert_int_equal(patched[i], im->code[i]);
+	free(patched);
+	free(written);
+}
+
+static void test_end_to_end(void **state)
+{
+	static const char code[] =
+		/* 0x00 write: moved before */
+		"b8 01 00 00 00 | 0f 05 | 48 3d 01 f0 ff ff | 73 01 | c3 | c3 |"
+		/* 0x11 padding, 12 bytes */
+		"0f 1f 80 00 00 00 00 | 0f 1f 40 00 | 90 |"
+		/* 0x1d read: the cmp after moves */
+		"64 8b 04 25 18 00 00 00 | 85 c0 | 75 0d | 31 c0 | 0f 05 |"
+		"48 3d 00 f0 ff ff | 77 02 | c3 | c3 | c3 |"
+		/* 0x38 jmp onto the syscall: short jump into 0x11 */
+		"31 c0 | eb 00 | 0f 05 | c3 |"
+		/* 0x3f __restore_rt */
+		"48 c7 c0 0f 00 00 00 | 0f 05 | 0f 1f 00 | c3 |"
+		/* 0x4c padding; an entry after it: xor and ret move */
+		"0f 1f 80 00 00 00 00 | 31 c0 | 0f 05 | c3 |"
+		/* 0x58 the same as at 0x38: short jump into 0x16 */
+		"31 c0 | eb 00 | 0f 05 | c3 |"
+		/* 0x5f and again: into the padding at 0x4c */
+		"31 c0 | eb 00 | 0f 05 | c3 |"
+		/* 0x66 once more: no pad has 5 bytes left */
+		"31 c0 | eb 00 | 0f 05 | c3";
+	struct image *im = load(*state, BASE, code);
+	char text[1024];
+	struct render log = {.out = text, .cap = sizeof(text)};
+	struct tally t = {0};
+
+	plan_image(*state, im, STUB, &log, &t);
+	assert_string_equal(text,
+			    "+0x5 pre 1\n"
+			    "+0x2b post 1\n"
+			    "+0x3c pad +0x11\n"
+			    "+0x46 refused: rt_sigreturn trampoline (unwinders "
+			    "recognise its bytes)\n"
+			    "+0x55 pre 1 post 1\n"
+			    "+0x5c pad +0x16\n"
+			    "+0x63 pad +0x4c\n"
+			    "+0x6a refused: an instruction next to the syscall "
+			    "cannot move\n");
+	assert_int_equal(t.planned, 6);
+	assert_int_equal(t.padded, 3);
+	assert_int_equal(t.refused, 2);
+	unload(im);
+}
+
+/* The executable segment of the libc this test runs on, read in place (it
+ * is never written): every site is planned and emitted, with stubs 1 MiB
+ * past the segment's end, and the same checks as above. */
+struct segment {
+	uint64_t addr;
+	size_t len;
+};
+
+static int find_libc(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+	struct segment *seg = ctx;
+	(void)size;
+	if (!strstr(info->dlpi_name, "/libc.so"))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) {
+			seg->addr = info->dlpi_addr + ph->p_vaddr;
+			seg->len = ph->p_filesz;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void test_system_libc(void **state)
+{
+	struct segment seg = {0};
+	struct image *im;
+	struct tally t = {0};
+	static char text[1 << 16];
+	struct render log = {.out = text, .cap = sizeof(text)};
+
+	assert_int_equal(dl_iterate_phdr(find_libc, &seg), 1);
+	im = load_bytes(*state, seg.addr, (const uint8_t *)seg.addr, seg.len);
+	plan_image(*state, im, (seg.addr + seg.len + (2u << 20)) & ~0xfffull,
+		   &log, &t);
+	print_message("libc: %zu syscall sites, %zu planned (%zu through "
+		      "padding), %zu refused\n",
+		      im->nwins, t.planned, t.padded, t.refused);
+	if (getenv("FI_PLAN_VERBOSE"))
+		fputs(text, stdout);
+	/* libc makes its syscalls in a few hundred places, nearly all of
+	 * them plannable */
+	assert_true(im->nwins >= 100);
+	assert_true(t.refused * 20 <= im->nwins);
+	unload(im);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1167,6 +1438,8 @@ int main(void)
 		cmocka_unit_test(test_not_a_syscall),
 		cmocka_unit_test(test_control_leaves),
 		cmocka_unit_test(test_emit_reach),
+		cmocka_unit_test(test_end_to_end),
+		cmocka_unit_test(test_system_libc),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
