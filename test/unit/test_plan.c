@@ -787,7 +787,8 @@ static bool run_case(struct fi__disasm *d, const struct plan_case *c,
 	for (int i = 0; i < c->ntargets; i++)
 		set_bit(im, im->targets, base + (uint64_t)c->targets[i]);
 	assert_true(im->npads <= MAXPAD);
-	memcpy(pads_before, im->pads, im->npads * sizeof(*im->pads));
+	if (im->npads)
+		memcpy(pads_before, im->pads, im->npads * sizeof(*im->pads));
 	w = window_at(im, base + (uint64_t)c->sys);
 	if (!w) {
 		snprintf(err, errlen, "no syscall at +%#x", c->sys);
