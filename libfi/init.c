@@ -35,12 +35,6 @@ static void fatal(const char *msg)
 	fi__raw1(SYS_exit_group, FI_EXIT_SETUP);
 }
 
-static bool env_on(const char *name)
-{
-	const char *v = getenv(name);
-	return v && *v && strcmp(v, "0") != 0;
-}
-
 /* The rule set exists only once something arms a rule, so that a run
  * without rules never touches the program's heap. */
 struct fi__ruleset *fi__runtime_rules(void)
@@ -96,7 +90,10 @@ __attribute__((constructor)) static void fi_init(void)
 	const char *v;
 	long n;
 
-	fi__debug = env_on("FI_DEBUG");
+	v = getenv("FI_DEBUG");
+	fi__debug = v && *v && strcmp(v, "0") ? (strcmp(v, "2") ? 1 : 2) : 0;
+	v = getenv("FI_SWEEP");
+	fi__full_sweep = v && !strcmp(v, "full");
 	if (fi__patch_init() < 0)
 		fatal("fi: out of memory at start-up");
 	fi__site_init();

@@ -17,6 +17,7 @@
 #include "disasm.h"
 #include "plan.h"
 #include "raw.h"
+#include "site.h"
 
 #define PAGE 4096ul
 #define SLOTS 64 /* bytes at the head of a trampoline area */
@@ -25,7 +26,8 @@ struct fi__module fi__modules[FI_MAX_MODULES];
 uint32_t fi__nmodules;
 struct fi__site *fi__sites;
 uint32_t fi__nsites;
-bool fi__debug;
+int fi__debug;
+bool fi__full_sweep;
 
 extern unsigned char fi__interest[];
 void fi__entry(void);
@@ -135,27 +137,50 @@ static bool stops(const struct fi__insn *in)
 	return in->kind == FI_INSN_JMP_REL || in->kind == FI_INSN_END;
 }
 
-/* One linear pass: branch targets, syscall windows, padding runs. */
-static int sweep(struct sweep *s)
+static void add_pad(struct sweep *s, uint64_t from, uint64_t to)
 {
-	const uint8_t *code = (const uint8_t *)s->start;
-	size_t avail = s->len;
-	uint64_t addr = s->start;
+	if (to - from >= FI_JMP32_LEN &&
+	    grow((void **)&s->pads, &s->cappads, s->npads, sizeof(*s->pads))) {
+		s->pads[s->npads].addr = from;
+		s->pads[s->npads].len = (uint32_t)(to - from);
+		s->npads++;
+	}
+}
+
+static int32_t le32(const uint8_t *p)
+{
+	return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+			 (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+}
+
+/* Decode from `from` up to `to` linearly, then on through any padding that
+ * follows (up to `limit`): branch targets, syscall windows, padding runs.
+ * Padding counts only after an instruction that does not fall through.
+ * *end is where decoding stopped, always an instruction boundary. */
+static int decode_range(struct sweep *s, uint64_t from, uint64_t to,
+			uint64_t limit, uint64_t *end)
+{
+	const uint8_t *code = (const uint8_t *)from;
+	size_t avail = limit - from;
+	uint64_t addr = from;
 	struct fi__insn ring[FI_PLAN_MAXPRE], in;
 	int nring = 0;
 	bool prev_stops = false;
 	uint64_t pad_start = 0;
 
-	s->targets = fi__pages((s->len + 7) / 8 + 1);
-	if (!s->targets)
-		return -ENOMEM;
 	while (avail) {
+		if (addr >= to && !pad_start && !prev_stops)
+			break; /* past the function, and no padding follows */
 		if (!fi__disasm_fast(dis, &code, &avail, &addr, &in)) {
 			code++, avail--, addr++;
 			nring = 0;
 			prev_stops = false;
 			pad_start = 0;
 			continue;
+		}
+		if (in.addr >= to && in.kind != FI_INSN_PADDING) {
+			addr = in.addr; /* the next function: not ours */
+			break;
 		}
 		switch (in.kind) {
 		case FI_INSN_JMP_REL:
@@ -171,12 +196,7 @@ static int sweep(struct sweep *s)
 			if (!pad_start && prev_stops)
 				pad_start = in.addr;
 		} else if (pad_start) {
-			if (grow((void **)&s->pads, &s->cappads, s->npads,
-				 sizeof(*s->pads))) {
-				s->pads[s->npads].addr = pad_start;
-				s->pads[s->npads].len = (uint32_t)(in.addr - pad_start);
-				s->npads++;
-			}
+			add_pad(s, pad_start, in.addr);
 			pad_start = 0;
 		}
 		if (in.kind == FI_INSN_SYSCALL) {
@@ -199,7 +219,126 @@ static int sweep(struct sweep *s)
 		}
 		ring[nring++] = in;
 	}
+	if (pad_start)
+		add_pad(s, pad_start, addr);
+	*end = addr;
 	return 0;
+}
+
+/* Every direct branch encoding anywhere in the region (e8/e9/eb, 7x, 0f 8x,
+ * e0-e3), decoded or not, whose target lands in `near` marks a target.
+ * Bytes that are not really a branch only make the planner more careful;
+ * a real branch from code never decoded (a .cold part, another function)
+ * cannot be missed. */
+static void scan_branches(struct sweep *s, const uint8_t *near)
+{
+	const uint8_t *b = (const uint8_t *)s->start;
+	size_t n = s->len;
+
+	for (size_t i = 0; i + 2 <= n; i++) {
+		uint8_t op = b[i];
+		int64_t t;
+		if (op == 0xeb || (op >= 0x70 && op <= 0x7f) ||
+		    (op >= 0xe0 && op <= 0xe3))
+			t = (int64_t)(s->start + i + 2) + (int8_t)b[i + 1];
+		else if ((op == 0xe8 || op == 0xe9) && i + 5 <= n)
+			t = (int64_t)(s->start + i + 5) + le32(b + i + 1);
+		else if (op == 0x0f && i + 6 <= n && (b[i + 1] & 0xf0) == 0x80)
+			t = (int64_t)(s->start + i + 6) + le32(b + i + 2);
+		else
+			continue;
+		uint64_t off = (uint64_t)t - s->start;
+		if ((uint64_t)t >= s->start && off < s->len &&
+		    (near[off >> 3] & (1u << (off & 7))))
+			mark_target(s, t);
+	}
+}
+
+/* Linear sweep of everything: for code with no CFI to find functions by. */
+static int sweep_all(struct sweep *s)
+{
+	uint64_t end;
+	return decode_range(s, s->start, s->start + s->len, s->start + s->len,
+			    &end);
+}
+
+/* Find the syscalls: look for 0f 05 bytes, decode only the functions that
+ * hold them (bounds from .eh_frame), then scan the whole region for
+ * branches into the bytes around each site. */
+static int sweep(struct sweep *s)
+{
+	const uint8_t *b = (const uint8_t *)s->start;
+	uint64_t done = s->start, lo, hi;
+	uint8_t *near;
+	size_t nbits = (s->len + 7) / 8 + 1;
+	int r = 0;
+
+	s->targets = fi__pages(nbits);
+	if (!s->targets)
+		return -ENOMEM;
+	if (fi__full_sweep)
+		return sweep_all(s);
+	for (size_t i = 0; i + 2 <= s->len; i++) {
+		uint64_t a = s->start + i;
+		if (b[i] != 0x0f || b[i + 1] != 0x05 || a < done)
+			continue;
+		if (!fi__site_function_of(a, &lo, &hi) || lo > a) {
+			s->nwins = 0;
+			s->npads = 0;
+			fi__fill(s->targets, 0, nbits);
+			return sweep_all(s);
+		}
+		if (hi <= a)
+			hi = a + 2; /* CFI stops short of the syscall: go on */
+		if (lo < s->start)
+			lo = s->start;
+		if (hi > s->start + s->len)
+			hi = s->start + s->len;
+		if (lo < done)
+			lo = done; /* a boundary the last decode reached */
+		r = decode_range(s, lo, hi,
+				 hi + 64 < s->start + s->len ? hi + 64
+							     : s->start + s->len,
+				 &done);
+		if (r < 0)
+			return r;
+	}
+	if (s->nwins == 0)
+		return 0;
+
+	/* Bytes where a branch would matter: every window's reach and every
+	 * padding run. */
+	near = fi__pages(nbits);
+	if (!near)
+		return -ENOMEM;
+	for (size_t k = 0; k < s->nwins; k++) {
+		const struct fi__window *w = &s->wins[k];
+		uint64_t from = w->npre ? w->pre[0].addr : w->sys.addr;
+		uint64_t to = w->sys.addr + w->sys.len + FI_PLAN_MAXPOST * 15;
+		for (uint64_t a = from; a < to && a < s->start + s->len; a++) {
+			uint64_t off = a - s->start;
+			near[off >> 3] |= (uint8_t)(1u << (off & 7));
+		}
+	}
+	for (size_t k = 0; k < s->npads; k++)
+		for (uint64_t a = s->pads[k].addr;
+		     a < s->pads[k].addr + s->pads[k].len; a++) {
+			uint64_t off = a - s->start;
+			near[off >> 3] |= (uint8_t)(1u << (off & 7));
+		}
+	scan_branches(s, near);
+	fi__pages_free(near, nbits);
+	return 0;
+}
+
+/* mov $15,%rax; syscall: the bytes unwinders look for to spot a signal
+ * frame, whatever the decoder made of them. */
+static bool sigreturn_bytes(const struct sweep *s, uint64_t sys)
+{
+	static const uint8_t mov15[] = {0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0};
+	if (sys < s->start + sizeof(mov15))
+		return false;
+	return !memcmp((const void *)(sys - sizeof(mov15)), mov15, sizeof(mov15));
 }
 
 /* Decode a window in detail: RIP-relative operands before the syscall,
@@ -360,8 +499,10 @@ long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot)
 		struct fi__window *w = &s.wins[i];
 		const char *why;
 		detail(&s, w);
-		why = fi__plan_site(w, is_target, &s, s.pads, s.npads,
-				    &pd[npd].plan);
+		why = sigreturn_bytes(&s, w->sys.addr)
+			      ? "rt_sigreturn trampoline (unwinders recognise its bytes)"
+			      : fi__plan_site(w, is_target, &s, s.pads, s.npads,
+					      &pd[npd].plan);
 		if (why) {
 			refused++;
 			if (fi__debug)
@@ -370,6 +511,9 @@ long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot)
 					why);
 			continue;
 		}
+		if (fi__debug > 1)
+			fi__log("  patching %s+0x%lx", m->name,
+				(unsigned long)(w->sys.addr - m->base));
 		npd++;
 	}
 	if (npd == 0)

@@ -44,7 +44,12 @@ long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot);
 /* Print to stderr with a raw write ("fi: ..."); for FI_DEBUG and fatal
  * set-up errors. */
 void fi__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-extern bool fi__debug;
+/* FI_DEBUG: 1 lists what was patched per object and every site left
+ * alone; 2 also every site patched. */
+extern int fi__debug;
+/* FI_SWEEP=full: decode whole segments instead of only the functions that
+ * hold syscalls (a debugging aid; both must find the same sites). */
+extern bool fi__full_sweep;
 
 
 

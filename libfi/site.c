@@ -550,7 +550,7 @@ static bool parse_cie(const struct mod *m, uint64_t p, struct cie *ci)
 
 /* The FDE covering pc, via .eh_frame_hdr's sorted table. */
 static bool find_fde(const struct mod *m, uint64_t pc, struct cie *ci,
-		     struct fde *fd)
+		     struct fde *fd, bool nearest)
 {
 	const uint8_t *hdr = m->eh_hdr;
 	struct cur c;
@@ -608,7 +608,7 @@ static bool find_fde(const struct mod *m, uint64_t pc, struct cie *ci,
 			return false;
 		c.p += alen;
 	}
-	if (c.bad || pc < fd->begin || pc >= fd->end)
+	if (c.bad || pc < fd->begin || (pc >= fd->end && !nearest))
 		return false;
 	fd->insn = c;
 	return true;
@@ -796,7 +796,7 @@ static int step(struct unw *u, const struct mod *m, uint64_t lookup,
 	uint64_t cfa, nr[NREG];
 	uint32_t nvalid = 0;
 
-	if (!find_fde(m, lookup, &ci, &fd))
+	if (!find_fde(m, lookup, &ci, &fd, false))
 		return -1;
 	if (!run_cfa(ci.insn, &ci, 0, UINT64_MAX, &init, NULL))
 		return -1;
@@ -919,4 +919,17 @@ bool fi__site_resolve(const struct fi__site_regs *r,
 			return false;
 	}
 	return false;
+}
+
+bool fi__site_function_of(uint64_t pc, uint64_t *lo, uint64_t *hi)
+{
+	struct mod m;
+	struct cie ci;
+	struct fde fd;
+
+	if (!find_mod(pc, &m) || !find_fde(&m, pc, &ci, &fd, true))
+		return false;
+	*lo = fd.begin;
+	*hi = fd.end;
+	return true;
 }

@@ -67,6 +67,13 @@ bool fi__site_resolve(const struct fi__site_regs *r,
 bool fi__site_module_of(uint64_t pc, const char **module,
 			unsigned long *offset);
 
+/* The function around pc, from its .eh_frame FDE: [lo, hi). When the FDE
+ * ends before pc (clone's CFI stops short on purpose), the nearest one
+ * before pc, so hi <= pc. False when the object is not registered with the
+ * loader yet or has no CFI before pc.
+ * Hook-safe; the patcher uses it to decode only functions with syscalls. */
+bool fi__site_function_of(uint64_t pc, uint64_t *lo, uint64_t *hi);
+
 /* Whether the code at pc belongs to an ignored module. Hook-safe. */
 bool fi__site_is_ignored_pc(uint64_t pc);
 
