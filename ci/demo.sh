@@ -8,7 +8,7 @@
 # fails loudly when fi did not inject. CI runs it too.
 #
 # Environment: FI_CI_JOBS (default 2), FI_DEMO_BUILD (default build-ci-demo),
-# FI_CI_SKIP_SETUP=1.
+# FI_CI_SKIP_SETUP=1, FI_DEMO_PREBUILT=DIR (use that build tree as it is).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,12 +20,17 @@ if [ "${FI_CI_SKIP_SETUP:-0}" != 1 ]; then
 	ci/setup.sh build </dev/null
 fi
 
-echo "==== building fi (Release) in $build"
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-	-DFI_BUILD_TESTS=OFF >/dev/null
-ninja -C "$build" -j"$jobs" fi-run "fi" >/dev/null
-[ -x "$root/$build/cli/fi-run" ] || { echo "demo: no $build/cli/fi-run" >&2; exit 1; }
-export PATH="$root/$build/cli:$PATH"
+if [ -n "${FI_DEMO_PREBUILT:-}" ]; then
+	build=$FI_DEMO_PREBUILT	# ci/test.sh: its own build, left as it is
+else
+	echo "==== building fi (Release) in $build"
+	cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+		-DFI_BUILD_TESTS=OFF >/dev/null
+	ninja -C "$build" -j"$jobs" fi-run "fi" >/dev/null
+fi
+case $build in /*) ;; *) build=$root/$build ;; esac
+[ -x "$build/cli/fi-run" ] || { echo "demo: no $build/cli/fi-run" >&2; exit 1; }
+export PATH="$build/cli:$PATH"
 echo "fi-run: $(command -v fi-run) ($(fi-run --version | head -1))"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/fi-demo.XXXXXX")

@@ -5,6 +5,7 @@
 #   2. a normal build with -DFI_WERROR=ON, every ctest label
 #   3. an ASan+UBSan build (-DFI_SANITIZE=ON), labels unit, cli and fuzz
 #   4. cmake --install into a temporary prefix, then test/install/check.sh
+#   5. ci/demo.sh on the build of step 2
 # Every step runs even when an earlier one failed (a failed build skips its
 # own tests); a summary at the end lists each step, and the exit status is
 # non-zero when any step failed.
@@ -102,8 +103,11 @@ if [ -z "${summary_only:-}" ]; then
 
 	if [ -f "$build/build.ninja" ] && [ -e "$build/cli/fi-run" ]; then
 		step "install check" install_check
+		step "demo (ci/demo.sh)" env FI_CI_SKIP_SETUP=1 \
+			FI_DEMO_PREBUILT="$build" ci/demo.sh
 	else
 		skip "install check" "no build"
+		skip "demo (ci/demo.sh)" "no build"
 	fi
 fi
 
