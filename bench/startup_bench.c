@@ -14,13 +14,15 @@
 #include <unistd.h>
 
 /*
- * Usage: fi_startup_bench [-n RUNS] [-w WARMUP] CONFIG...
+ * Usage: fi_startup_bench [-n RUNS] [-w WARMUP] [-t SECONDS] CONFIG...
  *   where CONFIG is  -l LABEL [-e VAR=VALUE]... -x ARG [-x ARG]...
  *
  * Every round spawns each configuration once (posix_spawn, then waitpid),
  * the order rotating from round to round. The clock runs from just before
  * posix_spawn to the return of waitpid. The inherited environment is kept,
- * minus LD_PRELOAD, FI_* and FIU_*, so that only -e changes it.
+ * minus LD_PRELOAD, FI_* and FIU_*, so that only -e changes it. With -t,
+ * rounds stop once SECONDS have passed (after at least 10 rounds), so that
+ * a slow configuration cannot stretch the run beyond its budget.
  *
  * Output, one line per configuration:
  *   fi_startup label=bare runs=500 median_us=612.3 p10_us=580.1
@@ -134,7 +136,7 @@ static double quantile(const double *sorted, int n, double q)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: fi_startup_bench [-n RUNS] [-w WARMUP] "
+    fprintf(stderr, "usage: fi_startup_bench [-n RUNS] [-w WARMUP] [-t SECONDS] "
                     "{-l LABEL [-e VAR=VALUE]... -x ARG...}...\n");
     exit(2);
 }
@@ -143,17 +145,20 @@ int main(int argc, char **argv)
 {
     static struct config configs[MAX_CONFIGS];
     int n_configs = 0;
-    long runs = 200, warmup = 10;
+    long runs = 200, warmup = 10, budget_s = 0;
     struct config *cur = NULL;
     int opt;
 
-    while ((opt = getopt(argc, argv, "n:w:l:e:x:h")) != -1) {
+    while ((opt = getopt(argc, argv, "n:w:t:l:e:x:h")) != -1) {
         switch (opt) {
         case 'n':
             runs = parse_count(optarg);
             break;
         case 'w':
             warmup = parse_count(optarg);
+            break;
+        case 't':
+            budget_s = parse_count(optarg);
             break;
         case 'l':
             if (n_configs == MAX_CONFIGS)
@@ -191,7 +196,10 @@ int main(int argc, char **argv)
             run_once(&configs[i]);
 
     int ok[MAX_CONFIGS] = {0};
+    double start = now_us();
     for (long r = 0; r < runs; r++) {
+        if (budget_s && r >= 10 && now_us() - start > (double)budget_s * 1e6)
+            break;
         for (int j = 0; j < n_configs; j++) {
             struct config *c = &configs[(j + r) % n_configs];
             double us = run_once(c);
