@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "patch.h"
 #include "raw.h"
 #include "report.h"
@@ -94,6 +95,7 @@ __attribute__((constructor)) static void fi_init(void)
 	fi__debug = v && *v && strcmp(v, "0") ? (strcmp(v, "2") ? 1 : 2) : 0;
 	v = getenv("FI_SWEEP");
 	fi__full_sweep = v && !strcmp(v, "full");
+	fi__cache_init();
 	if (fi__patch_init() < 0)
 		fatal("fi: out of memory at start-up");
 	fi__site_init();

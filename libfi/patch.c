@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 
 #include "arena.h"
+#include "cache.h"
 #include "disasm.h"
 #include "plan.h"
 #include "raw.h"
@@ -65,7 +66,32 @@ int fi__patch_init(void)
 	return dis ? 0 : -ENOMEM;
 }
 
-uint32_t fi__patch_module(const char *name, uint64_t base)
+size_t fi__patch_build_id(const uint8_t *note, size_t len, uint8_t *out,
+			  size_t cap)
+{
+	size_t at = 0;
+	while (at + 12 <= len) {
+		uint32_t namesz, descsz, type;
+		fi__copy(&namesz, note + at, 4);
+		fi__copy(&descsz, note + at + 4, 4);
+		fi__copy(&type, note + at + 8, 4);
+		size_t name_at = at + 12;
+		size_t desc_at = name_at + ((namesz + 3) & ~3u);
+		if (desc_at + descsz > len)
+			break;
+		if (type == NT_GNU_BUILD_ID && namesz == 4 &&
+		    !memcmp(note + name_at, "GNU", 4) && descsz <= cap &&
+		    descsz > 0) {
+			fi__copy(out, note + desc_at, descsz);
+			return descsz;
+		}
+		at = desc_at + ((descsz + 3) & ~3u);
+	}
+	return 0;
+}
+
+uint32_t fi__patch_module(const char *name, uint64_t base,
+			  const uint8_t *build_id, size_t id_len)
 {
 	const char *slash = strrchr(name, '/');
 	uint32_t i;
@@ -81,6 +107,10 @@ uint32_t fi__patch_module(const char *name, uint64_t base)
 	i = fi__nmodules;
 	snprintf(fi__modules[i].name, sizeof(fi__modules[i].name), "%s", name);
 	fi__modules[i].base = base;
+	if (build_id && id_len <= sizeof(fi__modules[i].build_id)) {
+		fi__copy(fi__modules[i].build_id, build_id, id_len);
+		fi__modules[i].build_id_len = (uint8_t)id_len;
+	}
 	__atomic_store_n(&fi__nmodules, i + 1, __ATOMIC_RELEASE);
 	return i;
 }
@@ -232,24 +262,36 @@ static int decode_range(struct sweep *s, uint64_t from, uint64_t to,
  * cannot be missed. */
 static void scan_branches(struct sweep *s, const uint8_t *near)
 {
+	/* Opcode byte -> the length of a branch starting with it (0: none).
+	 * 0x0f stands for the two-byte jcc rel32 and is checked further. */
+	static uint8_t len_of[256];
 	const uint8_t *b = (const uint8_t *)s->start;
 	size_t n = s->len;
 
+	if (!len_of[0xeb]) {
+		for (int op = 0x70; op <= 0x7f; op++)
+			len_of[op] = 2;
+		for (int op = 0xe0; op <= 0xe3; op++)
+			len_of[op] = 2;
+		len_of[0xeb] = 2;
+		len_of[0xe8] = len_of[0xe9] = 5;
+		len_of[0x0f] = 6;
+	}
 	for (size_t i = 0; i + 2 <= n; i++) {
-		uint8_t op = b[i];
+		unsigned k = len_of[b[i]];
 		int64_t t;
-		if (op == 0xeb || (op >= 0x70 && op <= 0x7f) ||
-		    (op >= 0xe0 && op <= 0xe3))
+		if (!k || i + k > n)
+			continue;
+		if (k == 2)
 			t = (int64_t)(s->start + i + 2) + (int8_t)b[i + 1];
-		else if ((op == 0xe8 || op == 0xe9) && i + 5 <= n)
+		else if (k == 5)
 			t = (int64_t)(s->start + i + 5) + le32(b + i + 1);
-		else if (op == 0x0f && i + 6 <= n && (b[i + 1] & 0xf0) == 0x80)
+		else if ((b[i + 1] & 0xf0) == 0x80)
 			t = (int64_t)(s->start + i + 6) + le32(b + i + 2);
 		else
 			continue;
 		uint64_t off = (uint64_t)t - s->start;
-		if ((uint64_t)t >= s->start && off < s->len &&
-		    (near[off >> 3] & (1u << (off & 7))))
+		if (off < s->len && (near[off >> 3] & (1u << (off & 7))))
 			mark_target(s, t);
 	}
 }
@@ -278,9 +320,14 @@ static int sweep(struct sweep *s)
 		return -ENOMEM;
 	if (fi__full_sweep)
 		return sweep_all(s);
-	for (size_t i = 0; i + 2 <= s->len; i++) {
-		uint64_t a = s->start + i;
-		if (b[i] != 0x0f || b[i + 1] != 0x05 || a < done)
+	for (const uint8_t *p = b; p + 2 <= b + s->len; p++) {
+		/* memchr is safe here: no locks, and the vector state is
+		 * saved when this runs inside the hook. */
+		p = memchr(p, 0x0f, (size_t)(b + s->len - 1 - p));
+		if (!p)
+			break;
+		uint64_t a = (uint64_t)p;
+		if (p[1] != 0x05 || a < done)
 			continue;
 		if (!fi__site_function_of(a, &lo, &hi) || lo > a) {
 			s->nwins = 0;
@@ -474,27 +521,21 @@ static __attribute__((noinline)) long apply(struct pending *pd, size_t n,
 	return r;
 }
 
-long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot)
+/* Sweep and plan a region: every site's plan, or why it was left alone. */
+static long plan_region(uint64_t start, size_t len, struct fi__planset *ps)
 {
 	struct sweep s = {.start = start, .len = len};
-	const struct fi__module *m = &fi__modules[mod];
-	struct pending *pd = NULL;
-	size_t npd = 0, area_len = 0, off;
-	unsigned refused = 0, padded = 0;
-	uint8_t *area = NULL;
-	long r;
+	long r = sweep(&s);
 
-	while (__atomic_exchange_n(&patch_lock, 1, __ATOMIC_ACQUIRE))
-		;
-	r = sweep(&s);
 	if (r < 0 || s.nwins == 0)
 		goto out;
-
-	pd = fi__pages(s.nwins * sizeof(*pd));
-	if (!pd) {
+	ps->plans = fi__pages(s.nwins * sizeof(*ps->plans));
+	ps->refused = fi__pages(s.nwins * sizeof(*ps->refused));
+	if (!ps->plans || !ps->refused) {
 		r = -ENOMEM;
 		goto out;
 	}
+	ps->capplans = ps->caprefused = s.nwins;
 	for (size_t i = 0; i < s.nwins; i++) {
 		struct fi__window *w = &s.wins[i];
 		const char *why;
@@ -502,102 +543,15 @@ long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot)
 		why = sigreturn_bytes(&s, w->sys.addr)
 			      ? "rt_sigreturn trampoline (unwinders recognise its bytes)"
 			      : fi__plan_site(w, is_target, &s, s.pads, s.npads,
-					      &pd[npd].plan);
+					      &ps->plans[ps->nplans]);
 		if (why) {
-			refused++;
-			if (fi__debug)
-				fi__log("  left alone %s+0x%lx: %s", m->name,
-					(unsigned long)(w->sys.addr - m->base),
-					why);
+			struct fi__refusal *f = &ps->refused[ps->nrefused++];
+			f->addr = w->sys.addr;
+			snprintf(f->why, sizeof(f->why), "%s", why);
 			continue;
 		}
-		if (fi__debug > 1)
-			fi__log("  patching %s+0x%lx", m->name,
-				(unsigned long)(w->sys.addr - m->base));
-		npd++;
+		ps->nplans++;
 	}
-	if (npd == 0)
-		goto out;
-
-	area_len = (SLOTS + npd * FI_STUB_MAX + PAGE - 1) & ~(PAGE - 1);
-	area = alloc_near(start, start + len, area_len);
-	if (!area) {
-		fi__log("cannot place trampolines near %s; its %zu sites stay "
-			"unpatched", m->name, npd);
-		r = -ENOMEM;
-		goto out;
-	}
-	{
-		uint64_t *slot = (uint64_t *)area;
-		struct fi__stub_env env = {
-			.table_slot = (uint64_t)&slot[0],
-			.entry_slot = (uint64_t)&slot[1],
-			.post_slot = (uint64_t)&slot[2],
-		};
-		slot[0] = (uint64_t)fi__interest;
-		slot[1] = (uint64_t)fi__entry;
-		slot[2] = (uint64_t)fi__entry_post;
-		off = SLOTS;
-		size_t kept = 0;
-		for (size_t i = 0; i < npd; i++) {
-			struct pending *p = &pd[i];
-			uint64_t stub = (uint64_t)area + off;
-			const char *why = NULL;
-			uint32_t id = __atomic_load_n(&fi__nsites, __ATOMIC_RELAXED);
-			size_t n;
-			if (id >= FI_MAX_SITES)
-				break;
-			n = fi__plan_emit_stub(&p->plan, id, stub, &env,
-					       area + off, FI_STUB_MAX, &why);
-			if (!n) {
-				refused++;
-				if (fi__debug)
-					fi__log("  left alone %s+0x%lx: %s",
-						m->name,
-						(unsigned long)(p->plan.start - m->base),
-						why);
-				continue;
-			}
-			fi__plan_emit_patch(&p->plan, stub, p->site, p->pad);
-			fi__sites[id].addr = p->plan.sys;
-			fi__sites[id].module = mod;
-			__atomic_store_n(&fi__nsites, id + 1, __ATOMIC_RELEASE);
-			padded += p->plan.pad != 0;
-			off += (n + 15) & ~(size_t)15;
-			pd[kept++] = *p;
-		}
-		npd = kept;
-	}
-	if (fi__raw3(SYS_mprotect, area, area_len, PROT_READ | PROT_EXEC)) {
-		r = -EPERM;
-		goto out;
-	}
-	{
-		uint64_t lo = ~0ull, hi = 0;
-		for (size_t i = 0; i < npd; i++) {
-			uint64_t a = pd[i].plan.start, b = a + pd[i].plan.len;
-			if (pd[i].plan.pad) {
-				if (pd[i].plan.pad < a)
-					a = pd[i].plan.pad;
-				if (pd[i].plan.pad + FI_JMP32_LEN > b)
-					b = pd[i].plan.pad + FI_JMP32_LEN;
-			}
-			if (a < lo)
-				lo = a;
-			if (b > hi)
-				hi = b;
-		}
-		r = npd ? apply(pd, npd, lo, hi, prot) : 0;
-		if (r < 0) {
-			fi__log("cannot write to %s's code (%s); it stays unpatched",
-				m->name, strerror((int)-r));
-			goto out;
-		}
-	}
-	r = (long)npd;
-	if (fi__debug)
-		fi__log("patched %s: %zu sites (%u via padding), %u left alone",
-			m->name, npd, padded, refused);
 out:
 	if (s.targets)
 		fi__pages_free(s.targets, (s.len + 7) / 8 + 1);
@@ -605,8 +559,135 @@ out:
 		fi__pages_free(s.wins, s.capwins * sizeof(*s.wins));
 	if (s.pads)
 		fi__pages_free(s.pads, s.cappads * sizeof(*s.pads));
-	if (pd)
-		fi__pages_free(pd, s.nwins * sizeof(*pd));
+	return r;
+}
+
+static void refuse(const struct fi__module *m, uint64_t addr, const char *why)
+{
+	if (fi__debug)
+		fi__log("  left alone %s+0x%lx: %s", m->name,
+			(unsigned long)(addr - m->base), why);
+}
+
+/* Write the stubs of every plan into a trampoline area near the region and
+ * rewrite the sites. Returns the number of sites patched. */
+static long install(uint32_t mod, uint64_t start, size_t len, int prot,
+		    const struct fi__planset *ps, unsigned *refused)
+{
+	const struct fi__module *m = &fi__modules[mod];
+	struct pending *pd;
+	size_t npd = 0, area_len, off = SLOTS;
+	uint8_t *area;
+	long r;
+
+	area_len = (SLOTS + ps->nplans * FI_STUB_MAX + PAGE - 1) & ~(PAGE - 1);
+	area = alloc_near(start, start + len, area_len);
+	if (!area) {
+		fi__log("cannot place trampolines near %s; its %zu sites stay "
+			"unpatched", m->name, ps->nplans);
+		return -ENOMEM;
+	}
+	pd = fi__pages(ps->nplans * sizeof(*pd));
+	if (!pd) {
+		fi__pages_free(area, area_len);
+		return -ENOMEM;
+	}
+	uint64_t *slot = (uint64_t *)area;
+	struct fi__stub_env env = {
+		.table_slot = (uint64_t)&slot[0],
+		.entry_slot = (uint64_t)&slot[1],
+		.post_slot = (uint64_t)&slot[2],
+	};
+	slot[0] = (uint64_t)fi__interest;
+	slot[1] = (uint64_t)fi__entry;
+	slot[2] = (uint64_t)fi__entry_post;
+	for (size_t i = 0; i < ps->nplans; i++) {
+		struct pending *p = &pd[npd];
+		uint64_t stub = (uint64_t)area + off;
+		const char *why = NULL;
+		uint32_t id = __atomic_load_n(&fi__nsites, __ATOMIC_RELAXED);
+		size_t n;
+		if (id >= FI_MAX_SITES)
+			break;
+		p->plan = ps->plans[i];
+		n = fi__plan_emit_stub(&p->plan, id, stub, &env, area + off,
+				       FI_STUB_MAX, &why);
+		if (!n) {
+			(*refused)++;
+			refuse(m, p->plan.sys, why);
+			continue;
+		}
+		if (fi__debug > 1)
+			fi__log("  patching %s+0x%lx", m->name,
+				(unsigned long)(p->plan.sys - m->base));
+		fi__plan_emit_patch(&p->plan, stub, p->site, p->pad);
+		fi__sites[id].addr = p->plan.sys;
+		fi__sites[id].module = mod;
+		__atomic_store_n(&fi__nsites, id + 1, __ATOMIC_RELEASE);
+		off += (n + 15) & ~(size_t)15;
+		npd++;
+	}
+	if (fi__raw3(SYS_mprotect, area, area_len, PROT_READ | PROT_EXEC)) {
+		r = -EPERM;
+		goto out;
+	}
+	uint64_t lo = ~0ull, hi = 0;
+	for (size_t i = 0; i < npd; i++) {
+		uint64_t a = pd[i].plan.start, b = a + pd[i].plan.len;
+		if (pd[i].plan.pad) {
+			if (pd[i].plan.pad < a)
+				a = pd[i].plan.pad;
+			if (pd[i].plan.pad + FI_JMP32_LEN > b)
+				b = pd[i].plan.pad + FI_JMP32_LEN;
+		}
+		if (a < lo)
+			lo = a;
+		if (b > hi)
+			hi = b;
+	}
+	r = npd ? apply(pd, npd, lo, hi, prot) : 0;
+	if (r < 0)
+		fi__log("cannot write to %s's code (%s); it stays unpatched",
+			m->name, strerror((int)-r));
+	else
+		r = (long)npd;
+out:
+	fi__pages_free(pd, ps->nplans * sizeof(*pd));
+	return r;
+}
+
+long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot)
+{
+	const struct fi__module *m = &fi__modules[mod];
+	struct fi__planset ps = {0};
+	unsigned refused = 0, padded = 0;
+	bool cached;
+	long r = 0;
+
+	while (__atomic_exchange_n(&patch_lock, 1, __ATOMIC_ACQUIRE))
+		;
+	cached = fi__cache_load(m->build_id, m->build_id_len, start - m->base,
+				start, len, &ps);
+	if (!cached) {
+		r = plan_region(start, len, &ps);
+		if (r < 0)
+			goto out;
+		fi__cache_store(m->build_id, m->build_id_len, start - m->base,
+				start, len, &ps);
+	}
+	for (size_t i = 0; i < ps.nrefused; i++)
+		refuse(m, ps.refused[i].addr, ps.refused[i].why);
+	refused = (unsigned)ps.nrefused;
+	for (size_t i = 0; i < ps.nplans; i++)
+		padded += ps.plans[i].pad != 0;
+	if (ps.nplans)
+		r = install(mod, start, len, prot, &ps, &refused);
+	if (r >= 0 && fi__debug && (ps.nplans || refused))
+		fi__log("patched %s: %ld sites (%u via padding), %u left alone%s",
+			m->name, r, padded, refused,
+			cached ? " (plan from the cache)" : "");
+out:
+	fi__planset_free(&ps);
 	__atomic_store_n(&patch_lock, 0, __ATOMIC_RELEASE);
 	return r;
 }
@@ -626,6 +707,16 @@ void fi__patch_mapping(const char *path, uint64_t addr, size_t len, long off,
 	if (fi__raw4(SYS_pread64, fd, ph, eh.e_phnum * sizeof(Elf64_Phdr),
 		     eh.e_phoff) != (long)(eh.e_phnum * sizeof(Elf64_Phdr)))
 		return;
+	uint8_t id[32];
+	size_t id_len = 0;
+	for (int i = 0; i < eh.e_phnum && !id_len; i++) {
+		uint8_t note[256];
+		if (ph[i].p_type != PT_NOTE || ph[i].p_filesz > sizeof(note) ||
+		    fi__raw4(SYS_pread64, fd, note, ph[i].p_filesz,
+			     ph[i].p_offset) != (long)ph[i].p_filesz)
+			continue;
+		id_len = fi__patch_build_id(note, ph[i].p_filesz, id, sizeof(id));
+	}
 	for (int i = 0; i < eh.e_phnum; i++) {
 		const Elf64_Phdr *p = &ph[i];
 		uint64_t start, base;
@@ -640,6 +731,7 @@ void fi__patch_mapping(const char *path, uint64_t addr, size_t len, long off,
 		n = p->p_filesz;
 		if (start + n > end)
 			n = end - start;
-		fi__patch_region(fi__patch_module(path, base), start, n, prot);
+		fi__patch_region(fi__patch_module(path, base, id, id_len), start,
+				 n, prot);
 	}
 }

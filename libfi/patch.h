@@ -15,6 +15,8 @@
 struct fi__module {
 	char name[64]; /* file name: "libc.so.6", the program's name, ... */
 	uint64_t base; /* load bias: offsets in traces are addr - base */
+	uint8_t build_id[32]; /* NT_GNU_BUILD_ID: the plan cache's key */
+	uint8_t build_id_len; /* 0: none, so no caching */
 };
 
 /* One patched site, indexed by the id its stub pushes. */
@@ -32,8 +34,14 @@ extern uint32_t fi__nsites;
 /* Set up the site table, the arena and the decoder. Not for the hook. */
 int fi__patch_init(void);
 
-/* Register a module; returns its index (existing entry if same base). */
-uint32_t fi__patch_module(const char *name, uint64_t base);
+/* Register a module; returns its index (existing entry if same base).
+ * build_id may be NULL. */
+uint32_t fi__patch_module(const char *name, uint64_t base,
+			  const uint8_t *build_id, size_t id_len);
+
+/* The NT_GNU_BUILD_ID in a PT_NOTE's bytes; its length, or 0. */
+size_t fi__patch_build_id(const uint8_t *note, size_t len, uint8_t *out,
+			  size_t cap);
 
 /* Patch every syscall in [start, start+len) of module `mod`, whose pages
  * have protection `prot` (restored afterwards). Sites that cannot be

@@ -16,6 +16,9 @@
 #define FI_STUB_MAX 256
 #define FI_JMP32_LEN 5
 
+/* Bump when the planner decides differently: cached plans are dropped. */
+#define FI_PLANNER_REVISION 1
+
 /* The instructions around one syscall, as the sweep saw them. pre[npre-1]
  * ends where the syscall starts; post[0] starts where it ends. */
 struct fi__window {

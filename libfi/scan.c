@@ -17,6 +17,8 @@ struct region {
 	uint64_t base, start;
 	size_t len;
 	int prot;
+	uint8_t build_id[32];
+	size_t id_len;
 };
 
 struct collect {
@@ -44,6 +46,15 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
 		    c->self < lo + p->p_memsz)
 			return 0; /* libfi itself: never patched */
 	}
+	uint8_t id[32];
+	size_t id_len = 0;
+	for (int i = 0; i < info->dlpi_phnum && !id_len; i++) {
+		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+		if (p->p_type == PT_NOTE)
+			id_len = fi__patch_build_id(
+				(const uint8_t *)(info->dlpi_addr + p->p_vaddr),
+				p->p_memsz, id, sizeof(id));
+	}
 	for (int i = 0; i < info->dlpi_phnum && c->n < 256; i++) {
 		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
 		struct region *r;
@@ -63,6 +74,8 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
 		r->start = info->dlpi_addr + p->p_vaddr;
 		r->len = p->p_memsz;
 		r->prot = prot_of(p->p_flags);
+		memcpy(r->build_id, id, id_len);
+		r->id_len = id_len;
 	}
 	return 0;
 }
@@ -77,7 +90,8 @@ long fi__scan_loaded(void)
 	dl_iterate_phdr(collect, &c);
 	for (int i = 0; i < c.n; i++) {
 		const struct region *r = &c.r[i];
-		long n = fi__patch_region(fi__patch_module(r->name, r->base),
+		long n = fi__patch_region(fi__patch_module(r->name, r->base,
+							   r->build_id, r->id_len),
 					  r->start, r->len, r->prot);
 		if (n > 0)
 			total += n;

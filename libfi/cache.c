@@ -1,0 +1,332 @@
+/* cache.c: the patch-plan cache; see cache.h. An entry is one file,
+ * DIR/<build-id>-<offset>-<length>.plan, written to a temporary name and
+ * renamed, so readers never see half of one. Addresses inside are relative
+ * to the region's start. */
+#include "cache.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "arena.h"
+#include "fi.h"
+#include "raw.h"
+
+#define MAGIC "FIPLAN3\n"
+
+struct header {
+	char magic[8];
+	uint32_t version;   /* of libfi: plans may change with it */
+	uint32_t plan_size; /* sizeof(struct fi__plan): the layout */
+	uint64_t len;       /* of the region */
+	uint64_t nplans, nrefused;
+	uint64_t sum;       /* FNV-1a of everything after the header */
+};
+
+/* One plan and the bytes it was made for. */
+struct entry {
+	struct fi__plan plan;
+	uint8_t site[16];
+	uint8_t pad[FI_JMP32_LEN];
+};
+
+static char dir[512];
+
+void fi__cache_init(void)
+{
+	const char *v = getenv("FI_CACHE_DIR");
+	char parent[512];
+
+	dir[0] = 0;
+	if (v && !strcmp(v, "off"))
+		return;
+	if (v && *v) {
+		snprintf(dir, sizeof(dir), "%s", v);
+	} else if ((v = getenv("XDG_CACHE_HOME")) && *v) {
+		snprintf(parent, sizeof(parent), "%s", v);
+		snprintf(dir, sizeof(dir), "%s/fi", v);
+	} else if ((v = getenv("HOME")) && *v) {
+		snprintf(parent, sizeof(parent), "%s/.cache", v);
+		mkdir(parent, 0700);
+		snprintf(dir, sizeof(dir), "%s/.cache/fi", v);
+	} else {
+		return;
+	}
+	if (mkdir(dir, 0700) < 0) {
+		struct stat st;
+		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+			dir[0] = 0;
+	}
+}
+
+static size_t put_str(char *out, size_t at, size_t cap, const char *s)
+{
+	while (*s && at + 1 < cap)
+		out[at++] = *s++;
+	out[at] = 0;
+	return at;
+}
+
+static size_t put_hex(char *out, size_t at, size_t cap, uint64_t v, int digits)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[17];
+	int n = 0;
+	do
+		tmp[n++] = hex[v & 15], v >>= 4;
+	while ((v || n < digits) && n < 16);
+	while (n && at + 1 < cap)
+		out[at++] = tmp[--n];
+	out[at] = 0;
+	return at;
+}
+
+static bool entry_path(char *out, size_t cap, const uint8_t *id, size_t id_len,
+		       uint64_t off, size_t len, const char *suffix)
+{
+	size_t at;
+	if (!dir[0] || !id_len)
+		return false;
+	at = put_str(out, 0, cap, dir);
+	at = put_str(out, at, cap, "/");
+	for (size_t i = 0; i < id_len; i++)
+		at = put_hex(out, at, cap, id[i], 2);
+	at = put_str(out, at, cap, "-");
+	at = put_hex(out, at, cap, off, 1);
+	at = put_str(out, at, cap, "-");
+	at = put_hex(out, at, cap, len, 1);
+	at = put_str(out, at, cap, suffix);
+	return at + 1 < cap;
+}
+
+/* Plans change with libfi's version and with the planner's revision. */
+static uint32_t version(void)
+{
+	return (uint32_t)FI_VERSION_MAJOR << 24 | (uint32_t)FI_VERSION_MINOR << 16 |
+	       (uint32_t)FI_VERSION_PATCH << 8 | FI_PLANNER_REVISION;
+}
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	while (n--)
+		h = (h ^ *b++) * 0x100000001b3ull;
+	return h;
+}
+
+#define FNV_SEED 0xcbf29ce484222325ull
+
+static bool read_all(int fd, void *buf, size_t n)
+{
+	char *p = buf;
+	while (n) {
+		long r = fi__raw3(SYS_read, fd, p, n);
+		if (r <= 0)
+			return false;
+		p += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+static bool write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n) {
+		long r = fi__raw3(SYS_write, fd, p, n);
+		if (r <= 0)
+			return false;
+		p += r;
+		n -= (size_t)r;
+	}
+	return true;
+}
+
+static void rebase_insn(struct fi__insn *in, int64_t delta)
+{
+	in->addr += (uint64_t)delta;
+	switch (in->kind) {
+	case FI_INSN_JMP_REL:
+	case FI_INSN_JCC_REL:
+	case FI_INSN_CALL_REL:
+	case FI_INSN_OTHER_REL:
+	case FI_INSN_RIP_REL:
+		in->target += delta;
+		break;
+	default:
+		break;
+	}
+}
+
+static void rebase(struct fi__plan *p, int64_t delta)
+{
+	p->start += (uint64_t)delta;
+	p->sys += (uint64_t)delta;
+	p->resume += (uint64_t)delta;
+	if (p->pad)
+		p->pad += (uint64_t)delta;
+	for (int i = 0; i < p->npre; i++)
+		rebase_insn(&p->pre[i], delta);
+	for (int i = 0; i < p->npost; i++)
+		rebase_insn(&p->post[i], delta);
+}
+
+static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	void *p;
+	if (n <= *cap)
+		return true;
+	p = fi__pages(n * elem);
+	if (!p)
+		return false;
+	if (*arr) {
+		fi__copy(p, *arr, *cap * elem);
+		fi__pages_free(*arr, *cap * elem);
+	}
+	*arr = p;
+	*cap = n;
+	return true;
+}
+
+bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
+		    uint64_t start, size_t len, struct fi__planset *ps)
+{
+	char path[700];
+	struct header h;
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t size = 0, need;
+	const uint8_t *at;
+	bool ok = false;
+	long fd;
+
+	if (!entry_path(path, sizeof(path), build_id, id_len, off, len, ".plan"))
+		return false;
+	fd = fi__raw4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	/* One read of the whole entry. */
+	if (fi__raw2(SYS_fstat, fd, &st) < 0 || st.st_size < (long)sizeof(h) ||
+	    st.st_size > (64l << 20))
+		goto out;
+	size = (size_t)st.st_size;
+	buf = fi__pages(size);
+	if (!buf || !read_all((int)fd, buf, size))
+		goto out;
+	fi__copy(&h, buf, sizeof(h));
+	if (memcmp(h.magic, MAGIC, 8) || h.version != version() ||
+	    h.plan_size != sizeof(struct fi__plan) || h.len != len ||
+	    h.nplans > (1u << 20) || h.nrefused > (1u << 20))
+		goto out;
+	need = sizeof(h) + h.nplans * sizeof(struct entry) +
+	       h.nrefused * sizeof(struct fi__refusal);
+	if (need != size ||
+	    fnv1a(FNV_SEED, buf + sizeof(h), size - sizeof(h)) != h.sum)
+		goto out; /* truncated or damaged */
+	if (!grow((void **)&ps->plans, &ps->capplans, h.nplans ? h.nplans : 1,
+		  sizeof(*ps->plans)) ||
+	    !grow((void **)&ps->refused, &ps->caprefused,
+		  h.nrefused ? h.nrefused : 1, sizeof(*ps->refused)))
+		goto out;
+	at = buf + sizeof(h);
+	for (uint64_t i = 0; i < h.nplans; i++, at += sizeof(struct entry)) {
+		struct entry e;
+		fi__copy(&e, at, sizeof(e));
+		rebase(&e.plan, (int64_t)start);
+		if (e.plan.len > sizeof(e.site) || e.plan.start < start ||
+		    e.plan.start + e.plan.len > start + len ||
+		    memcmp((const void *)e.plan.start, e.site, e.plan.len))
+			goto out; /* not the bytes it was planned on */
+		if (e.plan.pad &&
+		    (e.plan.pad < start || e.plan.pad + FI_JMP32_LEN > start + len ||
+		     memcmp((const void *)e.plan.pad, e.pad, FI_JMP32_LEN)))
+			goto out;
+		ps->plans[i] = e.plan;
+	}
+	for (uint64_t i = 0; i < h.nrefused; i++, at += sizeof(struct fi__refusal)) {
+		fi__copy(&ps->refused[i], at, sizeof(ps->refused[i]));
+		ps->refused[i].addr += start;
+		ps->refused[i].why[sizeof(ps->refused[i].why) - 1] = 0;
+	}
+	ps->nplans = h.nplans;
+	ps->nrefused = h.nrefused;
+	ok = true;
+out:
+	if (buf)
+		fi__pages_free(buf, size);
+	fi__raw1(SYS_close, fd);
+	if (!ok)
+		ps->nplans = ps->nrefused = 0;
+	return ok;
+}
+
+void fi__cache_store(const uint8_t *build_id, size_t id_len, uint64_t off,
+		     uint64_t start, size_t len, const struct fi__planset *ps)
+{
+	char path[700], tmp[720];
+	struct header h;
+	uint8_t *body;
+	size_t body_len;
+	bool ok = true;
+	long fd;
+	size_t at;
+
+	if (!entry_path(path, sizeof(path), build_id, id_len, off, len, ".plan"))
+		return;
+	at = put_str(tmp, 0, sizeof(tmp), path);
+	at = put_str(tmp, at, sizeof(tmp), ".");
+	put_hex(tmp, at, sizeof(tmp), (uint64_t)fi__raw0(SYS_gettid), 1);
+	fd = fi__raw4(SYS_openat, AT_FDCWD, tmp,
+		      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	fi__fill(&h, 0, sizeof(h));
+	fi__copy(h.magic, MAGIC, 8);
+	h.version = version();
+	h.plan_size = sizeof(struct fi__plan);
+	h.len = len;
+	h.nplans = ps->nplans;
+	h.nrefused = ps->nrefused;
+	body_len = ps->nplans * sizeof(struct entry) +
+		   ps->nrefused * sizeof(struct fi__refusal);
+	body = fi__pages(body_len ? body_len : 1);
+	ok = body != NULL;
+	for (size_t i = 0; ok && i < ps->nplans; i++) {
+		struct entry e;
+		fi__fill(&e, 0, sizeof(e));
+		e.plan = ps->plans[i];
+		fi__copy(e.site, (const void *)e.plan.start, e.plan.len);
+		if (e.plan.pad)
+			fi__copy(e.pad, (const void *)e.plan.pad, FI_JMP32_LEN);
+		rebase(&e.plan, -(int64_t)start);
+		fi__copy(body + i * sizeof(e), &e, sizeof(e));
+	}
+	for (size_t i = 0; ok && i < ps->nrefused; i++) {
+		struct fi__refusal r = ps->refused[i];
+		r.addr -= start;
+		fi__copy(body + ps->nplans * sizeof(struct entry) + i * sizeof(r),
+			 &r, sizeof(r));
+	}
+	if (ok) {
+		h.sum = fnv1a(FNV_SEED, body, body_len);
+		ok = write_all((int)fd, &h, sizeof(h)) &&
+		     write_all((int)fd, body, body_len);
+	}
+	if (body)
+		fi__pages_free(body, body_len ? body_len : 1);
+	fi__raw1(SYS_close, fd);
+	if (!ok || fi__raw4(SYS_renameat, AT_FDCWD, tmp, AT_FDCWD, path) < 0)
+		fi__raw3(SYS_unlinkat, AT_FDCWD, tmp, 0);
+}
+
+void fi__planset_free(struct fi__planset *ps)
+{
+	if (ps->plans)
+		fi__pages_free(ps->plans, ps->capplans * sizeof(*ps->plans));
+	if (ps->refused)
+		fi__pages_free(ps->refused, ps->caprefused * sizeof(*ps->refused));
+	fi__fill(ps, 0, sizeof(*ps));
+}

@@ -1,0 +1,47 @@
+/* cache.h: the patch-plan cache. Planning a big library costs tens of
+ * milliseconds of decoding; the plan depends only on the object's bytes, so
+ * it is kept on disk per build-id and checked against the bytes in memory
+ * before use. Raw syscalls only: it also runs inside the hook (dlopen). */
+#ifndef FI_CACHE_H
+#define FI_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plan.h"
+
+/* A site the planner left alone, and why. */
+struct fi__refusal {
+	uint64_t addr;
+	char why[80];
+};
+
+/* Every decision about one executable region. Arrays come from fi__pages. */
+struct fi__planset {
+	struct fi__plan *plans;
+	size_t nplans, capplans;
+	struct fi__refusal *refused;
+	size_t nrefused, caprefused;
+};
+
+/* Pick the cache directory: FI_CACHE_DIR, else $XDG_CACHE_HOME/fi, else
+ * $HOME/.cache/fi; FI_CACHE_DIR=off turns the cache off. Creates it. At
+ * load, not for the hook. */
+void fi__cache_init(void);
+
+/* Fill ps from the cache entry for this region (at offset off in the
+ * object) of the object with this
+ * build-id, if there is one and every planned site still holds the bytes
+ * it was planned on. */
+bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
+		    uint64_t start, size_t len, struct fi__planset *ps);
+
+/* Save ps for this region. Errors are ignored: the cache is an
+ * optimisation. */
+void fi__cache_store(const uint8_t *build_id, size_t id_len, uint64_t off,
+		     uint64_t start, size_t len, const struct fi__planset *ps);
+
+void fi__planset_free(struct fi__planset *ps);
+
+#endif

@@ -1,0 +1,37 @@
+#!/bin/sh
+# cache_test.sh LIBFI PROGRAM: the plan cache gives the same patches as
+# planning afresh. Runs PROGRAM with FI_DEBUG=2 three ways: no cache, a
+# cold cache, the warm cache; the lists of sites must be identical, and the
+# warm run must say its plans came from the cache.
+set -eu
+lib=$1 prog=$2
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+sites() { grep -E '^fi:   (patching|left alone)' | sort; }
+FI_DEBUG=2 FI_CACHE_DIR=off LD_PRELOAD=$lib "$prog" 2>"$dir/none.log" >/dev/null
+FI_DEBUG=2 FI_CACHE_DIR=$dir/c LD_PRELOAD=$lib "$prog" 2>"$dir/cold.log" >/dev/null
+FI_DEBUG=2 FI_CACHE_DIR=$dir/c LD_PRELOAD=$lib "$prog" 2>"$dir/warm.log" >/dev/null
+sites <"$dir/none.log" >"$dir/none"
+sites <"$dir/warm.log" >"$dir/warm"
+n=$(wc -l <"$dir/none")
+if [ "$n" -lt 100 ]; then
+	echo "FAIL: only $n sites listed without a cache"; cat "$dir/none.log"; exit 1
+fi
+if ! grep -q 'plan from the cache' "$dir/warm.log"; then
+	echo "FAIL: the warm run did not use the cache"; cat "$dir/warm.log"; exit 1
+fi
+if grep -q 'plan from the cache' "$dir/cold.log"; then
+	echo "FAIL: the cold run claims a cached plan"; exit 1
+fi
+if ! diff -u "$dir/none" "$dir/warm"; then
+	echo "FAIL: cached plans differ from fresh ones"; exit 1
+fi
+# A corrupted entry is refused, never used.
+for f in "$dir"/c/*.plan; do printf 'garbage' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null; done
+FI_DEBUG=2 FI_CACHE_DIR=$dir/c LD_PRELOAD=$lib "$prog" 2>"$dir/bad.log" >/dev/null
+if grep -q 'plan from the cache' "$dir/bad.log"; then
+	echo "FAIL: a corrupted cache entry was used"; exit 1
+fi
+sites <"$dir/bad.log" >"$dir/bad"
+diff -u "$dir/none" "$dir/bad" || { echo "FAIL: sites differ after a bad cache"; exit 1; }
+echo "ok: $n sites, cold and warm agree"
