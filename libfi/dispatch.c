@@ -45,6 +45,14 @@ static int counting;
 static int have_rules;
 static int need_site; /* unwind to the calling module (site=, API mode) */
 
+/* Whether every call must take the general path (recording, counting,
+ * call sites), and which numbers must whatever the mode. */
+static int general_mode;
+static unsigned char special[FI_NR_MAX];
+
+/* The index of each syscall's path argument, or -1. */
+static signed char path_arg[FI_NR_MAX];
+
 /* The process's command name, for comm=; read at load. */
 static char comm[16];
 
@@ -59,7 +67,7 @@ static __thread int in_hook;
 static __thread int my_tid;
 static int my_pid;
 
-static void ids(struct fi__call *c)
+static inline __attribute__((always_inline)) void ids(struct fi__call *c)
 {
 	if (!my_pid)
 		my_pid = (int)fi__raw0(SYS_getpid);
@@ -120,7 +128,8 @@ static uint64_t *arg_slot(struct fi__frame *f, int i)
 	}
 }
 
-static void site_of(uint32_t id, struct fi__call *c)
+static inline __attribute__((always_inline)) void site_of(uint32_t id,
+								  struct fi__call *c)
 {
 	if (id < __atomic_load_n(&fi__nsites, __ATOMIC_ACQUIRE)) {
 		const struct fi__site *s = &fi__sites[id];
@@ -266,22 +275,15 @@ static bool protect_fds(struct fi__frame *f, long nr, const long *a)
 	return false;
 }
 
-long fi__dispatch(struct fi__frame *f)
+/* Everything: the recorder, counting, call sites, the report, fd
+ * protection, new code to patch. */
+static long general(struct fi__frame *f, long nr, int depth)
 {
 	struct fi__call c;
 	struct fi__verdict v;
-	long nr, verdict = VERDICT_PASS;
+	long verdict = VERDICT_PASS;
 	bool tracing, harness;
-	int depth = in_hook;
-	char *path;
-
-	if (depth >= FI_MAX_DEPTH)
-		return VERDICT_PASS;
-	in_hook = depth + 1;
-	path = path_buf[depth];
-	nr = (long)f->rax;
-	if ((unsigned long)nr >= FI_NR_MAX)
-		goto out;
+	char *path = path_buf[depth];
 
 	c.nr = nr;
 	c.args[0] = (long)f->rdi;
@@ -309,7 +311,7 @@ long fi__dispatch(struct fi__frame *f)
 		fi__report_flush();
 
 	if ((have_rules || counting) && !harness) {
-		int pi = fi__names_argindex(nr, FI_ARG_PATH);
+		int pi = path_arg[nr];
 		if (pi >= 0 && fi__safe_copy_str((const void *)c.args[pi], path,
 						 sizeof(path_buf[0])) >= 0)
 			c.path = path;
@@ -347,8 +349,70 @@ long fi__dispatch(struct fi__frame *f)
 		verdict = VERDICT_POST;
 	}
 out:
+	return verdict;
+}
+
+/* Only rules, and this number needs nothing else: the short way. */
+static long fast(struct fi__frame *f, long nr, int depth)
+{
+	struct fi__call c;
+	struct fi__verdict v;
+	int pi = path_arg[nr];
+
+	c.nr = nr;
+	c.args[0] = (long)f->rdi;
+	c.args[1] = (long)f->rsi;
+	c.args[2] = (long)f->rdx;
+	c.args[3] = (long)f->r10;
+	c.args[4] = (long)f->r8;
+	c.args[5] = (long)f->r9;
+	c.comm = comm;
+	c.module = 0;
+	c.offset = 0;
+	c.path = 0;
+	c.fd_path = fi__trace_fd_path;
+	ids(&c);
+	site_of((uint32_t)f->site, &c);
+	if (pi >= 0 && fi__safe_copy_str((const void *)c.args[pi],
+					 path_buf[depth], sizeof(path_buf[0])) >= 0)
+		c.path = path_buf[depth];
+	if (!fi__rules_decide(fi__rs, &c, &v))
+		return VERDICT_PASS;
+	return act(f, &c, &v);
+}
+
+static __attribute__((noinline)) long slow(struct fi__frame *f, long nr,
+					    int depth)
+{
+	long verdict;
+
+	in_hook = depth + 1;
+	if (!general_mode && !special[nr])
+		verdict = have_rules ? fast(f, nr, depth) : VERDICT_PASS;
+	else
+		verdict = general(f, nr, depth);
 	in_hook = depth;
 	return verdict;
+}
+
+long fi__dispatch(struct fi__frame *f)
+{
+	long nr = (long)f->rax, result;
+	int depth = in_hook;
+
+	if (depth >= FI_MAX_DEPTH || (unsigned long)nr >= FI_NR_MAX)
+		return VERDICT_PASS;
+	/* The common case first: rules that need the number only. */
+	if (!general_mode && !special[nr] && have_rules) {
+		int q = fi__rules_quick(fi__rs, nr, &result);
+		if (q == 0)
+			return VERDICT_PASS;
+		if (q > 0) {
+			f->rax = (uint64_t)result;
+			return VERDICT_DONE;
+		}
+	}
+	return slow(f, nr, depth);
 }
 
 /* ld.so mapped an executable segment of a new object: patch it now,
@@ -496,6 +560,20 @@ void fi__runtime_rules_changed(void)
 	if (fi__trace_fd() >= 0 || fi__report_fd() >= 0)
 		mark(t, SYS_close);
 	t[SYS_rt_sigreturn] = 0; /* never intercepted */
+
+	/* Numbers the short way cannot take: everything marked above but
+	 * for the rules themselves. */
+	static const long always[] = {
+		SYS_mmap, SYS_clone, SYS_clone3, SYS_fork, SYS_vfork,
+		SYS_exit_group, SYS_execve, SYS_execveat, SYS_close,
+	};
+	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
+		__atomic_store_n(&special[always[i]], 1, __ATOMIC_RELAXED);
+	for (long i = 0; i < FI_NR_MAX; i++)
+		path_arg[i] = (signed char)fi__names_argindex(i, FI_ARG_PATH);
+	__atomic_store_n(&general_mode,
+			 counting || need_site || fi__trace_enabled(),
+			 __ATOMIC_RELEASE);
 	for (long i = 0; i < FI_NR_MAX; i++)
 		__atomic_store_n(&fi__interest[i], t[i], __ATOMIC_RELAXED);
 	/* Numbers the kernel does not have still reach it through the stub. */

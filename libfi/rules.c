@@ -26,6 +26,7 @@
 /* An immutable list of the rules of one syscall, in arm order. */
 struct rlist {
 	size_t n;
+	bool quick; /* every rule looks at the number only: fi__rules_quick */
 	struct fi__rule *r[];
 };
 
@@ -381,9 +382,19 @@ static struct rlist *rlist_grow(const struct rlist *old, size_t more)
 	if (!l)
 		return NULL;
 	l->n = n;
+	l->quick = false;
 	if (n)
 		memcpy(l->r, old->r, n * sizeof(l->r[0]));
 	return l;
+}
+
+static bool filterless(const struct fi__rule *r);
+
+static void set_quick(struct rlist *l)
+{
+	l->quick = true;
+	for (size_t i = 0; i < l->n; i++)
+		l->quick &= filterless(l->r[i]);
 }
 
 int fi__rules_add_batch(struct fi__ruleset *rs, struct fi__rule **rules,
@@ -446,6 +457,7 @@ int fi__rules_add_batch(struct fi__ruleset *rs, struct fi__rule **rules,
 	for (nr = 0; nr < FI_NR_MAX; nr++) {
 		if (!fresh[nr])
 			continue;
+		set_quick(fresh[nr]);
 		retire(rs, rs->bynr[nr]);
 		STORE(&rs->bynr[nr], fresh[nr]);
 		fresh[nr] = NULL;
@@ -727,4 +739,40 @@ bool fi__rules_need_site(const struct fi__ruleset *rs)
 				return true;
 	}
 	return false;
+}
+
+/* Rules decided by the syscall number alone, that only fail or fake a
+ * result: the quick path's kind. */
+static bool filterless(const struct fi__rule *r)
+{
+	return !r->has_fd && !r->site_module && !r->has_site_offset &&
+	       !r->comm && !r->path && !r->per_thread && !r->script_len &&
+	       !r->has_prob && !r->delay_ns && !r->signal &&
+	       (r->action == FI_ACT_ERROR || r->action == FI_ACT_RETVAL);
+}
+
+int fi__rules_quick(struct fi__ruleset *rs, long nr, long *result)
+{
+	const struct rlist *l = LOAD(&rs->bynr[nr]);
+	int acted = 0;
+
+	if (l) {
+		if (!l->quick)
+			return -1; /* some rule needs the whole call */
+		for (size_t i = 0; i < l->n; i++)
+			if (RELAXED_LOAD(&l->r[i]->fired) == 0)
+				return -1; /* the first firing records where */
+	}
+	if (LOAD(&rs->exp[nr]) && claim_expect(rs, nr, result))
+		acted = 1;
+	for (size_t i = 0; l && i < l->n; i++) {
+		struct fi__rule *r = l->r[i];
+		uint64_t n = FETCH_ADD(&r->matched, 1) + 1;
+		if (acted || (r->has_when && !fi__rules_when(&r->when, n)))
+			continue;
+		acted = 1;
+		*result = r->action == FI_ACT_ERROR ? -r->value : r->value;
+		FETCH_ADD(&r->fired, 1);
+	}
+	return acted;
 }
