@@ -3,13 +3,14 @@
 # tools need, only those that are missing. Runs as root without a terminal
 # (CI), or through sudo for a user.
 #
-#   ci/setup.sh [GROUP...]      GROUPs: build fuzz format coverage all
+#   ci/setup.sh [GROUP...]      GROUPs: build fuzz format coverage bench all
 #                               (default: build fuzz, what ci/test.sh runs)
 #
 #   build     compiler, CMake, Ninja, the libraries, and strace (live tests)
 #   fuzz      clang with libFuzzer (the fuzz label's libFuzzer target)
 #   format    clang-format (the format-check target)
 #   coverage  gcovr (coverage/report.sh)
+#   bench     valgrind (bench/run.py's callgrind part)
 set -euo pipefail
 
 pkgs_build="build-essential cmake ninja-build pkg-config python3
@@ -17,6 +18,7 @@ pkgs_build="build-essential cmake ninja-build pkg-config python3
 pkgs_fuzz="clang libclang-rt-dev"
 pkgs_format="clang-format"
 pkgs_coverage="gcovr"
+pkgs_bench="valgrind"
 
 groups=${*:-build fuzz}
 want=""
@@ -26,9 +28,10 @@ for g in $groups; do
 	fuzz) want="$want $pkgs_fuzz" ;;
 	format) want="$want $pkgs_format" ;;
 	coverage) want="$want $pkgs_coverage" ;;
-	all) want="$want $pkgs_build $pkgs_fuzz $pkgs_format $pkgs_coverage" ;;
-	-h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-	*) echo "ci/setup.sh: unknown group '$g' (build fuzz format coverage all)" >&2; exit 2 ;;
+	bench) want="$want $pkgs_bench" ;;
+	all) want="$want $pkgs_build $pkgs_fuzz $pkgs_format $pkgs_coverage $pkgs_bench" ;;
+	-h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "ci/setup.sh: unknown group '$g' (build fuzz format coverage bench all)" >&2; exit 2 ;;
 	esac
 done
 
