@@ -30,7 +30,7 @@ for g in $groups; do
 	coverage) want="$want $pkgs_coverage" ;;
 	bench) want="$want $pkgs_bench" ;;
 	all) want="$want $pkgs_build $pkgs_fuzz $pkgs_format $pkgs_coverage $pkgs_bench" ;;
-	-h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "ci/setup.sh: unknown group '$g' (build fuzz format coverage bench all)" >&2; exit 2 ;;
 	esac
 done

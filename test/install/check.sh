@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--version) version=$2; shift 2 ;;
 	--work) work=$2; shift 2 ;;
-	-h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	--) shift; break ;;
 	-*) echo "check.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
