@@ -88,6 +88,8 @@ struct pending {
 	long args[6];
 	uint32_t site;
 	unsigned long seq; /* of a record already written, or 0 */
+	const char *module; /* the calling code, as pre found it */
+	unsigned long offset;
 };
 static __thread struct pending pend[PENDING_MAX];
 static __thread int npend;
@@ -171,6 +173,16 @@ static bool caller(const struct fi__frame *f, struct fi__call *c)
 		c->offset = si.offset;
 	}
 	return si.ignored;
+}
+
+/* fi__call.caller: the calling code, for a rule's first firing. */
+static void resolve_caller(const struct fi__call *c, const char **module,
+			   unsigned long *offset)
+{
+	struct fi__call tmp = *c;
+	caller((const struct fi__frame *)c->ctx, &tmp);
+	*module = tmp.module;
+	*offset = tmp.offset;
 }
 
 /* Calls that may not come back: exec, exit, and a signal sent to our own
@@ -297,11 +309,17 @@ static long general(struct fi__frame *f, long nr, int depth)
 	c.offset = 0;
 	c.path = 0;
 	c.fd_path = fi__trace_fd_path;
+	c.caller = 0;
+	c.ctx = f;
 	ids(&c);
 	site_of((uint32_t)f->site, &c);
 	tracing = fi__trace_enabled();
-	/* Calls the harness (or fi) made are never counted or failed. */
-	harness = (have_rules || counting) && need_site && caller(f, &c);
+	/* Calls the harness (or fi) made are never counted or failed. The
+	 * recorder names the calling code too. */
+	harness = (((have_rules || counting) && need_site) || tracing) &&
+		  caller(f, &c) && (have_rules || counting);
+	if (!need_site && !tracing)
+		c.caller = resolve_caller;
 
 	if (protect_fds(f, nr, c.args)) {
 		verdict = VERDICT_DONE;
@@ -340,6 +358,8 @@ static long general(struct fi__frame *f, long nr, int depth)
 		for (int i = 0; i < 6; i++)
 			p->args[i] = (long)*arg_slot(f, i);
 		p->site = (uint32_t)f->site;
+		p->module = c.module;
+		p->offset = c.offset;
 		p->seq = 0;
 		if (tracing && (nr == SYS_execve || nr == SYS_execveat))
 			/* Success never comes back: record it now; a failure
@@ -371,6 +391,8 @@ static long fast(struct fi__frame *f, long nr, int depth)
 	c.offset = 0;
 	c.path = 0;
 	c.fd_path = fi__trace_fd_path;
+	c.caller = resolve_caller;
+	c.ctx = f;
 	ids(&c);
 	site_of((uint32_t)f->site, &c);
 	if (pi >= 0 && fi__safe_copy_str((const void *)c.args[pi],
@@ -497,7 +519,10 @@ void fi__dispatch_post(struct fi__frame *f)
 		c.offset = 0;
 		c.path = 0;
 		c.fd_path = fi__trace_fd_path;
-		site_of(p.site, &c);
+		c.caller = 0;
+		c.ctx = 0;
+		c.module = p.module;
+		c.offset = p.offset;
 		pi = fi__names_argindex(c.nr, FI_ARG_PATH);
 		if (pi >= 0 && fi__safe_copy_str((const void *)c.args[pi], path,
 						 sizeof(path_buf[0])) >= 0)

@@ -289,8 +289,12 @@ bool fi__rules_decide(struct fi__ruleset *rs, const struct fi__call *c,
 			continue;
 		acted = true;
 		if (FETCH_ADD(&r->fired, 1) == 0) {
-			RELAXED_STORE(&r->first_module, c->module);
-			RELAXED_STORE(&r->first_offset, c->offset);
+			const char *mod = c->module;
+			unsigned long off = c->offset;
+			if (c->caller)
+				c->caller(c, &mod, &off);
+			RELAXED_STORE(&r->first_module, mod);
+			RELAXED_STORE(&r->first_offset, off);
 			RELAXED_STORE(&r->first_pid, c->pid);
 		}
 	}

@@ -29,6 +29,12 @@ struct fi__call {
 	/* Resolves the path of an fd into buf (NUL-terminated); returns its
 	 * length or -1. Called only when a rule needs it. May be NULL. */
 	int (*fd_path)(int fd, char *buf, size_t len);
+	/* Names the calling code (the first frame outside libc, by
+	 * unwinding), which costs more than module/offset above; the engine
+	 * asks only when a rule fires for the first time. May be NULL. */
+	void (*caller)(const struct fi__call *c, const char **module,
+		       unsigned long *offset);
+	const void *ctx; /* for caller() */
 };
 
 enum fi__action {
