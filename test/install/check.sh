@@ -9,6 +9,7 @@
 # CHECKs: layout symbols pkgconfig cmake relocated scenarios (default: all).
 # --version defaults to the one in the source tree's include/fi.h.
 # Prints one line per check; exits 0 when all passed, 1 otherwise.
+
 # shellcheck disable=SC2317 # the check_* functions are called by name
 # shellcheck disable=SC1010 # "fi" is the package name given to pkg-config
 set -uo pipefail
