@@ -4,6 +4,7 @@
  * ld.so and libfi. Runs inside the hook: no libc but _dl_find_object
  * (lock-free, async-signal-safe), every stack read bounds-checked. */
 #include "site.h"
+#include "xstate.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -183,8 +184,14 @@ struct mod {
 static bool find_mod(uint64_t pc, struct mod *m)
 {
 	struct dl_find_object o;
+	struct fi__sse sse;
+	int r;
 
-	if (_dl_find_object((void *)pc, &o) != 0 || !o.dlfo_link_map)
+	/* ld.so's code may use the XMM registers the program is holding. */
+	fi__sse_save(&sse);
+	r = _dl_find_object((void *)pc, &o);
+	fi__sse_restore(&sse);
+	if (r != 0 || !o.dlfo_link_map)
 		return false;
 	m->map = o.dlfo_link_map;
 	m->bias = m->map->l_addr;

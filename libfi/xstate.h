@@ -54,4 +54,29 @@ static inline void fi__xstate_restore(struct fi__xstate *x)
 	fi__pages_free(x->area, x->len);
 }
 
+/* The sixteen XMM registers, around short calls into ld.so built for the
+ * x86-64 baseline (SSE2, no AVX: the upper halves stay untouched), such as
+ * _dl_find_object. Far cheaper than xsave. */
+struct fi__sse {
+	uint8_t x[16][16] __attribute__((aligned(16)));
+};
+
+#define FI_SSE_ALL(op)                                                         \
+	op(0) op(1) op(2) op(3) op(4) op(5) op(6) op(7) op(8) op(9) op(10)     \
+		op(11) op(12) op(13) op(14) op(15)
+
+static inline void fi__sse_save(struct fi__sse *s)
+{
+#define FI_SSE_SAVE(n) __asm__ volatile("movdqa %%xmm" #n ", %0" : "=m"(s->x[n]));
+	FI_SSE_ALL(FI_SSE_SAVE)
+#undef FI_SSE_SAVE
+}
+
+static inline void fi__sse_restore(const struct fi__sse *s)
+{
+#define FI_SSE_LOAD(n) __asm__ volatile("movdqa %0, %%xmm" #n ::"m"(s->x[n]));
+	FI_SSE_ALL(FI_SSE_LOAD)
+#undef FI_SSE_LOAD
+}
+
 #endif
