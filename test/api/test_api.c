@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,6 +122,48 @@ static void redirect_rule(void **state)
 	assert_int_equal(read(fd, buf, 4), 4);
 	assert_memory_equal(buf, "\0\0\0\0", 4);
 	close(fd);
+}
+
+static volatile sig_atomic_t got_usr1;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1++;
+}
+
+static void signal_rule(void **state)
+{
+	struct sigaction sa = {.sa_handler = on_usr1};
+	(void)state;
+	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
+	got_usr1 = 0;
+	assert_int_equal(fi_rule("getppid when=1 signal=SIGUSR1 error=EINTR"), 0);
+	errno = 0;
+	assert_int_equal(syscall(SYS_getppid), -1);
+	assert_int_equal(errno, EINTR);
+	assert_int_equal(got_usr1, 1); /* raised in this thread, before */
+	assert_int_not_equal(syscall(SYS_getppid), -1);
+	assert_int_equal(got_usr1, 1);
+	signal(SIGUSR1, SIG_DFL);
+}
+
+static long elapsed_ns(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1000000000L + (b->tv_nsec - a->tv_nsec);
+}
+
+static void delay_rule(void **state)
+{
+	struct timespec a, b;
+	(void)state;
+	assert_int_equal(fi_rule("getppid when=1 delay=50ms"), 0);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	/* The call is delayed, then performed for real. */
+	assert_int_equal(syscall(SYS_getppid), getppid());
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	/* Not a timing measurement: a lower bound the rule guarantees. */
+	assert_true(elapsed_ns(&a, &b) >= 50 * 1000000L);
 }
 
 static void count_calls(void **state)
@@ -273,6 +317,8 @@ int main(void)
 		fi_unit_test(short_writev_clamps_iovecs),
 		fi_unit_test(path_rule),
 		fi_unit_test(redirect_rule),
+		fi_unit_test(signal_rule),
+		fi_unit_test(delay_rule),
 		fi_unit_test(count_calls),
 		fi_unit_test(harness_calls_are_not_counted),
 		fi_unit_test(when_is_exact_across_threads),
