@@ -29,9 +29,14 @@
 #include "trace.h"
 #include "xstate.h"
 
-#define VERDICT_PASS 0
-#define VERDICT_DONE 1
-#define VERDICT_POST 2
+#define VERDICT_PASS FI_VERDICT_PASS
+#define VERDICT_DONE FI_VERDICT_DONE
+#define VERDICT_POST FI_VERDICT_POST
+
+_Static_assert(FI_QUICK_PASS == FI_VERDICT_PASS &&
+		       FI_QUICK_DONE == FI_VERDICT_DONE &&
+		       FI_QUICK_MORE == FI_VERDICT_FULL,
+	       "fi__rules_quick answers in the stub's verdicts");
 
 /* Read by every stub: nonzero means "this number takes the slow path".
  * Indexed by the low 16 bits of %eax. */
@@ -49,6 +54,10 @@ static int need_site; /* unwind to the calling module (site=, API mode) */
  * call sites), and which numbers must whatever the mode. */
 static int general_mode;
 static unsigned char special[FI_NR_MAX];
+
+/* 1 where fi__dispatch_quick may try: rules are armed, the mode is not
+ * general and the number is not special. One load on the quick way. */
+static unsigned char quick_ok[FI_NR_MAX];
 
 /* The index of each syscall's path argument, or -1. */
 static signed char path_arg[FI_NR_MAX];
@@ -417,23 +426,24 @@ static __attribute__((noinline)) long slow(struct fi__frame *f, long nr,
 	return verdict;
 }
 
+/* The common case, before entry.S saves everything: rules that need the
+ * syscall number only. Reentrant (atomics only, no syscalls). */
+long fi__dispatch_quick(struct fi__qframe *q)
+{
+	long nr = (long)q->rax;
+
+	if ((unsigned long)nr >= FI_NR_MAX || !quick_ok[nr] || in_hook)
+		return FI_VERDICT_FULL;
+	return fi__rules_quick(fi__rs, nr, (long *)&q->rax);
+}
+
 long fi__dispatch(struct fi__frame *f)
 {
-	long nr = (long)f->rax, result;
+	long nr = (long)f->rax;
 	int depth = in_hook;
 
 	if (depth >= FI_MAX_DEPTH || (unsigned long)nr >= FI_NR_MAX)
 		return VERDICT_PASS;
-	/* The common case first: rules that need the number only. */
-	if (!general_mode && !special[nr] && have_rules) {
-		int q = fi__rules_quick(fi__rs, nr, &result);
-		if (q == 0)
-			return VERDICT_PASS;
-		if (q > 0) {
-			f->rax = (uint64_t)result;
-			return VERDICT_DONE;
-		}
-	}
 	return slow(f, nr, depth);
 }
 
@@ -599,6 +609,10 @@ void fi__runtime_rules_changed(void)
 	__atomic_store_n(&general_mode,
 			 counting || need_site || fi__trace_enabled(),
 			 __ATOMIC_RELEASE);
+	for (long i = 0; i < FI_NR_MAX; i++)
+		__atomic_store_n(&quick_ok[i],
+				 have_rules && !general_mode && !special[i],
+				 __ATOMIC_RELAXED);
 	for (long i = 0; i < FI_NR_MAX; i++)
 		__atomic_store_n(&fi__interest[i], t[i], __ATOMIC_RELAXED);
 	/* Numbers the kernel does not have still reach it through the stub. */

@@ -9,8 +9,8 @@
  * Both save every general register and the flags as a struct fi__frame
  * (frame.h), align the stack, call C, and restore everything from the
  * frame, so C may rewrite the syscall's arguments or result. fi__entry
- * returns the verdict in %rcx (0 pass, 1 done, 2 pass then post), which the
- * syscall would clobber anyway. The C side is built with
+ * returns the verdict in %rcx (FI_VERDICT_* in frame.h), which the syscall
+ * would clobber anyway. The C side is built with
  * -mgeneral-regs-only, so vector registers need no saving here.
  */
 	.text
@@ -58,11 +58,47 @@
 	popfq
 .endm
 
+/* First the quick way: save only what C may clobber (struct fi__qframe;
+ * %rcx and %r11 are the syscall's to clobber) and let fi__dispatch_quick
+ * decide from the syscall number alone. It and what it calls are built
+ * -mgeneral-regs-only -mstringop-strategy=loop, so they need neither a
+ * 16-byte aligned stack nor DF clear. When it cannot decide (it returns
+ * FI_VERDICT_FULL, 3), put everything back and take the full way. */
 	.globl fi__entry
 	.hidden fi__entry
 	.type fi__entry, @function
 fi__entry:
 	.cfi_startproc
+	pushfq
+	push %rax
+	push %rdx
+	push %rsi
+	push %rdi
+	push %r8
+	push %r9
+	push %r10
+	mov %rsp, %rdi
+	call fi__dispatch_quick
+	cmp $3, %rax
+	je 1f
+	mov %rax, %rcx		/* the verdict goes out in %rcx */
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rax
+	popfq
+	ret $8
+1:	pop %r10
+	pop %r9
+	pop %r8
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rax
+	popfq
 	SAVE_FRAME
 	call fi__dispatch
 	mov %rax, 96(%rbx)	/* the verdict goes out in %rcx */

@@ -18,16 +18,30 @@ struct fi__frame {
 
 #define FI_FRAME_REDZONE 128
 
+/* What the quick way saves: the registers C may clobber but for %rcx and
+ * %r11, which the syscall clobbers anyway, and the flags. */
+struct fi__qframe {
+	uint64_t r10, r9, r8, rdi, rsi, rdx, rax;
+	uint64_t rflags;
+};
+
+/* What the entries return, in %rcx, to the stub (plan.c): jrcxz takes 0,
+ * loop takes 2. */
+#define FI_VERDICT_DONE 0 /* the result is in %rax; no syscall */
+#define FI_VERDICT_POST 1 /* do the syscall, then call the post entry */
+#define FI_VERDICT_PASS 2 /* do the syscall */
+#define FI_VERDICT_FULL 3 /* fi__dispatch_quick: take the full way */
+
 /* The caller's %rsp at the syscall instruction. */
 static inline uint64_t fi__frame_user_rsp(const struct fi__frame *f)
 {
 	return (uint64_t)(uintptr_t)(f + 1) + FI_FRAME_REDZONE;
 }
 
-/* Called by entry.S: before the syscall (returns the verdict: 0 pass,
- * 1 done with the result in f->rax, 2 pass then call fi__dispatch_post)
- * and after it. */
+/* Called by entry.S: before the syscall (returns an FI_VERDICT_*; for
+ * DONE the result is in f->rax), and after it. */
 long fi__dispatch(struct fi__frame *f);
+long fi__dispatch_quick(struct fi__qframe *q);
 void fi__dispatch_post(struct fi__frame *f);
 
 #endif

@@ -15,11 +15,10 @@
  *            jrcxz .Lsys  ------------------------------.        |
  *            lea -128(%rsp),%rsp; push $site            |        |
  *            call *entry_slot(%rip)   dispatch: %rcx =  |        |
- *            lea 128(%rsp),%rsp       0 pass, 1 done,   |        |
- *            jrcxz .Lsys  ----------- 2 pass+post ------+        |
- *            loop .Lpost                                |        |
- *            jmp .Lafter                                |        |
- *     .Lpost: syscall; lea/push; call *post_slot(%rip); |        |
+ *            lea 128(%rsp),%rsp       0 done, 1 post,   |        |
+ *            jrcxz .Lafter            2 pass            |        |
+ *            loop .Lsys  -------------------------------+        |
+ *            syscall; lea/push; call *post_slot(%rip);  |        |
  *            lea; jmp .Lafter                           |        |
  *     .Lsys: syscall  <---------------------------------'        |
  *     .Lafter: (instructions relocated from after the syscall)   |
@@ -302,7 +301,7 @@ size_t fi__plan_emit_stub(const struct fi__plan *p, uint32_t site_id,
 		0x41, 0x0f, 0xb6, 0x0c, 0x0b, /* movzbl (%r11,%rcx),%ecx */
 	};
 	struct emit e = {.buf = buf, .cap = cap, .base = stub_addr};
-	size_t j_sys1, j_sys2, j_post, j_after1, j_after2;
+	size_t j_sys1, j_sys2, j_after1, j_after2;
 
 	for (int i = 0; i < p->npre; i++)
 		relocate(&e, &p->pre[i]);
@@ -318,17 +317,14 @@ size_t fi__plan_emit_stub(const struct fi__plan *p, uint32_t site_id,
 	put1(&e, 0);
 
 	call_entry(&e, site_id, env->entry_slot);
-	put1(&e, 0xe3); /* jrcxz .Lsys: pass */
-	j_sys2 = e.n;
-	put1(&e, 0);
-	put1(&e, 0xe2); /* loop .Lpost: 2 = pass, then the post hook */
-	j_post = e.n;
-	put1(&e, 0);
-	put1(&e, 0xeb); /* jmp .Lafter: 1 = done, %rax holds the result */
+	put1(&e, 0xe3); /* jrcxz .Lafter: 0 = done, %rax holds the result */
 	j_after1 = e.n;
 	put1(&e, 0);
+	put1(&e, 0xe2); /* loop .Lsys: 2 = pass */
+	j_sys2 = e.n;
+	put1(&e, 0);
 
-	land8(&e, j_post); /* .Lpost: */
+	/* 1 = pass, then the post hook */
 	put1(&e, 0x0f);
 	put1(&e, 0x05);
 	call_entry(&e, site_id, env->post_slot);

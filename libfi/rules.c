@@ -762,10 +762,10 @@ int fi__rules_quick(struct fi__ruleset *rs, long nr, long *result)
 
 	if (l) {
 		if (!l->quick)
-			return -1; /* some rule needs the whole call */
+			return FI_QUICK_MORE; /* some rule needs the whole call */
 		for (size_t i = 0; i < l->n; i++)
 			if (RELAXED_LOAD(&l->r[i]->fired) == 0)
-				return -1; /* the first firing records where */
+				return FI_QUICK_MORE; /* the first firing records where */
 	}
 	if (LOAD(&rs->exp[nr]) && claim_expect(rs, nr, result))
 		acted = 1;
@@ -778,5 +778,5 @@ int fi__rules_quick(struct fi__ruleset *rs, long nr, long *result)
 		*result = r->action == FI_ACT_ERROR ? -r->value : r->value;
 		FETCH_ADD(&r->fired, 1);
 	}
-	return acted;
+	return acted ? FI_QUICK_DONE : FI_QUICK_PASS;
 }

@@ -80,12 +80,17 @@ void fi__rules_clear(struct fi__ruleset *rs);
 bool fi__rules_decide(struct fi__ruleset *rs, const struct fi__call *c,
 		      struct fi__verdict *v);
 
-/* The same, for the common case, from the syscall number alone: 1 when
- * the call returns *result (-errno or a value) without entering the kernel,
- * 0 to pass, -1 when some rule of nr needs more (filters, per-thread
- * counts, delays, signals, other actions, or the stats of a first
- * firing): then call fi__rules_decide instead; nothing was counted. rs
- * must not be NULL and nr must be below FI_NR_MAX. Hook-safe. */
+/* The same, for the common case, from the syscall number alone:
+ * FI_QUICK_DONE when the call returns *result (-errno or a value) without
+ * entering the kernel, FI_QUICK_PASS to pass, FI_QUICK_MORE when some rule
+ * of nr needs more (filters,
+ * per-thread counts, delays, signals, other actions, or the stats of a
+ * first firing): then call fi__rules_decide instead; nothing was counted
+ * and *result is untouched. rs must not be NULL and nr must be below
+ * FI_NR_MAX. Hook-safe. (The values match the stub's verdicts.) */
+#define FI_QUICK_DONE 0
+#define FI_QUICK_PASS 2
+#define FI_QUICK_MORE 3
 int fi__rules_quick(struct fi__ruleset *rs, long nr, long *result);
 
 /* Sets table[nr] = 1 for every nr some armed rule or expectation may act
