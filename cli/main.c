@@ -117,6 +117,22 @@ static void summarize(const char *report, const struct fi__validated *v)
 		fclose(f);
 }
 
+/* A failed run that drew from prob= rules says which seed repeats it. */
+static void say_seed(const struct fi__validated *v, const char *opt_seed,
+		     bool quiet)
+{
+	const char *seed = opt_seed ? opt_seed : getenv("FI_SEED");
+	bool prob = false;
+
+	for (size_t i = 0; i < v->nrules; i++)
+		prob |= v->rules[i].text && strstr(v->rules[i].text, "prob=");
+	if (!prob || quiet)
+		return;
+	fprintf(stderr, "fi: prob= rules drew from seed %s; --seed %s repeats "
+			"this run\n",
+		seed && *seed ? seed : "0", seed && *seed ? seed : "0");
+}
+
 int main(int argc, char **argv)
 {
 	struct fi__run_opts o;
@@ -169,6 +185,8 @@ int main(int argc, char **argv)
 	fi__launch_free_env(envp, environ);
 	if (report && ran)
 		summarize(report, &v);
+	if (ran && rc != 0)
+		say_seed(&v, o.seed, o.quiet);
 	if (report)
 		unlink(report);
 out:

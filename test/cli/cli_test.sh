@@ -298,6 +298,15 @@ live_inject)
 	run_fi -q -r 'write error=EIO' -- "$CLI_TARGET" kill 15
 	expect_rc 143
 	expect_err
+	# A failed run with prob= rules says which seed repeats it; a
+	# successful one does not.
+	run_fi --seed 42 -r 'write prob=1 error=EIO' -- "$CLI_TARGET" write
+	expect_rc 1
+	grep -qxF "fi: prob= rules drew from seed 42; --seed 42 repeats this run" "$T/err" ||
+		fail "seed line: $(cat "$T/err")"
+	run_fi --seed 42 -r 'fsync prob=1 error=EIO' -- "$CLI_TARGET" write
+	expect_rc 0
+	! grep -q "seed" "$T/err" || fail "seed said on success: $(cat "$T/err")"
 	if [ -n "$CLI_ASAN" ]; then
 		ASAN_OPTIONS=detect_leaks=0 run_fi -q -e inject=write:error=ENOSPC:when=1 -- "$CLI_ASAN" write
 		expect_rc 1
