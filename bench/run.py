@@ -416,12 +416,12 @@ def part_timing(args, tmpdir, configs, out, notes):
             if cfg.name in GOAL_NS and delta is not None:
                 g = GOAL_NS[cfg.name]
                 noise = max(bare_iqr, spread)
-                if noise > g:
-                    verdict = "unresolved: IQR %s ns; see instructions" % fmt_ns(noise)
-                elif delta <= g:
-                    verdict = "met"
+                if delta <= g:
+                    verdict = "met" if noise <= g else "met, within noise (IQR %s)" % fmt_ns(noise)
+                elif delta > noise:
+                    verdict = "not met (delta above the IQR %s)" % fmt_ns(noise)
                 else:
-                    verdict = "not met"
+                    verdict = "unresolved: IQR %s ns; see instructions" % fmt_ns(noise)
                 goal = "<= +%g ns: %s" % (g, verdict)
             elif cfg.name == "fi-inject":
                 goal = "<= %g ns: %s" % (GOAL_NS_INJECT_TOTAL,
