@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "fi.h"
@@ -33,7 +34,11 @@ struct entry {
 	uint8_t pad[FI_JMP32_LEN];
 };
 
+static bool entry_path(char *out, size_t cap, const uint8_t *id, size_t id_len,
+		       uint64_t off, size_t len, const char *suffix);
+
 static char dir[512];
+static char want_path[600]; /* DIR/<hash of the program's path>.decoder */
 
 void fi__cache_init(void)
 {
@@ -60,6 +65,40 @@ void fi__cache_init(void)
 		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 			dir[0] = 0;
 	}
+	if (dir[0]) {
+		char exe[512];
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe));
+		uint64_t h = 0xcbf29ce484222325ull;
+		for (ssize_t i = 0; i < n; i++)
+			h = (h ^ (uint8_t)exe[i]) * 0x100000001b3ull;
+		snprintf(want_path, sizeof(want_path), "%s/%016llx.decoder",
+			 dir, (unsigned long long)h);
+	}
+}
+
+void fi__cache_want_decoder(void)
+{
+	long fd;
+	if (!want_path[0])
+		return;
+	fd = fi__raw4(SYS_openat, AT_FDCWD, want_path,
+		      O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		fi__raw1(SYS_close, fd);
+}
+
+bool fi__cache_decoder_wanted(void)
+{
+	return want_path[0] && access(want_path, F_OK) == 0;
+}
+
+bool fi__cache_has(const uint8_t *build_id, size_t id_len, uint64_t off,
+		   size_t len)
+{
+	char path[700];
+	return entry_path(path, sizeof(path), build_id, id_len, off, len,
+			  ".plan") &&
+	       access(path, R_OK) == 0;
 }
 
 static size_t put_str(char *out, size_t at, size_t cap, const char *s)

@@ -44,4 +44,15 @@ void fi__cache_store(const uint8_t *build_id, size_t id_len, uint64_t off,
 
 void fi__planset_free(struct fi__planset *ps);
 
+/* Whether a region of this build-id has an entry (a cheap look, not a
+ * check of it). */
+bool fi__cache_has(const uint8_t *build_id, size_t id_len, uint64_t off,
+		   size_t len);
+
+/* This program once mapped code that needed planning when the decoder
+ * could not be loaded (inside ld.so): note it, so that its next runs load
+ * the decoder at start-up. Hook-safe. */
+void fi__cache_want_decoder(void);
+bool fi__cache_decoder_wanted(void);
+
 #endif

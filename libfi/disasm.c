@@ -6,6 +6,70 @@
 #include <capstone/capstone.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef FI_LAZY_CAPSTONE
+#include <dlfcn.h>
+#endif
+
+/* The allocator capstone uses; the decoder struct comes from it too. */
+static void *(*mem_calloc)(size_t, size_t) = calloc;
+static void (*mem_free)(void *) = free;
+static bool apply_mem(void);
+
+/* Capstone's functions. libfi.so loads capstone only when some plan is
+ * not in the cache (FI_LAZY_CAPSTONE): mapping and relocating it costs
+ * about 10 ms, five times everything else libfi does at start-up. */
+static struct {
+	bool ready;
+	cs_err (*open)(cs_arch, cs_mode, csh *);
+	cs_err (*option)(csh, cs_opt_type, size_t);
+	cs_insn *(*malloc)(csh);
+	bool (*iter)(csh, const uint8_t **, size_t *, uint64_t *, cs_insn *);
+	void (*free)(cs_insn *, size_t);
+	cs_err (*close)(csh *);
+} cs;
+
+bool fi__disasm_load(const char **why)
+{
+	if (cs.ready)
+		return true;
+#ifdef FI_LAZY_CAPSTONE
+	void *h = dlopen(FI_CAPSTONE_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		*why = "cannot load " FI_CAPSTONE_SONAME;
+		return false;
+	}
+	cs.open = (cs_err(*)(cs_arch, cs_mode, csh *))dlsym(h, "cs_open");
+	cs.option = (cs_err(*)(csh, cs_opt_type, size_t))dlsym(h, "cs_option");
+	cs.malloc = (cs_insn * (*)(csh)) dlsym(h, "cs_malloc");
+	cs.iter = (bool (*)(csh, const uint8_t **, size_t *, uint64_t *,
+			    cs_insn *))dlsym(h, "cs_disasm_iter");
+	cs.free = (void (*)(cs_insn *, size_t))dlsym(h, "cs_free");
+	cs.close = (cs_err(*)(csh *))dlsym(h, "cs_close");
+	if (!cs.open || !cs.option || !cs.malloc || !cs.iter || !cs.free ||
+	    !cs.close) {
+		*why = FI_CAPSTONE_SONAME " lacks a function fi needs";
+		return false;
+	}
+#else
+	cs.open = cs_open;
+	cs.option = cs_option;
+	cs.malloc = cs_malloc;
+	cs.iter = cs_disasm_iter;
+	cs.free = cs_free;
+	cs.close = cs_close;
+#endif
+	__atomic_store_n(&cs.ready, true, __ATOMIC_RELEASE);
+	if (!apply_mem()) {
+		*why = "capstone refused fi's allocator";
+		return false;
+	}
+	return true;
+}
+
+bool fi__disasm_ready(void)
+{
+	return __atomic_load_n(&cs.ready, __ATOMIC_ACQUIRE);
+}
 
 struct fi__disasm {
 	csh fast; /* detail off: sweeping */
@@ -14,27 +78,27 @@ struct fi__disasm {
 	cs_insn *full_insn;
 };
 
-/* The allocator capstone uses; the decoder struct comes from it too. */
-static void *(*mem_calloc)(size_t, size_t) = calloc;
-static void (*mem_free)(void *) = free;
 
 struct fi__disasm *fi__disasm_open(void)
 {
+	const char *why;
+	if (!fi__disasm_load(&why))
+		return NULL;
 	struct fi__disasm *d = mem_calloc(1, sizeof(*d));
 	if (!d)
 		return NULL;
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &d->fast) != CS_ERR_OK) {
+	if (cs.open(CS_ARCH_X86, CS_MODE_64, &d->fast) != CS_ERR_OK) {
 		mem_free(d);
 		return NULL;
 	}
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &d->full) != CS_ERR_OK) {
-		cs_close(&d->fast);
+	if (cs.open(CS_ARCH_X86, CS_MODE_64, &d->full) != CS_ERR_OK) {
+		cs.close(&d->fast);
 		mem_free(d);
 		return NULL;
 	}
-	cs_option(d->full, CS_OPT_DETAIL, CS_OPT_ON);
-	d->fast_insn = cs_malloc(d->fast);
-	d->full_insn = cs_malloc(d->full);
+	cs.option(d->full, CS_OPT_DETAIL, CS_OPT_ON);
+	d->fast_insn = cs.malloc(d->fast);
+	d->full_insn = cs.malloc(d->full);
 	if (!d->fast_insn || !d->full_insn) {
 		fi__disasm_close(d);
 		return NULL;
@@ -47,28 +111,38 @@ void fi__disasm_close(struct fi__disasm *d)
 	if (!d)
 		return;
 	if (d->fast_insn)
-		cs_free(d->fast_insn, 1);
+		cs.free(d->fast_insn, 1);
 	if (d->full_insn)
-		cs_free(d->full_insn, 1);
-	cs_close(&d->fast);
-	cs_close(&d->full);
+		cs.free(d->full_insn, 1);
+	cs.close(&d->fast);
+	cs.close(&d->full);
 	mem_free(d);
+}
+
+static struct fi__disasm_mem want_mem;
+
+static bool apply_mem(void)
+{
+	cs_opt_mem m = {
+		.malloc = want_mem.malloc,
+		.calloc = want_mem.calloc,
+		.realloc = want_mem.realloc,
+		.free = want_mem.free,
+		.vsnprintf = want_mem.vsnprintf,
+	};
+	if (!want_mem.malloc)
+		return true;
+	if (cs.option(0, CS_OPT_MEM, (size_t)&m) != CS_ERR_OK)
+		return false;
+	mem_calloc = want_mem.calloc;
+	mem_free = want_mem.free;
+	return true;
 }
 
 bool fi__disasm_set_mem(const struct fi__disasm_mem *mem)
 {
-	cs_opt_mem m = {
-		.malloc = mem->malloc,
-		.calloc = mem->calloc,
-		.realloc = mem->realloc,
-		.free = mem->free,
-		.vsnprintf = mem->vsnprintf,
-	};
-	if (cs_option(0, CS_OPT_MEM, (size_t)&m) != CS_ERR_OK)
-		return false;
-	mem_calloc = mem->calloc;
-	mem_free = mem->free;
-	return true;
+	want_mem = *mem;
+	return !fi__disasm_ready() || apply_mem();
 }
 
 static bool is_prefix(uint8_t b)
@@ -176,7 +250,7 @@ static void classify(const cs_insn *in, struct fi__insn *out)
 bool fi__disasm_fast(struct fi__disasm *d, const uint8_t **code,
 		     size_t *avail, uint64_t *addr, struct fi__insn *out)
 {
-	if (!cs_disasm_iter(d->fast, code, avail, addr, d->fast_insn))
+	if (!cs.iter(d->fast, code, avail, addr, d->fast_insn))
 		return false;
 	classify(d->fast_insn, out);
 	return true;
@@ -188,7 +262,7 @@ bool fi__disasm_one(struct fi__disasm *d, const uint8_t *code, size_t avail,
 	const uint8_t *p = code;
 	size_t n = avail;
 	uint64_t a = addr;
-	if (!cs_disasm_iter(d->full, &p, &n, &a, d->full_insn))
+	if (!cs.iter(d->full, &p, &n, &a, d->full_insn))
 		return false;
 	classify(d->full_insn, out);
 	if (out->kind != FI_INSN_PLAIN && out->kind != FI_INSN_END &&

@@ -33,6 +33,11 @@ struct fi__insn {
 
 struct fi__disasm;
 
+/* Make capstone available (libfi.so loads it on first need; not from the
+ * hook). False with *why when it cannot. Idempotent. */
+bool fi__disasm_load(const char **why);
+bool fi__disasm_ready(void);
+
 /* Decoders are not thread-safe; use one per thread. Detailed decoding
  * (fi__disasm_one) classifies RIP-relative operands; fast decoding
  * (fi__disasm_fast) is for sweeping whole segments and classifies

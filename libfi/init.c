@@ -113,6 +113,8 @@ __attribute__((constructor)) static void fi_init(void)
 
 	n = fi__scan_loaded();
 	active = n > 0;
+	/* From now on every object arrives through ld.so's mmap, in the hook. */
+	fi__patch_in_hook = true;
 	if (fi__debug)
 		fi__log("%ld syscall sites patched in %u objects", n,
 			fi__nmodules);

@@ -62,8 +62,31 @@ int fi__patch_init(void)
 	if (!fi__sites)
 		return -ENOMEM;
 	fi__arena_install();
+	return 0;
+}
+
+/* This thread is patching: a nested request (ld.so mapping capstone
+ * while we load it) is skipped rather than deadlocked. */
+static __thread int patching;
+bool fi__patch_in_hook;
+
+bool fi__patch_decoder(const char **why)
+{
+	if (dis)
+		return true;
+	if (!fi__disasm_ready() && fi__patch_in_hook) {
+		*why = "the decoder is not loaded and cannot be from inside "
+		       "ld.so (FI_DECODER=eager loads it at start-up)";
+		return false;
+	}
 	dis = fi__disasm_open();
-	return dis ? 0 : -ENOMEM;
+	if (!dis && !fi__disasm_load(why))
+		return false;
+	if (!dis) {
+		*why = "cannot open the decoder";
+		return false;
+	}
+	return true;
 }
 
 size_t fi__patch_build_id(const uint8_t *note, size_t len, uint8_t *out,
@@ -521,11 +544,36 @@ static __attribute__((noinline)) long apply(struct pending *pd, size_t n,
 	return r;
 }
 
+/* Whether the region holds any 0f 05 byte pair at all. */
+static bool has_candidates(uint64_t start, size_t len)
+{
+	const uint8_t *b = (const uint8_t *)start, *p = b;
+	while (p + 2 <= b + len &&
+	       (p = memchr(p, 0x0f, (size_t)(b + len - 1 - p))) != NULL) {
+		if (p[1] == 0x05)
+			return true;
+		p++;
+	}
+	return false;
+}
+
 /* Sweep and plan a region: every site's plan, or why it was left alone. */
-static long plan_region(uint64_t start, size_t len, struct fi__planset *ps)
+static long plan_region(const struct fi__module *m, uint64_t start, size_t len,
+			struct fi__planset *ps)
 {
 	struct sweep s = {.start = start, .len = len};
-	long r = sweep(&s);
+	const char *why;
+	long r;
+
+	if (!has_candidates(start, len))
+		return 0; /* nothing to plan, nor to decode */
+	if (!fi__patch_decoder(&why)) {
+		if (fi__debug)
+			fi__log("  left alone every site of %s: %s", m->name, why);
+		fi__cache_want_decoder();
+		return -ENOSYS;
+	}
+	r = sweep(&s);
 
 	if (r < 0 || s.nwins == 0)
 		goto out;
@@ -538,16 +586,16 @@ static long plan_region(uint64_t start, size_t len, struct fi__planset *ps)
 	ps->capplans = ps->caprefused = s.nwins;
 	for (size_t i = 0; i < s.nwins; i++) {
 		struct fi__window *w = &s.wins[i];
-		const char *why;
+		const char *no;
 		detail(&s, w);
-		why = sigreturn_bytes(&s, w->sys.addr)
-			      ? "rt_sigreturn trampoline (unwinders recognise its bytes)"
-			      : fi__plan_site(w, is_target, &s, s.pads, s.npads,
-					      &ps->plans[ps->nplans]);
-		if (why) {
+		no = sigreturn_bytes(&s, w->sys.addr)
+			     ? "rt_sigreturn trampoline (unwinders recognise its bytes)"
+			     : fi__plan_site(w, is_target, &s, s.pads, s.npads,
+					     &ps->plans[ps->nplans]);
+		if (no) {
 			struct fi__refusal *f = &ps->refused[ps->nrefused++];
 			f->addr = w->sys.addr;
-			snprintf(f->why, sizeof(f->why), "%s", why);
+			snprintf(f->why, sizeof(f->why), "%s", no);
 			continue;
 		}
 		ps->nplans++;
@@ -664,12 +712,15 @@ long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot)
 	bool cached;
 	long r = 0;
 
+	if (patching)
+		return 0;
+	patching = 1;
 	while (__atomic_exchange_n(&patch_lock, 1, __ATOMIC_ACQUIRE))
 		;
 	cached = fi__cache_load(m->build_id, m->build_id_len, start - m->base,
 				start, len, &ps);
 	if (!cached) {
-		r = plan_region(start, len, &ps);
+		r = plan_region(m, start, len, &ps);
 		if (r < 0)
 			goto out;
 		fi__cache_store(m->build_id, m->build_id_len, start - m->base,
@@ -689,6 +740,7 @@ long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot)
 out:
 	fi__planset_free(&ps);
 	__atomic_store_n(&patch_lock, 0, __ATOMIC_RELEASE);
+	patching = 0;
 	return r;
 }
 

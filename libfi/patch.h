@@ -34,6 +34,11 @@ extern uint32_t fi__nsites;
 /* Set up the site table, the arena and the decoder. Not for the hook. */
 int fi__patch_init(void);
 
+/* Make the decoder ready (loading capstone), unless fi__patch_in_hook says
+ * we are inside ld.so, where loading a library would deadlock. */
+bool fi__patch_decoder(const char **why);
+extern bool fi__patch_in_hook;
+
 /* Register a module; returns its index (existing entry if same base).
  * build_id may be NULL. */
 uint32_t fi__patch_module(const char *name, uint64_t base,

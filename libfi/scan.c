@@ -5,11 +5,13 @@
 
 #include <elf.h>
 #include <link.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "cache.h"
 #include "patch.h"
 
 struct region {
@@ -85,9 +87,19 @@ long fi__scan_loaded(void)
 	static struct collect c;
 	long total = 0;
 
+	const char *eager = getenv("FI_DECODER"), *why;
+	bool need = (eager && !strcmp(eager, "eager")) || fi__cache_decoder_wanted();
+
 	c.n = 0;
 	c.self = (uint64_t)(uintptr_t)&fi__scan_loaded;
 	dl_iterate_phdr(collect, &c);
+	/* Load the decoder before anything is patched if some plan is not
+	 * cached: loading it later would map code through a patched ld.so. */
+	for (int i = 0; i < c.n && !need; i++)
+		need = !fi__cache_has(c.r[i].build_id, c.r[i].id_len,
+				      c.r[i].start - c.r[i].base, c.r[i].len);
+	if (need && !fi__patch_decoder(&why))
+		fi__log("no decoder, so only cached plans apply: %s", why);
 	for (int i = 0; i < c.n; i++) {
 		const struct region *r = &c.r[i];
 		long n = fi__patch_region(fi__patch_module(r->name, r->base,
