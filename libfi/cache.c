@@ -158,32 +158,6 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 
 #define FNV_SEED 0xcbf29ce484222325ull
 
-static bool read_all(int fd, void *buf, size_t n)
-{
-	char *p = buf;
-	while (n) {
-		long r = fi__raw3(SYS_read, fd, p, n);
-		if (r <= 0)
-			return false;
-		p += r;
-		n -= (size_t)r;
-	}
-	return true;
-}
-
-static bool write_all(int fd, const void *buf, size_t n)
-{
-	const char *p = buf;
-	while (n) {
-		long r = fi__raw3(SYS_write, fd, p, n);
-		if (r <= 0)
-			return false;
-		p += r;
-		n -= (size_t)r;
-	}
-	return true;
-}
-
 static void rebase_insn(struct fi__insn *in, int64_t delta)
 {
 	in->addr += (uint64_t)delta;
@@ -253,7 +227,7 @@ bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
 		goto out;
 	size = (size_t)st.st_size;
 	buf = fi__pages(size);
-	if (!buf || !read_all((int)fd, buf, size))
+	if (!buf || !fi__raw_read_all((int)fd, buf, size))
 		goto out;
 	fi__copy(&h, buf, sizeof(h));
 	if (memcmp(h.magic, MAGIC, 8) || h.version != version() ||
@@ -351,8 +325,8 @@ void fi__cache_store(const uint8_t *build_id, size_t id_len, uint64_t off,
 	}
 	if (ok) {
 		h.sum = fnv1a(FNV_SEED, body, body_len);
-		ok = write_all((int)fd, &h, sizeof(h)) &&
-		     write_all((int)fd, body, body_len);
+		ok = fi__raw_write_all((int)fd, &h, sizeof(h)) &&
+		     fi__raw_write_all((int)fd, body, body_len);
 	}
 	if (body)
 		fi__pages_free(body, body_len ? body_len : 1);

@@ -87,20 +87,6 @@ void fi__report_fork_child(void)
 	owner_pid = pid;
 }
 
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		long n = fi__raw3(SYS_write, fd, buf, len);
-
-		if (n == -EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
 /* Room kept for ,"truncated":true}\n while the texts are written. */
 #define TAIL_ROOM 24
 
@@ -141,7 +127,7 @@ static void write_line(int fd, int pid, const char *comm, size_t i,
 	fi__jw_obj_end(&w);
 	fi__jw_raw(&w, "\n");
 	if (!w.broken)
-		write_all(fd, buf, w.len);
+		fi__raw_write_all(fd, buf, w.len);
 }
 
 void fi__report_flush(void)

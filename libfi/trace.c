@@ -84,22 +84,6 @@ int fi__trace_fd(void)
 	return __atomic_load_n(&trace_fd, __ATOMIC_RELAXED);
 }
 
-/* Write all of buf; a short write (disk full, a signal) writes the rest,
- * at the cost of that one record's atomicity. */
-static void write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		long n = fi__raw3(SYS_write, fd, buf, len);
-
-		if (n == -EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
 /* Room kept for the record's tail while the path is written:
  * ,"path_truncated":true}\n */
 #define TAIL_ROOM 32
@@ -225,7 +209,7 @@ unsigned long fi__trace_write_seq(const struct fi__call *c, long ret,
 	/* A broken record cannot happen with a 4 KiB buffer; never write
 	 * junk. */
 	if (!w.broken)
-		write_all(fd, buf, w.len);
+		fi__raw_write_all(fd, buf, w.len);
 	nest--;
 	return seq;
 }
