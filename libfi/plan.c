@@ -119,6 +119,7 @@ static const char *try_window(const struct fi__window *w, int k, int m,
 		out->post[i] = w->post[i];
 	out->sys = w->sys.addr;
 	out->resume = out->start + len;
+	out->keep_sys = m == 0 && k > 0 && out->start + FI_JMP32_LEN <= out->sys;
 	return NULL;
 }
 
@@ -334,8 +335,14 @@ size_t fi__plan_emit_stub(const struct fi__plan *p, uint32_t site_id,
 
 	land8(&e, j_sys1); /* .Lsys: */
 	land8(&e, j_sys2);
-	put1(&e, 0x0f);
-	put1(&e, 0x05);
+	if (p->keep_sys) {
+		/* back to the syscall in place: after it, execution is home */
+		put1(&e, 0xe9);
+		put_rel32(&e, p->sys);
+	} else {
+		put1(&e, 0x0f);
+		put1(&e, 0x05);
+	}
 
 	land8(&e, j_after1); /* .Lafter: */
 	land8(&e, j_after2);
@@ -371,4 +378,8 @@ void fi__plan_emit_patch(const struct fi__plan *p, uint64_t stub_addr,
 	}
 	for (unsigned i = 5; i < p->len; i++)
 		site_bytes[i] = 0xcc; /* never executed: nothing lands here */
+	if (p->keep_sys) {
+		site_bytes[p->sys - p->start] = 0x0f;
+		site_bytes[p->sys - p->start + 1] = 0x05;
+	}
 }

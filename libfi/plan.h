@@ -17,7 +17,7 @@
 #define FI_JMP32_LEN 5
 
 /* Bump when the planner decides differently: cached plans are dropped. */
-#define FI_PLANNER_REVISION 1
+#define FI_PLANNER_REVISION 2
 
 /* The instructions around one syscall, as the sweep saw them. pre[npre-1]
  * ends where the syscall starts; post[0] starts where it ends. */
@@ -47,6 +47,7 @@ struct fi__plan {
 	struct fi__insn pre[FI_PLAN_MAXPRE];
 	struct fi__insn post[FI_PLAN_MAXPOST];
 	uint64_t sys;    /* the syscall instruction itself */
+	bool keep_sys;   /* the syscall stays in place; the stub jumps to it */
 	uint64_t resume; /* where the stub jumps back to */
 	uint64_t pad;    /* 0, or where the 5-byte jump to the stub goes */
 };

@@ -27,7 +27,9 @@
 #define MAXPAD 16 /* pads of one golden case */
 
 /* The part of every stub between the instructions relocated from before
- * the syscall and those relocated from after it (diagram in plan.c).
+ * the syscall and those relocated from after it (diagram in plan.c), but
+ * for its last instruction, .Lsys: the syscall itself, or, when the plan
+ * keeps the syscall in place, a jump back to it.
  * "@N" names the N-th instruction of this block; [name] a RIP-relative
  * operand that resolves to that slot. */
 #define COMMON                                                              \
@@ -35,7 +37,7 @@
 	"48 8d 64 24 80 | 68 2a 00 00 00 | ff 15 [entry] | "                \
 	"48 8d a4 24 80 00 00 00 | e3 ->@17 | e2 ->@16 | "                   \
 	"0f 05 | 48 8d 64 24 80 | 68 2a 00 00 00 | ff 15 [post] | "          \
-	"48 8d a4 24 80 00 00 00 | eb ->@17 | 0f 05"
+	"48 8d a4 24 80 00 00 00 | eb ->@17"
 
 /* ---- a sweep over a byte buffer, as patch.c does over memory ---- */
 
@@ -383,6 +385,7 @@ struct plan_case {
 	int start, npre, npost, resume, pad;
 	const char *site;     /* the bytes written at start */
 	const char *padjmp;   /* the 5 bytes written at pad */
+	bool keep;            /* the syscall stays in place (plan.keep_sys) */
 	const char *stub_pre; /* the stub before COMMON */
 	const char *stub_post; /* ... and after it */
 	/* or refused by fi__plan_emit_stub, with this reason: */
@@ -397,7 +400,8 @@ static const struct plan_case cases[] = {
 			" c3 | c3",
 		.sys = 5,
 		.start = 0, .npre = 1, .npost = 0, .resume = 7,
-		.site = "e9 fb ef 0f 00 cc cc",
+		.site = "e9 fb ef 0f 00 0f 05",
+		.keep = true,
 		.stub_pre = "b8 01 00 00 00",
 		.stub_post = "e9 ->0x401007",
 	},
@@ -422,7 +426,8 @@ static const struct plan_case cases[] = {
 		.code = "b8 07 00 00 00 | 0f 05 | 83 f8 fc | 74 f4 | c3",
 		.sys = 5,
 		.start = 0, .npre = 1, .npost = 0, .resume = 7,
-		.site = "e9 fb ef 0f 00 cc cc",
+		.site = "e9 fb ef 0f 00 0f 05",
+		.keep = true,
 		.stub_pre = "b8 07 00 00 00",
 		.stub_post = "e9 ->0x401007",
 	},
@@ -445,7 +450,8 @@ static const struct plan_case cases[] = {
 			" c3",
 		.sys = 8,
 		.start = 3, .npre = 1, .npost = 0, .resume = 0x0a,
-		.site = "e9 f8 ef 0f 00 cc cc",
+		.site = "e9 f8 ef 0f 00 0f 05",
+		.keep = true,
 		.stub_pre = "b8 12 00 00 00",
 		.stub_post = "e9 ->0x40100a",
 	},
@@ -454,7 +460,8 @@ static const struct plan_case cases[] = {
 		.code = "49 89 ca | 89 f8 | 0f 05 | 48 3d 01 f0 ff ff | c3",
 		.sys = 5,
 		.start = 0, .npre = 2, .npost = 0, .resume = 7,
-		.site = "e9 fb ef 0f 00 cc cc",
+		.site = "e9 fb ef 0f 00 0f 05",
+		.keep = true,
 		.stub_pre = "49 89 ca | 89 f8",
 		.stub_post = "e9 ->0x401007",
 	},
@@ -464,7 +471,8 @@ static const struct plan_case cases[] = {
 		.code = "48 89 f8 | 56 | 5e | 0f 05 | c3",
 		.sys = 5,
 		.start = 0, .npre = 3, .npost = 0, .resume = 7,
-		.site = "e9 fb ef 0f 00 cc cc",
+		.site = "e9 fb ef 0f 00 0f 05",
+		.keep = true,
 		.stub_pre = "48 89 f8 | 56 | 5e",
 		.stub_post = "e9 ->0x401007",
 	},
@@ -492,7 +500,8 @@ static const struct plan_case cases[] = {
 		.sys = 5,
 		.targets = {7}, .ntargets = 1,
 		.start = 0, .npre = 1, .npost = 0, .resume = 7,
-		.site = "e9 fb ef 0f 00 cc cc",
+		.site = "e9 fb ef 0f 00 0f 05",
+		.keep = true,
 		.stub_pre = "b8 07 00 00 00",
 		.stub_post = "e9 ->0x401007",
 	},
@@ -519,7 +528,8 @@ static const struct plan_case cases[] = {
 		.code = "8b 05 10 00 00 00 | 0f 05 | c3",
 		.sys = 6,
 		.start = 0, .npre = 1, .npost = 0, .resume = 8,
-		.site = "e9 fb ef 0f 00 cc cc cc",
+		.site = "e9 fb ef 0f 00 cc 0f 05",
+		.keep = true,
 		.stub_pre = "8b 05 [0x401016]",
 		.stub_post = "e9 ->0x401008",
 	},
@@ -644,7 +654,8 @@ static const struct plan_case cases[] = {
 		.code = "48 c7 c0 0e 00 00 00 | 0f 05 | c3",
 		.sys = 7,
 		.start = 0, .npre = 1, .npost = 0, .resume = 9,
-		.site = "e9 fb ef 0f 00 cc cc cc cc",
+		.site = "e9 fb ef 0f 00 cc cc 0f 05",
+		.keep = true,
 		.stub_pre = "48 c7 c0 0e 00 00 00",
 		.stub_post = "e9 ->0x401009",
 	},
@@ -654,7 +665,8 @@ static const struct plan_case cases[] = {
 		.code = "b8 3c 00 00 00 | 0f 05",
 		.sys = 5,
 		.start = 0, .npre = 1, .npost = 0, .resume = 7,
-		.site = "e9 fb ef 0f 00 cc cc",
+		.site = "e9 fb ef 0f 00 0f 05",
+		.keep = true,
 		.stub_pre = "b8 3c 00 00 00",
 		.stub_post = "e9 ->0x401007",
 	},
@@ -671,7 +683,8 @@ static const struct plan_case cases[] = {
 		.base = 0x401ffa,
 		.sys = 5,
 		.start = 0, .npre = 1, .npost = 0, .resume = 7,
-		.site = "e9 01 e0 0f 00 cc cc",
+		.site = "e9 01 e0 0f 00 0f 05",
+		.keep = true,
 		.stub_pre = "b8 01 00 00 00",
 		.stub_post = "e9 ->0x402001",
 	},
@@ -780,7 +793,7 @@ static bool run_case(struct fi__disasm *d, const struct plan_case *c,
 	struct fi__plan p;
 	const char *why, *ewhy = NULL;
 	uint8_t buf[FI_STUB_MAX], site[16], padb[8];
-	char text[2048], want[2048];
+	char text[2048], want[2048], lsys[64];
 	size_t n;
 	bool ok = false;
 
@@ -866,8 +879,18 @@ static bool run_case(struct fi__disasm *d, const struct plan_case *c,
 		snprintf(err, errlen, "the stub does not decode");
 		goto out;
 	}
-	snprintf(want, sizeof(want), "%s%s" COMMON " | %s", c->stub_pre,
-		 *c->stub_pre ? " | " : "", c->stub_post);
+	if (p.keep_sys != c->keep) {
+		snprintf(err, errlen, "keep_sys %d, expected %d", p.keep_sys,
+			 c->keep);
+		goto out;
+	}
+	if (c->keep)
+		snprintf(lsys, sizeof(lsys), "e9 ->0x%" PRIx64,
+			 base + (uint64_t)c->sys);
+	else
+		snprintf(lsys, sizeof(lsys), "0f 05");
+	snprintf(want, sizeof(want), "%s%s" COMMON " | %s | %s", c->stub_pre,
+		 *c->stub_pre ? " | " : "", lsys, c->stub_post);
 	if (strcmp(text, want)) {
 		snprintf(err, errlen, "stub:\n  got  %.1500s\n  want %.1500s",
 			 text, want);
@@ -945,11 +968,14 @@ static void test_golden_detects_mismatch(void **state)
 	assert_true(run_case(*state, planned, err, sizeof(err)));
 
 	c = *planned;
-	c.site = "e9 fb ef 0f 00 cc 90";
+	c.site = "e9 fb ef 0f 00 0f 90";
 	assert_false(run_case(*state, &c, err, sizeof(err)));
-	assert_non_null(strstr(err, "site: got \"e9 fb ef 0f 00 cc cc\""));
+	assert_non_null(strstr(err, "site: got \"e9 fb ef 0f 00 0f 05\""));
 	c = *planned;
-	c.site = "e9 fb ef 0f 00 cc";
+	c.keep = false;
+	assert_false(run_case(*state, &c, err, sizeof(err)));
+	c = *planned;
+	c.site = "e9 fb ef 0f 00 0f";
 	assert_false(run_case(*state, &c, err, sizeof(err)));
 	c = *planned;
 	c.npre = 2;
@@ -1272,6 +1298,10 @@ static void plan_image(struct fi__disasm *d, struct image *im, uint64_t area,
 			say(&r, " | ");
 		}
 		say(&r, "%s", COMMON);
+		if (p.keep_sys)
+			say(&r, " | e9 ->0x%" PRIx64, p.sys);
+		else
+			say(&r, " | 0f 05");
 		for (int k = 0; k < p.npost; k++) {
 			say(&r, " | ");
 			say_copy(&r, &p.post[k]);
@@ -1292,8 +1322,13 @@ static void plan_image(struct fi__disasm *d, struct image *im, uint64_t area,
 			assert_int_equal(site[0], 0xe9);
 			assert_int_equal(p.start + 5 + (uint64_t)(int64_t)le32(site + 1),
 					 stub);
+			/* int3 up to the end, or up to the syscall that
+			 * stays in place */
 			for (unsigned k = 5; k < p.len; k++)
-				assert_int_equal(site[k], 0xcc);
+				assert_int_equal(site[k],
+						 p.keep_sys && p.start + k >= p.sys
+							 ? (p.start + k == p.sys ? 0x0f : 0x05)
+							 : 0xcc);
 		}
 		/* no jump lands inside what is overwritten */
 		for (uint64_t a = p.start + 1; a < p.start + p.len; a++)
