@@ -381,7 +381,7 @@ pytest() {
 		local -a e
 		mapfile -t e < <(mode_env "$m" "$d/$m.trace.jsonl")
 		local t0=$(date +%s)
-		(cd "$d" && env "${e[@]}" timeout 3600 $PY -m test -v --junit-xml "$d/$m.xml" "$@") >"$d/$m.log" 2>&1
+		(cd "$d" && env "${e[@]}" timeout 3600 $PY -m test -v --junit-xml "$d/$m.xml" ${PYTEST_IGNORE:-} "$@") >"$d/$m.log" 2>&1
 		local rc=$?
 		$PY - "$d/$m.xml" >"$d/$m.res" <<'EOF'
 import sys, xml.etree.ElementTree as ET
@@ -413,7 +413,8 @@ $(diff "$d/bare.res" "$d/$m.res" | head -n 12 | sed 's/^/        /')"
 if want python; then pytest python test_fcntl test_select test_poll test_pipes; fi
 if want python-long; then pytest python-long test_os test_subprocess test_threading test_signal; fi
 if want python-wide; then
-	pytest python-wide test_socket test_selectors test_mmap test_fcntl test_posix \
+	# VSOCK stream tests hang bare in VMs without a vsock peer (firecracker)
+	PYTEST_IGNORE="-i *VSOCK*" pytest python-wide test_socket test_selectors test_mmap test_fcntl test_posix \
 		test_asyncio.test_events test_asyncio.test_subprocess test_asyncio.test_unix_events
 fi
 
