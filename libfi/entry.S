@@ -15,6 +15,18 @@
  */
 	.text
 
+/* Unwinding through the hook (a thread cancelled while a delay= sleeps,
+ * a backtrace from a signal handler): the full way describes itself as a
+ * frame called from the syscall instruction in place, whose registers are
+ * in the saved frame, so that unwinders go on into the caller's code
+ * (libc's CFI at the syscall) and skip the stub, which has no CFI. Where
+ * that does not hold, the return address is undefined: unwinding stops
+ * cleanly instead of reading garbage.
+ *
+ * CFA = %rbx + 272 (the caller's %rsp: 128 of frame, return address, site
+ * id, red zone); the return address is kept at %rbx - 8. */
+#define FRAME_CFA 272
+
 .macro SAVE_FRAME
 	pushfq
 	push %rax
@@ -33,12 +45,27 @@
 	push %r14
 	push %r15
 	cld
-	mov %rsp, %rdi
 	mov %rsp, %rbx
+	mov 136(%rbx), %eax		/* the site id the stub pushed */
+	shl $4, %rax
+	mov fi__sites(%rip), %rcx
+	mov (%rcx,%rax), %rax		/* fi__sites[id].addr: the syscall */
+	add $2, %rax
+	push %rax			/* at %rbx - 8: "called from there" */
+	.cfi_def_cfa rbx, FRAME_CFA
+	.cfi_escape 0x10, 0x10, 0x02, 0x73, 0x78 /* rip at [rbx - 8] */
+	.cfi_offset rbx, 104 - FRAME_CFA
+	.cfi_offset rbp, 64 - FRAME_CFA
+	.cfi_offset r12, 24 - FRAME_CFA
+	.cfi_offset r13, 16 - FRAME_CFA
+	.cfi_offset r14, 8 - FRAME_CFA
+	.cfi_offset r15, 0 - FRAME_CFA
+	mov %rbx, %rdi
 	and $-16, %rsp
 .endm
 
 .macro RESTORE_FRAME
+	.cfi_undefined rip
 	mov %rbx, %rsp
 	pop %r15
 	pop %r14
@@ -69,6 +96,7 @@
 	.type fi__entry, @function
 fi__entry:
 	.cfi_startproc
+	.cfi_undefined rip
 	pushfq
 	push %rax
 	push %rdx
@@ -112,6 +140,7 @@ fi__entry:
 	.type fi__entry_post, @function
 fi__entry_post:
 	.cfi_startproc
+	.cfi_undefined rip
 	SAVE_FRAME
 	call fi__dispatch_post
 	RESTORE_FRAME
