@@ -507,8 +507,13 @@ void fi__dispatch_post(struct fi__frame *f)
 	if (child_side(p.nr, ret)) {
 		/* The parent records it. A vfork parent still will: keep
 		 * its entry. */
-		if (!shares_vm(p.nr, p.args))
+		if (!shares_vm(p.nr, p.args)) {
+			/* A process of its own: its own counts (when= counts
+			 * per process, as strace does), reported apart. */
+			if (fi__rs)
+				fi__rules_forked(fi__rs);
 			fi__report_fork_child();
+		}
 		goto out;
 	}
 	npend = i;

@@ -101,9 +101,19 @@ __attribute__((constructor)) static void fi_init(void)
 	fi__site_init();
 
 	v = getenv("FI_TRACE");
-	if (v && *v && fi__trace_open(v) < 0) {
-		fi__log("cannot record to %s: %s", v, strerror(errno));
-		fi__raw1(SYS_exit_group, FI_EXIT_SETUP);
+	if (v && *v) {
+		const char *child = getenv("FI_TRACE_APPEND");
+		int r = fi__trace_open(v);
+		/* The first process stops on a trace it cannot write; a
+		 * program it ran (which may have dropped privileges or
+		 * lowered its fd limit) goes on, unrecorded, and says so. */
+		if (r < 0 && !(child && !strcmp(child, "1"))) {
+			fi__log("cannot record to %s: %s", v, strerror(-r));
+			fi__raw1(SYS_exit_group, FI_EXIT_SETUP);
+		} else if (r < 0) {
+			fi__log("warning: pid %d is not recorded: cannot open %s: "
+				"%s", (int)getpid(), v, strerror(-r));
+		}
 	}
 	v = getenv("FI_REPORT");
 	if (v && *v)

@@ -780,3 +780,20 @@ int fi__rules_quick(struct fi__ruleset *rs, long nr, long *result)
 	}
 	return acted ? FI_QUICK_DONE : FI_QUICK_PASS;
 }
+
+void fi__rules_forked(struct fi__ruleset *rs)
+{
+	const struct rlist *all = LOAD(&rs->all);
+
+	for (size_t i = 0; all && i < all->n; i++) {
+		struct fi__rule *r = all->r[i];
+		RELAXED_STORE(&r->matched, 0);
+		RELAXED_STORE(&r->fired, 0);
+		RELAXED_STORE(&r->draws, 0);
+		RELAXED_STORE(&r->overflow, 0);
+		for (size_t k = 0; r->slots && k < FI_PER_THREAD_SLOTS; k++) {
+			RELAXED_STORE(&r->slots[k].tid, 0);
+			RELAXED_STORE(&r->slots[k].count, 0);
+		}
+	}
+}

@@ -105,6 +105,11 @@ bool fi__rules_need_site(const struct fi__ruleset *rs);
  * otherwise -EPROTO and msg names the syscall and rule. */
 int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len);
 
+/* In a child made by fork (not vfork): counting starts again from zero,
+ * so that when= counts each process's calls, as strace does. Expectations
+ * stay as they are. Hook-safe; only the calling thread exists. */
+void fi__rules_forked(struct fi__ruleset *rs);
+
 /* For end-of-run summaries: rule i (0-based, in arm order), its source
  * text and where it came from ("disk_full.fi:3"), how often it fired and the
  * site of the first firing. Returns false past the last rule. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -36,8 +37,19 @@ int fi__trace_open_file(const char *path, const char *path_var,
 	fd = open(path, flags, 0644);
 	if (fd < 0)
 		return -errno;
-	/* Move out of the way of the program's lowest-free-fd numbering. */
+	/* Move out of the way of the program's lowest-free-fd numbering;
+	 * under a low RLIMIT_NOFILE, as high as the limit allows. */
 	high = fcntl(fd, F_DUPFD_CLOEXEC, FI_TRACE_FD_BASE);
+	if (high < 0 && errno == EINVAL) {
+		struct rlimit rl;
+		long base = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+					    rl.rlim_cur > 8 &&
+					    rl.rlim_cur != RLIM_INFINITY
+				    ? (long)rl.rlim_cur - 4
+				    : 3;
+		while (high < 0 && base >= 3)
+			high = fcntl(fd, F_DUPFD_CLOEXEC, base--);
+	}
 	if (high < 0) {
 		int err = -errno;
 

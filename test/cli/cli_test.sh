@@ -307,6 +307,16 @@ live_inject)
 	run_fi --seed 42 -r 'fsync prob=1 error=EIO' -- "$CLI_TARGET" write
 	expect_rc 0
 	! grep -q "seed" "$T/err" || fail "seed said on success: $(cat "$T/err")"
+	# when= counts per process, as strace does: the subshell (a fork)
+	# counts from zero, so b and f fail.
+	run_fi -q -r 'write fd=1 when=2 error=EIO' -- sh -c 'echo a; echo b; (echo e; echo f)'
+	expect_rc 1
+	expect_out a e
+	# A program run under --record that cannot reopen the trace (a low
+	# fd limit) goes on and is still recorded.
+	run_fi -q --record low.jsonl -- bash -c 'ulimit -n 29; exec sh -c "exit 7"'
+	expect_rc 7
+	[ "$(grep -c '"name":"exit_group"' low.jsonl)" -ge 1 ] || fail "no exit_group recorded under a low fd limit"
 	if [ -n "$CLI_ASAN" ]; then
 		ASAN_OPTIONS=detect_leaks=0 run_fi -q -e inject=write:error=ENOSPC:when=1 -- "$CLI_ASAN" write
 		expect_rc 1
