@@ -347,8 +347,13 @@ static long general(struct fi__frame *f, long nr, int depth)
 		if (have_rules && fi__rules_decide(fi__rs, &c, &v)) {
 			verdict = act(f, &c, &v);
 			if (verdict == VERDICT_DONE && tracing) {
+				char *fdp = fdpath_buf[depth];
+				int fi = fi__names_argindex(nr, FI_ARG_FD);
+				if (fi < 0 || fi__trace_fd_path((int)c.args[fi], fdp,
+								sizeof(fdpath_buf[0])) <= 0)
+					fdp = 0;
 				fi__trace_write(&c, (long)f->rax, true, c.module,
-						c.offset, 0);
+						c.offset, fdp);
 				goto out;
 			}
 		}
@@ -529,7 +534,7 @@ void fi__dispatch_post(struct fi__frame *f)
 		for (int k = 0; k < 6; k++)
 			c.args[k] = p.args[k];
 		ids(&c);
-		c.comm = 0;
+		c.comm = comm[0] ? comm : 0;
 		c.module = 0;
 		c.offset = 0;
 		c.path = 0;
