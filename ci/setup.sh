@@ -6,7 +6,8 @@
 #   ci/setup.sh [GROUP...]      GROUPs: build fuzz format coverage bench all
 #                               (default: build fuzz, what ci/test.sh runs)
 #
-#   build     compiler, CMake, Ninja, the libraries, and strace (live tests)
+#   build     compiler, CMake, Ninja, the libraries, strace (live tests),
+#             sqlite3, jq and dash (test/real)
 #   fuzz      clang with libFuzzer (the fuzz label's libFuzzer target)
 #   format    clang-format (the format-check target)
 #   coverage  gcovr (coverage/report.sh)
@@ -14,7 +15,7 @@
 set -euo pipefail
 
 pkgs_build="build-essential cmake ninja-build pkg-config python3
-	libcapstone-dev libcmocka-dev libjansson-dev strace"
+	libcapstone-dev libcmocka-dev libjansson-dev strace sqlite3 jq dash"
 pkgs_fuzz="clang libclang-rt-dev"
 pkgs_format="clang-format"
 pkgs_coverage="gcovr"

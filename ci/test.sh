@@ -6,6 +6,8 @@
 #   3. an ASan+UBSan build (-DFI_SANITIZE=ON), labels unit, cli and fuzz
 #   4. cmake --install into a temporary prefix, then test/install/check.sh
 #   5. ci/demo.sh on the build of step 2
+#   6. real programs nobody on the team wrote (sqlite3, jq, bash, dash,
+#      coreutils), bare and under libfi: test/real/run_real.sh
 # Every step runs even when an earlier one failed (a failed build skips its
 # own tests); a summary at the end lists each step, and the exit status is
 # non-zero when any step failed.
@@ -105,9 +107,13 @@ if [ -z "${summary_only:-}" ]; then
 		step "install check" install_check
 		step "demo (ci/demo.sh)" env FI_CI_SKIP_SETUP=1 \
 			FI_DEMO_PREBUILT="$build" ci/demo.sh
+		step "real programs (test/real, CI subset)" \
+			test/real/run_real.sh --build "$build" \
+			--only startup,sqlite,jq,shell,coreutils,inject
 	else
 		skip "install check" "no build"
 		skip "demo (ci/demo.sh)" "no build"
+		skip "real programs (test/real, CI subset)" "no build"
 	fi
 fi
 
