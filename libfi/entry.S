@@ -3,7 +3,7 @@
  * zone skipped and the site id pushed:
  *
  *     [rsp]    return address into the stub
- *     [rsp+8]  site id          (popped by `ret $8`)
+ *     [rsp+8]  site id          (popped, with the red zone, by `ret $136`)
  *     [rsp+16] 128 bytes of the caller's red zone, then the caller's frame
  *
  * Both save every general register and the flags as a struct fi__frame
@@ -118,7 +118,7 @@ fi__entry:
 	pop %rdx
 	pop %rax
 	popfq
-	ret $8
+	ret $136		/* the site id and the red zone too */
 1:	pop %r10
 	pop %r9
 	pop %r8
@@ -131,7 +131,7 @@ fi__entry:
 	call fi__dispatch
 	mov %rax, 96(%rbx)	/* the verdict goes out in %rcx */
 	RESTORE_FRAME
-	ret $8
+	ret $136		/* the site id and the red zone too */
 	.cfi_endproc
 	.size fi__entry, .-fi__entry
 
@@ -144,7 +144,7 @@ fi__entry_post:
 	SAVE_FRAME
 	call fi__dispatch_post
 	RESTORE_FRAME
-	ret $8
+	ret $136		/* the site id and the red zone too */
 	.cfi_endproc
 	.size fi__entry_post, .-fi__entry_post
 

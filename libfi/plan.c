@@ -15,11 +15,11 @@
  *            jrcxz .Lsys  ------------------------------.        |
  *            lea -128(%rsp),%rsp; push $site            |        |
  *            call *entry_slot(%rip)   dispatch: %rcx =  |        |
- *            lea 128(%rsp),%rsp       0 done, 1 post,   |        |
+ *              (returns with ret $136) 0 done, 1 post,  |        |
  *            jrcxz .Lafter            2 pass            |        |
  *            loop .Lsys  -------------------------------+        |
  *            syscall; lea/push; call *post_slot(%rip);  |        |
- *            lea; jmp .Lafter                           |        |
+ *            jmp .Lafter                                |        |
  *     .Lsys: syscall  <---------------------------------'        |
  *     .Lafter: (instructions relocated from after the syscall)   |
  *            jmp resume  ----------------------------------------'
@@ -268,15 +268,13 @@ static void relocate(struct emit *e, const struct fi__insn *in)
 static void call_entry(struct emit *e, uint32_t site_id, uint64_t slot)
 {
 	static const uint8_t skip_rz[] = {0x48, 0x8d, 0x64, 0x24, 0x80};
-	static const uint8_t back_rz[] = {0x48, 0x8d, 0xa4, 0x24,
-					  0x80, 0x00, 0x00, 0x00};
 	put(e, skip_rz, sizeof(skip_rz));
 	put1(e, 0x68);
 	put32(e, (int32_t)site_id);
 	put1(e, 0xff);
 	put1(e, 0x15);
-	put_rel32(e, slot);
-	put(e, back_rz, sizeof(back_rz));
+	put_rel32(e, slot); /* the entry returns with `ret $136`: the red
+			     * zone is back */
 }
 
 /* Patch a rel8 placeholder at buf[at] to jump to the current position. */

@@ -17,7 +17,7 @@
 #define FI_JMP32_LEN 5
 
 /* Bump when the planner decides differently: cached plans are dropped. */
-#define FI_PLANNER_REVISION 2
+#define FI_PLANNER_REVISION 3
 
 /* The instructions around one syscall, as the sweep saw them. pre[npre-1]
  * ends where the syscall starts; post[0] starts where it ends. */

@@ -33,11 +33,11 @@
  * "@N" names the N-th instruction of this block; [name] a RIP-relative
  * operand that resolves to that slot. */
 #define COMMON                                                              \
-	"0f b7 c8 | 4c 8b 1d [table] | 41 0f b6 0c 0b | e3 ->@16 | "        \
+	"0f b7 c8 | 4c 8b 1d [table] | 41 0f b6 0c 0b | e3 ->@14 | "        \
 	"48 8d 64 24 80 | 68 2a 00 00 00 | ff 15 [entry] | "                \
-	"48 8d a4 24 80 00 00 00 | e3 ->@17 | e2 ->@16 | "                   \
+	"e3 ->@15 | e2 ->@14 | "                                            \
 	"0f 05 | 48 8d 64 24 80 | 68 2a 00 00 00 | ff 15 [post] | "          \
-	"48 8d a4 24 80 00 00 00 | eb ->@17"
+	"eb ->@15"
 
 /* ---- a sweep over a byte buffer, as patch.c does over memory ---- */
 
