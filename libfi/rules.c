@@ -771,12 +771,22 @@ int fi__rules_quick(struct fi__ruleset *rs, long nr, long *result)
 		acted = 1;
 	for (size_t i = 0; l && i < l->n; i++) {
 		struct fi__rule *r = l->r[i];
-		uint64_t n = FETCH_ADD(&r->matched, 1) + 1;
+		uint64_t n;
+		/* A locked add costs more than the rest of this path. Only
+		 * when= needs the exact count across threads; otherwise the
+		 * counts are statistics, and a plain add may, under
+		 * contention, lose one (the summary then says a little less). */
+		if (r->has_when) {
+			n = FETCH_ADD(&r->matched, 1) + 1;
+		} else {
+			n = RELAXED_LOAD(&r->matched) + 1;
+			RELAXED_STORE(&r->matched, n);
+		}
 		if (acted || (r->has_when && !fi__rules_when(&r->when, n)))
 			continue;
 		acted = 1;
 		*result = r->action == FI_ACT_ERROR ? -r->value : r->value;
-		FETCH_ADD(&r->fired, 1);
+		RELAXED_STORE(&r->fired, RELAXED_LOAD(&r->fired) + 1);
 	}
 	return acted ? FI_QUICK_DONE : FI_QUICK_PASS;
 }
