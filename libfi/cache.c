@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -16,7 +17,7 @@
 #include "fi.h"
 #include "raw.h"
 
-#define MAGIC "FIPLAN3\n"
+#define MAGIC "FIPLAN4\n"
 
 struct header {
 	char magic[8];
@@ -148,9 +149,16 @@ static uint32_t version(void)
 	       (uint32_t)FI_VERSION_PATCH << 8 | FI_PLANNER_REVISION;
 }
 
+/* FNV-1a over 8-byte words (then the tail bytes): fast enough to check a
+ * whole entry at every start. */
 static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
 	const uint8_t *b = p;
+	for (; n >= 8; n -= 8, b += 8) {
+		uint64_t w;
+		memcpy(&w, b, 8);
+		h = (h ^ w) * 0x100000001b3ull;
+	}
 	while (n--)
 		h = (h ^ *b++) * 0x100000001b3ull;
 	return h;
@@ -210,26 +218,27 @@ bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
 	char path[700];
 	struct header h;
 	struct stat st;
-	uint8_t *buf = NULL;
+	const uint8_t *buf = NULL, *at;
 	size_t size = 0, need;
-	const uint8_t *at;
 	bool ok = false;
-	long fd;
+	long fd, r;
 
 	if (!entry_path(path, sizeof(path), build_id, id_len, off, len, ".plan"))
 		return false;
 	fd = fi__raw4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return false;
-	/* One read of the whole entry. */
 	if (fi__raw2(SYS_fstat, fd, &st) < 0 || st.st_size < (long)sizeof(h) ||
 	    st.st_size > (64l << 20))
 		goto out;
 	size = (size_t)st.st_size;
-	buf = fi__pages(size);
-	if (!buf || !fi__raw_read_all((int)fd, buf, size))
+	/* Mapped whole, in one call: no copy, no page faults. */
+	r = fi__raw6(SYS_mmap, 0, (long)size, PROT_READ,
+		     MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	if (r < 0 && r > -4096)
 		goto out;
-	fi__copy(&h, buf, sizeof(h));
+	buf = (const uint8_t *)r;
+	memcpy(&h, buf, sizeof(h));
 	if (memcmp(h.magic, MAGIC, 8) || h.version != version() ||
 	    h.plan_size != sizeof(struct fi__plan) || h.len != len ||
 	    h.nplans > (1u << 20) || h.nrefused > (1u << 20))
@@ -239,41 +248,60 @@ bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
 	if (need != size ||
 	    fnv1a(FNV_SEED, buf + sizeof(h), size - sizeof(h)) != h.sum)
 		goto out; /* truncated or damaged */
-	if (!grow((void **)&ps->plans, &ps->capplans, h.nplans ? h.nplans : 1,
-		  sizeof(*ps->plans)) ||
-	    !grow((void **)&ps->refused, &ps->caprefused,
-		  h.nrefused ? h.nrefused : 1, sizeof(*ps->refused)))
-		goto out;
 	at = buf + sizeof(h);
 	for (uint64_t i = 0; i < h.nplans; i++, at += sizeof(struct entry)) {
-		struct entry e;
-		fi__copy(&e, at, sizeof(e));
-		rebase(&e.plan, (int64_t)start);
-		if (e.plan.len > sizeof(e.site) || e.plan.start < start ||
-		    e.plan.start + e.plan.len > start + len ||
-		    memcmp((const void *)e.plan.start, e.site, e.plan.len))
-			goto out; /* not the bytes it was planned on */
-		if (e.plan.pad &&
-		    (e.plan.pad < start || e.plan.pad + FI_JMP32_LEN > start + len ||
-		     memcmp((const void *)e.plan.pad, e.pad, FI_JMP32_LEN)))
+		const struct entry *e = (const struct entry *)at;
+		uint64_t s0 = e->plan.start + start, pad = e->plan.pad;
+		if (e->plan.len > sizeof(e->site) ||
+		    e->plan.start + e->plan.len > len ||
+		    (pad && pad + start + FI_JMP32_LEN > start + len))
 			goto out;
-		ps->plans[i] = e.plan;
+		/* The build-id names the bytes, and the entry is checksummed,
+		 * so a sample of the sites is compared with memory rather
+		 * than all: reading every page that holds a site costs a page
+		 * fault each, for nothing. */
+		if ((i % 32 == 0 || i + 1 == h.nplans) &&
+		    (memcmp((const void *)s0, e->site, e->plan.len) ||
+		     (pad && memcmp((const void *)(pad + start), e->pad,
+				    FI_JMP32_LEN))))
+			goto out; /* not the bytes it was planned on */
 	}
+	if (!grow((void **)&ps->refused, &ps->caprefused,
+		  h.nrefused ? h.nrefused : 1, sizeof(*ps->refused)))
+		goto out;
 	for (uint64_t i = 0; i < h.nrefused; i++, at += sizeof(struct fi__refusal)) {
-		fi__copy(&ps->refused[i], at, sizeof(ps->refused[i]));
+		memcpy(&ps->refused[i], at, sizeof(ps->refused[i]));
 		ps->refused[i].addr += start;
 		ps->refused[i].why[sizeof(ps->refused[i].why) - 1] = 0;
 	}
 	ps->nplans = h.nplans;
 	ps->nrefused = h.nrefused;
+	ps->mapped = buf;
+	ps->mapped_len = size;
+	ps->base = start;
+	buf = NULL; /* kept: the plans live there */
 	ok = true;
 out:
 	if (buf)
-		fi__pages_free(buf, size);
+		fi__raw2(SYS_munmap, buf, size);
 	fi__raw1(SYS_close, fd);
 	if (!ok)
 		ps->nplans = ps->nrefused = 0;
 	return ok;
+}
+
+void fi__planset_get(const struct fi__planset *ps, size_t i,
+		     struct fi__plan *out)
+{
+	if (!ps->mapped) {
+		*out = ps->plans[i];
+		return;
+	}
+	memcpy(out,
+	       (const uint8_t *)ps->mapped + sizeof(struct header) +
+		       i * sizeof(struct entry),
+	       sizeof(*out));
+	rebase(out, (int64_t)ps->base);
 }
 
 void fi__cache_store(const uint8_t *build_id, size_t id_len, uint64_t off,
@@ -310,7 +338,7 @@ void fi__cache_store(const uint8_t *build_id, size_t id_len, uint64_t off,
 	for (size_t i = 0; ok && i < ps->nplans; i++) {
 		struct entry e;
 		fi__fill(&e, 0, sizeof(e));
-		e.plan = ps->plans[i];
+		fi__planset_get(ps, i, &e.plan);
 		fi__copy(e.site, (const void *)e.plan.start, e.plan.len);
 		if (e.plan.pad)
 			fi__copy(e.pad, (const void *)e.plan.pad, FI_JMP32_LEN);
@@ -337,6 +365,8 @@ void fi__cache_store(const uint8_t *build_id, size_t id_len, uint64_t off,
 
 void fi__planset_free(struct fi__planset *ps)
 {
+	if (ps->mapped)
+		fi__raw2(SYS_munmap, ps->mapped, ps->mapped_len);
 	if (ps->plans)
 		fi__pages_free(ps->plans, ps->capplans * sizeof(*ps->plans));
 	if (ps->refused)

@@ -17,13 +17,22 @@ struct fi__refusal {
 	char why[80];
 };
 
-/* Every decision about one executable region. Arrays come from fi__pages. */
+/* Every decision about one executable region. Fresh plans are an array
+ * from fi__pages; plans from the cache stay in the mapped entry file,
+ * relative to the region (read them with fi__planset_get). */
 struct fi__planset {
 	struct fi__plan *plans;
 	size_t nplans, capplans;
 	struct fi__refusal *refused;
 	size_t nrefused, caprefused;
+	const void *mapped; /* the cache entry, or NULL */
+	size_t mapped_len;
+	uint64_t base;      /* what the mapped plans are relative to */
 };
+
+/* Plan i, with absolute addresses. */
+void fi__planset_get(const struct fi__planset *ps, size_t i,
+		     struct fi__plan *out);
 
 /* Pick the cache directory: FI_CACHE_DIR, else $XDG_CACHE_HOME/fi, else
  * $HOME/.cache/fi; FI_CACHE_DIR=off turns the cache off. Creates it. At

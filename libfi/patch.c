@@ -499,7 +499,9 @@ static void *alloc_near(uint64_t lo, uint64_t hi, size_t size)
 	if (!best)
 		return NULL;
 	r = fi__raw6(SYS_mmap, best, size, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE |
+			     MAP_POPULATE,
+		     -1, 0);
 	if (r < 0 && r > -4096)
 		return NULL;
 	if ((uint64_t)r != best) {
@@ -511,10 +513,12 @@ static void *alloc_near(uint64_t lo, uint64_t hi, size_t size)
 
 /* --- writing --------------------------------------------------------- */
 
+/* What apply() writes for one site. */
 struct pending {
-	struct fi__plan plan;
+	uint64_t start, pad;
+	uint8_t len;
 	uint8_t site[16];
-	uint8_t pad[FI_JMP32_LEN];
+	uint8_t padjmp[FI_JMP32_LEN];
 };
 
 /* Write every patch of the region while it is writable but not executable.
@@ -532,10 +536,9 @@ static __attribute__((noinline)) long apply(struct pending *pd, size_t n,
 	r = fi__raw3(SYS_mprotect, first, last - first, PROT_READ | PROT_WRITE);
 	if (r == 0) {
 		for (size_t i = 0; i < n; i++) {
-			fi__copy((void *)pd[i].plan.start, pd[i].site,
-				 pd[i].plan.len);
-			if (pd[i].plan.pad)
-				fi__copy((void *)pd[i].plan.pad, pd[i].pad,
+			fi__copy((void *)pd[i].start, pd[i].site, pd[i].len);
+			if (pd[i].pad)
+				fi__copy((void *)pd[i].pad, pd[i].padjmp,
 					 FI_JMP32_LEN);
 		}
 		r = fi__raw3(SYS_mprotect, first, last - first, prot);
@@ -651,25 +654,29 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 	slot[2] = (uint64_t)fi__entry_post;
 	for (size_t i = 0; i < ps->nplans; i++) {
 		struct pending *p = &pd[npd];
+		struct fi__plan plan;
 		uint64_t stub = (uint64_t)area + off;
 		const char *why = NULL;
 		uint32_t id = __atomic_load_n(&fi__nsites, __ATOMIC_RELAXED);
 		size_t n;
 		if (id >= FI_MAX_SITES)
 			break;
-		p->plan = ps->plans[i];
-		n = fi__plan_emit_stub(&p->plan, id, stub, &env, area + off,
+		fi__planset_get(ps, i, &plan);
+		n = fi__plan_emit_stub(&plan, id, stub, &env, area + off,
 				       FI_STUB_MAX, &why);
 		if (!n) {
 			(*refused)++;
-			refuse(m, p->plan.sys, why);
+			refuse(m, plan.sys, why);
 			continue;
 		}
 		if (fi__debug > 1)
 			fi__log("  patching %s+0x%lx", m->name,
-				(unsigned long)(p->plan.sys - m->base));
-		fi__plan_emit_patch(&p->plan, stub, p->site, p->pad);
-		fi__sites[id].addr = p->plan.sys;
+				(unsigned long)(plan.sys - m->base));
+		fi__plan_emit_patch(&plan, stub, p->site, p->padjmp);
+		p->start = plan.start;
+		p->len = plan.len;
+		p->pad = plan.pad;
+		fi__sites[id].addr = plan.sys;
 		fi__sites[id].module = mod;
 		__atomic_store_n(&fi__nsites, id + 1, __ATOMIC_RELEASE);
 		off += (n + 15) & ~(size_t)15;
@@ -681,12 +688,12 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 	}
 	uint64_t lo = ~0ull, hi = 0;
 	for (size_t i = 0; i < npd; i++) {
-		uint64_t a = pd[i].plan.start, b = a + pd[i].plan.len;
-		if (pd[i].plan.pad) {
-			if (pd[i].plan.pad < a)
-				a = pd[i].plan.pad;
-			if (pd[i].plan.pad + FI_JMP32_LEN > b)
-				b = pd[i].plan.pad + FI_JMP32_LEN;
+		uint64_t a = pd[i].start, b = a + pd[i].len;
+		if (pd[i].pad) {
+			if (pd[i].pad < a)
+				a = pd[i].pad;
+			if (pd[i].pad + FI_JMP32_LEN > b)
+				b = pd[i].pad + FI_JMP32_LEN;
 		}
 		if (a < lo)
 			lo = a;
@@ -729,8 +736,11 @@ long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot)
 	for (size_t i = 0; i < ps.nrefused; i++)
 		refuse(m, ps.refused[i].addr, ps.refused[i].why);
 	refused = (unsigned)ps.nrefused;
-	for (size_t i = 0; i < ps.nplans; i++)
-		padded += ps.plans[i].pad != 0;
+	for (size_t i = 0; i < ps.nplans; i++) {
+		struct fi__plan p;
+		fi__planset_get(&ps, i, &p);
+		padded += p.pad != 0;
+	}
 	if (ps.nplans)
 		r = install(mod, start, len, prot, &ps, &refused);
 	if (r >= 0 && fi__debug && (ps.nplans || refused))
