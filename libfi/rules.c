@@ -755,6 +755,14 @@ static bool filterless(const struct fi__rule *r)
 	       (r->action == FI_ACT_ERROR || r->action == FI_ACT_RETVAL);
 }
 
+/* One plain add to memory: a count that is statistics only. Under
+ * contention an add may be lost (the summary then says a little less);
+ * when= counts use locked adds instead. */
+static inline void bump(uint64_t *p)
+{
+	__asm__ volatile("addq $1, %0" : "+m"(*p));
+}
+
 int fi__rules_quick(struct fi__ruleset *rs, long nr, long *result)
 {
 	const struct rlist *l = LOAD(&rs->bynr[nr]);
@@ -771,22 +779,18 @@ int fi__rules_quick(struct fi__ruleset *rs, long nr, long *result)
 		acted = 1;
 	for (size_t i = 0; l && i < l->n; i++) {
 		struct fi__rule *r = l->r[i];
-		uint64_t n;
-		/* A locked add costs more than the rest of this path. Only
-		 * when= needs the exact count across threads; otherwise the
-		 * counts are statistics, and a plain add may, under
-		 * contention, lose one (the summary then says a little less). */
 		if (r->has_when) {
-			n = FETCH_ADD(&r->matched, 1) + 1;
+			uint64_t n = FETCH_ADD(&r->matched, 1) + 1;
+			if (acted || !fi__rules_when(&r->when, n))
+				continue;
 		} else {
-			n = RELAXED_LOAD(&r->matched) + 1;
-			RELAXED_STORE(&r->matched, n);
+			bump(&r->matched);
+			if (acted)
+				continue;
 		}
-		if (acted || (r->has_when && !fi__rules_when(&r->when, n)))
-			continue;
 		acted = 1;
 		*result = r->action == FI_ACT_ERROR ? -r->value : r->value;
-		RELAXED_STORE(&r->fired, RELAXED_LOAD(&r->fired) + 1);
+		bump(&r->fired);
 	}
 	return acted ? FI_QUICK_DONE : FI_QUICK_PASS;
 }
