@@ -29,6 +29,28 @@ void fi__pages_free(void *p, size_t len)
 		fi__raw2(SYS_munmap, p, len);
 }
 
+bool fi__pages_grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap;
+	void *p;
+
+	if (need <= *cap)
+		return true;
+	ncap = *cap * 2 > need ? *cap * 2 : need;
+	if (ncap < 256)
+		ncap = 256;
+	p = fi__pages(ncap * elem);
+	if (!p)
+		return false;
+	if (*arr) {
+		fi__copy(p, *arr, *cap * elem);
+		fi__pages_free(*arr, *cap * elem);
+	}
+	*arr = p;
+	*cap = ncap;
+	return true;
+}
+
 void fi__copy(void *dst, const void *src, size_t n)
 {
 	volatile unsigned char *d = dst;

@@ -4,6 +4,7 @@
 #ifndef FI_ARENA_H
 #define FI_ARENA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Fresh zeroed pages straight from mmap, or NULL. */
@@ -13,6 +14,11 @@ void fi__pages_free(void *p, size_t len);
 /* Route capstone's allocations to a bump arena. Call once, before the
  * first decoder is opened. */
 void fi__arena_install(void);
+
+/* Make *arr (from fi__pages) hold at least `need` elements of `elem`
+ * bytes, keeping what it holds; *cap counts elements. False if out of
+ * memory (then *arr is as it was). */
+bool fi__pages_grow(void **arr, size_t *cap, size_t need, size_t elem);
 
 /* Byte helpers that never call libc (libc's text may be unmapped for
  * writing while they run). */

@@ -195,23 +195,6 @@ static void rebase(struct fi__plan *p, int64_t delta)
 		rebase_insn(&p->post[i], delta);
 }
 
-static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
-{
-	void *p;
-	if (n <= *cap)
-		return true;
-	p = fi__pages(n * elem);
-	if (!p)
-		return false;
-	if (*arr) {
-		fi__copy(p, *arr, *cap * elem);
-		fi__pages_free(*arr, *cap * elem);
-	}
-	*arr = p;
-	*cap = n;
-	return true;
-}
-
 bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
 		    uint64_t start, size_t len, struct fi__planset *ps)
 {
@@ -266,8 +249,8 @@ bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
 				    FI_JMP32_LEN))))
 			goto out; /* not the bytes it was planned on */
 	}
-	if (!grow((void **)&ps->refused, &ps->caprefused,
-		  h.nrefused ? h.nrefused : 1, sizeof(*ps->refused)))
+	if (!fi__pages_grow((void **)&ps->refused, &ps->caprefused,
+			    h.nrefused ? h.nrefused : 1, sizeof(*ps->refused)))
 		goto out;
 	for (uint64_t i = 0; i < h.nrefused; i++, at += sizeof(struct fi__refusal)) {
 		memcpy(&ps->refused[i], at, sizeof(ps->refused[i]));

@@ -296,6 +296,28 @@ static bool protect_fds(struct fi__frame *f, long nr, const long *a)
 	return false;
 }
 
+/* The call as the engine sees it, from the saved registers. The caller
+ * is found only when a rule first fires (resolve_caller). */
+static void describe(struct fi__frame *f, long nr, struct fi__call *c)
+{
+	c->nr = nr;
+	c->args[0] = (long)f->rdi;
+	c->args[1] = (long)f->rsi;
+	c->args[2] = (long)f->rdx;
+	c->args[3] = (long)f->r10;
+	c->args[4] = (long)f->r8;
+	c->args[5] = (long)f->r9;
+	c->comm = comm[0] ? comm : 0;
+	c->module = 0;
+	c->offset = 0;
+	c->path = 0;
+	c->fd_path = fi__trace_fd_path;
+	c->caller = resolve_caller;
+	c->ctx = f;
+	ids(c);
+	site_of((uint32_t)f->site, c);
+}
+
 /* Everything: the recorder, counting, call sites, the report, fd
  * protection, new code to patch. */
 static long general(struct fi__frame *f, long nr, int depth)
@@ -306,22 +328,8 @@ static long general(struct fi__frame *f, long nr, int depth)
 	bool tracing, harness;
 	char *path = path_buf[depth];
 
-	c.nr = nr;
-	c.args[0] = (long)f->rdi;
-	c.args[1] = (long)f->rsi;
-	c.args[2] = (long)f->rdx;
-	c.args[3] = (long)f->r10;
-	c.args[4] = (long)f->r8;
-	c.args[5] = (long)f->r9;
-	c.comm = comm[0] ? comm : 0;
-	c.module = 0;
-	c.offset = 0;
-	c.path = 0;
-	c.fd_path = fi__trace_fd_path;
+	describe(f, nr, &c);
 	c.caller = 0;
-	c.ctx = f;
-	ids(&c);
-	site_of((uint32_t)f->site, &c);
 	tracing = fi__trace_enabled();
 	/* Calls the harness (or fi) made are never counted or failed. The
 	 * recorder names the calling code too. */
@@ -393,22 +401,7 @@ static long fast(struct fi__frame *f, long nr, int depth)
 	struct fi__verdict v;
 	int pi = path_arg[nr];
 
-	c.nr = nr;
-	c.args[0] = (long)f->rdi;
-	c.args[1] = (long)f->rsi;
-	c.args[2] = (long)f->rdx;
-	c.args[3] = (long)f->r10;
-	c.args[4] = (long)f->r8;
-	c.args[5] = (long)f->r9;
-	c.comm = comm;
-	c.module = 0;
-	c.offset = 0;
-	c.path = 0;
-	c.fd_path = fi__trace_fd_path;
-	c.caller = resolve_caller;
-	c.ctx = f;
-	ids(&c);
-	site_of((uint32_t)f->site, &c);
+	describe(f, nr, &c);
 	if (pi >= 0 && fi__safe_copy_str((const void *)c.args[pi],
 					 path_buf[depth], sizeof(path_buf[0])) >= 0)
 		c.path = path_buf[depth];

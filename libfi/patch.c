@@ -150,25 +150,6 @@ struct sweep {
 	size_t npads, cappads;
 };
 
-static bool grow(void **arr, size_t *cap, size_t n, size_t elem)
-{
-	size_t ncap;
-	void *p;
-	if (n < *cap)
-		return true;
-	ncap = *cap ? *cap * 2 : 256;
-	p = fi__pages(ncap * elem);
-	if (!p)
-		return false;
-	if (*arr) {
-		fi__copy(p, *arr, *cap * elem);
-		fi__pages_free(*arr, *cap * elem);
-	}
-	*arr = p;
-	*cap = ncap;
-	return true;
-}
-
 static bool is_target(void *ctx, uint64_t addr)
 {
 	const struct sweep *s = ctx;
@@ -193,7 +174,8 @@ static bool stops(const struct fi__insn *in)
 static void add_pad(struct sweep *s, uint64_t from, uint64_t to)
 {
 	if (to - from >= FI_JMP32_LEN &&
-	    grow((void **)&s->pads, &s->cappads, s->npads, sizeof(*s->pads))) {
+	    fi__pages_grow((void **)&s->pads, &s->cappads, s->npads + 1,
+			   sizeof(*s->pads))) {
 		s->pads[s->npads].addr = from;
 		s->pads[s->npads].len = (uint32_t)(to - from);
 		s->npads++;
@@ -253,8 +235,8 @@ static int decode_range(struct sweep *s, uint64_t from, uint64_t to,
 			pad_start = 0;
 		}
 		if (in.kind == FI_INSN_SYSCALL) {
-			if (!grow((void **)&s->wins, &s->capwins, s->nwins,
-				  sizeof(*s->wins)))
+			if (!fi__pages_grow((void **)&s->wins, &s->capwins,
+					    s->nwins + 1, sizeof(*s->wins)))
 				return -ENOMEM;
 			struct fi__window *w = &s->wins[s->nwins++];
 			fi__fill(w, 0, sizeof(*w));
