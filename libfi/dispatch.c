@@ -325,18 +325,18 @@ static long general(struct fi__frame *f, long nr, int depth)
 	struct fi__call c;
 	struct fi__verdict v;
 	long verdict = VERDICT_PASS;
-	bool tracing, harness;
+	bool tracing = fi__trace_enabled(), harness = false;
+	bool acting = have_rules || counting;
 	char *path = path_buf[depth];
 
 	describe(f, nr, &c);
-	c.caller = 0;
-	tracing = fi__trace_enabled();
-	/* Calls the harness (or fi) made are never counted or failed. The
-	 * recorder names the calling code too. */
-	harness = (((have_rules || counting) && need_site) || tracing) &&
-		  caller(f, &c) && (have_rules || counting);
-	if (!need_site && !tracing)
-		c.caller = resolve_caller;
+	/* Name the calling code now when the harness must be told apart
+	 * (its calls are never counted or failed) or the recorder needs it;
+	 * otherwise only if a rule fires for the first time. */
+	if ((acting && need_site) || tracing) {
+		c.caller = 0;
+		harness = caller(f, &c) && acting;
+	}
 
 	if (protect_fds(f, nr, c.args)) {
 		verdict = VERDICT_DONE;
@@ -345,7 +345,7 @@ static long general(struct fi__frame *f, long nr, int depth)
 	if (nr == SYS_exit_group || nr == SYS_execve || nr == SYS_execveat)
 		fi__report_flush();
 
-	if ((have_rules || counting) && !harness) {
+	if (acting && !harness) {
 		int pi = path_arg[nr];
 		if (pi >= 0 && fi__safe_copy_str((const void *)c.args[pi], path,
 						 sizeof(path_buf[0])) >= 0)
