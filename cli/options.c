@@ -58,7 +58,7 @@ static void help(void)
 	      "\n"
 	      "Examples:\n"
 	      "  fi-run -s disk_full.fi -- ./program args\n"
-	      "  fi-run -r 'write when=3 error=ENOSPC' -- cp a b\n"
+	      "  fi-run -r 'write when=3 error=ENOSPC' -- dd if=a of=b\n"
 	      "  fi-run -r 'openat path=/etc/app/* error=EACCES' -r 'read when=1..2 error=EINTR' -- ./server\n"
 	      "  fi-run -e inject=write:error=ENOSPC:when=3+ -- ./program\n"
 	      "  fi-run --record run.trace -- ./program\n"
