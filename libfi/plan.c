@@ -40,6 +40,7 @@ static bool relocatable(const struct fi__insn *in, bool after)
 	case FI_INSN_RIP_REL:
 		return true;
 	case FI_INSN_JCC_REL:
+		return true; /* re-encoded as rel32 to the same target */
 	case FI_INSN_JMP_REL:
 	case FI_INSN_END:
 		return after; /* the syscall must stay reachable */
@@ -138,6 +139,12 @@ const char *fi__plan_site(const struct fi__window *w, fi__is_target_fn is_target
 		return "not a syscall instruction";
 	if (is_sigreturn(w))
 		return "rt_sigreturn trampoline (unwinders recognise its bytes)";
+
+	/* Best: instructions before the syscall that cover the whole jump,
+	 * so the syscall itself stays in place (keep_sys). */
+	for (int k = 1; k <= FI_PLAN_MAXPRE; k++)
+		if (!try_window(w, k, 0, is_target, ctx, out) && out->keep_sys)
+			return NULL;
 
 	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
 		const char *r = try_window(w, shapes[i][0], shapes[i][1],

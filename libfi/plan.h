@@ -17,7 +17,7 @@
 #define FI_JMP32_LEN 5
 
 /* Bump when the planner decides differently: cached plans are dropped. */
-#define FI_PLANNER_REVISION 3
+#define FI_PLANNER_REVISION 4
 
 /* The instructions around one syscall, as the sweep saw them. pre[npre-1]
  * ends where the syscall starts; post[0] starts where it ends. */
@@ -53,8 +53,10 @@ struct fi__plan {
 };
 
 /* Choose how to patch a site. Prefers relocating instructions before the
- * syscall (a thread blocked in the syscall returns past the patch), then
- * after, then both, then a short jump into padding (consumed from pads).
+ * syscall that cover the whole jump, so that the syscall stays in place;
+ * then any before (a thread blocked in the syscall returns past the
+ * patch), then after, then both, then a short jump into padding
+ * (consumed from pads).
  * Returns NULL on success, else the reason the site stays unpatched. */
 const char *fi__plan_site(const struct fi__window *w, fi__is_target_fn is_target,
 			  void *ctx, struct fi__pad *pads, size_t npads,

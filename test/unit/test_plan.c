@@ -407,12 +407,26 @@ static const struct plan_case cases[] = {
 	},
 	{
 		/* read(2): mov %fs:0x18,%eax; test; jne; xor %eax,%eax;
-		 * syscall; cmp $-4096,%rax; ja; ret. The xor is too short
-		 * and the jne cannot move: the cmp after the syscall moves,
-		 * the ja stays where it is. */
-		.name = "glibc: xor %eax,%eax too short, the cmp after moves",
+		 * syscall; cmp $-4096,%rax; ja; ret. The xor alone is too
+		 * short: test, jne (as a rel32 to the same target) and xor
+		 * move, which cover the jump, so the syscall stays. */
+		.name = "glibc: test, jne and xor move, the syscall stays",
 		.code = "64 8b 04 25 18 00 00 00 | 85 c0 | 75 0d | 31 c0 |"
 			" 0f 05 | 48 3d 00 f0 ff ff | 77 02 | c3 | c3 | c3",
+		.sys = 0x0e,
+		.start = 0x08, .npre = 3, .npost = 0, .resume = 0x10,
+		.site = "e9 f3 ef 0f 00 cc 0f 05",
+		.keep = true,
+		.stub_pre = "85 c0 | 0f 85 ->0x401019 | 31 c0",
+		.stub_post = "e9 ->0x401010",
+	},
+	{
+		/* The same with the syscall a jump target: nothing may move
+		 * before it, so the cmp after it moves. */
+		.name = "glibc: the syscall a target, the cmp after moves",
+		.code = "64 8b 04 25 18 00 00 00 | 85 c0 | 75 0d | 31 c0 |"
+			" 0f 05 | 48 3d 00 f0 ff ff | 77 02 | c3 | c3 | c3",
+		.targets = {0x0e}, .ntargets = 1,
 		.sys = 0x0e,
 		.start = 0x0e, .npre = 0, .npost = 1, .resume = 0x16,
 		.site = "e9 ed ef 0f 00 cc cc cc",
@@ -1377,7 +1391,7 @@ static void test_end_to_end(void **state)
 		"b8 01 00 00 00 | 0f 05 | 48 3d 01 f0 ff ff | 73 01 | c3 | c3 |"
 		/* 0x11 padding, 12 bytes */
 		"0f 1f 80 00 00 00 00 | 0f 1f 40 00 | 90 |"
-		/* 0x1d read: the cmp after moves */
+		/* 0x1d read: test, jne and xor move, the syscall stays */
 		"64 8b 04 25 18 00 00 00 | 85 c0 | 75 0d | 31 c0 | 0f 05 |"
 		"48 3d 00 f0 ff ff | 77 02 | c3 | c3 | c3 |"
 		/* 0x38 jmp onto the syscall: short jump into 0x11 */
@@ -1400,7 +1414,7 @@ static void test_end_to_end(void **state)
 	plan_image(*state, im, STUB, &log, &t);
 	assert_string_equal(text,
 			    "+0x5 pre 1\n"
-			    "+0x2b post 1\n"
+			    "+0x2b pre 3\n"
 			    "+0x3c pad +0x11\n"
 			    "+0x46 refused: rt_sigreturn trampoline (unwinders "
 			    "recognise its bytes)\n"
