@@ -86,6 +86,27 @@ static void arm_from_env(void)
 		fatal(err.msg);
 }
 
+/* FI_DEBUG: what this kernel offers that fi uses or could use, so that a
+ * missing feature is said rather than silently degrading. */
+static void say_features(void)
+{
+	char buf[8];
+	long clone3 = fi__raw2(SYS_clone3, 0, 0);
+	long sud = fi__raw6(SYS_prctl, 59 /* PR_SET_SYSCALL_USER_DISPATCH */,
+			    0 /* PR_SYS_DISPATCH_OFF */, 0, 0, 0, 0);
+
+	fi__log("kernel features: clone3 %s; reading the program's memory "
+		"safely (process_vm_readv) %s; Syscall User Dispatch %s",
+		clone3 == -ENOSYS ? "missing (glibc falls back to clone)"
+				  : "present",
+		fi__safe_copy_str("probe", buf, sizeof(buf)) == 5
+			? "works"
+			: "refused (path= rules and recorded paths will not "
+			  "match)",
+		sud == 0 ? "available (fi does not use it yet)"
+			 : "missing (kernel older than 5.11)");
+}
+
 __attribute__((constructor)) static void fi_init(void)
 {
 	const char *v;
@@ -125,7 +146,9 @@ __attribute__((constructor)) static void fi_init(void)
 	active = n > 0;
 	/* From now on every object arrives through ld.so's mmap, in the hook. */
 	fi__patch_in_hook = true;
-	if (fi__debug)
+	if (fi__debug) {
 		fi__log("%ld syscall sites patched in %u objects", n,
 			fi__nmodules);
+		say_features();
+	}
 }

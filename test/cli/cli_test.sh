@@ -307,6 +307,11 @@ live_inject)
 	run_fi --seed 42 -r 'fsync prob=1 error=EIO' -- "$CLI_TARGET" write
 	expect_rc 0
 	! grep -q "seed" "$T/err" || fail "seed said on success: $(cat "$T/err")"
+	# -v says what was patched, and what the kernel offers.
+	run_fi -v -q -- "$CLI_TARGET" exit 0
+	expect_rc 0
+	grep -qE '^fi: patched libc\.so\.6: [0-9]+ sites' "$T/err" || fail "-v: no patch line: $(cat "$T/err")"
+	grep -q '^fi: kernel features: clone3 ' "$T/err" || fail "-v: no kernel features: $(cat "$T/err")"
 	# when= counts per process, as strace does: the subshell (a fork)
 	# counts from zero, so b and f fail.
 	run_fi -q -r 'write fd=1 when=2 error=EIO' -- sh -c 'echo a; echo b; (echo e; echo f)'
