@@ -86,6 +86,11 @@ static void give(void)
 	__atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
 }
 
+void fi__arena_forked(void)
+{
+	__atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
+}
+
 static void *arena_malloc(size_t n)
 {
 	size_t need = (n + sizeof(size_t) + 15) & ~(size_t)15;

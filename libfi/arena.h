@@ -20,6 +20,9 @@ void fi__arena_install(void);
  * memory (then *arr is as it was). */
 bool fi__pages_grow(void **arr, size_t *cap, size_t need, size_t elem);
 
+/* In a fork child: the arena's lock starts free. */
+void fi__arena_forked(void);
+
 /* Byte helpers that never call libc (libc's text may be unmapped for
  * writing while they run). */
 void fi__copy(void *dst, const void *src, size_t n);

@@ -510,6 +510,7 @@ void fi__dispatch_post(struct fi__frame *f)
 			 * per process, as strace does), reported apart. */
 			if (fi__rs)
 				fi__rules_forked(fi__rs);
+			fi__patch_forked();
 			fi__report_fork_child();
 		}
 		goto out;

@@ -56,6 +56,14 @@ void fi__log(const char *fmt, ...)
 	fi__raw3(SYS_write, 2, buf, n);
 }
 
+void fi__patch_forked(void)
+{
+	/* A thread of the parent may have held these when it forked; in the
+	 * child that thread is gone, so nobody would ever release them. */
+	__atomic_store_n(&patch_lock, 0, __ATOMIC_RELEASE);
+	fi__arena_forked();
+}
+
 int fi__patch_init(void)
 {
 	fi__sites = fi__pages(FI_MAX_SITES * sizeof(struct fi__site));

@@ -34,6 +34,9 @@ extern uint32_t fi__nsites;
 /* Set up the site table, the arena and the decoder. Not for the hook. */
 int fi__patch_init(void);
 
+/* In a fork child (not vfork): the patcher's locks start free. Hook-safe. */
+void fi__patch_forked(void);
+
 /* Make the decoder ready (loading capstone), unless fi__patch_in_hook says
  * we are inside ld.so, where loading a library would deadlock. */
 bool fi__patch_decoder(const char **why);
