@@ -798,7 +798,12 @@ int fi__rules_quick(struct fi__ruleset *rs, long nr, long *result)
 void fi__rules_forked(struct fi__ruleset *rs)
 {
 	const struct rlist *all = LOAD(&rs->all);
+	/* A thread of the parent may have been arming a rule; it is gone,
+	 * so the lock starts anew. (Not pthread_atfork: registering a
+	 * handler would set up the program's heap at load.) */
+	static const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
 
+	rs->lock = fresh;
 	for (size_t i = 0; all && i < all->n; i++) {
 		struct fi__rule *r = all->r[i];
 		RELAXED_STORE(&r->matched, 0);

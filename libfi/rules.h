@@ -106,8 +106,9 @@ bool fi__rules_need_site(const struct fi__ruleset *rs);
 int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len);
 
 /* In a child made by fork (not vfork): counting starts again from zero,
- * so that when= counts each process's calls, as strace does. Expectations
- * stay as they are. Hook-safe; only the calling thread exists. */
+ * so that when= counts each process's calls, as strace does, and the
+ * set's lock starts free. Expectations stay as they are. Hook-safe; only
+ * the calling thread exists. */
 void fi__rules_forked(struct fi__ruleset *rs);
 
 /* For end-of-run summaries: rule i (0-based, in arm order), its source
