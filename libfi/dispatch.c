@@ -347,8 +347,10 @@ static long general(struct fi__frame *f, long nr, int depth)
 
 	if (acting && !harness) {
 		int pi = path_arg[nr];
-		if (pi >= 0 && fi__safe_copy_str((const void *)c.args[pi], path,
-						 sizeof(path_buf[0])) >= 0)
+		/* Only rules look at the path; counting does not. */
+		if (have_rules && pi >= 0 &&
+		    fi__safe_copy_str((const void *)c.args[pi], path,
+				      sizeof(path_buf[0])) >= 0)
 			c.path = path;
 		if (counting)
 			__atomic_fetch_add(&counts[nr], 1, __ATOMIC_RELAXED);
