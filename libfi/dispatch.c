@@ -172,7 +172,7 @@ static bool caller(const struct fi__frame *f, struct fi__call *c)
 {
 	struct fi__site_regs r;
 	struct fi__site_info si;
-	uint32_t id = (uint32_t)f->site;
+	uint32_t id = fi__frame_site(f);
 
 	if (id >= __atomic_load_n(&fi__nsites, __ATOMIC_ACQUIRE))
 		return false;
@@ -315,7 +315,7 @@ static void describe(struct fi__frame *f, long nr, struct fi__call *c)
 	c->caller = resolve_caller;
 	c->ctx = f;
 	ids(c);
-	site_of((uint32_t)f->site, c);
+	site_of(fi__frame_site(f), c);
 }
 
 /* Everything: the recorder, counting, call sites, the report, fd
@@ -381,7 +381,7 @@ static long general(struct fi__frame *f, long nr, int depth)
 		p->nr = nr;
 		for (int i = 0; i < 6; i++)
 			p->args[i] = (long)*arg_slot(f, i);
-		p->site = (uint32_t)f->site;
+		p->site = fi__frame_site(f);
 		p->module = c.module;
 		p->offset = c.offset;
 		p->seq = 0;
@@ -495,7 +495,7 @@ void fi__dispatch_post(struct fi__frame *f)
 	in_hook = depth + 1;
 	fdp = fdpath_buf[depth];
 	path = path_buf[depth];
-	i = find_pending((uint32_t)f->site);
+	i = find_pending(fi__frame_site(f));
 	if (i < 0)
 		goto out;
 	p = pend[i];

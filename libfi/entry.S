@@ -1,10 +1,12 @@
 /* entry.S: the slow path's way into C and back. A stub (see plan.c) calls
  * fi__entry before the syscall and fi__entry_post after it, with the red
- * zone skipped and the site id pushed:
+ * zone skipped and the site pushed as an index and a base:
  *
  *     [rsp]    return address into the stub
- *     [rsp+8]  site id          (popped, with the red zone, by `ret $136`)
- *     [rsp+16] 128 bytes of the caller's red zone, then the caller's frame
+ *     [rsp+8]  index of the site within its stub area
+ *     [rsp+16] id of the area's first site (both popped, with the red
+ *              zone, by `ret $144`)
+ *     [rsp+24] 128 bytes of the caller's red zone, then the caller's frame
  *
  * Both save every general register and the flags as a struct fi__frame
  * (frame.h), align the stack, call C, and restore everything from the
@@ -23,9 +25,9 @@
  * that does not hold, the return address is undefined: unwinding stops
  * cleanly instead of reading garbage.
  *
- * CFA = %rbx + 272 (the caller's %rsp: 128 of frame, return address, site
- * id, red zone); the return address is kept at %rbx - 8. */
-#define FRAME_CFA 272
+ * CFA = %rbx + 280 (the caller's %rsp: 128 of frame, return address, site
+ * index and base, red zone); the return address is kept at %rbx - 8. */
+#define FRAME_CFA 280
 
 .macro SAVE_FRAME
 	pushfq
@@ -46,7 +48,8 @@
 	push %r15
 	cld
 	mov %rsp, %rbx
-	mov 136(%rbx), %eax		/* the site id the stub pushed */
+	mov 136(%rbx), %eax		/* the site the stub pushed: */
+	add 144(%rbx), %eax		/* index + base = id */
 	shl $4, %rax
 	mov fi__sites(%rip), %rcx
 	mov (%rcx,%rax), %rax		/* fi__sites[id].addr: the syscall */
@@ -118,7 +121,7 @@ fi__entry:
 	pop %rdx
 	pop %rax
 	popfq
-	ret $136		/* the site id and the red zone too */
+	ret $144		/* the site and the red zone too */
 1:	pop %r10
 	pop %r9
 	pop %r8
@@ -131,7 +134,7 @@ fi__entry:
 	call fi__dispatch
 	mov %rax, 96(%rbx)	/* the verdict goes out in %rcx */
 	RESTORE_FRAME
-	ret $136		/* the site id and the red zone too */
+	ret $144		/* the site and the red zone too */
 	.cfi_endproc
 	.size fi__entry, .-fi__entry
 
@@ -144,7 +147,7 @@ fi__entry_post:
 	SAVE_FRAME
 	call fi__dispatch_post
 	RESTORE_FRAME
-	ret $136		/* the site id and the red zone too */
+	ret $144		/* the site and the red zone too */
 	.cfi_endproc
 	.size fi__entry_post, .-fi__entry_post
 

@@ -12,7 +12,8 @@ struct fi__frame {
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
 	uint64_t rflags;
 	uint64_t ret;     /* into the stub */
-	uint64_t site;    /* index of the patched site */
+	uint64_t index;   /* of the site within its stub area */
+	uint64_t base;    /* id of the area's first site */
 	/* then the 128-byte red zone the stub skipped, then the caller's rsp */
 };
 
@@ -42,6 +43,12 @@ static inline uint64_t fi__frame_user_rsp(const struct fi__frame *f)
  * DONE the result is in f->rax), and after it. */
 long fi__dispatch(struct fi__frame *f);
 long fi__dispatch_quick(struct fi__qframe *q);
+
+/* The id of the patched site (index into fi__sites). */
+static inline uint32_t fi__frame_site(const struct fi__frame *f)
+{
+	return (uint32_t)(f->index + f->base);
+}
 void fi__dispatch_post(struct fi__frame *f);
 
 #endif

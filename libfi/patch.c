@@ -21,7 +21,6 @@
 #include "site.h"
 
 #define PAGE 4096ul
-#define SLOTS 64 /* bytes at the head of a trampoline area */
 
 struct fi__module fi__modules[FI_MAX_MODULES];
 uint32_t fi__nmodules;
@@ -610,6 +609,34 @@ static void refuse(const struct fi__module *m, uint64_t addr, const char *why)
 			(unsigned long)(addr - m->base), why);
 }
 
+/* A trampoline area: its first page holds the slots the stubs read (the
+ * interest table's address, the entries, the id of the area's first site),
+ * the stubs follow from the second page on. Only the first page depends on
+ * this run, so the stub pages can be kept in the plan cache. */
+enum { SLOT_TABLE, SLOT_ENTRY, SLOT_POST, SLOT_BASE };
+
+static struct fi__stub_env area_env(uint64_t area)
+{
+	struct fi__stub_env env = {
+		.table_slot = area + 8 * SLOT_TABLE,
+		.entry_slot = area + 8 * SLOT_ENTRY,
+		.post_slot = area + 8 * SLOT_POST,
+		.base_slot = area + 8 * SLOT_BASE,
+	};
+	return env;
+}
+
+/* Fill the slot page and make it read-only. */
+static long fill_slots(uint64_t area, uint32_t base)
+{
+	uint64_t *slot = (uint64_t *)area;
+	slot[SLOT_TABLE] = (uint64_t)fi__interest;
+	slot[SLOT_ENTRY] = (uint64_t)fi__entry;
+	slot[SLOT_POST] = (uint64_t)fi__entry_post;
+	slot[SLOT_BASE] = base;
+	return fi__raw3(SYS_mprotect, area, PAGE, PROT_READ);
+}
+
 /* Write the stubs of every plan into a trampoline area near the region and
  * rewrite the sites. Returns the number of sites patched. */
 static long install(uint32_t mod, uint64_t start, size_t len, int prot,
@@ -617,11 +644,12 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 {
 	const struct fi__module *m = &fi__modules[mod];
 	struct pending *pd;
-	size_t npd = 0, area_len, off = SLOTS;
+	size_t npd = 0, area_len, off = PAGE;
+	uint32_t base = __atomic_load_n(&fi__nsites, __ATOMIC_RELAXED);
 	uint8_t *area;
 	long r;
 
-	area_len = (SLOTS + ps->nplans * FI_STUB_MAX + PAGE - 1) & ~(PAGE - 1);
+	area_len = (PAGE + ps->nplans * FI_STUB_MAX + PAGE - 1) & ~(PAGE - 1);
 	area = alloc_near(start, start + len, area_len);
 	if (!area) {
 		fi__log("cannot place trampolines near %s; its %zu sites stay "
@@ -633,27 +661,18 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 		fi__pages_free(area, area_len);
 		return -ENOMEM;
 	}
-	uint64_t *slot = (uint64_t *)area;
-	struct fi__stub_env env = {
-		.table_slot = (uint64_t)&slot[0],
-		.entry_slot = (uint64_t)&slot[1],
-		.post_slot = (uint64_t)&slot[2],
-	};
-	slot[0] = (uint64_t)fi__interest;
-	slot[1] = (uint64_t)fi__entry;
-	slot[2] = (uint64_t)fi__entry_post;
+	struct fi__stub_env env = area_env((uint64_t)area);
 	for (size_t i = 0; i < ps->nplans; i++) {
 		struct pending *p = &pd[npd];
 		struct fi__plan plan;
 		uint64_t stub = (uint64_t)area + off;
 		const char *why = NULL;
-		uint32_t id = __atomic_load_n(&fi__nsites, __ATOMIC_RELAXED);
 		size_t n;
-		if (id >= FI_MAX_SITES)
+		if (base + npd >= FI_MAX_SITES)
 			break;
 		fi__planset_get(ps, i, &plan);
-		n = fi__plan_emit_stub(&plan, id, stub, &env, area + off,
-				       FI_STUB_MAX, &why);
+		n = fi__plan_emit_stub(&plan, (uint32_t)npd, stub, &env,
+				       area + off, FI_STUB_MAX, &why);
 		if (!n) {
 			(*refused)++;
 			refuse(m, plan.sys, why);
@@ -666,13 +685,15 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 		p->start = plan.start;
 		p->len = plan.len;
 		p->pad = plan.pad;
-		fi__sites[id].addr = plan.sys;
-		fi__sites[id].module = mod;
-		__atomic_store_n(&fi__nsites, id + 1, __ATOMIC_RELEASE);
+		fi__sites[base + npd].addr = plan.sys;
+		fi__sites[base + npd].module = mod;
 		off += (n + 15) & ~(size_t)15;
 		npd++;
 	}
-	if (fi__raw3(SYS_mprotect, area, area_len, PROT_READ | PROT_EXEC)) {
+	__atomic_store_n(&fi__nsites, base + (uint32_t)npd, __ATOMIC_RELEASE);
+	if (fill_slots((uint64_t)area, base) ||
+	    fi__raw3(SYS_mprotect, area + PAGE, area_len - PAGE,
+		     PROT_READ | PROT_EXEC)) {
 		r = -EPERM;
 		goto out;
 	}

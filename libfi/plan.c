@@ -13,9 +13,10 @@
  *            mov table_slot(%rip),%r11                           |
  *            movzbl (%r11,%rcx),%ecx                             |
  *            jrcxz .Lsys  ------------------------------.        |
- *            lea -128(%rsp),%rsp; push $site            |        |
+ *            lea -128(%rsp),%rsp                        |        |
+ *            push base_slot(%rip); push $index          |        |
  *            call *entry_slot(%rip)   dispatch: %rcx =  |        |
- *              (returns with ret $136) 0 done, 1 post,  |        |
+ *              (returns with ret $144) 0 done, 1 post,  |        |
  *            jrcxz .Lafter            2 pass            |        |
  *            loop .Lsys  -------------------------------+        |
  *            syscall; lea/push; call *post_slot(%rip);  |        |
@@ -271,16 +272,23 @@ static void relocate(struct emit *e, const struct fi__insn *in)
 	}
 }
 
-/* call *slot(%rip) with the red zone skipped and the site id pushed. */
-static void call_entry(struct emit *e, uint32_t site_id, uint64_t slot)
+/* call *slot(%rip) with the red zone skipped and the site pushed as two
+ * words: the area's first site id (from base_slot) and the index of this
+ * site within the area. Nothing in a stub depends on the ids handed out
+ * at run time, so a stub page can be mapped from the plan cache. */
+static void call_entry(struct emit *e, uint32_t index, uint64_t base_slot,
+		       uint64_t slot)
 {
 	static const uint8_t skip_rz[] = {0x48, 0x8d, 0x64, 0x24, 0x80};
 	put(e, skip_rz, sizeof(skip_rz));
+	put1(e, 0xff); /* push base_slot(%rip) */
+	put1(e, 0x35);
+	put_rel32(e, base_slot);
 	put1(e, 0x68);
-	put32(e, (int32_t)site_id);
+	put32(e, (int32_t)index);
 	put1(e, 0xff);
 	put1(e, 0x15);
-	put_rel32(e, slot); /* the entry returns with `ret $136`: the red
+	put_rel32(e, slot); /* the entry returns with `ret $144`: the red
 			     * zone is back */
 }
 
@@ -296,7 +304,7 @@ static void land8(struct emit *e, size_t at)
 		e->buf[at] = (uint8_t)rel;
 }
 
-size_t fi__plan_emit_stub(const struct fi__plan *p, uint32_t site_id,
+size_t fi__plan_emit_stub(const struct fi__plan *p, uint32_t index,
 			  uint64_t stub_addr, const struct fi__stub_env *env,
 			  uint8_t *buf, size_t cap, const char **why)
 {
@@ -322,7 +330,7 @@ size_t fi__plan_emit_stub(const struct fi__plan *p, uint32_t site_id,
 	j_sys1 = e.n;
 	put1(&e, 0);
 
-	call_entry(&e, site_id, env->entry_slot);
+	call_entry(&e, index, env->base_slot, env->entry_slot);
 	put1(&e, 0xe3); /* jrcxz .Lafter: 0 = done, %rax holds the result */
 	j_after1 = e.n;
 	put1(&e, 0);
@@ -333,7 +341,7 @@ size_t fi__plan_emit_stub(const struct fi__plan *p, uint32_t site_id,
 	/* 1 = pass, then the post hook */
 	put1(&e, 0x0f);
 	put1(&e, 0x05);
-	call_entry(&e, site_id, env->post_slot);
+	call_entry(&e, index, env->base_slot, env->post_slot);
 	put1(&e, 0xeb);
 	j_after2 = e.n;
 	put1(&e, 0);

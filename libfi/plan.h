@@ -63,16 +63,19 @@ const char *fi__plan_site(const struct fi__window *w, fi__is_target_fn is_target
 			  struct fi__plan *out);
 
 /* Absolute addresses of the 8-byte slots a stub reads: the interest
- * table's address, and the pre- and post-syscall entries. */
+ * table's address, the pre- and post-syscall entries, and the id of the
+ * first site of the stub's area. */
 struct fi__stub_env {
 	uint64_t table_slot;
 	uint64_t entry_slot;
 	uint64_t post_slot;
+	uint64_t base_slot;
 };
 
-/* Write the stub for plan p at stub_addr into buf. Returns its length, or
- * 0 with *why set when a relocated instruction cannot reach its target. */
-size_t fi__plan_emit_stub(const struct fi__plan *p, uint32_t site_id,
+/* Write the stub for plan p, the index-th site of its area, at stub_addr
+ * into buf. Returns its length, or 0 with *why set when a relocated
+ * instruction cannot reach its target. */
+size_t fi__plan_emit_stub(const struct fi__plan *p, uint32_t index,
 			  uint64_t stub_addr, const struct fi__stub_env *env,
 			  uint8_t *buf, size_t cap, const char **why);
 

@@ -22,7 +22,7 @@
 
 #define BASE 0x401000u  /* where a case's code pretends to be */
 #define STUB 0x500000u  /* where its stub pretends to be */
-#define SITE_ID 42u     /* pushed by the stub: 68 2a 00 00 00 */
+#define SITE_ID 42u     /* index pushed by the stub: 68 2a 00 00 00 */
 #define MAXCODE 1024
 #define MAXPAD 16 /* pads of one golden case */
 
@@ -33,11 +33,11 @@
  * "@N" names the N-th instruction of this block; [name] a RIP-relative
  * operand that resolves to that slot. */
 #define COMMON                                                              \
-	"0f b7 c8 | 4c 8b 1d [table] | 41 0f b6 0c 0b | e3 ->@14 | "        \
-	"48 8d 64 24 80 | 68 2a 00 00 00 | ff 15 [entry] | "                \
-	"e3 ->@15 | e2 ->@14 | "                                            \
-	"0f 05 | 48 8d 64 24 80 | 68 2a 00 00 00 | ff 15 [post] | "          \
-	"eb ->@15"
+	"0f b7 c8 | 4c 8b 1d [table] | 41 0f b6 0c 0b | e3 ->@16 | "        \
+	"48 8d 64 24 80 | ff 35 [base] | 68 2a 00 00 00 | ff 15 [entry] | " \
+	"e3 ->@17 | e2 ->@16 | "                                            \
+	"0f 05 | 48 8d 64 24 80 | ff 35 [base] | 68 2a 00 00 00 | "          \
+	"ff 15 [post] | eb ->@17"
 
 /* ---- a sweep over a byte buffer, as patch.c does over memory ---- */
 
@@ -282,6 +282,8 @@ static void say_target(struct render *r, uint64_t t, uint64_t stub,
 		say(r, "entry");
 	else if (t == env->post_slot)
 		say(r, "post");
+	else if (t == env->base_slot)
+		say(r, "base");
 	else if (t >= stub && t < stub + FI_STUB_MAX) {
 		for (size_t i = 0; i < nstarts; i++)
 			if (starts[i] == t) {
@@ -800,7 +802,7 @@ static bool run_case(struct fi__disasm *d, const struct plan_case *c,
 {
 	uint64_t base = c->base ? c->base : BASE;
 	uint64_t stub = c->stub ? c->stub : STUB;
-	struct fi__stub_env env = {stub - 64, stub - 56, stub - 48};
+	struct fi__stub_env env = {stub - 64, stub - 56, stub - 48, stub - 40};
 	struct image *im = load(d, base, c->code);
 	struct fi__pad pads_before[MAXPAD];
 	struct fi__window *w;
@@ -1168,7 +1170,7 @@ static size_t emit_rip(struct fi__disasm *d, uint64_t base, int32_t disp,
 {
 	uint8_t code[] = {0x0f, 0x05, 0x48, 0x8b, 0x15, 0, 0, 0, 0, 0xc3};
 	uint8_t buf[FI_STUB_MAX];
-	struct fi__stub_env env = {stub - 64, stub - 56, stub - 48};
+	struct fi__stub_env env = {stub - 64, stub - 56, stub - 48, stub - 40};
 	struct image *im;
 	struct fi__plan p;
 	size_t n;
@@ -1268,7 +1270,7 @@ static const char *const known_reasons[] = {
 static void plan_image(struct fi__disasm *d, struct image *im, uint64_t area,
 		       struct render *log, struct tally *t)
 {
-	struct fi__stub_env env = {area, area + 8, area + 16};
+	struct fi__stub_env env = {area, area + 8, area + 16, area + 24};
 	uint8_t *patched = malloc(im->len), *written = calloc(im->len, 1);
 	uint64_t off = 64;
 
