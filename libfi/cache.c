@@ -4,6 +4,7 @@
  * to the region's start. */
 #include "cache.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "arena.h"
 #include "fi.h"
 #include "raw.h"
+#include "site.h"
 
 #define MAGIC "FIPLAN4\n"
 
@@ -35,18 +37,18 @@ struct entry {
 	uint8_t pad[FI_JMP32_LEN];
 };
 
-static bool entry_path(char *out, size_t cap, const uint8_t *id, size_t id_len,
-		       uint64_t off, size_t len, const char *suffix);
-
-static char dir[512];
+static char dir[512], parent[512];
 static char want_path[600]; /* DIR/<hash of the program's path>.decoder */
 
+/* Nothing is created at start-up: reading the cache needs no directory,
+ * and most runs only read. */
 void fi__cache_init(void)
 {
 	const char *v = getenv("FI_CACHE_DIR");
-	char parent[512];
+	const char *exe = fi__exe_path();
+	uint64_t h = FI_FNV_SEED;
 
-	dir[0] = 0;
+	dir[0] = parent[0] = 0;
 	if (v && !strcmp(v, "off"))
 		return;
 	if (v && *v) {
@@ -56,31 +58,30 @@ void fi__cache_init(void)
 		snprintf(dir, sizeof(dir), "%s/fi", v);
 	} else if ((v = getenv("HOME")) && *v) {
 		snprintf(parent, sizeof(parent), "%s/.cache", v);
-		mkdir(parent, 0700);
 		snprintf(dir, sizeof(dir), "%s/.cache/fi", v);
 	} else {
 		return;
 	}
-	if (mkdir(dir, 0700) < 0) {
-		struct stat st;
-		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-			dir[0] = 0;
-	}
-	if (dir[0]) {
-		char exe[512];
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe));
-		uint64_t h = 0xcbf29ce484222325ull;
-		for (ssize_t i = 0; i < n; i++)
-			h = (h ^ (uint8_t)exe[i]) * 0x100000001b3ull;
-		snprintf(want_path, sizeof(want_path), "%s/%016llx.decoder",
-			 dir, (unsigned long long)h);
-	}
+	h = fi__fnv1a(h, exe, strlen(exe));
+	snprintf(want_path, sizeof(want_path), "%s/%016llx.decoder", dir,
+		 (unsigned long long)h);
+}
+
+bool fi__cache_make_dir(void)
+{
+	long r;
+	if (!dir[0])
+		return false;
+	if (parent[0])
+		fi__raw3(SYS_mkdirat, AT_FDCWD, parent, 0700);
+	r = fi__raw3(SYS_mkdirat, AT_FDCWD, dir, 0700);
+	return r == 0 || r == -EEXIST;
 }
 
 void fi__cache_want_decoder(void)
 {
 	long fd;
-	if (!want_path[0])
+	if (!want_path[0] || !fi__cache_make_dir())
 		return;
 	fd = fi__raw4(SYS_openat, AT_FDCWD, want_path,
 		      O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -97,7 +98,7 @@ bool fi__cache_has(const uint8_t *build_id, size_t id_len, uint64_t off,
 		   size_t len)
 {
 	char path[700];
-	return entry_path(path, sizeof(path), build_id, id_len, off, len,
+	return fi__cache_path(path, sizeof(path), build_id, id_len, off, len,
 			  ".plan") &&
 	       access(path, R_OK) == 0;
 }
@@ -124,8 +125,8 @@ static size_t put_hex(char *out, size_t at, size_t cap, uint64_t v, int digits)
 	return at;
 }
 
-static bool entry_path(char *out, size_t cap, const uint8_t *id, size_t id_len,
-		       uint64_t off, size_t len, const char *suffix)
+bool fi__cache_path(char *out, size_t cap, const uint8_t *id, size_t id_len,
+		    uint64_t off, size_t len, const char *suffix)
 {
 	size_t at;
 	if (!dir[0] || !id_len)
@@ -142,16 +143,13 @@ static bool entry_path(char *out, size_t cap, const uint8_t *id, size_t id_len,
 	return at + 1 < cap;
 }
 
-/* Plans change with libfi's version and with the planner's revision. */
-static uint32_t version(void)
+uint32_t fi__cache_version(void)
 {
 	return (uint32_t)FI_VERSION_MAJOR << 24 | (uint32_t)FI_VERSION_MINOR << 16 |
 	       (uint32_t)FI_VERSION_PATCH << 8 | FI_PLANNER_REVISION;
 }
 
-/* FNV-1a over 8-byte words (then the tail bytes): fast enough to check a
- * whole entry at every start. */
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+uint64_t fi__fnv1a(uint64_t h, const void *p, size_t n)
 {
 	const uint8_t *b = p;
 	for (; n >= 8; n -= 8, b += 8) {
@@ -163,8 +161,6 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 		h = (h ^ *b++) * 0x100000001b3ull;
 	return h;
 }
-
-#define FNV_SEED 0xcbf29ce484222325ull
 
 static void rebase_insn(struct fi__insn *in, int64_t delta)
 {
@@ -206,7 +202,7 @@ bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
 	bool ok = false;
 	long fd, r;
 
-	if (!entry_path(path, sizeof(path), build_id, id_len, off, len, ".plan"))
+	if (!fi__cache_path(path, sizeof(path), build_id, id_len, off, len, ".plan"))
 		return false;
 	fd = fi__raw4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
@@ -222,14 +218,14 @@ bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
 		goto out;
 	buf = (const uint8_t *)r;
 	memcpy(&h, buf, sizeof(h));
-	if (memcmp(h.magic, MAGIC, 8) || h.version != version() ||
+	if (memcmp(h.magic, MAGIC, 8) || h.version != fi__cache_version() ||
 	    h.plan_size != sizeof(struct fi__plan) || h.len != len ||
 	    h.nplans > (1u << 20) || h.nrefused > (1u << 20))
 		goto out;
 	need = sizeof(h) + h.nplans * sizeof(struct entry) +
 	       h.nrefused * sizeof(struct fi__refusal);
 	if (need != size ||
-	    fnv1a(FNV_SEED, buf + sizeof(h), size - sizeof(h)) != h.sum)
+	    fi__fnv1a(FI_FNV_SEED, buf + sizeof(h), size - sizeof(h)) != h.sum)
 		goto out; /* truncated or damaged */
 	at = buf + sizeof(h);
 	for (uint64_t i = 0; i < h.nplans; i++, at += sizeof(struct entry)) {
@@ -298,7 +294,8 @@ void fi__cache_store(const uint8_t *build_id, size_t id_len, uint64_t off,
 	long fd;
 	size_t at;
 
-	if (!entry_path(path, sizeof(path), build_id, id_len, off, len, ".plan"))
+	if (!fi__cache_path(path, sizeof(path), build_id, id_len, off, len, ".plan") ||
+	    !fi__cache_make_dir())
 		return;
 	at = put_str(tmp, 0, sizeof(tmp), path);
 	at = put_str(tmp, at, sizeof(tmp), ".");
@@ -309,7 +306,7 @@ void fi__cache_store(const uint8_t *build_id, size_t id_len, uint64_t off,
 		return;
 	fi__fill(&h, 0, sizeof(h));
 	fi__copy(h.magic, MAGIC, 8);
-	h.version = version();
+	h.version = fi__cache_version();
 	h.plan_size = sizeof(struct fi__plan);
 	h.len = len;
 	h.nplans = ps->nplans;
@@ -335,7 +332,7 @@ void fi__cache_store(const uint8_t *build_id, size_t id_len, uint64_t off,
 			 &r, sizeof(r));
 	}
 	if (ok) {
-		h.sum = fnv1a(FNV_SEED, body, body_len);
+		h.sum = fi__fnv1a(FI_FNV_SEED, body, body_len);
 		ok = fi__raw_write_all((int)fd, &h, sizeof(h)) &&
 		     fi__raw_write_all((int)fd, body, body_len);
 	}

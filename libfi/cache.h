@@ -35,9 +35,13 @@ void fi__planset_get(const struct fi__planset *ps, size_t i,
 		     struct fi__plan *out);
 
 /* Pick the cache directory: FI_CACHE_DIR, else $XDG_CACHE_HOME/fi, else
- * $HOME/.cache/fi; FI_CACHE_DIR=off turns the cache off. Creates it. At
- * load, not for the hook. */
+ * $HOME/.cache/fi; FI_CACHE_DIR=off turns the cache off. At load, not for
+ * the hook. */
 void fi__cache_init(void);
+
+/* Create the cache directory (and $HOME/.cache) if missing, before
+ * writing to it; false when there is none. Hook-safe. */
+bool fi__cache_make_dir(void);
 
 /* Fill ps from the cache entry for this region (at offset off in the
  * object) of the object with this
@@ -52,6 +56,20 @@ void fi__cache_store(const uint8_t *build_id, size_t id_len, uint64_t off,
 		     uint64_t start, size_t len, const struct fi__planset *ps);
 
 void fi__planset_free(struct fi__planset *ps);
+
+/* DIR/<build-id>-<offset>-<length><suffix>, the name of a cache entry;
+ * false when the cache is off, there is no build-id or it does not fit. */
+bool fi__cache_path(char *out, size_t cap, const uint8_t *id, size_t id_len,
+		    uint64_t off, size_t len, const char *suffix);
+
+/* What cache entries must have been written by: libfi's version and the
+ * planner's revision. */
+uint32_t fi__cache_version(void);
+
+/* FNV-1a over 8-byte words (then the tail bytes): fast enough to check a
+ * whole entry at every start. */
+#define FI_FNV_SEED 0xcbf29ce484222325ull
+uint64_t fi__fnv1a(uint64_t h, const void *p, size_t n);
 
 /* Whether a region of this build-id has an entry (a cheap look, not a
  * check of it). */

@@ -53,14 +53,18 @@ static int need_site; /* unwind to the calling module (site=, API mode) */
 /* Whether every call must take the general path (recording, counting,
  * call sites), and which numbers must whatever the mode. */
 static int general_mode;
-static unsigned char special[FI_NR_MAX];
 
-/* 1 where fi__dispatch_quick may try: rules are armed, the mode is not
- * general and the number is not special. One load on the quick way. */
-static unsigned char quick_ok[FI_NR_MAX];
-
-/* The index of each syscall's path argument, or -1. */
-static signed char path_arg[FI_NR_MAX];
+/* Per syscall number, in one page (each page first touched at start-up
+ * costs a page fault): */
+static struct {
+	unsigned char special[FI_NR_MAX];
+	/* 1 where fi__dispatch_quick may try: rules are armed, the mode is
+	 * not general and the number is not special. One load on the quick
+	 * way. */
+	unsigned char quick_ok[FI_NR_MAX];
+	/* The index of each syscall's path argument, or -1. */
+	signed char path_arg[FI_NR_MAX];
+} per_nr __attribute__((aligned(4096)));
 
 /* The process's command name, for comm=; read at load. */
 static char comm[16];
@@ -346,7 +350,7 @@ static long general(struct fi__frame *f, long nr, int depth)
 		fi__report_flush();
 
 	if (acting && !harness) {
-		int pi = path_arg[nr];
+		int pi = per_nr.path_arg[nr];
 		/* Only rules look at the path; counting does not. */
 		if (have_rules && pi >= 0 &&
 		    fi__safe_copy_str((const void *)c.args[pi], path,
@@ -401,7 +405,7 @@ static long fast(struct fi__frame *f, long nr, int depth)
 {
 	struct fi__call c;
 	struct fi__verdict v;
-	int pi = path_arg[nr];
+	int pi = per_nr.path_arg[nr];
 
 	describe(f, nr, &c);
 	if (pi >= 0 && fi__safe_copy_str((const void *)c.args[pi],
@@ -418,7 +422,7 @@ static __attribute__((noinline)) long slow(struct fi__frame *f, long nr,
 	long verdict;
 
 	in_hook = depth + 1;
-	if (!general_mode && !special[nr])
+	if (!general_mode && !per_nr.special[nr])
 		verdict = have_rules ? fast(f, nr, depth) : VERDICT_PASS;
 	else
 		verdict = general(f, nr, depth);
@@ -432,7 +436,7 @@ long fi__dispatch_quick(struct fi__qframe *q)
 {
 	long nr = (long)q->rax;
 
-	if ((unsigned long)nr >= FI_NR_MAX || !quick_ok[nr] || in_hook)
+	if ((unsigned long)nr >= FI_NR_MAX || !per_nr.quick_ok[nr] || in_hook)
 		return FI_VERDICT_FULL;
 	return fi__rules_quick(fi__rs, nr, (long *)&q->rax);
 }
@@ -609,15 +613,15 @@ void fi__runtime_rules_changed(void)
 		SYS_exit_group, SYS_execve, SYS_execveat, SYS_close,
 	};
 	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
-		__atomic_store_n(&special[always[i]], 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&per_nr.special[always[i]], 1, __ATOMIC_RELAXED);
 	for (long i = 0; i < FI_NR_MAX; i++)
-		path_arg[i] = (signed char)fi__names_argindex(i, FI_ARG_PATH);
+		per_nr.path_arg[i] = (signed char)fi__names_argindex(i, FI_ARG_PATH);
 	__atomic_store_n(&general_mode,
 			 counting || need_site || fi__trace_enabled(),
 			 __ATOMIC_RELEASE);
 	for (long i = 0; i < FI_NR_MAX; i++)
-		__atomic_store_n(&quick_ok[i],
-				 have_rules && !general_mode && !special[i],
+		__atomic_store_n(&per_nr.quick_ok[i],
+				 have_rules && !general_mode && !per_nr.special[i],
 				 __ATOMIC_RELAXED);
 	for (long i = 0; i < FI_NR_MAX; i++)
 		__atomic_store_n(&fi__interest[i], t[i], __ATOMIC_RELAXED);

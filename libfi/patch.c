@@ -16,6 +16,7 @@
 #include "arena.h"
 #include "cache.h"
 #include "disasm.h"
+#include "image.h"
 #include "plan.h"
 #include "raw.h"
 #include "site.h"
@@ -426,9 +427,32 @@ static void detail(struct sweep *s, struct fi__window *w)
 
 /* --- trampoline areas ------------------------------------------------ */
 
+static void *alloc_near_maps(uint64_t lo, uint64_t hi, size_t size);
+
+/* `size` bytes for a trampoline area within 1 GiB of [lo, hi). */
+static void *alloc_near(uint64_t lo, uint64_t hi, size_t size)
+{
+	uint64_t spot = fi__image_spot(lo);
+	long r;
+
+	/* The preferred spot first: it is what images are made for, and it
+	 * spares reading the maps. */
+	if (spot) {
+		r = fi__raw6(SYS_mmap, spot, size, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE |
+				     MAP_POPULATE,
+			     -1, 0);
+		if ((uint64_t)r == spot)
+			return (void *)r;
+		if (r >= 0 || r < -4095)
+			fi__raw2(SYS_munmap, r, size);
+	}
+	return alloc_near_maps(lo, hi, size);
+}
+
 /* Find `size` free bytes within 1 GiB of [lo, hi) by reading
  * /proc/self/maps with raw syscalls, and map them there. */
-static void *alloc_near(uint64_t lo, uint64_t hi, size_t size)
+static void *alloc_near_maps(uint64_t lo, uint64_t hi, size_t size)
 {
 	static const char path[] = "/proc/self/maps";
 	const size_t cap = 4u << 20;
@@ -502,18 +526,10 @@ static void *alloc_near(uint64_t lo, uint64_t hi, size_t size)
 
 /* --- writing --------------------------------------------------------- */
 
-/* What apply() writes for one site. */
-struct pending {
-	uint64_t start, pad;
-	uint8_t len;
-	uint8_t site[16];
-	uint8_t padjmp[FI_JMP32_LEN];
-};
-
 /* Write every patch of the region while it is writable but not executable.
  * Runs with signals blocked and calls nothing in libc: libc's own text may
  * be what is being rewritten. */
-static __attribute__((noinline)) long apply(struct pending *pd, size_t n,
+static __attribute__((noinline)) long apply(struct fi__patch_write *pd, size_t n,
 					    uint64_t lo, uint64_t hi, int prot)
 {
 	uint64_t first = lo & ~(PAGE - 1);
@@ -626,8 +642,7 @@ static struct fi__stub_env area_env(uint64_t area)
 	return env;
 }
 
-/* Fill the slot page and make it read-only. */
-static long fill_slots(uint64_t area, uint32_t base)
+long fi__patch_fill_slots(uint64_t area, uint32_t base)
 {
 	uint64_t *slot = (uint64_t *)area;
 	slot[SLOT_TABLE] = (uint64_t)fi__interest;
@@ -640,10 +655,11 @@ static long fill_slots(uint64_t area, uint32_t base)
 /* Write the stubs of every plan into a trampoline area near the region and
  * rewrite the sites. Returns the number of sites patched. */
 static long install(uint32_t mod, uint64_t start, size_t len, int prot,
-		    const struct fi__planset *ps, unsigned *refused)
+		    const struct fi__planset *ps, unsigned *refused,
+		    const struct fi__image_src *src)
 {
 	const struct fi__module *m = &fi__modules[mod];
-	struct pending *pd;
+	struct fi__patch_write *pd;
 	size_t npd = 0, area_len, off = PAGE;
 	uint32_t base = __atomic_load_n(&fi__nsites, __ATOMIC_RELAXED);
 	uint8_t *area;
@@ -663,7 +679,7 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 	}
 	struct fi__stub_env env = area_env((uint64_t)area);
 	for (size_t i = 0; i < ps->nplans; i++) {
-		struct pending *p = &pd[npd];
+		struct fi__patch_write *p = &pd[npd];
 		struct fi__plan plan;
 		uint64_t stub = (uint64_t)area + off;
 		const char *why = NULL;
@@ -691,7 +707,7 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 		npd++;
 	}
 	__atomic_store_n(&fi__nsites, base + (uint32_t)npd, __ATOMIC_RELEASE);
-	if (fill_slots((uint64_t)area, base) ||
+	if (fi__patch_fill_slots((uint64_t)area, base) ||
 	    fi__raw3(SYS_mprotect, area + PAGE, area_len - PAGE,
 		     PROT_READ | PROT_EXEC)) {
 		r = -EPERM;
@@ -712,21 +728,29 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 			hi = b;
 	}
 	r = npd ? apply(pd, npd, lo, hi, prot) : 0;
-	if (r < 0)
+	if (r < 0) {
 		fi__log("cannot write to %s's code (%s); it stays unpatched",
 			m->name, strerror((int)-r));
-	else
-		r = (long)npd;
+		goto out;
+	}
+	r = (long)npd;
+	/* Keep the result for the next runs, if they can map it. */
+	if (src && npd && *refused == ps->nrefused &&
+	    (uint64_t)area == fi__image_spot(start))
+		fi__image_store(mod, start, len, src, (uint64_t)area, off - PAGE,
+				base, pd, npd, ps->refused, ps->nrefused);
 out:
 	fi__pages_free(pd, ps->nplans * sizeof(*pd));
 	return r;
 }
 
-long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot)
+long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot,
+			const struct fi__image_src *src)
 {
 	const struct fi__module *m = &fi__modules[mod];
 	struct fi__planset ps = {0};
 	unsigned refused = 0, padded = 0;
+	const char *from = "";
 	bool cached;
 	long r = 0;
 
@@ -735,6 +759,14 @@ long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot)
 	patching = 1;
 	while (__atomic_exchange_n(&patch_lock, 1, __ATOMIC_ACQUIRE))
 		;
+	r = fi__image_map(mod, start, len, prot, src, &refused, &padded);
+	if (r >= 0) {
+		from = " (image from the cache)";
+		goto done;
+	}
+	if (r == -2)
+		src = NULL; /* an image is there, but of no use here */
+	r = 0;
 	cached = fi__cache_load(m->build_id, m->build_id_len, start - m->base,
 				start, len, &ps);
 	if (!cached) {
@@ -753,11 +785,13 @@ long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot)
 		padded += p.pad != 0;
 	}
 	if (ps.nplans)
-		r = install(mod, start, len, prot, &ps, &refused);
-	if (r >= 0 && fi__debug && (ps.nplans || refused))
+		r = install(mod, start, len, prot, &ps, &refused, src);
+	if (cached)
+		from = " (plan from the cache)";
+done:
+	if (r >= 0 && fi__debug && (r || refused))
 		fi__log("patched %s: %ld sites (%u via padding), %u left alone%s",
-			m->name, r, padded, refused,
-			cached ? " (plan from the cache)" : "");
+			m->name, r, padded, refused, from);
 out:
 	fi__planset_free(&ps);
 	__atomic_store_n(&patch_lock, 0, __ATOMIC_RELEASE);
@@ -804,7 +838,10 @@ void fi__patch_mapping(const char *path, uint64_t addr, size_t len, long off,
 		n = p->p_filesz;
 		if (start + n > end)
 			n = end - start;
+		struct fi__image_src src = {.path = NULL,
+					    .fd = fd,
+					    .file_off = p->p_offset};
 		fi__patch_region(fi__patch_module(path, base, id, id_len), start,
-				 n, prot);
+				 n, prot, &src);
 	}
 }

@@ -53,9 +53,16 @@ size_t fi__patch_build_id(const uint8_t *note, size_t len, uint8_t *out,
 
 /* Patch every syscall in [start, start+len) of module `mod`, whose pages
  * have protection `prot` (restored afterwards). Sites that cannot be
- * patched are left alone and listed under FI_DEBUG. Returns the number of
- * sites patched, or a negative errno. */
-long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot);
+ * patched are left alone and listed under FI_DEBUG. src names the
+ * object's file, for images (image.h); NULL when there is none (the
+ * vDSO). Returns the number of sites patched, or a negative errno. */
+struct fi__image_src;
+long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot,
+		      const struct fi__image_src *src);
+
+/* A trampoline area's first page: fill the slots its stubs read, the id
+ * of its first site among them, and make it read-only. */
+long fi__patch_fill_slots(uint64_t area, uint32_t base);
 
 /* Print to stderr with a raw write ("fi: ..."); for FI_DEBUG and fatal
  * set-up errors. */

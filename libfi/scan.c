@@ -6,18 +6,22 @@
 #include <elf.h>
 #include <link.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "cache.h"
+#include "image.h"
 #include "patch.h"
+#include "site.h"
 
 struct region {
 	char name[256];
-	uint64_t base, start;
+	uint64_t base, start, file_off;
 	size_t len;
+	bool has_file; /* not the vDSO */
 	int prot;
 	uint8_t build_id[32];
 	size_t id_len;
@@ -48,6 +52,14 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
 		    c->self < lo + p->p_memsz)
 			return 0; /* libfi itself: never patched */
 	}
+	uint64_t vdso = getauxval(AT_SYSINFO_EHDR);
+	bool has_file = true;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
+		uint64_t lo = info->dlpi_addr + p->p_vaddr;
+		if (p->p_type == PT_LOAD && vdso >= lo && vdso < lo + p->p_memsz)
+			has_file = false;
+	}
 	uint8_t id[32];
 	size_t id_len = 0;
 	for (int i = 0; i < info->dlpi_phnum && !id_len; i++) {
@@ -64,17 +76,17 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
 			continue;
 		r = &c->r[c->n++];
 		if (!name || !*name) {
-			ssize_t k = readlink("/proc/self/exe", r->name,
-					     sizeof(r->name) - 1);
-			r->name[k > 0 ? k : 0] = 0;
-			if (k <= 0)
-				strcpy(r->name, "main");
+			const char *exe = fi__exe_path();
+			snprintf(r->name, sizeof(r->name), "%.255s",
+				 *exe ? exe : "main");
 		} else {
 			snprintf(r->name, sizeof(r->name), "%s", name);
 		}
 		r->base = info->dlpi_addr;
 		r->start = info->dlpi_addr + p->p_vaddr;
 		r->len = p->p_memsz;
+		r->file_off = p->p_offset;
+		r->has_file = has_file;
 		r->prot = prot_of(p->p_flags);
 		memcpy(r->build_id, id, id_len);
 		r->id_len = id_len;
@@ -102,9 +114,13 @@ long fi__scan_loaded(void)
 		fi__log("no decoder, so only cached plans apply: %s", why);
 	for (int i = 0; i < c.n; i++) {
 		const struct region *r = &c.r[i];
+		struct fi__image_src src = {.path = r->name,
+					    .fd = -1,
+					    .file_off = r->file_off};
 		long n = fi__patch_region(fi__patch_module(r->name, r->base,
 							   r->build_id, r->id_len),
-					  r->start, r->len, r->prot);
+					  r->start, r->len, r->prot,
+					  r->has_file ? &src : NULL);
 		if (n > 0)
 			total += n;
 	}

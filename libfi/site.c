@@ -115,28 +115,36 @@ int fi__site_add_range(uint64_t lo, uint64_t hi, enum fi__site_kind kind)
 	return 0;
 }
 
+const char *fi__exe_path(void)
+{
+	static char path[512];
+	static bool done;
+	long n;
+
+	if (!done) {
+		n = fi__raw3(SYS_readlink, "/proc/self/exe", path,
+			     sizeof(path) - 1);
+		path[n > 0 ? n : 0] = 0;
+		done = true;
+	}
+	return path;
+}
+
 void fi__site_init(void)
 {
 	struct dl_find_object o;
 	const struct link_map *m;
 	struct rlimit rl;
-	ssize_t n;
 
 	if (inited)
 		return;
 	inited = true;
-	n = readlink("/proc/self/exe", exe_name, sizeof(exe_name) - 1);
-	if (n > 0) {
-		const char *b;
+	{
+		const char *b = base_name(fi__exe_path());
 		size_t i;
-
-		exe_name[n] = '\0';
-		b = base_name(exe_name);
-		for (i = 0; b[i]; i++)
+		for (i = 0; b[i] && i + 1 < sizeof(exe_name); i++)
 			exe_name[i] = b[i];
 		exe_name[i] = '\0';
-	} else {
-		exe_name[0] = '\0';
 	}
 	/* Our own object, unless we are linked into the program itself (unit
 	 * tests, a static libfi): then the program is not internal. */

@@ -77,4 +77,8 @@ bool fi__site_function_of(uint64_t pc, uint64_t *lo, uint64_t *hi);
 /* Whether the code at pc belongs to an ignored module. Hook-safe. */
 bool fi__site_is_ignored_pc(uint64_t pc);
 
+/* The program's path (/proc/self/exe), read once; "" when unreadable.
+ * The first call is not for the hook. */
+const char *fi__exe_path(void);
+
 #endif

@@ -1,8 +1,10 @@
 #!/bin/sh
-# cache_test.sh LIBFI PROGRAM [DLOPEN_PROGRAM DSO]: the plan cache gives the same patches as
-# planning afresh. Runs PROGRAM with FI_DEBUG=2 three ways: no cache, a
-# cold cache, the warm cache; the lists of sites must be identical, and the
-# warm run must say its plans came from the cache.
+# cache_test.sh LIBFI PROGRAM [DLOPEN_PROGRAM DSO]: the plan cache and the
+# images give the same patches as planning afresh. Runs PROGRAM with
+# FI_DEBUG=2 four ways: no cache, a cold cache, the warm cache (images),
+# plans alone (images removed); the lists of sites must be identical, and
+# each run must say where its patches came from. Damaged entries of either
+# kind are never used.
 set -eu
 lib=$1 prog=$2
 dir=$(mktemp -d)
@@ -17,16 +19,59 @@ n=$(wc -l <"$dir/none")
 if [ "$n" -lt 100 ]; then
 	echo "FAIL: only $n sites listed without a cache"; cat "$dir/none.log"; exit 1
 fi
-if ! grep -q 'plan from the cache' "$dir/warm.log"; then
-	echo "FAIL: the warm run did not use the cache"; cat "$dir/warm.log"; exit 1
+if ! grep -q 'patched libc.so.6: .*(image from the cache)' "$dir/warm.log"; then
+	echo "FAIL: the warm run did not map libc's image"; cat "$dir/warm.log"; exit 1
 fi
-if grep -q 'plan from the cache' "$dir/cold.log"; then
-	echo "FAIL: the cold run claims a cached plan"; exit 1
+if grep -q 'from the cache' "$dir/cold.log"; then
+	echo "FAIL: the cold run claims a cached plan or image"; exit 1
 fi
 if ! diff -u "$dir/none" "$dir/warm"; then
-	echo "FAIL: cached plans differ from fresh ones"; exit 1
+	echo "FAIL: images differ from fresh plans"; exit 1
 fi
-# A corrupted entry is refused, never used.
+# The image is what the program runs: /proc/self/maps names it, and it
+# holds a copy of libc's ELF file (same build-id).
+FI_CACHE_DIR=$dir/c LD_PRELOAD=$lib cat /proc/self/maps >"$dir/maps"
+img=$(sed -n 's@.* \(/.*\.img/libc\.so\.6\)$@\1@p' "$dir/maps" | head -n 1)
+[ -n "$img" ] || { echo "FAIL: libc's code is not mapped from an image"; cat "$dir/maps"; exit 1; }
+libc=$(sed -n 's@.* \(/.*/libc\.so\.6\)$@\1@p' "$dir/maps" | grep -v '\.img/' | head -n 1)
+if [ "$(readelf -n "$img" | grep 'Build ID')" != "$(readelf -n "$libc" | grep 'Build ID')" ]; then
+	echo "FAIL: the image is not a copy of $libc"; exit 1
+fi
+# Under a tracer (a debugger's breakpoints live in the code's pages),
+# images are left alone and the plans patch in place.
+if command -v strace >/dev/null 2>&1; then
+	FI_DEBUG=1 FI_CACHE_DIR=$dir/c LD_PRELOAD=$lib strace -o /dev/null "$prog" 2>"$dir/traced.log" >/dev/null
+	grep -q 'patched libc.so.6: .*(plan from the cache)' "$dir/traced.log" ||
+		{ echo "FAIL: a traced run mapped an image"; cat "$dir/traced.log"; exit 1; }
+fi
+# An image writable by others is never used, and said.
+chmod 0666 "$img"
+FI_DEBUG=2 FI_CACHE_DIR=$dir/c LD_PRELOAD=$lib "$prog" 2>"$dir/open.log" >/dev/null
+grep -q "not using .*libc.so.6: not a file of this user's" "$dir/open.log" ||
+	{ echo "FAIL: a world-writable image was not refused"; cat "$dir/open.log"; exit 1; }
+sites <"$dir/open.log" >"$dir/open"
+diff -u "$dir/none" "$dir/open" || { echo "FAIL: sites differ without the image"; exit 1; }
+chmod 0600 "$img"
+# A damaged image is not used, and is written again.
+for f in "$dir"/c/*.img/*; do printf 'garbage' | dd of="$f" bs=1 seek=$(($(stat -c %s "$f") - 20)) conv=notrunc 2>/dev/null; done
+FI_DEBUG=2 FI_CACHE_DIR=$dir/c LD_PRELOAD=$lib "$prog" 2>"$dir/badimg.log" >/dev/null
+if grep -q 'image from the cache' "$dir/badimg.log"; then
+	echo "FAIL: a damaged image was used"; exit 1
+fi
+sites <"$dir/badimg.log" >"$dir/badimg"
+diff -u "$dir/none" "$dir/badimg" || { echo "FAIL: sites differ after a damaged image"; exit 1; }
+FI_DEBUG=1 FI_CACHE_DIR=$dir/c LD_PRELOAD=$lib "$prog" 2>"$dir/healed.log" >/dev/null
+grep -q 'patched libc.so.6: .*(image from the cache)' "$dir/healed.log" ||
+	{ echo "FAIL: the damaged image was not written again"; cat "$dir/healed.log"; exit 1; }
+# Plans alone, as when the images' place is taken.
+rm -rf "$dir"/c/*.img
+FI_DEBUG=2 FI_CACHE_DIR=$dir/c LD_PRELOAD=$lib "$prog" 2>"$dir/plans.log" >/dev/null
+grep -q 'patched libc.so.6: .*(plan from the cache)' "$dir/plans.log" ||
+	{ echo "FAIL: without images the plans were not used"; cat "$dir/plans.log"; exit 1; }
+sites <"$dir/plans.log" >"$dir/plans"
+diff -u "$dir/none" "$dir/plans" || { echo "FAIL: cached plans differ from fresh ones"; exit 1; }
+# A corrupted plan is refused, never used.
+rm -rf "$dir"/c/*.img
 for f in "$dir"/c/*.plan; do printf 'garbage' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null; done
 FI_DEBUG=2 FI_CACHE_DIR=$dir/c LD_PRELOAD=$lib "$prog" 2>"$dir/bad.log" >/dev/null
 if grep -q 'plan from the cache' "$dir/bad.log"; then
@@ -34,7 +79,7 @@ if grep -q 'plan from the cache' "$dir/bad.log"; then
 fi
 sites <"$dir/bad.log" >"$dir/bad"
 diff -u "$dir/none" "$dir/bad" || { echo "FAIL: sites differ after a bad cache"; exit 1; }
-echo "ok: $n sites, cold and warm agree"
+echo "ok: $n sites, fresh, images and plans agree"
 
 # An object dlopen'ed after start-up whose plan is not cached, while every
 # plan at start-up is: the decoder cannot be loaded from inside ld.so, so
@@ -47,7 +92,7 @@ if [ -n "${4:-}" ]; then
 	id=$(readelf -n "$dso" | sed -n 's/.*Build ID: *//p')
 	[ -n "$id" ] || { echo "FAIL: $dso has no build-id"; exit 1; }
 	ls "$c2/$id"-*.plan >/dev/null 2>&1 || { echo "FAIL: no plan cached for $dso"; exit 1; }
-	rm "$c2/$id"-*.plan
+	rm -rf "$c2/$id"-*
 	FI_DEBUG=1 FI_CACHE_DIR=$c2 LD_PRELOAD=$lib "$dl" >/dev/null 2>"$dir/dl1.log"
 	grep -q 'left alone every site of .*: the decoder is not loaded' "$dir/dl1.log" ||
 		{ echo "FAIL: the missing plan was not said"; cat "$dir/dl1.log"; exit 1; }
