@@ -51,6 +51,20 @@ bool fi__pages_grow(void **arr, size_t *cap, size_t need, size_t elem)
 	return true;
 }
 
+bool fi__map_at(uint64_t addr, size_t len, int prot, int flags, int fd,
+		uint64_t off)
+{
+	long r = fi__raw6(SYS_mmap, addr, len, prot,
+			  flags | MAP_PRIVATE | MAP_FIXED_NOREPLACE |
+				  (fd < 0 ? MAP_ANONYMOUS : 0),
+			  fd, off);
+	if ((uint64_t)r == addr)
+		return true;
+	if (r >= 0 || r < -4095)
+		fi__raw2(SYS_munmap, r, len);
+	return false;
+}
+
 void fi__copy(void *dst, const void *src, size_t n)
 {
 	volatile unsigned char *d = dst;

@@ -6,10 +6,17 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Fresh zeroed pages straight from mmap, or NULL. */
 void *fi__pages(size_t len);
 void fi__pages_free(void *p, size_t len);
+
+/* mmap exactly at addr, never over anything already there
+ * (MAP_FIXED_NOREPLACE, checked: older kernels take it as a hint). flags
+ * add to it; fd < 0 maps anonymous memory. True if mapped there. */
+bool fi__map_at(uint64_t addr, size_t len, int prot, int flags, int fd,
+		uint64_t off);
 
 /* Route capstone's allocations to a bump arena. Call once, before the
  * first decoder is opened. */

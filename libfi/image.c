@@ -27,7 +27,7 @@
 
 #define PAGE 4096ul
 #define GAP (1ull << 30)           /* from the code down to its area */
-#define MAX_FILE (256ull << 20)    /* larger objects are patched in place */
+#define MAX_FILE (64ull << 20)    /* larger objects are patched in place */
 #define SAMPLE_EVERY 32
 #define MAGIC "FIIMAGE1"
 
@@ -232,20 +232,12 @@ static long map_image(uint32_t mod, uint64_t start, int prot, long fd,
 
 	if (base + (uint64_t)mt->nsites > FI_MAX_SITES)
 		return -2;
-	r = fi__raw6(SYS_mmap, area, PAGE, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	if ((uint64_t)r != area) {
-		if (r >= 0 || r < -4095)
-			fi__raw2(SYS_munmap, r, PAGE);
+	if (!fi__map_at(area, PAGE, PROT_READ | PROT_WRITE, 0, -1, 0))
 		return -2; /* the spot is taken */
-	}
 	/* Executable pages from the cache's file system first: where it is
 	 * mounted noexec this fails, before anything of the code is touched. */
-	r = fi__raw6(SYS_mmap, area + PAGE, mt->stubs_len, PROT_READ | PROT_EXEC,
-		     MAP_PRIVATE | MAP_FIXED_NOREPLACE, fd, mt->stubs_off);
-	if ((uint64_t)r != area + PAGE) {
-		if (r >= 0 || r < -4095)
-			fi__raw2(SYS_munmap, r, mt->stubs_len);
+	if (!fi__map_at(area + PAGE, mt->stubs_len, PROT_READ | PROT_EXEC, 0,
+			(int)fd, mt->stubs_off)) {
 		fi__raw2(SYS_munmap, area, PAGE);
 		return -2;
 	}
@@ -281,11 +273,13 @@ long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 
 	if (!src || !image_path(path, sizeof(path), m, start, len, &slash))
 		return -2;
-	if (fi__image_traced())
-		return -2;
 	fd = fi__raw4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
-		return -1;
+		return fi__image_traced() ? -2 : -1;
+	if (fi__image_traced()) {
+		n = -2;
+		goto out;
+	}
 	/* Code is about to run from this file: it must be ours alone. */
 	if (fi__raw2(SYS_fstat, fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_uid != (uid_t)fi__raw0(SYS_geteuid) || (st.st_mode & 022) ||
@@ -383,6 +377,8 @@ static void write_image(char *path, size_t slash, long in, uint64_t size,
 	long out;
 	bool ok;
 
+	if (!fi__cache_make_dir())
+		return;
 	path[slash] = 0;
 	fi__raw3(SYS_mkdirat, AT_FDCWD, path, 0700);
 	path[slash] = '/';

@@ -433,20 +433,12 @@ static void *alloc_near_maps(uint64_t lo, uint64_t hi, size_t size);
 static void *alloc_near(uint64_t lo, uint64_t hi, size_t size)
 {
 	uint64_t spot = fi__image_spot(lo);
-	long r;
 
 	/* The preferred spot first: it is what images are made for, and it
 	 * spares reading the maps. */
-	if (spot) {
-		r = fi__raw6(SYS_mmap, spot, size, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE |
-				     MAP_POPULATE,
-			     -1, 0);
-		if ((uint64_t)r == spot)
-			return (void *)r;
-		if (r >= 0 || r < -4095)
-			fi__raw2(SYS_munmap, r, size);
-	}
+	if (spot && fi__map_at(spot, size, PROT_READ | PROT_WRITE,
+			       MAP_POPULATE, -1, 0))
+		return (void *)spot;
 	return alloc_near_maps(lo, hi, size);
 }
 
@@ -511,17 +503,9 @@ static void *alloc_near_maps(uint64_t lo, uint64_t hi, size_t size)
 	fi__pages_free(buf, cap);
 	if (!best)
 		return NULL;
-	r = fi__raw6(SYS_mmap, best, size, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE |
-			     MAP_POPULATE,
-		     -1, 0);
-	if (r < 0 && r > -4096)
+	if (!fi__map_at(best, size, PROT_READ | PROT_WRITE, MAP_POPULATE, -1, 0))
 		return NULL;
-	if ((uint64_t)r != best) {
-		fi__raw2(SYS_munmap, r, size);
-		return NULL;
-	}
-	return (void *)r;
+	return (void *)best;
 }
 
 /* --- writing --------------------------------------------------------- */

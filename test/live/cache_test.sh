@@ -39,11 +39,10 @@ if [ "$(readelf -n "$img" | grep 'Build ID')" != "$(readelf -n "$libc" | grep 'B
 fi
 # Under a tracer (a debugger's breakpoints live in the code's pages),
 # images are left alone and the plans patch in place.
-if command -v strace >/dev/null 2>&1; then
-	FI_DEBUG=1 FI_CACHE_DIR=$dir/c LD_PRELOAD=$lib strace -o /dev/null "$prog" 2>"$dir/traced.log" >/dev/null
-	grep -q 'patched libc.so.6: .*(plan from the cache)' "$dir/traced.log" ||
-		{ echo "FAIL: a traced run mapped an image"; cat "$dir/traced.log"; exit 1; }
-fi
+command -v strace >/dev/null 2>&1 || { echo "FAIL: strace is needed (ci/setup.sh installs it)"; exit 1; }
+FI_DEBUG=1 FI_CACHE_DIR=$dir/c LD_PRELOAD=$lib strace -o /dev/null "$prog" 2>"$dir/traced.log" >/dev/null
+grep -q 'patched libc.so.6: .*(plan from the cache)' "$dir/traced.log" ||
+	{ echo "FAIL: a traced run mapped an image"; cat "$dir/traced.log"; exit 1; }
 # An image writable by others is never used, and said.
 chmod 0666 "$img"
 FI_DEBUG=2 FI_CACHE_DIR=$dir/c LD_PRELOAD=$lib "$prog" 2>"$dir/open.log" >/dev/null
