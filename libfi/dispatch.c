@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "arena.h"
+#include "fds.h"
 #include "frame.h"
 #include "patch.h"
 #include "raw.h"
@@ -289,17 +290,6 @@ static long act(struct fi__frame *f, struct fi__call *c,
 	}
 }
 
-/* The program must not close or overwrite the recorder's descriptors. */
-static bool protect_fds(struct fi__frame *f, long nr, const long *a)
-{
-	int t = fi__trace_fd(), r = fi__report_fd();
-	if (nr == SYS_close && ((t >= 0 && a[0] == t) || (r >= 0 && a[0] == r))) {
-		f->rax = 0;
-		return true;
-	}
-	return false;
-}
-
 /* The call as the engine sees it, from the saved registers. The caller
  * is found only when a rule first fires (resolve_caller). */
 static void describe(struct fi__frame *f, long nr, struct fi__call *c)
@@ -342,10 +332,6 @@ static long general(struct fi__frame *f, long nr, int depth)
 		harness = caller(f, &c) && acting;
 	}
 
-	if (protect_fds(f, nr, c.args)) {
-		verdict = VERDICT_DONE;
-		goto out;
-	}
 	if (nr == SYS_exit_group || nr == SYS_execve || nr == SYS_execveat)
 		fi__report_flush();
 
@@ -370,6 +356,19 @@ static long general(struct fi__frame *f, long nr, int depth)
 						c.offset, fdp);
 				goto out;
 			}
+		}
+	}
+	if (verdict == VERDICT_PASS && fi__fds_guarded(nr)) {
+		long ret;
+
+		/* fi's own fds are not the program's: its calls on them act
+		 * as on closed fds. */
+		if (fi__fds_guard(nr, c.args, &ret)) {
+			f->rax = (uint64_t)ret;
+			if (tracing)
+				fi__trace_write(&c, ret, false, c.module, c.offset, 0);
+			verdict = VERDICT_DONE;
+			goto out;
 		}
 	}
 	if (verdict == VERDICT_PASS && tracing && no_return(&c)) {
@@ -597,13 +596,15 @@ void fi__runtime_rules_changed(void)
 	mark(t, SYS_clone3);
 	mark(t, SYS_fork);
 	mark(t, SYS_vfork);
-	if (fi__report_fd() >= 0) {
+	if (fi__report_enabled()) {
 		mark(t, SYS_exit_group);
 		mark(t, SYS_execve);
 		mark(t, SYS_execveat);
 	}
-	if (fi__trace_fd() >= 0 || fi__report_fd() >= 0)
-		mark(t, SYS_close);
+	if (fi__trace_enabled() || fi__report_enabled())
+		for (long i = 0; i < FI_NR_MAX; i++)
+			if (fi__fds_guarded(i))
+				mark(t, i);
 	t[SYS_rt_sigreturn] = 0; /* never intercepted */
 
 	/* Numbers the short way cannot take: everything marked above but
@@ -611,6 +612,7 @@ void fi__runtime_rules_changed(void)
 	static const long always[] = {
 		SYS_mmap, SYS_clone, SYS_clone3, SYS_fork, SYS_vfork,
 		SYS_exit_group, SYS_execve, SYS_execveat, SYS_close,
+		SYS_close_range, SYS_dup2, SYS_dup3, SYS_fcntl,
 	};
 	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
 		__atomic_store_n(&per_nr.special[always[i]], 1, __ATOMIC_RELAXED);

@@ -2,12 +2,15 @@
  * start-up rules, opens the recorder and the report, then patches every
  * loaded object. Everything the hook needs is prepared here. */
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "cache.h"
 #include "patch.h"
 #include "raw.h"
@@ -86,6 +89,70 @@ static void arm_from_env(void)
 		fatal(err.msg);
 }
 
+/* The trace and the report, at absolute paths (fi may reopen them, and
+ * exec'd children re-open them after a chdir). */
+static char trace_path[PATH_MAX], report_path[PATH_MAX];
+
+static bool absolute(const char *path, char *out)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/')
+		return (size_t)snprintf(out, PATH_MAX, "%s", path) < PATH_MAX;
+	return getcwd(cwd, sizeof(cwd)) &&
+	       (size_t)snprintf(out, PATH_MAX, "%s/%s", cwd, path) < PATH_MAX;
+}
+
+static bool env_is(const char *name, const char *value)
+{
+	const char *v = getenv(name);
+
+	return v && !strcmp(v, value);
+}
+
+static void open_channels(void)
+{
+	const char *v = getenv("FI_TRACE");
+	int r;
+
+	if (v && *v) {
+		/* The first process stops on a trace it cannot write; a
+		 * program it ran (which may have dropped privileges or
+		 * lowered its fd limit) goes on, unrecorded, and says so. */
+		bool child = env_is("FI_TRACE_APPEND", "1");
+
+		r = absolute(v, trace_path)
+			    ? fi__trace_open(trace_path, !child)
+			    : -ENAMETOOLONG;
+		if (r < 0 && !child) {
+			fi__log("cannot record to %s: %s", v, strerror(-r));
+			fi__raw1(SYS_exit_group, FI_EXIT_SETUP);
+		} else if (r < 0) {
+			fi__log("warning: pid %d is not recorded: cannot open %s: "
+				"%s", (int)getpid(), v, strerror(-r));
+		}
+	}
+	v = getenv("FI_REPORT");
+	if (v && *v && absolute(v, report_path))
+		fi__report_open(report_path, !env_is("FI_REPORT_APPEND", "1"));
+}
+
+/* Children that exec re-open the trace and report from the environment:
+ * they must append, at the same absolute paths. */
+static void publish_env(void)
+{
+	if (fi__trace_enabled()) {
+		fi__env_set("FI_TRACE_APPEND", "1");
+		if (!env_is("FI_TRACE", trace_path))
+			fi__env_set("FI_TRACE", trace_path);
+	}
+	if (fi__report_enabled()) {
+		fi__env_set("FI_REPORT_APPEND", "1");
+		if (!env_is("FI_REPORT", report_path))
+			fi__env_set("FI_REPORT", report_path);
+	}
+}
+
 /* FI_DEBUG: what this kernel offers that fi uses or could use, so that a
  * missing feature is said rather than silently degrading. */
 static void say_features(void)
@@ -121,24 +188,8 @@ __attribute__((constructor)) static void fi_init(void)
 		fatal("fi: out of memory at start-up");
 	fi__site_init();
 
-	v = getenv("FI_TRACE");
-	if (v && *v) {
-		const char *child = getenv("FI_TRACE_APPEND");
-		int r = fi__trace_open(v);
-		/* The first process stops on a trace it cannot write; a
-		 * program it ran (which may have dropped privileges or
-		 * lowered its fd limit) goes on, unrecorded, and says so. */
-		if (r < 0 && !(child && !strcmp(child, "1"))) {
-			fi__log("cannot record to %s: %s", v, strerror(-r));
-			fi__raw1(SYS_exit_group, FI_EXIT_SETUP);
-		} else if (r < 0) {
-			fi__log("warning: pid %d is not recorded: cannot open %s: "
-				"%s", (int)getpid(), v, strerror(-r));
-		}
-	}
-	v = getenv("FI_REPORT");
-	if (v && *v)
-		fi__report_open(v);
+	open_channels();
+	publish_env();
 	arm_from_env();
 	fi__runtime_rules_changed();
 

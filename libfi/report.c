@@ -10,7 +10,9 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
+#include "fds.h"
 #include "jsonw.h"
+#include "names.h"
 #include "raw.h"
 #include "rules.h"
 #include "runtime.h"
@@ -19,7 +21,7 @@
 /* Rules beyond this many are reported once, with absolute counts. */
 #define MAX_RULES 512
 
-static int report_fd = -1;
+static bool report_on;
 static int owner_pid;  /* whose counters these are; 0: nobody yet */
 static int busy;       /* a flush is running */
 static size_t reported_n; /* rules [0, reported_n) were reported */
@@ -36,24 +38,24 @@ static void atfork_child(void)
 	fi__report_fork_child();
 }
 
-int fi__report_open(const char *path)
+int fi__report_open(const char *path, bool truncate)
 {
-	int fd;
+	int r;
 
-	if (report_fd >= 0)
+	if (report_on)
 		return -EBUSY;
-	fd = fi__trace_open_file(path, "FI_REPORT", "FI_REPORT_APPEND");
-	if (fd < 0)
-		return fd;
+	r = fi__fds_open(FI_FD_REPORT, path, truncate);
+	if (r < 0)
+		return r;
 	owner_pid = (int)fi__raw0(SYS_getpid);
 	pthread_atfork(NULL, NULL, atfork_child);
-	__atomic_store_n(&report_fd, fd, __ATOMIC_RELEASE);
+	__atomic_store_n(&report_on, true, __ATOMIC_RELEASE);
 	return 0;
 }
 
-int fi__report_fd(void)
+bool fi__report_enabled(void)
 {
-	return __atomic_load_n(&report_fd, __ATOMIC_RELAXED);
+	return __atomic_load_n(&report_on, __ATOMIC_RELAXED);
 }
 
 /* Record the current counts as already accounted for. */
@@ -82,6 +84,7 @@ void fi__report_fork_child(void)
 		return;
 	/* A fork in the middle of a parent's flush copies `busy` as set. */
 	__atomic_store_n(&busy, 0, __ATOMIC_RELAXED);
+	fi__fds_forked();
 	snapshot();
 	reported_n = 0;
 	owner_pid = pid;
@@ -90,7 +93,7 @@ void fi__report_fork_child(void)
 /* Room kept for ,"truncated":true}\n while the texts are written. */
 #define TAIL_ROOM 24
 
-static void write_line(int fd, int pid, const char *comm, size_t i,
+static void write_line(int pid, const char *comm, size_t i,
 		       const struct fi__rule_stats *st, unsigned long matched,
 		       unsigned long fired, bool site)
 {
@@ -127,18 +130,47 @@ static void write_line(int fd, int pid, const char *comm, size_t i,
 	fi__jw_obj_end(&w);
 	fi__jw_raw(&w, "\n");
 	if (!w.broken)
-		fi__raw_write_all(fd, buf, w.len);
+		fi__fds_write(FI_FD_REPORT, buf, w.len);
+}
+
+/* The trace's records this process could not write since the last flush,
+ * and why: one line, for fi-run to say and to fail the run. */
+static void write_lost(int pid, const char *comm)
+{
+	char buf[256];
+	struct fi__jw w;
+	int err;
+	unsigned long lost = fi__fds_take_lost(FI_FD_TRACE, &err);
+	const char *e = fi__names_errno(err);
+
+	if (!lost)
+		return;
+	fi__jw_init(&w, buf, sizeof(buf));
+	fi__jw_obj_begin(&w);
+	fi__jw_key(&w, "pid");
+	fi__jw_int(&w, pid);
+	fi__jw_key(&w, "comm");
+	fi__jw_str(&w, comm);
+	fi__jw_key(&w, "lost");
+	fi__jw_uint(&w, lost);
+	fi__jw_key(&w, "what");
+	fi__jw_str(&w, "trace");
+	fi__jw_key(&w, "errno");
+	fi__jw_str(&w, e ? e : "EIO");
+	fi__jw_obj_end(&w);
+	fi__jw_raw(&w, "\n");
+	if (!w.broken)
+		fi__fds_write(FI_FD_REPORT, buf, w.len);
 }
 
 void fi__report_flush(void)
 {
-	int fd = fi__report_fd();
 	struct fi__rule_stats st;
 	char comm[17] = {0};
 	int pid;
 	size_t i;
 
-	if (fd < 0 || !fi__rs)
+	if (!fi__report_enabled())
 		return;
 	pid = (int)fi__raw0(SYS_getpid);
 	if (pid != owner_pid)
@@ -147,6 +179,9 @@ void fi__report_flush(void)
 		return;
 	if (fi__raw2(SYS_prctl, PR_GET_NAME, comm) != 0)
 		comm[0] = '\0';
+	write_lost(pid, comm);
+	if (!fi__rs)
+		goto done;
 
 	for (i = 0; fi__rules_stats(fi__rs, i, &st); i++) {
 		unsigned long bm = 0, bf = 0;
@@ -160,7 +195,7 @@ void fi__report_flush(void)
 		if (i < reported_n &&
 		    (i >= MAX_RULES || (st.matched == bm && st.fired == bf)))
 			continue;
-		write_line(fd, pid, comm, i, &st, st.matched - bm,
+		write_line(pid, comm, i, &st, st.matched - bm,
 			   st.fired - bf,
 			   st.fired > bf && st.first_module &&
 				   st.first_pid == pid);
@@ -172,6 +207,7 @@ void fi__report_flush(void)
 	}
 	if (i > reported_n)
 		reported_n = i;
+done:
 	__atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
 }
 

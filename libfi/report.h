@@ -5,17 +5,19 @@
 #ifndef FI_REPORT_H
 #define FI_REPORT_H
 
-/* Open path for appending (fd >= 100, close-on-exec; truncated unless
- * FI_REPORT_APPEND=1, which is then set for the children; a relative
- * FI_REPORT is made absolute). Registers a fork handler. Returns 0 or a
- * negative errno. Once at load, outside the hook. */
-int fi__report_open(const char *path);
+#include <stdbool.h>
 
-/* The report's fd, or -1 (dispatch keeps the program off it). Hook-safe. */
-int fi__report_fd(void);
+/* Open path for appending (truncated when `truncate`) as fi's own fd
+ * (fds.h). Registers a fork handler. Returns 0 or a negative errno. Once
+ * at load, outside the hook. */
+int fi__report_open(const char *path, bool truncate);
+
+/* True once the report is open. Hook-safe. */
+bool fi__report_enabled(void);
 
 /* Write this process's counts since it started, or since its last flush:
  * one line per rule whose counts moved, and every rule on the first flush.
+ * Also one line with the trace's records lost since the last flush.
  * Call right before exit_group, before an execve/execveat that may
  * succeed, and at exit (a destructor here does that). A later flush (after
  * a failed execve, or a second exit path) writes only what changed since,

@@ -14,73 +14,24 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "fds.h"
 #include "jsonw.h"
 #include "names.h"
 #include "raw.h"
 
-static int trace_fd = -1;
+static bool trace_on;
 static unsigned long trace_seq;
 
-/* ---- setup (outside the hook: libc allowed) ---- */
-
-int fi__trace_open_file(const char *path, const char *path_var,
-			const char *append_var)
+int fi__trace_open(const char *path, bool truncate)
 {
-	const char *app = append_var ? getenv(append_var) : NULL;
-	int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
-	int fd, high;
+	int r;
 
-	if (!path || !*path)
-		return -EINVAL;
-	if (!(app && strcmp(app, "1") == 0))
-		flags |= O_TRUNC;
-	fd = open(path, flags, 0644);
-	if (fd < 0)
-		return -errno;
-	/* Move out of the way of the program's lowest-free-fd numbering;
-	 * under a low RLIMIT_NOFILE, as high as the limit allows. */
-	high = fcntl(fd, F_DUPFD_CLOEXEC, FI_TRACE_FD_BASE);
-	if (high < 0 && errno == EINVAL) {
-		struct rlimit rl;
-		long base = getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-					    rl.rlim_cur > 8 &&
-					    rl.rlim_cur != RLIM_INFINITY
-				    ? (long)rl.rlim_cur - 4
-				    : 3;
-		while (high < 0 && base >= 3)
-			high = fcntl(fd, F_DUPFD_CLOEXEC, base--);
-	}
-	if (high < 0) {
-		int err = -errno;
-
-		close(fd);
-		return err;
-	}
-	close(fd);
-
-	if (append_var)
-		fi__env_set(append_var, "1");
-	if (path_var && path[0] != '/') {
-		char cwd[PATH_MAX], abs[PATH_MAX];
-
-		if (getcwd(cwd, sizeof(cwd)) &&
-		    (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, path) <
-			    sizeof(abs))
-			fi__env_set(path_var, abs);
-	}
-	return high;
-}
-
-int fi__trace_open(const char *path)
-{
-	int fd;
-
-	if (trace_fd >= 0)
+	if (trace_on)
 		return -EBUSY;
-	fd = fi__trace_open_file(path, "FI_TRACE", "FI_TRACE_APPEND");
-	if (fd < 0)
-		return fd;
-	__atomic_store_n(&trace_fd, fd, __ATOMIC_RELEASE);
+	r = fi__fds_open(FI_FD_TRACE, path, truncate);
+	if (r < 0)
+		return r;
+	__atomic_store_n(&trace_on, true, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -88,12 +39,7 @@ int fi__trace_open(const char *path)
 
 bool fi__trace_enabled(void)
 {
-	return __atomic_load_n(&trace_fd, __ATOMIC_RELAXED) >= 0;
-}
-
-int fi__trace_fd(void)
-{
-	return __atomic_load_n(&trace_fd, __ATOMIC_RELAXED);
+	return __atomic_load_n(&trace_on, __ATOMIC_RELAXED);
 }
 
 /* Room kept for the record's tail while the path is written:
@@ -122,12 +68,11 @@ unsigned long fi__trace_write_seq(const struct fi__call *c, long ret,
 	static __thread int nest;
 	struct fi__jw w;
 	const struct fi__sysinfo *si = fi__names_sys(c->nr);
-	int fd = fi__trace_fd();
 	const char *path = NULL;
 	unsigned long seq;
 	char *buf;
 
-	if (fd < 0 || nest >= MAX_NEST)
+	if (!fi__trace_enabled() || nest >= MAX_NEST)
 		return 0;
 	buf = bufs[nest++];
 	seq = resumes ? resumes
@@ -221,7 +166,7 @@ unsigned long fi__trace_write_seq(const struct fi__call *c, long ret,
 	/* A broken record cannot happen with a 4 KiB buffer; never write
 	 * junk. */
 	if (!w.broken)
-		fi__raw_write_all(fd, buf, w.len);
+		fi__fds_write(FI_FD_TRACE, buf, w.len);
 	nest--;
 	return seq;
 }

@@ -10,34 +10,18 @@
 
 #include "rules.h"
 
-/* Lowest fd number libfi gives its own files, so that the program's fd
- * numbering (lowest free fd first) is not disturbed. */
-#define FI_TRACE_FD_BASE 100
-
 /* Pass as `ret` for a call whose result is not known when the record is
  * written (exit_group, a successful execve): the record says "ret":null. */
 #define FI_TRACE_RET_NONE (-0x7fffffffffffffffL - 1)
 
-/* Open `path` for appending at fd FI_TRACE_FD_BASE or above, close-on-exec.
- * The file is truncated unless the environment variable `append_var` is
- * "1"; afterwards append_var is set to "1" and, when path is relative,
- * `path_var` (if not NULL) is rewritten to the absolute path, so that exec'd
- * children (which re-open from the environment) append to the same file
- * even after a chdir. Returns the fd or a negative errno. Not for the hook
- * (uses libc); called once at load. Shared with report.c. */
-int fi__trace_open_file(const char *path, const char *path_var,
-			const char *append_var);
+/* Start recording into path (FI_TRACE; absolute: fi may reopen it),
+ * truncating it first when `truncate`. The fd is fi's own (fds.h).
+ * Returns 0 or a negative errno. Not for the hook. */
+int fi__trace_open(const char *path, bool truncate);
 
-/* Start recording into path (FI_TRACE). Returns 0 or a negative errno.
- * Not for the hook. */
-int fi__trace_open(const char *path);
-
-/* True once fi__trace_open() succeeded. Hook-safe. */
+/* True once fi__trace_open() succeeded, even if the program took the file
+ * away since (records are then counted as lost). Hook-safe. */
 bool fi__trace_enabled(void);
-
-/* The recorder's fd, or -1: dispatch must keep the program from closing
- * or dup2-ing over it. Hook-safe. */
-int fi__trace_fd(void);
 
 /* Append one record for a finished call: ret is the raw result (-errno on
  * failure, or FI_TRACE_RET_NONE), injected is true when fi decided the
