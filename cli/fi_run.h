@@ -22,7 +22,7 @@ struct fi__run_opts {
 	size_t nrules;
 	const char *record; /* --record, or NULL */
 	const char *seed;   /* --seed, checked to be a number, or NULL */
-	bool verbose, quiet;
+	bool verbose, quiet, strict;
 	char **argv; /* the program and its arguments, NULL-terminated */
 };
 

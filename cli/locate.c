@@ -1,9 +1,12 @@
 /* locate.c: finds libfi.so relative to the fi-run executable, so that a
- * relocated install prefix and the build tree both work, and finds the
- * libasan an ASan program needs so that it can be preloaded first. */
+ * relocated install prefix and the build tree both work, checks that what
+ * it found is libfi, and finds the libasan an ASan program needs so that
+ * it can be preloaded first. */
 #include "locate.h"
 
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +101,78 @@ char *fi__locate_libfi(bool verbose)
 	free(cand[0]);
 	free(cand[1]);
 	return found;
+}
+
+static bool read_at(int fd, void *buf, size_t len, off_t off)
+{
+	ssize_t n = pread(fd, buf, len, off);
+
+	return n >= 0 && (size_t)n == len;
+}
+
+/* The dynamic symbol table of an ELF file defines `name`: read through
+ * the section headers (SHT_DYNSYM and its string table). */
+static bool defines(int fd, const Elf64_Ehdr *eh, const char *name)
+{
+	Elf64_Shdr *sh = NULL, *sym = NULL, *str;
+	size_t nsh = eh->e_shnum, i, len = strlen(name);
+	bool found = false;
+	char *want = NULL;
+
+	if (eh->e_shentsize != sizeof(Elf64_Shdr) || nsh == 0 || nsh > 65535)
+		return false;
+	sh = fi__util_xmalloc(nsh * sizeof(*sh));
+	if (!read_at(fd, sh, nsh * sizeof(*sh), (off_t)eh->e_shoff))
+		goto out;
+	for (i = 0; i < nsh && !sym; i++)
+		if (sh[i].sh_type == SHT_DYNSYM)
+			sym = &sh[i];
+	if (!sym || sym->sh_link >= nsh || sym->sh_entsize != sizeof(Elf64_Sym))
+		goto out;
+	str = &sh[sym->sh_link];
+	want = fi__util_xmalloc(len + 1);
+	for (i = 0; i < sym->sh_size / sizeof(Elf64_Sym) && !found; i++) {
+		Elf64_Sym s;
+
+		if (!read_at(fd, &s, sizeof(s), (off_t)(sym->sh_offset + i * sizeof(s))))
+			break;
+		if (s.st_shndx == SHN_UNDEF || s.st_name >= str->sh_size ||
+		    str->sh_size - s.st_name < len + 1)
+			continue;
+		found = read_at(fd, want, len + 1, (off_t)(str->sh_offset + s.st_name)) &&
+			!memcmp(want, name, len + 1);
+	}
+out:
+	free(want);
+	free(sh);
+	return found;
+}
+
+int fi__locate_check_libfi(const char *path)
+{
+	const char *why = NULL;
+	Elf64_Ehdr eh;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		fi__util_error("%s: %s", path, strerror(errno));
+		return FI_RUN_EXIT_USAGE;
+	}
+	if (!read_at(fd, &eh, sizeof(eh), 0) || memcmp(eh.e_ident, ELFMAG, SELFMAG))
+		why = "not an ELF file";
+	else if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64)
+		why = "not an x86_64 object";
+	else if (eh.e_type != ET_DYN)
+		why = "not a shared object";
+	else if (!defines(fd, &eh, "fi_version"))
+		why = "a shared object that does not define fi_version";
+	close(fd);
+	if (why) {
+		fi__util_error("%s is %s, so it is not libfi and fi-run cannot preload it",
+			       path, why);
+		return FI_RUN_EXIT_USAGE;
+	}
+	return 0;
 }
 
 /* Looks for soname in each directory of a colon list; $ORIGIN (and

@@ -10,6 +10,11 @@
  * printing why to stderr. A new string. */
 char *fi__locate_libfi(bool verbose);
 
+/* Whether `path` can be libfi: an x86_64 ELF shared object whose dynamic
+ * symbol table defines fi_version. Returns 0, or 125 after printing
+ * "fi-run: PATH is ..., so it is not libfi ..." to stderr. */
+int fi__locate_check_libfi(const char *path);
+
 /* Where the loader would find `soname` for the program at prog_path, given
  * its DT_RUNPATH / DT_RPATH (colon lists, $ORIGIN allowed; may be NULL):
  * those, LD_LIBRARY_PATH, then the system's library directories. A new

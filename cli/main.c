@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fi_run.h"
@@ -52,13 +53,16 @@ static char *preload_list(const char *libfi, const struct fi__target *t,
 }
 
 /* Opens FILE for --record now, so that a bad path stops fi-run before
- * the program runs; libfi then writes it. */
+ * the program runs; libfi then writes it. A write of no bytes shows a
+ * file that takes no data at all (/dev/full) and changes nothing else. */
 static int prepare_trace(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 
-	if (fd < 0) {
+	if (fd < 0 || write(fd, "", 0) < 0) {
 		fi__util_error("--record %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return FI_RUN_EXIT_USAGE;
 	}
 	close(fd);
@@ -108,13 +112,71 @@ static void warn_inherited(const struct fi__run_opts *o)
 				       vars[i]);
 }
 
-static void summarize(const char *report, const struct fi__validated *v)
+/* Whether the trace ends with a whole record. A regular file that is
+ * not empty must end in a newline; an empty one means that nothing was
+ * recorded. Other files (a device, a pipe) cannot be checked here. */
+static bool trace_whole(const char *path, const char *shown)
 {
-	FILE *f = fopen(report, "re");
+	struct stat st;
+	char last;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok = true;
 
-	fi__summary_print(f, v->rules, v->nrules, v->aliases, v->naliases, stderr);
+	if (fd < 0) {
+		fi__util_error("the trace %s: %s", shown, strerror(errno));
+		return false;
+	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		if (st.st_size == 0) {
+			fi__util_error("the trace %s is empty: libfi recorded nothing", shown);
+			ok = false;
+		} else if (pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n') {
+			fi__util_error("the trace %s ends in a partial record: its last line has no newline",
+				       shown);
+			ok = false;
+		}
+	}
+	close(fd);
+	return ok;
+}
+
+/* After the run: the summary, then what the report and the trace say
+ * about libfi itself. Returns the status to exit with: the program's own
+ * when it failed, else 125 when libfi did not act or lost records, else
+ * 1 when --strict finds a rule that never fired. */
+static int after_run(const struct fi__run_opts *o, const struct fi__validated *v,
+		     const char *report, const char *trace, const char *libfi,
+		     int status)
+{
+	FILE *f = report ? fopen(report, "re") : NULL;
+	struct fi__summary *s =
+		fi__summary_read(f, v->rules, v->nrules, v->aliases, v->naliases);
+	size_t unfired = 0;
+	bool broken = false;
+
 	if (f)
 		fclose(f);
+	fi__summary_rules(s, o->quiet ? NULL : stderr, &unfired);
+	if (fi__summary_lost(s, o->record, stderr))
+		broken = true;
+	if (trace && !trace_whole(trace, o->record))
+		broken = true;
+	if (report && v->nrules && status == 0 && fi__summary_lines(s) == 0) {
+		fi__util_error("libfi did not act: the program exited 0, but no process reported on the rules (was %s loaded?)",
+			       libfi);
+		broken = true;
+	}
+	fi__summary_free(s);
+	if (status != 0)
+		return status;
+	if (broken)
+		return FI_RUN_EXIT_USAGE;
+	if (o->strict && unfired) {
+		fi__util_error("--strict: %zu rule%s never fired", unfired,
+			       unfired == 1 ? "" : "s");
+		return 1;
+	}
+	return 0;
 }
 
 /* A failed run that drew from prob= rules says which seed repeats it. */
@@ -162,6 +224,8 @@ int main(int argc, char **argv)
 		goto out;
 	libfi = fi__locate_libfi(o.verbose);
 	rc = libfi ? check_preloadable(libfi) : FI_RUN_EXIT_USAGE;
+	if (rc == 0)
+		rc = fi__locate_check_libfi(libfi);
 	if (rc)
 		goto out;
 	if (o.verbose)
@@ -173,9 +237,9 @@ int main(int argc, char **argv)
 	e.trace = trace;
 	e.seed = o.seed;
 	e.debug = o.verbose ? "1" : NULL;
-	/* The summary reports on the rules fi-run armed; -q or a run
-	 * without rules needs no report. */
-	if (!o.quiet && v.nrules)
+	/* The report says what the rules did and whether the trace lost
+	 * records; a run with neither needs none. */
+	if (v.nrules || trace)
 		report = make_report();
 	e.report = report;
 	envp = fi__launch_make_env(environ, &e);
@@ -183,10 +247,13 @@ int main(int argc, char **argv)
 	rc = fi__launch_run(t.path, o.argv, envp, o.argv[0], &ran);
 
 	fi__launch_free_env(envp, environ);
-	if (report && ran)
-		summarize(report, &v);
-	if (ran && rc != 0)
-		say_seed(&v, o.seed, o.quiet);
+	if (ran) {
+		int status = rc;
+
+		rc = after_run(&o, &v, report, trace, libfi, status);
+		if (status != 0)
+			say_seed(&v, o.seed, o.quiet);
+	}
 	if (report)
 		unlink(report);
 out:

@@ -19,13 +19,14 @@
 		FI_VERSION_PATCH)
 #endif
 
-enum { OPT_RECORD = 256, OPT_SEED, OPT_VERSION };
+enum { OPT_RECORD = 256, OPT_SEED, OPT_STRICT, OPT_VERSION };
 
 static const struct option long_options[] = {
 	{ "scenario", required_argument, NULL, 's' },
 	{ "rule", required_argument, NULL, 'r' },
 	{ "record", required_argument, NULL, OPT_RECORD },
 	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -51,6 +52,7 @@ static void help(void)
 	      "  -e fault=SPEC         (repeatable)\n"
 	      "      --record FILE     write a trace of every syscall (JSON Lines)\n"
 	      "      --seed N          seed for prob= rules (default: FI_SEED, else fixed)\n"
+	      "      --strict          a rule that never fired is an error (exit 1)\n"
 	      "  -v, --verbose         say which libfi is used and what it patched\n"
 	      "  -q, --quiet           no end-of-run summary\n"
 	      "  -h, --help            show this help and exit\n"
@@ -65,9 +67,10 @@ static void help(void)
 	      "\n"
 	      "At the end, fi-run prints one line per rule to stderr: how often it\n"
 	      "fired and where. Exit status: PROGRAM's own, or 128+N when it was\n"
-	      "killed by signal N; 125 for a bad option, scenario or rule; 126 when\n"
-	      "PROGRAM cannot be run (static, setuid, not executable); 127 when it\n"
-	      "is not found.\n",
+	      "killed by signal N; else 1 with --strict when a rule never fired;\n"
+	      "125 for a bad option, scenario or rule, a libfi that did not load or\n"
+	      "act, or a trace that lost records; 126 when PROGRAM cannot be run\n"
+	      "(static, setuid, not executable); 127 when it is not found.\n",
 	      stdout);
 }
 
@@ -150,6 +153,9 @@ int fi__opts_parse(int argc, char **argv, struct fi__run_opts *o)
 				return usage_error();
 			}
 			o->seed = optarg;
+			break;
+		case OPT_STRICT:
+			o->strict = true;
 			break;
 		case 'v':
 			o->verbose = true;

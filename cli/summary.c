@@ -1,9 +1,11 @@
 /* summary.c: the end-of-run summary. Reads the JSON lines libfi appended
- * to FI_REPORT (one per armed rule per process image), adds them up per
- * rule over all processes and prints one line per rule. */
+ * to FI_REPORT (one per armed rule per process image, and one per process
+ * that lost trace records), adds them up per rule and per process over
+ * the whole run, and prints one line per rule and per loss. */
 #include "summary.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,39 +22,54 @@ struct agg {
 	bool expected; /* claimed by an expected rule */
 };
 
-struct aggs {
-	struct agg *v;
-	size_t n, cap;
+/* What one process could not write: the lost lines of one (pid, what). */
+struct loss {
+	long long pid;
+	char *what, *error;
+	unsigned long long lost;
 };
 
-static struct agg *aggs_find(struct aggs *a, const char *origin,
-			     const char *text)
-{
-	size_t i;
+struct fi__summary {
+	struct agg *agg;
+	size_t nagg, agg_cap;
+	struct loss *loss;
+	size_t nloss, loss_cap;
+	size_t lines, bad; /* non-empty lines; those neither record nor loss */
+	const struct fi__summary_rule *rules; /* what fi-run armed */
+	size_t nrules;
+	size_t *claimed; /* per rule: its aggregate's index, or SIZE_MAX */
+};
 
-	for (i = 0; i < a->n; i++)
-		if (!strcmp(a->v[i].origin, origin) && !strcmp(a->v[i].text, text))
-			return &a->v[i];
+/* Room for one more element of `size` bytes in v, of which n are used. */
+static void *grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	if (n < *cap)
+		return v;
+	*cap = *cap ? 2 * *cap : 16;
+	v = realloc(v, *cap * size);
+	if (!v) {
+		fputs("fi-run: out of memory\n", stderr);
+		exit(FI_RUN_EXIT_USAGE);
+	}
+	return v;
+}
+
+static struct agg *agg_find(struct fi__summary *s, const char *origin,
+			    const char *text)
+{
+	for (size_t i = 0; i < s->nagg; i++)
+		if (!strcmp(s->agg[i].origin, origin) && !strcmp(s->agg[i].text, text))
+			return &s->agg[i];
 	return NULL;
 }
 
-static struct agg *aggs_add(struct aggs *a, const char *origin,
-			    const char *text)
+static struct agg *agg_add(struct fi__summary *s, const char *origin,
+			   const char *text)
 {
 	struct agg *g;
 
-	if (a->n == a->cap) {
-		size_t cap = a->cap ? 2 * a->cap : 16;
-		struct agg *v = realloc(a->v, cap * sizeof(*v));
-
-		if (!v) {
-			fputs("fi-run: out of memory\n", stderr);
-			exit(FI_RUN_EXIT_USAGE);
-		}
-		a->v = v;
-		a->cap = cap;
-	}
-	g = &a->v[a->n++];
+	s->agg = grow(s->agg, s->nagg, &s->agg_cap, sizeof(*s->agg));
+	g = &s->agg[s->nagg++];
 	memset(g, 0, sizeof(*g));
 	g->origin = fi__util_xstrdup(origin);
 	g->text = fi__util_xstrdup(text);
@@ -91,46 +108,172 @@ static bool get_count(json_t *obj, const char *key, unsigned long long *out)
 	return true;
 }
 
-/* Adds one record to the totals; false if the line is not a record. */
-static bool take_record(struct aggs *a, const char *line,
-			const struct fi__summary_alias *al, size_t nal)
+/* Adds one rule record to the totals; false if it is not one. */
+static bool take_rule(struct fi__summary *s, json_t *rec,
+		      const struct fi__summary_alias *al, size_t nal)
 {
-	json_error_t jerr;
-	json_t *rec = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
-	json_t *origin, *text, *site, *pid;
+	json_t *origin = json_object_get(rec, "origin");
+	json_t *text = json_object_get(rec, "text");
+	json_t *site = json_object_get(rec, "site");
+	json_t *pid = json_object_get(rec, "pid");
 	unsigned long long matched, fired;
 	struct agg *g;
 	char *org;
 
-	if (!rec)
-		return false;
-	origin = json_object_get(rec, "origin");
-	text = json_object_get(rec, "text");
-	site = json_object_get(rec, "site");
-	pid = json_object_get(rec, "pid");
-	if (!json_is_object(rec) || !json_is_string(origin) ||
-	    !json_is_string(text) || !get_count(rec, "matched", &matched) ||
+	if (!json_is_string(origin) || !json_is_string(text) ||
+	    !get_count(rec, "matched", &matched) ||
 	    !get_count(rec, "fired", &fired) || !json_is_integer(pid) ||
-	    (site && !json_is_string(site) && !json_is_null(site))) {
-		json_decref(rec);
+	    (site && !json_is_string(site) && !json_is_null(site)))
 		return false;
-	}
 	org = unalias(json_string_value(origin), al, nal);
-	g = aggs_find(a, org, json_string_value(text));
+	g = agg_find(s, org, json_string_value(text));
 	if (!g)
-		g = aggs_add(a, org, json_string_value(text));
+		g = agg_add(s, org, json_string_value(text));
 	free(org);
 	g->matched += matched;
 	g->fired += fired;
-	if (fired) {
-		if (!g->procs_fired++) {
-			g->first_pid = json_integer_value(pid);
-			if (json_is_string(site))
-				g->first_site = fi__util_xstrdup(json_string_value(site));
-		}
+	if (fired && !g->procs_fired++) {
+		g->first_pid = json_integer_value(pid);
+		if (json_is_string(site))
+			g->first_site = fi__util_xstrdup(json_string_value(site));
 	}
-	json_decref(rec);
 	return true;
+}
+
+/* Adds one loss ({"pid":P,"lost":N,"what":"trace","error":"..."}) to the
+ * losses of its pid; false if it is not one. */
+static bool take_loss(struct fi__summary *s, json_t *rec)
+{
+	json_t *pid = json_object_get(rec, "pid");
+	json_t *what = json_object_get(rec, "what");
+	json_t *error = json_object_get(rec, "error");
+	const char *w;
+	unsigned long long lost;
+	struct loss *l = NULL;
+
+	if (!json_is_integer(pid) || !get_count(rec, "lost", &lost) ||
+	    !json_is_string(what) || (error && !json_is_string(error)))
+		return false;
+	w = json_string_value(what);
+	for (size_t i = 0; i < s->nloss && !l; i++)
+		if (s->loss[i].pid == json_integer_value(pid) &&
+		    !strcmp(s->loss[i].what, w))
+			l = &s->loss[i];
+	if (!l) {
+		s->loss = grow(s->loss, s->nloss, &s->loss_cap, sizeof(*s->loss));
+		l = &s->loss[s->nloss++];
+		memset(l, 0, sizeof(*l));
+		l->pid = json_integer_value(pid);
+		l->what = fi__util_xstrdup(w);
+	}
+	l->lost += lost;
+	if (!l->error && error)
+		l->error = fi__util_xstrdup(json_string_value(error));
+	return true;
+}
+
+/* One line of the report: a rule record or a loss; false if neither. */
+static bool take_line(struct fi__summary *s, const char *line,
+		      const struct fi__summary_alias *al, size_t nal)
+{
+	json_error_t jerr;
+	json_t *rec = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+	bool ok;
+
+	if (!rec)
+		return false;
+	ok = json_is_object(rec) &&
+	     (json_object_get(rec, "lost") ? take_loss(s, rec)
+					   : take_rule(s, rec, al, nal));
+	json_decref(rec);
+	return ok;
+}
+
+static bool is_expected(const struct fi__summary *s, const struct agg *g)
+{
+	for (size_t i = 0; i < s->nrules; i++)
+		if (!strcmp(s->rules[i].origin, g->origin) &&
+		    !strcmp(s->rules[i].text, g->text))
+			return true;
+	return false;
+}
+
+/* The aggregate of expected rule r: same origin and text; failing that
+ * (libfi named the source differently), a reported rule of the same text
+ * that no expected rule names. */
+static struct agg *claim(struct fi__summary *s,
+			 const struct fi__summary_rule *r)
+{
+	struct agg *g = agg_find(s, r->origin, r->text);
+
+	if (g)
+		return g->expected ? NULL : g;
+	for (size_t i = 0; i < s->nagg; i++) {
+		g = &s->agg[i];
+		if (!g->expected && !strcmp(g->text, r->text) && !is_expected(s, g))
+			return g;
+	}
+	return NULL;
+}
+
+struct fi__summary *fi__summary_read(FILE *report,
+				     const struct fi__summary_rule *rules,
+				     size_t nrules,
+				     const struct fi__summary_alias *aliases,
+				     size_t naliases)
+{
+	struct fi__summary *s = fi__util_xmalloc(sizeof(*s));
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+
+	memset(s, 0, sizeof(*s));
+	s->rules = rules;
+	s->nrules = nrules;
+	while (report && (len = getline(&line, &cap, report)) != -1) {
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		s->lines++;
+		if (!take_line(s, line, aliases, naliases))
+			s->bad++;
+	}
+	free(line);
+
+	s->claimed = fi__util_xmalloc((nrules + 1) * sizeof(*s->claimed));
+	for (size_t i = 0; i < nrules; i++) {
+		struct agg *g = claim(s, &rules[i]);
+
+		s->claimed[i] = g ? (size_t)(g - s->agg) : SIZE_MAX;
+		if (g)
+			g->expected = true;
+	}
+	return s;
+}
+
+void fi__summary_free(struct fi__summary *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->nagg; i++) {
+		free(s->agg[i].origin);
+		free(s->agg[i].text);
+		free(s->agg[i].first_site);
+	}
+	for (size_t i = 0; i < s->nloss; i++) {
+		free(s->loss[i].what);
+		free(s->loss[i].error);
+	}
+	free(s->agg);
+	free(s->loss);
+	free(s->claimed);
+	free(s);
+}
+
+size_t fi__summary_lines(const struct fi__summary *s)
+{
+	return s->lines;
 }
 
 static void print_one(FILE *out, const char *origin, const char *text,
@@ -154,82 +297,56 @@ static void print_one(FILE *out, const char *origin, const char *text,
 	}
 }
 
-static bool is_expected(const struct fi__summary_rule *rules, size_t n,
-			const struct agg *g)
+size_t fi__summary_rules(const struct fi__summary *s, FILE *out,
+			 size_t *unfired)
 {
-	size_t i;
+	size_t lines = 0, never = 0, i;
 
-	for (i = 0; i < n; i++)
-		if (!strcmp(rules[i].origin, g->origin) &&
-		    !strcmp(rules[i].text, g->text))
-			return true;
-	return false;
+	for (i = 0; i < s->nrules; i++) {
+		const struct agg *g =
+			s->claimed[i] == SIZE_MAX ? NULL : &s->agg[s->claimed[i]];
+
+		never += !g || !g->fired;
+		if (out)
+			print_one(out, s->rules[i].origin, s->rules[i].text, g);
+		lines++;
+	}
+	for (i = 0; i < s->nagg; i++) {
+		if (s->agg[i].expected)
+			continue;
+		never += !s->agg[i].fired;
+		if (out)
+			print_one(out, s->agg[i].origin, s->agg[i].text, &s->agg[i]);
+		lines++;
+	}
+	if (s->bad) {
+		if (out)
+			fprintf(out, "fi: %zu line%s of the report %s not a rule record; ignored\n",
+				s->bad, s->bad == 1 ? "" : "s",
+				s->bad == 1 ? "was" : "were");
+		lines++;
+	}
+	if (unfired)
+		*unfired = never;
+	return out ? lines : 0;
 }
 
-/* The aggregate of expected rule r: same origin and text; failing that
- * (libfi named the source differently), a reported rule of the same text
- * that no expected rule names. */
-static struct agg *claim(struct aggs *a, const struct fi__summary_rule *rules,
-			 size_t n, const struct fi__summary_rule *r)
+unsigned long long fi__summary_lost(const struct fi__summary *s,
+				    const char *trace, FILE *out)
 {
-	struct agg *g = aggs_find(a, r->origin, r->text);
-	size_t i;
+	unsigned long long total = 0;
 
-	if (g)
-		return g->expected ? NULL : g;
-	for (i = 0; i < a->n; i++) {
-		g = &a->v[i];
-		if (!g->expected && !strcmp(g->text, r->text) &&
-		    !is_expected(rules, n, g))
-			return g;
-	}
-	return NULL;
-}
+	for (size_t i = 0; i < s->nloss; i++) {
+		const struct loss *l = &s->loss[i];
+		bool named = trace && !strcmp(l->what, "trace");
 
-size_t fi__summary_print(FILE *report, const struct fi__summary_rule *rules,
-			 size_t nrules, const struct fi__summary_alias *aliases,
-			 size_t naliases, FILE *out)
-{
-	struct aggs a = { 0 };
-	char *line = NULL;
-	size_t cap = 0, bad = 0, lines = 0, i;
-	ssize_t len;
-
-	while (report && (len = getline(&line, &cap, report)) != -1) {
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (len == 0)
+		if (!l->lost)
 			continue;
-		if (!take_record(&a, line, aliases, naliases))
-			bad++;
+		total += l->lost;
+		fprintf(out, "fi-run: the %s%s%s lost %llu record%s (pid %lld: %s)\n",
+			l->what, named ? " " : "", named ? trace : "", l->lost,
+			l->lost == 1 ? "" : "s", l->pid,
+			l->error ? l->error : "no reason given");
 	}
-	free(line);
-
-	for (i = 0; i < nrules; i++) {
-		struct agg *g = claim(&a, rules, nrules, &rules[i]);
-
-		if (g)
-			g->expected = true;
-		print_one(out, rules[i].origin, rules[i].text, g);
-		lines++;
-	}
-	for (i = 0; i < a.n; i++) {
-		if (a.v[i].expected)
-			continue;
-		print_one(out, a.v[i].origin, a.v[i].text, &a.v[i]);
-		lines++;
-	}
-	if (bad) {
-		fprintf(out, "fi: %zu line%s of the report %s not a rule record; ignored\n",
-			bad, bad == 1 ? "" : "s", bad == 1 ? "was" : "were");
-		lines++;
-	}
-
-	for (i = 0; i < a.n; i++) {
-		free(a.v[i].origin);
-		free(a.v[i].text);
-		free(a.v[i].first_site);
-	}
-	free(a.v);
-	return lines;
+	return total;
 }

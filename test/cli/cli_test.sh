@@ -57,7 +57,7 @@ help)
 	expect_err
 	[ "$(head -1 "$T/out")" = "${usage_lines[0]}" ] || fail "help: first line"
 	for opt in "-s, --scenario FILE" "-r, --rule RULE" "-e inject=SPEC" \
-		"-e fault=SPEC" "--record FILE" "--seed N" "-v, --verbose" \
+		"-e fault=SPEC" "--record FILE" "--seed N" "--strict" "-v, --verbose" \
 		"-q, --quiet" "-h, --help" "--version" "Examples:" \
 		"fi-run -s disk_full.fi -- ./program args"; do
 		grep -qF -- "$opt" "$T/out" || fail "help lacks '$opt'"
@@ -189,6 +189,135 @@ setuid)
 	expect_out "LD_PRELOAD=$FAKE_LIBFI"
 	[ -e marker ] || fail "root-owned setuid program did not run"
 	;;
+not_libfi)
+	# What fi-run would preload must be libfi: checked before the run.
+	tail_msg="so it is not libfi and fi-run cannot preload it"
+	printf 'not a library\n' >text.so
+	FI_LIBRARY=$T/text.so run_fi -r 'read error=EIO' -- "$CLI_TARGET" touch marker
+	expect_rc 125
+	expect_err "fi-run: $T/text.so is not an ELF file, $tail_msg"
+	FI_LIBRARY=$CLI_TARGET run_fi -- "$CLI_TARGET" touch marker
+	expect_rc 125
+	expect_err "fi-run: $CLI_TARGET is a shared object that does not define fi_version, $tail_msg"
+	libc=$(ldd "$CLI_TARGET" | sed -n 's/.*libc\.so\.6 => \([^ ]*\) .*/\1/p')
+	FI_LIBRARY=$libc run_fi -r 'read error=EIO' -- "$CLI_TARGET" touch marker
+	expect_rc 125
+	expect_err "fi-run: $libc is a shared object that does not define fi_version, $tail_msg"
+	if [ -n "$CLI_STATIC" ]; then
+		FI_LIBRARY=$CLI_STATIC run_fi -- "$CLI_TARGET" touch marker
+		expect_rc 125
+		expect_err "fi-run: $CLI_STATIC is not a shared object, $tail_msg"
+	fi
+	# An ELF of another machine: this one's header says i386.
+	cp "$FAKE_LIBFI" i386.so
+	printf '\003\000' | dd of=i386.so bs=1 seek=18 conv=notrunc status=none
+	FI_LIBRARY=$T/i386.so run_fi -- "$CLI_TARGET" touch marker
+	expect_rc 125
+	expect_err "fi-run: $T/i386.so is not an x86_64 object, $tail_msg"
+	[ -e marker ] && fail "the program ran"
+	# The stand-in defines fi_version and passes.
+	run_fi -- "$CLI_TARGET" touch marker
+	expect_rc 0
+	[ -e marker ] || fail "the program did not run"
+	;;
+libfi_silent)
+	# Rules armed, the program exited 0, and no process wrote a line of
+	# the report: libfi did not act.
+	silent="fi-run: libfi did not act: the program exited 0, but no process reported on the rules (was $FAKE_LIBFI loaded?)"
+	run_fi -r 'read error=EIO' -- "$CLI_TARGET" exit 0
+	expect_rc 125
+	expect_err "fi: <rule>:1: read error=EIO: no report from the program" "$silent"
+	run_fi -q -r 'read error=EIO' -- "$CLI_TARGET" exit 0
+	expect_rc 125
+	expect_err "$silent"
+	# The program's own failure wins, and then nothing is said.
+	run_fi -q -r 'read error=EIO' -- "$CLI_TARGET" exit 3
+	expect_rc 3
+	expect_err
+	# One line, of any kind, shows that libfi was there.
+	FI_CLI_FAKE_RECORDS=$FIXTURES/report_fired.jsonl run_fi -q -r 'read error=EIO' -- "$CLI_TARGET" exit 0
+	expect_rc 0
+	expect_err
+	# No rules: nothing to report.
+	run_fi -- "$CLI_TARGET" exit 0
+	expect_rc 0
+	expect_err
+	;;
+strict)
+	export FI_CLI_FAKE_RECORDS=$FIXTURES/report_fired.jsonl
+	run_fi --strict -r 'write error=EIO' -r 'read error=EIO' -r 'fsync error=EIO' -- "$CLI_TARGET" exit 0
+	expect_rc 1
+	expect_err "fi: <rule>:1: write error=EIO: fired 1 time (first at t+0x10, pid 1234)" \
+		"fi: <rule>:1: read error=EIO: never fired (2 matching calls)" \
+		"fi: <rule>:1: fsync error=EIO: no report from the program" \
+		"fi-run: --strict: 2 rules never fired"
+	run_fi -q --strict -r 'write error=EIO' -r 'read error=EIO' -- "$CLI_TARGET" exit 0
+	expect_rc 1
+	expect_err "fi-run: --strict: 1 rule never fired"
+	# The program's own failure wins.
+	run_fi -q --strict -r 'read error=EIO' -- "$CLI_TARGET" exit 4
+	expect_rc 4
+	expect_err
+	run_fi -q --strict -r 'read error=EIO' -- "$CLI_TARGET" kill 15
+	expect_rc 143
+	# Every rule fired: 0; without --strict, a rule that never fired is no error.
+	head -1 "$FIXTURES/report_fired.jsonl" >fired
+	FI_CLI_FAKE_RECORDS=$T/fired run_fi -q --strict -r 'write error=EIO' -- "$CLI_TARGET" exit 0
+	expect_rc 0
+	expect_err
+	run_fi -q -r 'read error=EIO' -- "$CLI_TARGET" exit 0
+	expect_rc 0
+	expect_err
+	;;
+lost)
+	# libfi's lost lines: summed per pid, said even with -q, and 125
+	# when the program itself exited 0.
+	export TMPDIR=$T/tmp
+	mkdir -p "$TMPDIR"
+	export FI_CLI_FAKE_RECORDS=$FIXTURES/report_lost.jsonl
+	lost1="fi-run: the trace t.jsonl lost 20 records (pid 4242: No space left on device)"
+	lost2="fi-run: the trace t.jsonl lost 1 record (pid 4250: Bad file descriptor)"
+	run_fi --record t.jsonl -r 'read error=EIO' -- "$CLI_TARGET" exit 0
+	expect_rc 125
+	expect_err "fi: <rule>:1: read error=EIO: never fired (0 matching calls)" "$lost1" "$lost2"
+	# --record alone: fi-run still makes a report for these lines.
+	run_fi -q --record t.jsonl -- "$CLI_TARGET" exit 0
+	expect_rc 125
+	expect_err "$lost1" "$lost2"
+	run_fi -q --record t.jsonl -- "$CLI_TARGET" exit 3
+	expect_rc 3
+	expect_err "$lost1" "$lost2"
+	[ -z "$(ls -A "$TMPDIR")" ] || fail "report file left behind: $(ls -A "$TMPDIR")"
+	unset FI_CLI_FAKE_RECORDS
+	run_fi -q --record t.jsonl -- "$CLI_TARGET" exit 0
+	expect_rc 0
+	expect_err
+	;;
+trace_check)
+	# fi-run checks the trace itself: a last record without its newline
+	# is partial; an empty trace recorded nothing.
+	printf '{"seq":1,"name":"write"}\n{"seq":2,"na' >partial
+	FI_CLI_FAKE_TRACE=$T/partial run_fi -q --record t.jsonl -- "$CLI_TARGET" exit 0
+	expect_rc 125
+	expect_err "fi-run: the trace t.jsonl ends in a partial record: its last line has no newline"
+	FI_CLI_FAKE_TRACE=$T/partial run_fi -q --record t.jsonl -- "$CLI_TARGET" exit 2
+	expect_rc 2
+	expect_err "fi-run: the trace t.jsonl ends in a partial record: its last line has no newline"
+	FI_CLI_FAKE_TRACE=/dev/null run_fi -q --record t.jsonl -- "$CLI_TARGET" exit 0
+	expect_rc 125
+	expect_err "fi-run: the trace t.jsonl is empty: libfi recorded nothing"
+	run_fi -q --record t.jsonl -- "$CLI_TARGET" exit 0
+	expect_rc 0
+	expect_err
+	# A file that takes no data is refused before the run.
+	run_fi --record /dev/full -- "$CLI_TARGET" touch marker
+	expect_rc 125
+	expect_err "fi-run: --record /dev/full: No space left on device"
+	[ -e marker ] && fail "the program ran"
+	run_fi -q --record /dev/null -- "$CLI_TARGET" exit 0
+	expect_rc 0
+	expect_err
+	;;
 exit_status)
 	run_fi -- "$CLI_TARGET" exit 3
 	expect_rc 3
@@ -225,24 +354,30 @@ environment)
 	printf 'write when=3 error=ENOSPC\n' >disk.fi
 	printf 'fsync error=EIO\n' >other.fi
 	# (verify_asan_link_order: for an fi-run built with FI_SANITIZE.)
-	ASAN_OPTIONS=verify_asan_link_order=0 \
+	# fi-run owns FI_REPORT when it arms rules or records.
+	export TMPDIR=$T/tmp
+	mkdir -p "$TMPDIR"
+	ASAN_OPTIONS=verify_asan_link_order=0 FI_CLI_FAKE_RECORDS=$FIXTURES/report_fired.jsonl \
 	LD_PRELOAD=/lib/x86_64-linux-gnu/libm.so.6 FI_TRACE_APPEND=1 FI_REPORT=/x \
 		run_fi -q -v -s disk.fi -s ./other.fi -r 'read error=EINTR' \
 		-e inject=write:error=ENOSPC:when=3 --seed 42 --record t.trace -- \
 		"$CLI_TARGET" env LD_PRELOAD env FI_SCENARIO env FI_RULES env FI_TRACE \
 		env FI_SEED env FI_DEBUG env FI_TRACE_APPEND env FI_REPORT
 	expect_rc 0
+	sed -i "s|^FI_REPORT=$TMPDIR/fi-run-report\.[A-Za-z0-9]\{6\}\$|FI_REPORT=<report>|" "$T/out"
 	expect_out "LD_PRELOAD=$FAKE_LIBFI /lib/x86_64-linux-gnu/libm.so.6" \
 		"FI_SCENARIO=$T/disk.fi:$T/other.fi" \
 		"FI_RULES=read error=EINTR; inject=write:error=ENOSPC:when=3" \
 		"FI_TRACE=$T/t.trace" "FI_SEED=42" "FI_DEBUG=1" \
-		"FI_TRACE_APPEND unset" "FI_REPORT=/x"
+		"FI_TRACE_APPEND unset" "FI_REPORT=<report>"
 	expect_err "fi-run: libfi: $FAKE_LIBFI (FI_LIBRARY)" "fi-run: running $CLI_TARGET"
 	[ -e t.trace ] || fail "--record did not create its file"
-	# Without options, none of fi's variables is set; LD_PRELOAD is libfi.
-	FI_SEED=7 run_fi -- "$CLI_TARGET" env LD_PRELOAD env FI_RULES env FI_SEED env FI_REPORT
+	[ -z "$(ls -A "$TMPDIR")" ] || fail "report file left behind: $(ls -A "$TMPDIR")"
+	# Without options, none of fi's variables is set; LD_PRELOAD is libfi;
+	# FI_REPORT passes on.
+	FI_SEED=7 FI_REPORT=/x run_fi -- "$CLI_TARGET" env LD_PRELOAD env FI_RULES env FI_SEED env FI_REPORT
 	expect_rc 0
-	expect_out "LD_PRELOAD=$FAKE_LIBFI" "FI_RULES unset" "FI_SEED=7" "FI_REPORT unset"
+	expect_out "LD_PRELOAD=$FAKE_LIBFI" "FI_RULES unset" "FI_SEED=7" "FI_REPORT=/x"
 	expect_err
 	# A trace file that cannot be created stops fi-run first.
 	run_fi --record "$T/no/such/dir/t" -- "$CLI_TARGET" touch marker

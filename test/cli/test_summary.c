@@ -24,6 +24,7 @@ static char *summarize(const char *name, const struct fi__summary_rule *rules,
 	char path[1024], *buf = NULL;
 	size_t len = 0;
 	FILE *in = NULL, *out = open_memstream(&buf, &len);
+	struct fi__summary *sum;
 
 	assert_non_null(out);
 	if (name) {
@@ -31,7 +32,9 @@ static char *summarize(const char *name, const struct fi__summary_rule *rules,
 		in = fopen(path, "r");
 		assert_non_null(in);
 	}
-	*lines = fi__summary_print(in, rules, n, al, nal, out);
+	sum = fi__summary_read(in, rules, n, al, nal);
+	*lines = fi__summary_rules(sum, out, NULL);
+	fi__summary_free(sum);
 	if (in)
 		fclose(in);
 	fclose(out);
@@ -127,6 +130,67 @@ static void test_nothing(void **state)
 	free(got);
 }
 
+/* Lost lines add up per pid, keep the first reason, name the trace, and
+ * are not rule records; a loss of 0 says nothing. */
+static void test_lost_records(void **state)
+{
+	const struct fi__summary_rule rules[] = { { "<rule>:1", "read error=EIO" } };
+	const struct fi__summary_alias al[] = { { "FI_RULES", "<rule>" } };
+	char path[1024], *buf = NULL;
+	size_t len = 0, unfired = 99;
+	FILE *in, *out = open_memstream(&buf, &len);
+	struct fi__summary *sum;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/report_lost.jsonl", FIXTURES);
+	in = fopen(path, "r");
+	assert_non_null(in);
+	sum = fi__summary_read(in, rules, 1, al, 1);
+	fclose(in);
+	assert_int_equal(fi__summary_lines(sum), 5);
+	assert_int_equal(fi__summary_lost(sum, "run.trace", out), 21);
+	assert_int_equal(fi__summary_rules(sum, out, &unfired), 1);
+	assert_int_equal(unfired, 1);
+	fi__summary_free(sum);
+	fclose(out);
+	assert_string_equal(buf,
+		"fi-run: the trace run.trace lost 20 records (pid 4242: No space left on device)\n"
+		"fi-run: the trace run.trace lost 1 record (pid 4250: Bad file descriptor)\n"
+		"fi: <rule>:1: read error=EIO: never fired (0 matching calls)\n");
+	free(buf);
+}
+
+/* Counting without printing: rules that never fired, including those no
+ * process reported and those the program armed itself. */
+static void test_unfired_count(void **state)
+{
+	const struct fi__summary_rule rules[] = {
+		{ "disk_full.fi:3", "write when=3 error=ENOSPC" },
+		{ "<rule>:1", "fsync error=EIO" },
+	};
+	const struct fi__summary_alias al[] = { { "/abs/dir/disk_full.fi", "disk_full.fi" } };
+	char path[1024];
+	size_t unfired = 0;
+	FILE *in;
+	struct fi__summary *sum;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/report_basic.jsonl", FIXTURES);
+	in = fopen(path, "r");
+	assert_non_null(in);
+	sum = fi__summary_read(in, rules, 2, al, 1);
+	fclose(in);
+	/* fsync: no report; read (armed by no one here): never fired. */
+	assert_int_equal(fi__summary_rules(sum, NULL, &unfired), 0);
+	assert_int_equal(unfired, 2);
+	assert_int_equal(fi__summary_lost(sum, NULL, stderr), 0);
+	fi__summary_free(sum);
+
+	sum = fi__summary_read(NULL, NULL, 0, NULL, 0);
+	assert_int_equal(fi__summary_lines(sum), 0);
+	fi__summary_free(sum);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -135,6 +199,8 @@ int main(void)
 		cmocka_unit_test(test_unexpected_rules_and_bad_lines),
 		cmocka_unit_test(test_no_report),
 		cmocka_unit_test(test_nothing),
+		cmocka_unit_test(test_lost_records),
+		cmocka_unit_test(test_unfired_count),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
