@@ -140,14 +140,18 @@ static bool take_rule(struct fi__summary *s, json_t *rec,
 	return true;
 }
 
-/* Adds one loss ({"pid":P,"lost":N,"what":"trace","error":"..."}) to the
- * losses of its pid; false if it is not one. */
+/* Adds one loss ({"pid":P,"lost":N,"what":"trace","error":"..."}, or
+ * "errno":"ENOSPC") to the losses of its pid; false if it is not one. */
 static bool take_loss(struct fi__summary *s, json_t *rec)
 {
 	json_t *pid = json_object_get(rec, "pid");
 	json_t *what = json_object_get(rec, "what");
 	json_t *error = json_object_get(rec, "error");
 	const char *w;
+
+	/* The reason in words ("error"), or else its errno name. */
+	if (!error)
+		error = json_object_get(rec, "errno");
 	unsigned long long lost;
 	struct loss *l = NULL;
 

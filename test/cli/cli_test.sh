@@ -276,7 +276,7 @@ lost)
 	mkdir -p "$TMPDIR"
 	export FI_CLI_FAKE_RECORDS=$FIXTURES/report_lost.jsonl
 	lost1="fi-run: the trace t.jsonl lost 20 records (pid 4242: No space left on device)"
-	lost2="fi-run: the trace t.jsonl lost 1 record (pid 4250: Bad file descriptor)"
+	lost2="fi-run: the trace t.jsonl lost 1 record (pid 4250: EBADF)"
 	run_fi --record t.jsonl -r 'read error=EIO' -- "$CLI_TARGET" exit 0
 	expect_rc 125
 	expect_err "fi: <rule>:1: read error=EIO: never fired (0 matching calls)" "$lost1" "$lost2"

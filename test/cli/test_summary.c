@@ -155,7 +155,7 @@ static void test_lost_records(void **state)
 	fclose(out);
 	assert_string_equal(buf,
 		"fi-run: the trace run.trace lost 20 records (pid 4242: No space left on device)\n"
-		"fi-run: the trace run.trace lost 1 record (pid 4250: Bad file descriptor)\n"
+		"fi-run: the trace run.trace lost 1 record (pid 4250: EBADF)\n"
 		"fi: <rule>:1: read error=EIO: never fired (0 matching calls)\n");
 	free(buf);
 }
