@@ -87,20 +87,19 @@ static bool has_slash(const char *s)
 	return false;
 }
 
-/* A user pointer that cannot be a string: let the kernel say EFAULT. */
-static bool bad_ptr(long p)
-{
-	return (unsigned long)p < 4096;
-}
-
+/* path=: the call's path argument, or for a call without one the path of
+ * its fd. The engine never reads the program's memory: it sees the path
+ * only through dispatch's safe copy in c->path. A call whose path could
+ * not be copied (a bad pointer, a path too long, process_vm_readv refused)
+ * matches no path= rule, so it reaches the kernel as it is and the program
+ * gets the kernel's answer (EFAULT, ENAMETOOLONG). */
 static bool match_path(const struct fi__rule *r, const struct fi__call *c)
 {
 	char buf[1024];
-	int i = fi__names_argindex(c->nr, FI_ARG_PATH);
+	int i;
 
-	if (i >= 0)
-		return !bad_ptr(c->args[i]) &&
-		       fi__glob_match(r->path, (const char *)c->args[i]);
+	if (fi__names_argindex(c->nr, FI_ARG_PATH) >= 0)
+		return c->path && fi__glob_match(r->path, c->path);
 	i = fi__names_argindex(c->nr, FI_ARG_FD);
 	if (i < 0 || !c->fd_path)
 		return false;

@@ -15,7 +15,8 @@
 /* One syscall as the engine sees it. Filled by dispatch. */
 struct fi__call {
 	long nr;
-	long args[6];
+	long args[6]; /* the registers as the program set them; the engine
+	               * never dereferences one (see path) */
 	int pid, tid;
 	const char *comm;     /* the process's command name, or NULL */
 	const char *module;   /* file name of the object making the call

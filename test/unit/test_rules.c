@@ -44,8 +44,18 @@ static int fake_fd_path(int fd, char *buf, size_t len)
 	return (int)strlen(p);
 }
 
-/* A call of `name` with its fd arguments `fd` and its path arguments
- * `path`. */
+/* A pointer that faults when read: the top half of the address space is
+ * the kernel's. make_call puts it in every pointer argument, so a rule
+ * that reads the program's memory through args crashes the test. */
+#define POISON ((long)0xffff800000000000ul)
+
+/* A path whose copy dispatch could not make (a bad pointer, one too long,
+ * process_vm_readv refused): args holds the pointer, c->path is NULL. */
+static const char unreadable[] = "!";
+
+/* A call of `name` as dispatch describes it: its fd arguments `fd`; its
+ * path copied into c->path (path == unreadable: not copied; NULL: a NULL
+ * pointer); every pointer argument poisoned. */
 static struct fi__call make_call(const char *name, int fd, const char *path)
 {
 	struct fi__call c = {0};
@@ -64,15 +74,21 @@ static struct fi__call make_call(const char *name, int fd, const char *path)
 			c.args[i] = -100; /* AT_FDCWD */
 			break;
 		case FI_ARG_PATH:
-			c.args[i] = (long)path;
+			c.args[i] = path ? POISON : 0;
 			break;
 		case FI_ARG_COUNT:
+		case FI_ARG_IOVCNT:
 			c.args[i] = 100;
 			break;
-		default:
+		case FI_ARG_INT:
 			c.args[i] = 0x1000;
+			break;
+		default:
+			c.args[i] = POISON;
 		}
 	}
+	if (fi__names_argindex(c.nr, FI_ARG_PATH) >= 0 && path != unreadable)
+		c.path = path;
 	c.pid = c.tid = 4242;
 	c.comm = "app";
 	c.module = "/usr/lib/libstore.so";
@@ -125,7 +141,8 @@ static int row_number(const char *s)
 
 struct row {
 	const char *rules;
-	const char *calls;  /* NAME[@FD][:PATH] ..., NAME*N repeats */
+	const char *calls;  /* NAME[@FD][:PATH] ..., NAME*N repeats;
+	                     * PATH "!": dispatch could not copy it */
 	const char *expect; /* one verdict per call */
 };
 
@@ -188,6 +205,29 @@ static const struct row rows[] = {
 	 "- ENOSPC EIO -"},
 	{"write when=1 error=EIO; write when=2 error=ENOSPC", "write*3",
 	 "EIO ENOSPC -"},
+	/* a path dispatch could not copy (the pointer is bad): no path=
+	 * rule matches or counts it, and the kernel says EFAULT */
+	{"openat path=/etc/* error=EACCES", "openat:/etc/a openat:! openat:/etc/b",
+	 "EACCES - EACCES"},
+	{"openat path=* error=EACCES", "openat:! openat:/x", "- EACCES"},
+	{"openat path=/etc/* when=2 error=EACCES",
+	 "openat:/etc/a openat:! openat:/etc/b", "- - EACCES"},
+	{"%file path=/etc/* error=EACCES",
+	 "open:! stat:! access:! unlink:! newfstatat:! openat:/etc/x",
+	 "- - - - - EACCES"},
+	{"renameat path=/tmp/* error=EXDEV", "renameat:! renameat:/tmp/a",
+	 "- EXDEV"},
+	{"openat path=/etc/app.conf redirect=fixtures/app.conf",
+	 "openat:! openat:/etc/app.conf", "- R"},
+	/* other filters never read the program's memory either: they act
+	 * on calls whose pointers are bad */
+	{"openat when=2 error=ENOENT", "openat:! openat:!", "- ENOENT"},
+	{"openat site=libstore.so error=EACCES", "openat:!", "EACCES"},
+	{"openat comm=ap? error=EACCES", "openat:!", "EACCES"},
+	{"readv fd=1 short=1", "readv@1 readv@2 readv@1", "S1 - S1"},
+	{"readv path=/tmp/*.log error=EIO", "readv@7 readv@1", "EIO -"},
+	{"@write fd=7 error=ENOSPC", "write@7 writev@7 pwritev2@7 write@1",
+	 "ENOSPC ENOSPC ENOSPC -"},
 	/* one thread: per=thread counts like the default */
 	{"write when=2 per=thread error=EIO", "write*3", "- EIO -"},
 	{"write prob=1 error=EIO", "write*3", "EIO EIO EIO"},
@@ -215,7 +255,8 @@ static void run_row(const struct row *row)
 		}
 		if (colon) {
 			*colon = '\0';
-			path = colon + 1;
+			path = strcmp(colon + 1, unreadable) ? colon + 1
+							     : unreadable;
 		}
 		if (at) {
 			*at = '\0';
@@ -377,11 +418,33 @@ static void test_path_edge_cases(void **state)
 	struct fi__ruleset *rs = arm("openat path=* error=EACCES;"
 				     "write path=/tmp/* error=ENOSPC");
 	struct fi__call c = make_call("openat", 3, NULL);
+	struct fi__rule_stats st;
 	struct fi__verdict v;
+	static const char real[] = "/etc/passwd";
+	const long bad[] = {0, 1, 4095, 0x10000, POISON, -1,
+			    (long)real /* readable, but not the copy */};
+	size_t i;
 
 	(void)state;
 	/* a NULL path is the kernel's EFAULT to give, never a crash */
 	assert_false(fi__rules_decide(rs, &c, &v));
+	/* whatever the register holds, only dispatch's copy counts: no copy,
+	 * no match, no count, no crash */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c = make_call("openat", 3, unreadable);
+		c.args[1] = bad[i];
+		assert_false(fi__rules_decide(rs, &c, &v));
+	}
+	assert_true(fi__rules_stats(rs, 0, &st));
+	assert_int_equal(st.matched, 0);
+	/* the copy matches, whatever the register holds */
+	c = make_call("openat", 3, real);
+	assert_int_equal(c.args[1], POISON);
+	assert_true(fi__rules_decide(rs, &c, &v));
+	assert_int_equal(v.value, EACCES);
+	assert_true(fi__rules_stats(rs, 0, &st));
+	assert_int_equal(st.matched, 1);
+
 	c = make_call("write", 7, NULL);
 	c.fd_path = NULL;
 	assert_false(fi__rules_decide(rs, &c, &v));

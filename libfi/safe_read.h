@@ -1,0 +1,27 @@
+/* safe_read.h: reading the program's memory from inside the hook. A
+ * pointer the program passes to a syscall may be anything; the kernel
+ * answers a bad one with EFAULT, and so must fi: every read of program
+ * memory that the hook makes goes through here, never through the raw
+ * pointer. */
+#ifndef FI_SAFE_READ_H
+#define FI_SAFE_READ_H
+
+#include <stddef.h>
+
+/* Copy exactly n bytes of the program's memory at `user` into dst, without
+ * faulting: process_vm_readv on our own pid, so an unmapped, PROT_NONE or
+ * kernel-space address fails instead of raising SIGSEGV.
+ *
+ * Returns 0 when all n bytes were copied, -EFAULT when some of them are
+ * not readable (dst then holds junk), or, when the kernel refuses
+ * process_vm_readv itself (a seccomp filter: usually -EPERM, -ENOSYS, or
+ * whatever errno the filter chose), that negative errno, so that a caller
+ * can tell "the program's pointer is bad" from "fi cannot look". Either
+ * way nothing was read: a caller must then leave the call to the kernel
+ * as it is, which gives the program its own answer.
+ *
+ * n == 0 returns 0 without a syscall. Hook-safe: no libc, no allocation,
+ * async-signal-safe. */
+int fi__safe_read(void *dst, const void *user, size_t n);
+
+#endif
