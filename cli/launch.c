@@ -1,6 +1,7 @@
 /* launch.c: forks, sets the program's environment and execs it; the
  * parent relays signals and turns the child's end into fi-run's status.
- * An exec failure travels back through a close-on-exec pipe. */
+ * An exec failure travels back through a close-on-exec pipe. Outside the
+ * run, the same signals end fi-run after removing its scratch files. */
 #include "launch.h"
 
 #include <errno.h>
@@ -14,11 +15,13 @@
 #include <unistd.h>
 
 #include "fi_run.h"
+#include "scratch.h"
 
 static const int relayed[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
 #define NRELAYED (sizeof(relayed) / sizeof(relayed[0]))
 
 static volatile sig_atomic_t child_pid;
+static struct sigaction old_actions[NRELAYED]; /* as fi-run found them */
 
 static bool named(const char *entry, const char *name)
 {
@@ -128,17 +131,42 @@ char **fi__launch_make_env(char *const *base, const struct fi__launch_env *e)
 	return env;
 }
 
-/* Relay a signal someone sent to fi-run. One the terminal generated
- * (SI_KERNEL) reached the child's process group already: sending it again
- * would deliver it twice. */
+/* While the program runs, relay a signal someone sent to fi-run. One the
+ * terminal generated (SI_KERNEL) reached the child's process group
+ * already: sending it again would deliver it twice. Before and after the
+ * run, the signal ends fi-run as it would have, without its scratch
+ * files. */
 static void relay(int sig, siginfo_t *si, void *ctx)
 {
 	int saved = errno;
 
 	(void)ctx;
-	if (child_pid > 0 && si->si_code != SI_KERNEL)
-		kill(child_pid, sig);
+	if (child_pid > 0) {
+		if (si->si_code != SI_KERNEL)
+			kill(child_pid, sig);
+		errno = saved;
+		return;
+	}
+	fi__scratch_remove_all();
+	signal(sig, SIG_DFL);
+	raise(sig); /* delivered when the handler returns */
 	errno = saved;
+}
+
+void fi__launch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = relay;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < NRELAYED; i++) {
+		sigaction(relayed[i], NULL, &old_actions[i]);
+		/* A signal fi-run was started ignoring stays ignored. */
+		if (old_actions[i].sa_handler != SIG_IGN)
+			sigaction(relayed[i], &sa, NULL);
+	}
 }
 
 /* Frees what fi__launch_make_env allocated: the entries not from base. */
@@ -158,7 +186,6 @@ void fi__launch_free_env(char **env, char *const *base)
 int fi__launch_run(const char *path, char *const *argv, char *const *envp,
 		   const char *shown, bool *ran)
 {
-	struct sigaction sa, old[NRELAYED];
 	sigset_t block, oldmask;
 	int pipefd[2], status, err = 0;
 	pid_t pid;
@@ -176,16 +203,6 @@ int fi__launch_run(const char *path, char *const *argv, char *const *envp,
 	for (i = 0; i < NRELAYED; i++)
 		sigaddset(&block, relayed[i]);
 	sigprocmask(SIG_BLOCK, &block, &oldmask);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = relay;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < NRELAYED; i++) {
-		sigaction(relayed[i], NULL, &old[i]);
-		/* A signal fi-run was started ignoring stays ignored. */
-		if (old[i].sa_handler != SIG_IGN)
-			sigaction(relayed[i], &sa, NULL);
-	}
 
 	pid = fork();
 	if (pid < 0) {
@@ -196,7 +213,7 @@ int fi__launch_run(const char *path, char *const *argv, char *const *envp,
 	}
 	if (pid == 0) {
 		for (i = 0; i < NRELAYED; i++)
-			sigaction(relayed[i], &old[i], NULL);
+			sigaction(relayed[i], &old_actions[i], NULL);
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 		close(pipefd[0]);
 		execve(path, argv, envp);
@@ -221,8 +238,6 @@ int fi__launch_run(const char *path, char *const *argv, char *const *envp,
 		}
 	}
 	child_pid = 0;
-	for (i = 0; i < NRELAYED; i++)
-		sigaction(relayed[i], &old[i], NULL);
 
 	*ran = n != (ssize_t)sizeof(err);
 	if (!*ran) {

@@ -18,11 +18,17 @@ struct fi__launch_env {
 char **fi__launch_make_env(char *const *base, const struct fi__launch_env *e);
 void fi__launch_free_env(char **env, char *const *base);
 
-/* Run `path` with argv and envp: forward SIGINT, SIGTERM, SIGHUP, SIGQUIT,
- * SIGUSR1 and SIGUSR2 to it, wait, and return the status fi-run should
- * exit with: the program's, 128+N after signal N, or 126/127 (message
- * printed) when execve failed. `shown` names the program in messages.
- * *ran tells whether the program started. */
+/* From now on, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are
+ * relayed to the program while it runs; outside the run they end fi-run
+ * as before, but remove its scratch files first. Those fi-run was started
+ * ignoring stay ignored. Call once, before making any scratch file. */
+void fi__launch_signals(void);
+
+/* Run `path` with argv and envp (the signals as fi__launch_signals says;
+ * the program gets them as fi-run found them), wait, and return the
+ * status fi-run should exit with: the program's, 128+N after signal N,
+ * or 126/127 (message printed) when execve failed. `shown` names the
+ * program in messages. *ran tells whether the program started. */
 int fi__launch_run(const char *path, char *const *argv, char *const *envp,
 		   const char *shown, bool *ran);
 

@@ -23,12 +23,25 @@
 #ifndef FI_RUN_LIBFI_BUILD
 #define FI_RUN_LIBFI_BUILD "../libfi/libfi.so"
 #endif
+#ifndef FI_RUN_SCENARIOS_INSTALLED
+#define FI_RUN_SCENARIOS_INSTALLED "../share/fi/scenarios"
+#endif
+#ifndef FI_RUN_SCENARIOS_SOURCE
+#define FI_RUN_SCENARIOS_SOURCE "/nonexistent"
+#endif
 
 static bool is_file(const char *path)
 {
 	struct stat st;
 
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 /* dir + "/" + name, a new string. */
@@ -56,6 +69,45 @@ static char *canonical_dir(const char *path)
 	out = path_join(real, strlen(real), slash + 1);
 	free(real);
 	return out;
+}
+
+/* The directory of this fi-run executable, without the trailing '/'; a
+ * new string, or NULL. */
+static char *exe_dir(void)
+{
+	char exe[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return NULL;
+	*slash = '\0';
+	return fi__util_xstrdup(exe);
+}
+
+char *fi__locate_scenarios(void)
+{
+	char *dir = exe_dir(), *cand, *found = NULL;
+
+	if (!dir)
+		return NULL;
+	cand = path_join(dir, strlen(dir), FI_RUN_SCENARIOS_INSTALLED);
+	if (is_dir(cand)) {
+		found = realpath(cand, NULL);
+	} else {
+		/* In the build tree, libfi sits at its build-tree place. */
+		char *lib = path_join(dir, strlen(dir), FI_RUN_LIBFI_BUILD);
+
+		if (is_file(lib) && is_dir(FI_RUN_SCENARIOS_SOURCE))
+			found = fi__util_xstrdup(FI_RUN_SCENARIOS_SOURCE);
+		free(lib);
+	}
+	free(cand);
+	free(dir);
+	return found;
 }
 
 char *fi__locate_libfi(bool verbose)

@@ -10,6 +10,12 @@
  * printing why to stderr. A new string. */
 char *fi__locate_libfi(bool verbose);
 
+/* The directory of the bundled scenarios: share/fi/scenarios of the
+ * prefix fi-run is installed in (found relative to fi-run), or the source
+ * tree's scenarios/ when fi-run runs from the build tree. A new string,
+ * or NULL when there is none. */
+char *fi__locate_scenarios(void);
+
 /* Whether `path` can be libfi: an x86_64 ELF shared object whose dynamic
  * symbol table defines fi_version. Returns 0, or 125 after printing
  * "fi-run: PATH is ..., so it is not libfi ..." to stderr. */

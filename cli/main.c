@@ -12,6 +12,7 @@
 #include "fi_run.h"
 #include "launch.h"
 #include "locate.h"
+#include "scratch.h"
 #include "summary.h"
 #include "target.h"
 #include "validate.h"
@@ -70,28 +71,15 @@ static int prepare_trace(const char *path)
 }
 
 /* A report file for libfi to append to; NULL (and no summary) if none
- * can be made. */
+ * can be made. Removed with the other scratch files. */
 static char *make_report(void)
 {
-	const char *dir = getenv("TMPDIR");
-	size_t n;
 	char *path;
-	int fd;
+	int fd = fi__scratch_make("fi-run-report", &path);
 
-	if (!dir || !*dir)
-		dir = "/tmp";
-	n = strlen(dir) + sizeof("/fi-run-report.XXXXXX");
-	path = fi__util_xmalloc(n);
-	snprintf(path, n, "%s/fi-run-report.XXXXXX", dir);
-	fd = mkstemp(path);
-	if (fd < 0 && strcmp(dir, "/tmp") != 0) {
-		snprintf(path, n, "/tmp/fi-run-report.XXXXXX");
-		fd = mkstemp(path);
-	}
 	if (fd < 0) {
 		fi__util_error("warning: no summary: cannot create a report file in %s: %s",
-			       dir, strerror(errno));
-		free(path);
+			       fi__scratch_dir(), strerror(errno));
 		return NULL;
 	}
 	close(fd);
@@ -209,6 +197,7 @@ int main(int argc, char **argv)
 	rc = fi__opts_parse(argc, argv, &o);
 	if (rc >= 0)
 		goto out;
+	fi__launch_signals();
 	rc = fi__validate(&o, &v);
 	if (rc)
 		goto out;
@@ -254,10 +243,8 @@ int main(int argc, char **argv)
 		if (status != 0)
 			say_seed(&v, o.seed, o.quiet);
 	}
-	if (report)
-		unlink(report);
+	fi__scratch_remove_all();
 out:
-	free(report);
 	free(preload);
 	free(libfi);
 	free(trace);

@@ -16,7 +16,8 @@
 struct agg {
 	char *origin, *text;
 	unsigned long long matched, fired;
-	size_t procs_fired;
+	long long *pids_fired; /* distinct: an exec'd image is the same process */
+	size_t procs_fired, pids_cap;
 	char *first_site; /* of the first record that fired, or NULL */
 	long long first_pid;
 	bool expected; /* claimed by an expected rule */
@@ -108,6 +109,16 @@ static bool get_count(json_t *obj, const char *key, unsigned long long *out)
 	return true;
 }
 
+static void add_pid(struct agg *g, long long pid)
+{
+	for (size_t i = 0; i < g->procs_fired; i++)
+		if (g->pids_fired[i] == pid)
+			return;
+	g->pids_fired = grow(g->pids_fired, g->procs_fired, &g->pids_cap,
+			     sizeof(*g->pids_fired));
+	g->pids_fired[g->procs_fired++] = pid;
+}
+
 /* Adds one rule record to the totals; false if it is not one. */
 static bool take_rule(struct fi__summary *s, json_t *rec,
 		      const struct fi__summary_alias *al, size_t nal)
@@ -132,11 +143,13 @@ static bool take_rule(struct fi__summary *s, json_t *rec,
 	free(org);
 	g->matched += matched;
 	g->fired += fired;
-	if (fired && !g->procs_fired++) {
+	if (fired && !g->procs_fired) {
 		g->first_pid = json_integer_value(pid);
 		if (json_is_string(site))
 			g->first_site = fi__util_xstrdup(json_string_value(site));
 	}
+	if (fired)
+		add_pid(g, json_integer_value(pid));
 	return true;
 }
 
@@ -264,6 +277,7 @@ void fi__summary_free(struct fi__summary *s)
 		free(s->agg[i].origin);
 		free(s->agg[i].text);
 		free(s->agg[i].first_site);
+		free(s->agg[i].pids_fired);
 	}
 	for (size_t i = 0; i < s->nloss; i++) {
 		free(s->loss[i].what);

@@ -1,27 +1,247 @@
-/* validate.c: checks every scenario and rule with the runtime's parser
- * (libfi/scenario.c) into a scratch rule set, before anything runs, and
- * prepares FI_SCENARIO and FI_RULES for libfi. */
+/* validate.c: finds every scenario (a file, or a bundled one by name),
+ * reads each exactly once, checks it and every rule with the runtime's
+ * parser (libfi/scenario.c) into a scratch rule set, before anything
+ * runs, and prepares FI_SCENARIO and FI_RULES for libfi. A scenario that
+ * is not a regular file (a pipe, /dev/stdin, a FIFO) is read into a
+ * private copy that libfi and the program's children can read again. */
 #include "validate.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "locate.h"
 #include "rules.h"
 #include "scenario.h"
+#include "scratch.h"
 
-static void print_parse_error(const struct fi__scn_error *err)
+/* The most fi-run reads of a scenario that is not a regular file: libfi's
+ * limit for a .fi file (16 MiB), and a byte more, so that the parser says
+ * it is too large. */
+#define COPY_MAX ((16u << 20) + 1)
+
+/* How long fi-run waits quietly for a pipe or device to have data, ms. */
+#define QUIET_WAIT_MS 1000
+
+/* The parser's message, with the file it read (`read`) named as the user
+ * typed it (`typed`) when they differ. */
+static void print_parse_error(const struct fi__scn_error *err,
+			      const char *read, const char *typed)
 {
 	size_t n = strnlen(err->msg, sizeof(err->msg));
+	const char *msg = err->msg;
+	size_t rl = read ? strlen(read) : 0;
 
-	fwrite(err->msg, 1, n, stderr);
-	if (n == 0 || err->msg[n - 1] != '\n')
+	if (read && typed && strcmp(read, typed) && n >= rl &&
+	    !strncmp(msg, read, rl) && msg[rl] == ':') {
+		fputs(typed, stderr);
+		msg += rl;
+		n -= rl;
+	}
+	fwrite(msg, 1, n, stderr);
+	if (n == 0 || msg[n - 1] != '\n')
 		fputc('\n', stderr);
 }
 
-/* Appends the rules of rs from index `from` on to out->rules. */
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names of the bundled scenarios in dir, without ".fi", sorted and
+ * joined by ", "; a new string. */
+static char *bundled_names(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char **names = NULL, *list;
+	size_t n = 0, cap = 0;
+
+	while (d && (e = readdir(d))) {
+		size_t l = strlen(e->d_name);
+
+		if (l <= 3 || strcmp(e->d_name + l - 3, ".fi") || e->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			char **v = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof(*v));
+
+			if (!v) {
+				fputs("fi-run: out of memory\n", stderr);
+				exit(FI_RUN_EXIT_USAGE);
+			}
+			names = v;
+		}
+		names[n] = fi__util_xstrdup(e->d_name);
+		names[n++][l - 3] = '\0';
+	}
+	if (d)
+		closedir(d);
+	if (n)
+		qsort(names, n, sizeof(*names), by_name);
+	list = fi__util_join((const char *const *)names, n, ", ");
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return list;
+}
+
+/* The file `typed` names: itself; or, when it has no '/' and there is no
+ * such file here, the bundled scenario of that name, with or without
+ * ".fi". A new string, or NULL after printing why. */
+static char *find_scenario(const char *typed, bool verbose)
+{
+	static const char *const suffixes[] = { "", ".fi" };
+	struct stat st;
+	char *dir, *found = NULL, *names;
+
+	if (!*typed || strchr(typed, '/') || stat(typed, &st) == 0 ||
+	    errno != ENOENT)
+		return fi__util_xstrdup(typed);
+	dir = fi__locate_scenarios();
+	if (!dir) /* none: the parser says that the file is missing */
+		return fi__util_xstrdup(typed);
+	for (size_t i = 0; i < 2 && !found; i++) {
+		size_t n = strlen(dir) + 1 + strlen(typed) + strlen(suffixes[i]) + 1;
+		char *cand = fi__util_xmalloc(n);
+
+		snprintf(cand, n, "%s/%s%s", dir, typed, suffixes[i]);
+		if (stat(cand, &st) == 0 && S_ISREG(st.st_mode))
+			found = cand;
+		else
+			free(cand);
+	}
+	if (found) {
+		if (verbose)
+			fprintf(stderr, "fi-run: scenario %s: the bundled %s\n", typed,
+				found);
+	} else {
+		names = bundled_names(dir);
+		fprintf(stderr, "%s: error: no such file, and no bundled scenario of that name (bundled: %s)\n",
+			typed, names);
+		free(names);
+	}
+	free(dir);
+	return found;
+}
+
+/* Wait until fd (O_NONBLOCK) has data or its end; say so once if that
+ * takes a while: a FIFO waits for a writer, a terminal for input. */
+static void wait_for_data(int fd, const char *typed)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int timeout = QUIET_WAIT_MS;
+
+	for (;;) {
+		int n = poll(&p, 1, timeout);
+
+		if (n > 0 || (n < 0 && errno != EINTR))
+			return;
+		if (n == 0 && timeout > 0) {
+			fprintf(stderr, "fi-run: %s: waiting for data to read to its end, as it is not a regular file\n",
+				typed);
+			timeout = -1;
+		}
+	}
+}
+
+/* Reads the scenario at path, not a regular file, to its end, once, into
+ * a private scratch file that libfi can read as often as it needs. The
+ * private file's path (owned by scratch.c), or NULL after printing
+ * "TYPED: error: ...". */
+static char *copy_scenario(const char *path, const char *typed, bool verbose)
+{
+	int in = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), out = -1;
+	char *buf = NULL, *copy = NULL;
+	size_t len = 0, cap = 0;
+	int err = 0;
+
+	if (in < 0) {
+		fprintf(stderr, "%s: error: cannot read: %s\n", typed, strerror(errno));
+		return NULL;
+	}
+	wait_for_data(in, typed);
+	fcntl(in, F_SETFL, fcntl(in, F_GETFL) & ~O_NONBLOCK);
+	while (len < COPY_MAX) {
+		ssize_t n;
+
+		if (len == cap) {
+			cap = cap ? 2 * cap : 4096;
+			if (cap > COPY_MAX)
+				cap = COPY_MAX;
+			buf = realloc(buf, cap);
+			if (!buf) {
+				fputs("fi-run: out of memory\n", stderr);
+				exit(FI_RUN_EXIT_USAGE);
+			}
+		}
+		n = read(in, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			err = errno;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(in);
+	if (err) {
+		fprintf(stderr, "%s: error: cannot read: %s\n", typed, strerror(err));
+		goto out;
+	}
+	out = fi__scratch_make("fi-run-scenario", &copy);
+	if (out < 0) {
+		fprintf(stderr, "%s: error: cannot keep a copy in %s: %s\n", typed,
+			fi__scratch_dir(), strerror(errno));
+		copy = NULL;
+		goto out;
+	}
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(out, buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "%s: error: cannot keep a copy in %s: %s\n",
+				typed, copy, n < 0 ? strerror(errno) : "short write");
+			copy = NULL;
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	if (verbose)
+		fprintf(stderr, "fi-run: scenario %s: read into %s\n", typed, copy);
+out:
+	if (out >= 0)
+		close(out);
+	free(buf);
+	return copy;
+}
+
+/* origin, with a leading `read` (the file the parser read) replaced by
+ * `typed` (the name the user gave it); a new string. */
+static char *shown_origin(const char *origin, const char *read,
+			  const char *typed)
+{
+	size_t rl = read ? strlen(read) : 0;
+	const char *parts[2];
+
+	if (!read || strncmp(origin, read, rl) || (origin[rl] && origin[rl] != ':'))
+		return fi__util_xstrdup(origin);
+	parts[0] = typed;
+	parts[1] = origin + rl;
+	return fi__util_join(parts, 2, "");
+}
+
+/* Appends the rules of rs from index `from` on to out->rules, their
+ * origins naming `read` as `typed` (both NULL: as they are). */
 static void collect(struct fi__validated *out, const struct fi__ruleset *rs,
-		    size_t from)
+		    size_t from, const char *read, const char *typed)
 {
 	struct fi__rule_stats st;
 	size_t i;
@@ -40,7 +260,7 @@ static void collect(struct fi__validated *out, const struct fi__ruleset *rs,
 			out->rules = v;
 			r = &out->rules[out->nrules];
 		}
-		r->origin = fi__util_xstrdup(st.origin ? st.origin : "?");
+		r->origin = shown_origin(st.origin ? st.origin : "?", read, typed);
 		r->text = fi__util_xstrdup(st.text ? st.text : "?");
 		out->nrules++;
 	}
@@ -94,14 +314,33 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 		abs = fi__util_xmalloc(o->nscenarios * sizeof(*abs));
 	out->aliases = fi__util_xmalloc((o->nscenarios + 1) * sizeof(*out->aliases));
 	for (i = 0; i < o->nscenarios; i++) {
+		const char *typed = o->scenarios[i];
+		char *path = find_scenario(typed, o->verbose);
+		struct stat st;
+		int loaded;
+
+		if (!path)
+			goto out;
+		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
+		    !S_ISDIR(st.st_mode)) {
+			char *copy = copy_scenario(path, typed, o->verbose);
+
+			free(path);
+			if (!copy)
+				goto out;
+			path = fi__util_xstrdup(copy);
+		}
 		memset(&err, 0, sizeof(err));
 		armed = count_rules(rs);
-		if (fi__scn_load_file(rs, o->scenarios[i], &err) < 0) {
-			print_parse_error(&err);
+		loaded = fi__scn_load_file(rs, path, &err);
+		if (loaded < 0) {
+			print_parse_error(&err, path, typed);
+			free(path);
 			goto out;
 		}
-		collect(out, rs, armed);
-		abs[i] = fi__util_abspath(o->scenarios[i]);
+		collect(out, rs, armed, path, typed);
+		abs[i] = fi__util_abspath(path);
+		free(path);
 		out->aliases[out->naliases].from = abs[i];
 		out->aliases[out->naliases].to = o->scenarios[i];
 		out->naliases++;
@@ -123,7 +362,7 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 		}
 		memset(&err, 0, sizeof(err));
 		if (fi__scn_load_list(one, o->rules[i], FI_RUN_RULES_ORIGIN, &err) < 0) {
-			print_parse_error(&err);
+			print_parse_error(&err, NULL, NULL);
 			fi__rules_free(one);
 			goto out;
 		}
@@ -140,10 +379,10 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 		armed = count_rules(rs);
 		memset(&err, 0, sizeof(err));
 		if (fi__scn_load_list(rs, out->rules_env, FI_RUN_RULES_ORIGIN, &err) < 0) {
-			print_parse_error(&err);
+			print_parse_error(&err, NULL, NULL);
 			goto out;
 		}
-		collect(out, rs, armed);
+		collect(out, rs, armed, NULL, NULL);
 	}
 	if (o->nscenarios)
 		out->scenario_env =

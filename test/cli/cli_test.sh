@@ -108,10 +108,111 @@ bad_scenario)
 	expect_rc 125
 	expect_err "bad.fi:3:3: error: unknown syscall 'zzzqqq'"
 	[ -e marker ] && fail "the program ran"
-	run_fi -s missing.fi -- "$CLI_TARGET" touch marker
+	run_fi -s ./missing.fi -- "$CLI_TARGET" touch marker
 	expect_rc 125
-	expect_err "missing.fi: error: cannot read: No such file or directory"
+	expect_err "./missing.fi: error: cannot read: No such file or directory"
 	[ -e marker ] && fail "the program ran"
+	# Read from a pipe: the message names the file as typed.
+	printf 'read error=EIO\nwrite error=EZZZ\n' |
+		"$FI_RUN" -s /dev/stdin -- "$CLI_TARGET" touch marker >"$T/out" 2>"$T/err"
+	rc=$?
+	expect_rc 125
+	expect_err "/dev/stdin:2:13: error: unknown errno 'EZZZ'"
+	[ -e marker ] && fail "the program ran"
+	;;
+bundled)
+	# A bare name not in the current directory: a bundled scenario.
+	export FI_CLI_FAKE_RECORDS=$FIXTURES/report_fired.jsonl
+	run_fi -v -q -s disk_full.fi -s short_io -- "$CLI_TARGET" env FI_SCENARIO
+	expect_rc 0
+	expect_out "FI_SCENARIO=$SCENARIOS/disk_full.fi:$SCENARIOS/short_io.fi"
+	[ "$(head -2 "$T/err")" = "fi-run: scenario disk_full.fi: the bundled $SCENARIOS/disk_full.fi
+fi-run: scenario short_io: the bundled $SCENARIOS/short_io.fi" ] || fail "-v: $(cat "$T/err")"
+	# The summary names it as typed.
+	printf '{"pid":9,"comm":"t","rule":0,"origin":"%s/short_io.fi:%s","text":"%s","matched":1,"fired":1,"site":"t+0x1"}\n' \
+		"$SCENARIOS" "$(grep -n '^[a-z@]' "$SCENARIOS/short_io.fi" | head -1 | cut -d: -f1)" \
+		"$(grep '^[a-z@]' "$SCENARIOS/short_io.fi" | head -1 | sed 's/ *#.*//')" >records
+	FI_CLI_FAKE_RECORDS=$T/records run_fi -s short_io -- "$CLI_TARGET" exit 0
+	expect_rc 0
+	grep -qE "^fi: short_io:[0-9]+: .*: fired 1 time \(first at t\+0x1, pid 9\)$" "$T/err" ||
+		fail "summary: $(cat "$T/err")"
+	# A file in the current directory wins.
+	printf 'read error=EIO\n' >disk_full.fi
+	printf '{"pid":9,"comm":"t","rule":0,"origin":"%s/disk_full.fi:1","text":"read error=EIO","matched":1,"fired":1,"site":"t+0x1"}\n' "$T" >records
+	FI_CLI_FAKE_RECORDS=$T/records run_fi -s disk_full.fi -- "$CLI_TARGET" env FI_SCENARIO
+	expect_rc 0
+	expect_out "FI_SCENARIO=$T/disk_full.fi"
+	expect_err "fi: disk_full.fi:1: read error=EIO: fired 1 time (first at t+0x1, pid 9)"
+	# An unknown name lists the bundled ones.
+	names=$(cd "$SCENARIOS" && ls -- *.fi | sed 's/\.fi$//' | LC_ALL=C sort | paste -sd, | sed 's/,/, /g')
+	run_fi -s no_such_scenario -- "$CLI_TARGET" touch marker
+	expect_rc 125
+	expect_err "no_such_scenario: error: no such file, and no bundled scenario of that name (bundled: $names)"
+	[ -e marker ] && fail "the program ran"
+	# A name with a '/' is a path, never a bundled scenario.
+	run_fi -s ./disk_full -- "$CLI_TARGET" touch marker
+	expect_rc 125
+	expect_err "./disk_full: error: cannot read: No such file or directory"
+	;;
+scenario_once)
+	# A scenario that is not a regular file is read once, into a private
+	# copy that libfi reads, named as typed, removed after the run.
+	export TMPDIR=$T/tmp
+	mkdir -p "$TMPDIR"
+	printf '{"pid":9,"comm":"t","rule":0,"origin":"ORIGIN:1","text":"read error=EIO","matched":1,"fired":1,"site":"t+0x1"}\n' >records.in
+	# The stand-in reports the rule with the origin libfi would give it:
+	# the file FI_SCENARIO names. Builtins only: one process reports.
+	cat >show.sh <<'EOS'
+read -r line <records.in
+printf '%s\n' "${line/ORIGIN/$FI_SCENARIO}" >records
+while read -r line; do printf '%s\n' "$line"; done <"$FI_SCENARIO"
+EOS
+	printf 'read error=EIO\n' | FI_CLI_FAKE_RECORDS=$T/records \
+		"$FI_RUN" -s /dev/stdin -- bash show.sh >"$T/out" 2>"$T/err"
+	rc=$?
+	expect_rc 0
+	expect_out "read error=EIO"
+	expect_err "fi: /dev/stdin:1: read error=EIO: fired 1 time (first at t+0x1, pid 9)"
+	[ -z "$(ls -A "$TMPDIR")" ] || fail "private copy left behind: $(ls -A "$TMPDIR")"
+	# The private copy is private.
+	printf 'read error=EIO\n' | "$FI_RUN" -q -s /dev/stdin -- \
+		"$CLI_TARGET" env FI_SCENARIO >"$T/out" 2>"$T/err"
+	copy=$(sed -n 's/^FI_SCENARIO=//p' "$T/out")
+	case $copy in
+	"$TMPDIR"/fi-run-scenario.??????) ;;
+	*) fail "FI_SCENARIO=$copy, not a private copy in TMPDIR" ;;
+	esac
+	printf 'read error=EIO\n' | "$FI_RUN" -q -s /dev/stdin -- \
+		sh -c 'stat -c %a "$FI_SCENARIO"' >"$T/out" 2>"$T/err"
+	expect_out 600
+	# A FIFO with no writer yet: fi-run says that it waits, then reads it.
+	mkfifo fifo
+	(sleep 1.5; printf 'read error=EIO\n' >fifo) &
+	run_fi -q -s fifo -- "$CLI_TARGET" env FI_SCENARIO
+	wait
+	expect_rc 125 # the stand-in wrote no report
+	expect_err "fi-run: fifo: waiting for data to read to its end, as it is not a regular file" \
+		"fi-run: libfi did not act: the program exited 0, but no process reported on the rules (was $FAKE_LIBFI loaded?)"
+	grep -q "^FI_SCENARIO=$TMPDIR/fi-run-scenario\.......\$" "$T/out" || fail "fifo: $(cat "$T/out")"
+	# A signal that ends fi-run before the program runs removes the
+	# copies made so far: here while it waits for the FIFO's writer.
+	printf 'read error=EIO\n' | "$FI_RUN" -s /dev/stdin -s fifo -- "$CLI_TARGET" touch marker 2>"$T/err" &
+	pid=$!
+	for _ in $(seq 100); do grep -q waiting "$T/err" && break; sleep 0.05; done
+	[ "$(ls "$TMPDIR" | wc -l)" = 1 ] || fail "no private copy of /dev/stdin while waiting: $(ls -A "$TMPDIR")"
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	expect_rc 143
+	[ -z "$(ls -A "$TMPDIR")" ] || fail "private copy left behind after SIGTERM: $(ls -A "$TMPDIR")"
+	[ -e marker ] && fail "the program ran"
+	# An unreadable FIFO.
+	if [ "$(id -u)" != 0 ]; then
+		chmod 0 fifo
+		run_fi -s fifo -- "$CLI_TARGET" touch marker
+		expect_rc 125
+		expect_err "fifo: error: cannot read: Permission denied"
+	fi
 	;;
 bad_rule)
 	run_fi -r 'write error=EIO' -r 'read error=EZZZQQQ' -- "$CLI_TARGET" touch marker
@@ -462,6 +563,37 @@ live_inject)
 		expect_rc 1
 		expect_out "write: No space left on device"
 	fi
+	;;
+live_scenario_once)
+	# With the real libfi: a scenario from a pipe, a process substitution
+	# and a FIFO arms its rules in the program and in what it execs.
+	unset FI_LIBRARY
+	export TMPDIR=$T/tmp
+	mkdir -p "$TMPDIR"
+	site='[^ ]+\+0x[0-9a-f]+'
+	prog='echo $PPID; exec sh -c "echo \$PPID"'
+	echo 'getppid retval=4242' | "$FI_RUN" -s /dev/stdin -- sh -c "$prog" >"$T/out" 2>"$T/err"
+	rc=$?
+	expect_rc 0
+	expect_out 4242 4242
+	grep -qxE "fi: /dev/stdin:1: getppid retval=4242: fired 2 times \(first at $site, pid [0-9]+\)" "$T/err" ||
+		fail "pipe: $(cat "$T/err")"
+	# bash gives <(...) as /dev/fd/N.
+	FI_RUN=$FI_RUN prog=$prog bash -c '"$FI_RUN" -s <(echo "getppid retval=4242") -- sh -c "$prog"' >"$T/out" 2>"$T/err"
+	rc=$?
+	expect_rc 0
+	expect_out 4242 4242
+	grep -qxE "fi: /dev/fd/[0-9]+:1: getppid retval=4242: fired 2 times \(first at $site, pid [0-9]+\)" "$T/err" ||
+		fail "process substitution: $(cat "$T/err")"
+	mkfifo fifo
+	(sleep 0.2; echo 'getppid retval=4242' >fifo) &
+	run_fi -s fifo -- sh -c "$prog"
+	wait
+	expect_rc 0
+	expect_out 4242 4242
+	grep -qxE "fi: fifo:1: getppid retval=4242: fired 2 times \(first at $site, pid [0-9]+\)" "$T/err" ||
+		fail "fifo: $(cat "$T/err")"
+	[ -z "$(ls -A "$TMPDIR")" ] || fail "left behind: $(ls -A "$TMPDIR")"
 	;;
 live_relocated)
 	# An installed fi-run finds its libfi.so relative to itself, so the

@@ -149,6 +149,13 @@ fi_run_works()
 	[ "$first" = "fi-run: libfi: $p/lib/libfi.so.$major" ] ||
 		fail "$p/bin/fi-run took the wrong libfi: '$first'"
 
+	# A bundled scenario by bare name, from this prefix's share/fi/scenarios.
+	(cd "$work" && "$p/bin/fi-run" -v -q -s disk_full -- true) >"$log" 2>&1
+	rc=$?
+	first=$(head -1 "$log")
+	[ "$rc" = 0 ] && [ "$first" = "fi-run: scenario disk_full: the bundled $p/share/fi/scenarios/disk_full.fi" ] ||
+		fail "$p/bin/fi-run -s disk_full (exit $rc): '$first'"
+
 	echo data >"$work/victim"
 	"$p/bin/fi-run" -q -r "openat path=$work/victim error=EACCES" -- cat "$work/victim" >"$log" 2>&1
 	rc=$?
