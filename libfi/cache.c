@@ -17,7 +17,6 @@
 #include "arena.h"
 #include "fi.h"
 #include "raw.h"
-#include "site.h"
 
 #define MAGIC "FIPLAN4\n"
 
@@ -37,16 +36,17 @@ struct entry {
 	uint8_t pad[FI_JMP32_LEN];
 };
 
+_Static_assert(sizeof(struct header) % 8 == 0 && sizeof(struct entry) % 8 == 0 &&
+		       sizeof(struct fi__refusal) % 8 == 0,
+	       "entries are read in place, and fi-plan writes them end to end");
+
 static char dir[512], parent[512];
-static char want_path[600]; /* DIR/<hash of the program's path>.decoder */
 
 /* Nothing is created at start-up: reading the cache needs no directory,
  * and most runs only read. */
 void fi__cache_init(void)
 {
 	const char *v = getenv("FI_CACHE_DIR");
-	const char *exe = fi__exe_path();
-	uint64_t h = FI_FNV_SEED;
 
 	dir[0] = parent[0] = 0;
 	if (v && !strcmp(v, "off"))
@@ -62,9 +62,6 @@ void fi__cache_init(void)
 	} else {
 		return;
 	}
-	h = fi__fnv1a(h, exe, strlen(exe));
-	snprintf(want_path, sizeof(want_path), "%s/%016llx.decoder", dir,
-		 (unsigned long long)h);
 }
 
 bool fi__cache_make_dir(void)
@@ -76,22 +73,6 @@ bool fi__cache_make_dir(void)
 		fi__raw3(SYS_mkdirat, AT_FDCWD, parent, 0700);
 	r = fi__raw3(SYS_mkdirat, AT_FDCWD, dir, 0700);
 	return r == 0 || r == -EEXIST;
-}
-
-void fi__cache_want_decoder(void)
-{
-	long fd;
-	if (!want_path[0] || !fi__cache_make_dir())
-		return;
-	fd = fi__raw4(SYS_openat, AT_FDCWD, want_path,
-		      O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		fi__raw1(SYS_close, fd);
-}
-
-bool fi__cache_decoder_wanted(void)
-{
-	return want_path[0] && access(want_path, F_OK) == 0;
 }
 
 bool fi__cache_has(const uint8_t *build_id, size_t id_len, uint64_t off,
@@ -191,42 +172,26 @@ static void rebase(struct fi__plan *p, int64_t delta)
 		rebase_insn(&p->post[i], delta);
 }
 
-bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
-		    uint64_t start, size_t len, struct fi__planset *ps)
+bool fi__cache_parse(const void *entry, size_t size, uint64_t start,
+		     size_t len, struct fi__planset *ps)
 {
-	char path[700];
+	const uint8_t *buf = entry, *at;
 	struct header h;
-	struct stat st;
-	const uint8_t *buf = NULL, *at;
-	size_t size = 0, need;
-	bool ok = false;
-	long fd, r;
+	size_t need;
 
-	if (!fi__cache_path(path, sizeof(path), build_id, id_len, off, len, ".plan"))
+	ps->nplans = ps->nrefused = 0;
+	if (size < sizeof(h))
 		return false;
-	fd = fi__raw4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0)
-		return false;
-	if (fi__raw2(SYS_fstat, fd, &st) < 0 || st.st_size < (long)sizeof(h) ||
-	    st.st_size > (64l << 20))
-		goto out;
-	size = (size_t)st.st_size;
-	/* Mapped whole, in one call: no copy, no page faults. */
-	r = fi__raw6(SYS_mmap, 0, (long)size, PROT_READ,
-		     MAP_PRIVATE | MAP_POPULATE, fd, 0);
-	if (r < 0 && r > -4096)
-		goto out;
-	buf = (const uint8_t *)r;
 	memcpy(&h, buf, sizeof(h));
 	if (memcmp(h.magic, MAGIC, 8) || h.version != fi__cache_version() ||
 	    h.plan_size != sizeof(struct fi__plan) || h.len != len ||
 	    h.nplans > (1u << 20) || h.nrefused > (1u << 20))
-		goto out;
+		return false;
 	need = sizeof(h) + h.nplans * sizeof(struct entry) +
 	       h.nrefused * sizeof(struct fi__refusal);
 	if (need != size ||
 	    fi__fnv1a(FI_FNV_SEED, buf + sizeof(h), size - sizeof(h)) != h.sum)
-		goto out; /* truncated or damaged */
+		return false; /* truncated or damaged */
 	at = buf + sizeof(h);
 	for (uint64_t i = 0; i < h.nplans; i++, at += sizeof(struct entry)) {
 		const struct entry *e = (const struct entry *)at;
@@ -234,7 +199,7 @@ bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
 		if (e->plan.len > sizeof(e->site) ||
 		    e->plan.start + e->plan.len > len ||
 		    (pad && pad + start + FI_JMP32_LEN > start + len))
-			goto out;
+			return false;
 		/* The build-id names the bytes, and the entry is checksummed,
 		 * so a sample of the sites is compared with memory rather
 		 * than all: reading every page that holds a site costs a page
@@ -243,11 +208,11 @@ bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
 		    (memcmp((const void *)s0, e->site, e->plan.len) ||
 		     (pad && memcmp((const void *)(pad + start), e->pad,
 				    FI_JMP32_LEN))))
-			goto out; /* not the bytes it was planned on */
+			return false; /* not the bytes it was planned on */
 	}
 	if (!fi__pages_grow((void **)&ps->refused, &ps->caprefused,
 			    h.nrefused ? h.nrefused : 1, sizeof(*ps->refused)))
-		goto out;
+		return false;
 	for (uint64_t i = 0; i < h.nrefused; i++, at += sizeof(struct fi__refusal)) {
 		memcpy(&ps->refused[i], at, sizeof(ps->refused[i]));
 		ps->refused[i].addr += start;
@@ -256,16 +221,42 @@ bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
 	ps->nplans = h.nplans;
 	ps->nrefused = h.nrefused;
 	ps->mapped = buf;
-	ps->mapped_len = size;
+	ps->mapped_len = 0;
 	ps->base = start;
-	buf = NULL; /* kept: the plans live there */
-	ok = true;
+	return true;
+}
+
+bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
+		    uint64_t start, size_t len, struct fi__planset *ps)
+{
+	char path[700];
+	struct stat st;
+	size_t size;
+	long fd, r;
+	bool ok = false;
+
+	if (!fi__cache_path(path, sizeof(path), build_id, id_len, off, len, ".plan"))
+		return false;
+	fd = fi__raw4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	if (fi__raw2(SYS_fstat, fd, &st) < 0 ||
+	    st.st_size < (long)sizeof(struct header) ||
+	    st.st_size > (64l << 20))
+		goto out;
+	size = (size_t)st.st_size;
+	/* Mapped whole, in one call: no copy, no page faults. */
+	r = fi__raw6(SYS_mmap, 0, (long)size, PROT_READ,
+		     MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	if (r < 0 && r > -4096)
+		goto out;
+	ok = fi__cache_parse((const void *)r, size, start, len, ps);
+	if (ok)
+		ps->mapped_len = size; /* kept: the plans live there */
+	else
+		fi__raw2(SYS_munmap, r, size);
 out:
-	if (buf)
-		fi__raw2(SYS_munmap, buf, size);
 	fi__raw1(SYS_close, fd);
-	if (!ok)
-		ps->nplans = ps->nrefused = 0;
 	return ok;
 }
 
@@ -283,27 +274,20 @@ void fi__planset_get(const struct fi__planset *ps, size_t i,
 	rebase(out, (int64_t)ps->base);
 }
 
-void fi__cache_store(const uint8_t *build_id, size_t id_len, uint64_t off,
-		     uint64_t start, size_t len, const struct fi__planset *ps)
+size_t fi__cache_entry_size(const struct fi__planset *ps)
 {
-	char path[700], tmp[720];
+	return sizeof(struct header) + ps->nplans * sizeof(struct entry) +
+	       ps->nrefused * sizeof(struct fi__refusal);
+}
+
+bool fi__cache_write(int fd, uint64_t start, size_t len,
+		     const struct fi__planset *ps)
+{
 	struct header h;
 	uint8_t *body;
 	size_t body_len;
-	bool ok = true;
-	long fd;
-	size_t at;
+	bool ok;
 
-	if (!fi__cache_path(path, sizeof(path), build_id, id_len, off, len, ".plan") ||
-	    !fi__cache_make_dir())
-		return;
-	at = put_str(tmp, 0, sizeof(tmp), path);
-	at = put_str(tmp, at, sizeof(tmp), ".");
-	put_hex(tmp, at, sizeof(tmp), (uint64_t)fi__raw0(SYS_gettid), 1);
-	fd = fi__raw4(SYS_openat, AT_FDCWD, tmp,
-		      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return;
 	fi__fill(&h, 0, sizeof(h));
 	fi__copy(h.magic, MAGIC, 8);
 	h.version = fi__cache_version();
@@ -333,11 +317,33 @@ void fi__cache_store(const uint8_t *build_id, size_t id_len, uint64_t off,
 	}
 	if (ok) {
 		h.sum = fi__fnv1a(FI_FNV_SEED, body, body_len);
-		ok = fi__raw_write_all((int)fd, &h, sizeof(h)) &&
-		     fi__raw_write_all((int)fd, body, body_len);
+		ok = fi__raw_write_all(fd, &h, sizeof(h)) &&
+		     fi__raw_write_all(fd, body, body_len);
 	}
 	if (body)
 		fi__pages_free(body, body_len ? body_len : 1);
+	return ok;
+}
+
+void fi__cache_store(const uint8_t *build_id, size_t id_len, uint64_t off,
+		     uint64_t start, size_t len, const struct fi__planset *ps)
+{
+	char path[700], tmp[720];
+	bool ok;
+	long fd;
+	size_t at;
+
+	if (!fi__cache_path(path, sizeof(path), build_id, id_len, off, len, ".plan") ||
+	    !fi__cache_make_dir())
+		return;
+	at = put_str(tmp, 0, sizeof(tmp), path);
+	at = put_str(tmp, at, sizeof(tmp), ".");
+	put_hex(tmp, at, sizeof(tmp), (uint64_t)fi__raw0(SYS_gettid), 1);
+	fd = fi__raw4(SYS_openat, AT_FDCWD, tmp,
+		      O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	ok = fi__cache_write((int)fd, start, len, ps);
 	fi__raw1(SYS_close, fd);
 	if (!ok || fi__raw4(SYS_renameat, AT_FDCWD, tmp, AT_FDCWD, path) < 0)
 		fi__raw3(SYS_unlinkat, AT_FDCWD, tmp, 0);
@@ -345,8 +351,10 @@ void fi__cache_store(const uint8_t *build_id, size_t id_len, uint64_t off,
 
 void fi__planset_free(struct fi__planset *ps)
 {
-	if (ps->mapped)
+	if (ps->mapped && ps->mapped_len)
 		fi__raw2(SYS_munmap, ps->mapped, ps->mapped_len);
+	if (ps->hold)
+		fi__raw2(SYS_munmap, ps->hold, ps->hold_len);
 	if (ps->plans)
 		fi__pages_free(ps->plans, ps->capplans * sizeof(*ps->plans));
 	if (ps->refused)

@@ -26,8 +26,10 @@ struct fi__planset {
 	struct fi__refusal *refused;
 	size_t nrefused, caprefused;
 	const void *mapped; /* the cache entry, or NULL */
-	size_t mapped_len;
+	size_t mapped_len;  /* 0: mapped belongs to someone else */
 	uint64_t base;      /* what the mapped plans are relative to */
+	const void *hold;   /* pages to unmap with it (fi-plan's), or NULL */
+	size_t hold_len;
 };
 
 /* Plan i, with absolute addresses. */
@@ -49,6 +51,18 @@ bool fi__cache_make_dir(void);
  * it was planned on. */
 bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
 		    uint64_t start, size_t len, struct fi__planset *ps);
+
+/* Fill ps from an entry's bytes (a file's, or one fi-plan wrote) for the
+ * region [start, start+len), after the same checks as fi__cache_load. The
+ * plans stay in `entry`, which ps does not own (mapped_len 0). */
+bool fi__cache_parse(const void *entry, size_t size, uint64_t start,
+		     size_t len, struct fi__planset *ps);
+
+/* Write ps, the plans of [start, start+len), to fd as one entry of
+ * fi__cache_entry_size(ps) bytes (a multiple of 8). */
+size_t fi__cache_entry_size(const struct fi__planset *ps);
+bool fi__cache_write(int fd, uint64_t start, size_t len,
+		     const struct fi__planset *ps);
 
 /* Save ps for this region. Errors are ignored: the cache is an
  * optimisation. */
@@ -75,11 +89,5 @@ uint64_t fi__fnv1a(uint64_t h, const void *p, size_t n);
  * check of it). */
 bool fi__cache_has(const uint8_t *build_id, size_t id_len, uint64_t off,
 		   size_t len);
-
-/* This program once mapped code that needed planning when the decoder
- * could not be loaded (inside ld.so): note it, so that its next runs load
- * the decoder at start-up. Hook-safe. */
-void fi__cache_want_decoder(void);
-bool fi__cache_decoder_wanted(void);
 
 #endif

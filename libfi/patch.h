@@ -37,26 +37,46 @@ int fi__patch_init(void);
 /* In a fork child (not vfork): the patcher's locks start free. Hook-safe. */
 void fi__patch_forked(void);
 
-/* Make the decoder ready (loading capstone), unless fi__patch_in_hook says
- * we are inside ld.so, where loading a library would deadlock. */
+/* Make the decoder ready (loading capstone into the process), unless it
+ * must not be loaded now: fi__patch_in_hook (inside ld.so, where loading a
+ * library would deadlock) or fi__patch_no_dlopen (set by whoever knows
+ * that dlopen cannot work yet, e.g. before libc is initialised). While
+ * the decoder is not loaded, regions without a cached plan are planned
+ * by fi-plan, out of the process (planner.h); this is only the fallback
+ * when fi-plan cannot run, and FI_DECODER=eager. */
 bool fi__patch_decoder(const char **why);
 extern bool fi__patch_in_hook;
+extern bool fi__patch_no_dlopen;
+
+/* A region about to be patched, for fi__patch_plan_ahead. */
+struct fi__image_src;
+struct fi__patch_job {
+	uint32_t mod;   /* fi__patch_module's index */
+	uint64_t start; /* the region in memory */
+	size_t len;
+	const struct fi__image_src *src; /* its file; NULL: the vDSO */
+};
+
+/* Have fi-plan plan these regions (those without a cached plan) in one
+ * run, before any is patched; fi__patch_region takes their plans from
+ * it. Does nothing when the decoder is loaded. False with *why when
+ * fi-plan could not run. fi__patch_ahead_done drops what is left.
+ * Hook-safe (raw syscalls; the caller saves the vector state). */
+bool fi__patch_plan_ahead(const struct fi__patch_job *jobs, size_t n,
+			  const char **why);
+void fi__patch_ahead_done(void);
 
 /* Register a module; returns its index (existing entry if same base).
  * build_id may be NULL. */
 uint32_t fi__patch_module(const char *name, uint64_t base,
 			  const uint8_t *build_id, size_t id_len);
 
-/* The NT_GNU_BUILD_ID in a PT_NOTE's bytes; its length, or 0. */
-size_t fi__patch_build_id(const uint8_t *note, size_t len, uint8_t *out,
-			  size_t cap);
-
 /* Patch every syscall in [start, start+len) of module `mod`, whose pages
  * have protection `prot` (restored afterwards). Sites that cannot be
  * patched are left alone and listed under FI_DEBUG. src names the
- * object's file, for images (image.h); NULL when there is none (the
- * vDSO). Returns the number of sites patched, or a negative errno. */
-struct fi__image_src;
+ * object's file, for images (image.h) and fi-plan; NULL when there is
+ * none (the vDSO). Returns the number of sites patched, or a negative
+ * errno. */
 long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot,
 		      const struct fi__image_src *src);
 

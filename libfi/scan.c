@@ -15,6 +15,7 @@
 #include "cache.h"
 #include "image.h"
 #include "patch.h"
+#include "region.h"
 #include "site.h"
 
 struct region {
@@ -65,7 +66,7 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
 	for (int i = 0; i < info->dlpi_phnum && !id_len; i++) {
 		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
 		if (p->p_type == PT_NOTE)
-			id_len = fi__patch_build_id(
+			id_len = fi__region_build_id(
 				(const uint8_t *)(info->dlpi_addr + p->p_vaddr),
 				p->p_memsz, id, sizeof(id));
 	}
@@ -97,32 +98,60 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
 long fi__scan_loaded(void)
 {
 	static struct collect c;
-	long total = 0;
-
+	static struct fi__image_src srcs[256];
+	static struct fi__patch_job jobs[256];
+	static uint32_t mods[256];
 	const char *eager = getenv("FI_DECODER"), *why;
-	bool need = (eager && !strcmp(eager, "eager")) || fi__cache_decoder_wanted();
+	size_t njobs = 0;
+	long total = 0;
 
 	c.n = 0;
 	c.self = (uint64_t)(uintptr_t)&fi__scan_loaded;
 	dl_iterate_phdr(collect, &c);
-	/* Load the decoder before anything is patched if some plan is not
-	 * cached: loading it later would map code through a patched ld.so. */
-	for (int i = 0; i < c.n && !need; i++)
-		need = !fi__cache_has(c.r[i].build_id, c.r[i].id_len,
-				      c.r[i].start - c.r[i].base, c.r[i].len);
-	if (need && !fi__patch_decoder(&why))
-		fi__log("no decoder, so only cached plans apply: %s", why);
 	for (int i = 0; i < c.n; i++) {
 		const struct region *r = &c.r[i];
-		struct fi__image_src src = {.path = r->name,
-					    .fd = -1,
-					    .file_off = r->file_off};
-		long n = fi__patch_region(fi__patch_module(r->name, r->base,
-							   r->build_id, r->id_len),
-					  r->start, r->len, r->prot,
-					  r->has_file ? &src : NULL);
+		srcs[i].path = r->name;
+		srcs[i].fd = -1;
+		srcs[i].file_off = r->file_off;
+		mods[i] = fi__patch_module(r->name, r->base, r->build_id,
+					   r->id_len);
+	}
+	/* Regions without a cached plan are planned before anything is
+	 * patched, by fi-plan in one run; when it cannot run, the decoder is
+	 * loaded here instead (loading it later would map its code through a
+	 * patched ld.so). FI_DECODER=eager always loads it. */
+	if (eager && !strcmp(eager, "eager")) {
+		if (!fi__patch_decoder(&why))
+			fi__log("no decoder, so only cached plans apply: %s", why);
+	} else {
+		for (int i = 0; i < c.n; i++) {
+			const struct region *r = &c.r[i];
+			if (fi__cache_has(r->build_id, r->id_len,
+					  r->start - r->base, r->len) ||
+			    !fi__region_has_syscalls(r->start, r->len))
+				continue;
+			jobs[njobs].mod = mods[i];
+			jobs[njobs].start = r->start;
+			jobs[njobs].len = r->len;
+			jobs[njobs].src = r->has_file ? &srcs[i] : NULL;
+			njobs++;
+		}
+		if (!fi__patch_plan_ahead(jobs, njobs, &why)) {
+			if (fi__debug)
+				fi__log("fi-plan could not plan at start-up (%s): "
+					"loading the decoder here", why);
+			if (!fi__patch_decoder(&why))
+				fi__log("no decoder, so only cached plans apply: "
+					"%s", why);
+		}
+	}
+	for (int i = 0; i < c.n; i++) {
+		const struct region *r = &c.r[i];
+		long n = fi__patch_region(mods[i], r->start, r->len, r->prot,
+					  r->has_file ? &srcs[i] : NULL);
 		if (n > 0)
 			total += n;
 	}
+	fi__patch_ahead_done();
 	return total;
 }

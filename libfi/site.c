@@ -953,3 +953,17 @@ bool fi__site_function_of(uint64_t pc, uint64_t *lo, uint64_t *hi)
 	*hi = fd.end;
 	return true;
 }
+
+bool fi__site_function_in(const void *eh_frame_hdr, uint64_t lo, uint64_t hi,
+			  uint64_t pc, uint64_t *flo, uint64_t *fhi)
+{
+	struct mod m = {.start = lo, .end = hi, .eh_hdr = eh_frame_hdr};
+	struct cie ci;
+	struct fde fd;
+
+	if (!find_fde(&m, pc, &ci, &fd, true))
+		return false;
+	*flo = fd.begin;
+	*fhi = fd.end;
+	return true;
+}

@@ -74,6 +74,12 @@ bool fi__site_module_of(uint64_t pc, const char **module,
  * Hook-safe; the patcher uses it to decode only functions with syscalls. */
 bool fi__site_function_of(uint64_t pc, uint64_t *lo, uint64_t *hi);
 
+/* The same, in an object that is not registered with the loader: its
+ * .eh_frame_hdr is at eh_frame_hdr, and all of its CFI lies in [lo, hi).
+ * For fi-plan, which maps the object's file itself. */
+bool fi__site_function_in(const void *eh_frame_hdr, uint64_t lo, uint64_t hi,
+			  uint64_t pc, uint64_t *flo, uint64_t *fhi);
+
 /* Whether the code at pc belongs to an ignored module. Hook-safe. */
 bool fi__site_is_ignored_pc(uint64_t pc);
 

@@ -1,26 +1,37 @@
 #!/bin/sh
-# cache_test.sh LIBFI PROGRAM [DLOPEN_PROGRAM DSO]: the plan cache and the
-# images give the same patches as planning afresh. Runs PROGRAM with
-# FI_DEBUG=2 four ways: no cache, a cold cache, the warm cache (images),
-# plans alone (images removed); the lists of sites must be identical, and
-# each run must say where its patches came from. Damaged entries of either
-# kind are never used.
+# cache_test.sh LIBFI PROGRAM: the plan cache and the images give the same
+# patches as planning afresh, and fi-plan the same as the decoder in the
+# process. Runs PROGRAM with FI_DEBUG=2 five ways: no cache, no cache with
+# the decoder loaded in the process (FI_DECODER=eager), a cold cache, the
+# warm cache (images), plans alone (images removed); the lists of sites
+# must be identical, and each run must say where its patches came from.
+# Damaged entries of either kind are never used.
 set -eu
 lib=$1 prog=$2
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 sites() { grep -E '^fi:   (patching|left alone)' | sort; }
 FI_DEBUG=2 FI_CACHE_DIR=off LD_PRELOAD=$lib "$prog" 2>"$dir/none.log" >/dev/null
+FI_DEBUG=2 FI_CACHE_DIR=off FI_DECODER=eager LD_PRELOAD=$lib "$prog" 2>"$dir/here.log" >/dev/null
 FI_DEBUG=2 FI_CACHE_DIR=$dir/c LD_PRELOAD=$lib "$prog" 2>"$dir/cold.log" >/dev/null
 FI_DEBUG=2 FI_CACHE_DIR=$dir/c LD_PRELOAD=$lib "$prog" 2>"$dir/warm.log" >/dev/null
 sites <"$dir/none.log" >"$dir/none"
 sites <"$dir/warm.log" >"$dir/warm"
+sites <"$dir/here.log" >"$dir/here"
 n=$(wc -l <"$dir/none")
 if [ "$n" -lt 100 ]; then
 	echo "FAIL: only $n sites listed without a cache"; cat "$dir/none.log"; exit 1
 fi
 if ! grep -q 'patched libc.so.6: .*(image from the cache)' "$dir/warm.log"; then
 	echo "FAIL: the warm run did not map libc's image"; cat "$dir/warm.log"; exit 1
+fi
+if ! grep -q 'patched libc.so.6: .*(planned by fi-plan)' "$dir/none.log" ||
+   grep -q 'fi-plan' "$dir/here.log"; then
+	echo "FAIL: fi-plan did not plan without a cache, or did with the decoder here"
+	cat "$dir/none.log" "$dir/here.log"; exit 1
+fi
+if ! diff -u "$dir/none" "$dir/here"; then
+	echo "FAIL: fi-plan's plans differ from the decoder's in the process"; exit 1
 fi
 if grep -q 'from the cache' "$dir/cold.log"; then
 	echo "FAIL: the cold run claims a cached plan or image"; exit 1
@@ -78,26 +89,4 @@ if grep -q 'plan from the cache' "$dir/bad.log"; then
 fi
 sites <"$dir/bad.log" >"$dir/bad"
 diff -u "$dir/none" "$dir/bad" || { echo "FAIL: sites differ after a bad cache"; exit 1; }
-echo "ok: $n sites, fresh, images and plans agree"
-
-# An object dlopen'ed after start-up whose plan is not cached, while every
-# plan at start-up is: the decoder cannot be loaded from inside ld.so, so
-# its sites are left alone and said so, and the next run loads the decoder
-# at start-up and patches them.
-if [ -n "${4:-}" ]; then
-	dl=$3 dso=$4 c2=$dir/dl
-	mkdir -p "$c2"
-	FI_CACHE_DIR=$c2 LD_PRELOAD=$lib "$dl" >/dev/null 2>&1
-	id=$(readelf -n "$dso" | sed -n 's/.*Build ID: *//p')
-	[ -n "$id" ] || { echo "FAIL: $dso has no build-id"; exit 1; }
-	ls "$c2/$id"-*.plan >/dev/null 2>&1 || { echo "FAIL: no plan cached for $dso"; exit 1; }
-	rm -rf "$c2/$id"-*
-	FI_DEBUG=1 FI_CACHE_DIR=$c2 LD_PRELOAD=$lib "$dl" >/dev/null 2>"$dir/dl1.log"
-	grep -q 'left alone every site of .*: the decoder is not loaded' "$dir/dl1.log" ||
-		{ echo "FAIL: the missing plan was not said"; cat "$dir/dl1.log"; exit 1; }
-	FI_DEBUG=1 FI_CACHE_DIR=$c2 LD_PRELOAD=$lib "$dl" >/dev/null 2>"$dir/dl2.log"
-	if grep -q 'left alone every site' "$dir/dl2.log"; then
-		echo "FAIL: the next run did not load the decoder"; cat "$dir/dl2.log"; exit 1
-	fi
-	echo "ok: a late object without a plan is said, then planned next run"
-fi
+echo "ok: $n sites, fi-plan, the decoder here, images and plans agree"
