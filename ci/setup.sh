@@ -7,7 +7,7 @@
 #                               (default: build fuzz, what ci/test.sh runs)
 #
 #   build     compiler, CMake, Ninja, the libraries, strace (live tests),
-#             sqlite3, jq and dash (test/real)
+#             sqlite3, jq and dash (test/real), groff (cli.manpage)
 #   fuzz      clang with libFuzzer (the fuzz label's libFuzzer target)
 #   format    clang-format (the format-check target)
 #   coverage  gcovr (coverage/report.sh)
@@ -15,7 +15,8 @@
 set -euo pipefail
 
 pkgs_build="build-essential cmake ninja-build pkg-config python3
-	libcapstone-dev libcmocka-dev libjansson-dev strace sqlite3 jq dash"
+	libcapstone-dev libcmocka-dev libjansson-dev strace sqlite3 jq dash
+	groff-base"
 pkgs_fuzz="clang libclang-rt-dev"
 pkgs_format="clang-format"
 pkgs_coverage="gcovr"

@@ -515,6 +515,25 @@ summary)
 		"fi: <rule>:1: fsync error=EIO: no report from the program"
 	[ -z "$(ls -A "$TMPDIR")" ] || fail "report file left behind: $(ls -A "$TMPDIR")"
 	;;
+manpage)
+	# docs/fi-run.1 covers every option of --help, every exit status,
+	# names bundled scenarios that exist, and renders without a warning.
+	run_fi --help
+	for opt in $(grep -oE -- '(^| )--?[a-z][a-z-]*' "$T/out" | sort -u); do
+		grep -qF -- "$(printf '%s' "$opt" | sed 's/-/\\-/g')" "$MANPAGE" ||
+			fail "fi-run.1 lacks $opt"
+	done
+	for st in 1 125 126 127 128+; do
+		sed -n '/^\.SH EXIT STATUS/,/^\.SH /p' "$MANPAGE" | grep -qE "^(\.RI )?$st" ||
+			fail "fi-run.1 lacks exit status $st"
+	done
+	for name in $(sed -n '/^\.SH FILES/,/^\.SH /s/^\.BR* \([a-z_]*\).*/\1/p' "$MANPAGE"); do
+		[ -e "$SCENARIOS/$name.fi" ] || fail "fi-run.1 names a bundled $name that is not in scenarios/"
+	done
+	command -v groff >/dev/null || { echo "no groff here"; exit 77; }
+	warnings=$(groff -man -ww -z "$MANPAGE" 2>&1)
+	[ -z "$warnings" ] || fail "groff: $warnings"
+	;;
 live_inject)
 	# With the real libfi.so, found next to fi-run in the build tree.
 	unset FI_LIBRARY

@@ -82,6 +82,9 @@ check_layout()
 		[ -e "$prefix/$f" ] || fail "missing $prefix/$f"
 	done
 	[ -x "$prefix/bin/fi-run" ] || fail "$prefix/bin/fi-run is not executable"
+	cmp -s "$src/docs/fi-run.1" "$prefix/share/man/man1/fi-run.1" ||
+		fail "$prefix/share/man/man1/fi-run.1 is missing or differs from docs/fi-run.1"
+	[ -x "$prefix/lib/fi/fi-plan" ] || fail "$prefix/lib/fi/fi-plan is not executable"
 }
 
 check_symbols()
@@ -162,6 +165,12 @@ fi_run_works()
 	if [ "$rc" != 1 ] || ! grep -q 'Permission denied' "$log"; then
 		fail "$p/bin/fi-run did not inject EACCES (exit $rc): $(head -3 "$log")"
 	fi
+
+	# On a cold cache libfi plans with the fi-plan beside it, this prefix's.
+	rm -rf "$work/cold-cache"
+	env FI_DEBUG=1 FI_CACHE_DIR="$work/cold-cache" LD_PRELOAD="$p/lib/libfi.so" true >"$log" 2>&1
+	grep -q "^fi: fi-plan ($p/lib/fi/fi-plan) planned .*: ok" "$log" ||
+		fail "libfi under $p did not plan with $p/lib/fi/fi-plan: $(grep fi-plan "$log" | head -2)"
 }
 
 check_relocated()
