@@ -614,6 +614,21 @@ live_scenario_once)
 		fail "fifo: $(cat "$T/err")"
 	[ -z "$(ls -A "$TMPDIR")" ] || fail "left behind: $(ls -A "$TMPDIR")"
 	;;
+live_lost)
+	# With the real libfi: a trace that stops taking records (a file size
+	# limit, SIGXFSZ ignored) is said, per process, and fails a run that
+	# succeeded.
+	unset FI_LIBRARY
+	run_fi -q --record t.jsonl -- bash -c 'trap "" XFSZ; ulimit -f 1; exec sh -c "echo hi"'
+	expect_rc 125
+	expect_out hi
+	grep -qxE "fi-run: the trace t.jsonl lost [0-9]+ records \(pid [0-9]+: EFBIG\)" "$T/err" ||
+		fail "no lost line: $(cat "$T/err")"
+	run_fi -q --record t.jsonl -- bash -c 'trap "" XFSZ; ulimit -f 1; exec sh -c "exit 3"'
+	expect_rc 3
+	grep -qxE "fi-run: the trace t.jsonl lost [0-9]+ records \(pid [0-9]+: EFBIG\)" "$T/err" ||
+		fail "no lost line when the program failed: $(cat "$T/err")"
+	;;
 live_relocated)
 	# An installed fi-run finds its libfi.so relative to itself, so the
 	# prefix can move.
