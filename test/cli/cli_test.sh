@@ -206,6 +206,16 @@ EOS
 	expect_rc 143
 	[ -z "$(ls -A "$TMPDIR")" ] || fail "private copy left behind after SIGTERM: $(ls -A "$TMPDIR")"
 	[ -e marker ] && fail "the program ran"
+	# A signal relayed to the program: the copy goes when fi-run ends.
+	printf 'read error=EIO\n' | "$FI_RUN" -q -s /dev/stdin -- "$CLI_TARGET" wait ready >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do [ -e ready ] && break; sleep 0.05; done
+	[ "$(ls "$TMPDIR" | grep -c fi-run-scenario)" = 1 ] || fail "no private copy while running: $(ls -A "$TMPDIR")"
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	expect_rc 143
+	[ -z "$(ls -A "$TMPDIR")" ] || fail "left behind after a relayed SIGTERM: $(ls -A "$TMPDIR")"
 	# An unreadable FIFO.
 	if [ "$(id -u)" != 0 ]; then
 		chmod 0 fifo
