@@ -1,12 +1,14 @@
 /* t_badptr: syscalls given pointers the kernel answers with EFAULT (an
  * unmapped address, a kernel-space one, a path that runs into a PROT_NONE
  * page, bad buffers and iovec arrays) and paths whose NUL sits on the
- * last byte before such a page. Prints one line per call, "LABEL: RESULT"
- * (ok, or the errno's name); badptr_test.py compares the lines under fi
+ * last byte before such a page; `t_badptr clone3`: clone3 with a bad
+ * struct. Prints one line per call, "LABEL: RESULT" (ok, or the errno's
+ * name); badptr_test.py compares the lines under fi
  * with the same program's bare run. Under fi nothing may change but what a
  * rule asks for, and the program is never killed. */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -14,6 +16,10 @@
 #include <sys/uio.h>
 
 #include "live.h"
+
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
 
 #define PAGE 4096ul
 #define UNMAPPED ((void *)0x10000ul)
@@ -50,6 +56,7 @@ static const char *errname(int e) {
   case ENOTDIR: return "ENOTDIR";
   case ENAMETOOLONG: return "ENAMETOOLONG";
   case EBADF: return "EBADF";
+  case ENOSYS: return "ENOSYS";
   default: return "E?";
   }
 }
@@ -78,8 +85,20 @@ struct pathcase {
   const char *path;
 };
 
-int main(void) {
+/* clone3's struct clone_args: the kernel reads it, and so does fi's
+ * post-syscall hook (a thread or a fork?). A kernel without clone3 says
+ * ENOSYS, bare and under fi alike. */
+static int clone3_calls(void) {
+  CALL("clone3/raw/unmapped", syscall(SYS_clone3, UNMAPPED, sizeof(struct clone_args)), 0);
+  CALL("clone3/raw/kernel", syscall(SYS_clone3, KERNEL, sizeof(struct clone_args)), 0);
+  printf("done\n");
+  return 0;
+}
+
+int main(int argc, char **argv) {
   live_begin();
+  if (argc > 1 && strcmp(argv[1], "clone3") == 0)
+    return clone3_calls();
 
   /* Paths: (a) unmapped, (b) kernel space, (c) one that runs into a
    * PROT_NONE page with no NUL (it starts "/etc/fi-", so a copy cut at
