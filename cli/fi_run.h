@@ -1,6 +1,7 @@
 /* fi_run.h: what the parts of fi-run share: its options, its exit
  * statuses and small helpers. main.c drives options -> validate ->
- * locate -> target -> launch -> summary. */
+ * locate -> target -> launch -> summary, and checks after the run what
+ * libfi reported; scratch.c keeps the temporary files. */
 #ifndef FI_RUN_H
 #define FI_RUN_H
 
@@ -9,7 +10,7 @@
 
 /* The exit statuses of fi-run's own failures (docs/fi-run.md). */
 enum {
-	FI_RUN_EXIT_USAGE = 125,      /* bad option, bad scenario or rule */
+	FI_RUN_EXIT_USAGE = 125,      /* bad option, scenario or rule; libfi failed */
 	FI_RUN_EXIT_CANNOT_RUN = 126, /* the program exists but cannot run */
 	FI_RUN_EXIT_NOT_FOUND = 127,  /* the program does not exist */
 };
