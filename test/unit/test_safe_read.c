@@ -42,8 +42,8 @@ static char *pages(void)
 /* An address that was mapped a moment ago and is not now. */
 static const void *unmapped(void)
 {
-	void *p = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-		       0);
+	void *p =
+		mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	assert_true(p != MAP_FAILED);
 	assert_int_equal(munmap(p, PAGE), 0);
@@ -58,8 +58,8 @@ static int setup(void **state)
 
 	(void)state;
 	if (r != 0) {
-		fprintf(stderr, "process_vm_readv refused here (%d): skipping\n",
-			r);
+		fprintf(stderr,
+			"process_vm_readv refused here (%d): skipping\n", r);
 		exit(77);
 	}
 	return 0;
@@ -97,8 +97,7 @@ static void test_bad_pointers(void **state)
 	(void)state;
 	assert_int_equal(fi__safe_read(dst, NULL, 1), -EFAULT);
 	assert_int_equal(fi__safe_read(dst, (const void *)1, 8), -EFAULT);
-	assert_int_equal(fi__safe_read(dst, (const void *)0x10000, 8),
-			 -EFAULT);
+	assert_int_equal(fi__safe_read(dst, (const void *)0x10000, 8), -EFAULT);
 	assert_int_equal(fi__safe_read(dst, unmapped(), 8), -EFAULT);
 	assert_int_equal(fi__safe_read(dst, KERNEL_PTR, 8), -EFAULT);
 	assert_int_equal(fi__safe_read(dst, (const void *)-8l, 8), -EFAULT);
@@ -146,10 +145,12 @@ static int refused_child(int err)
 			 offsetof(struct seccomp_data, nr)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_process_vm_readv, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K,
-			 SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA)),
+			 SECCOMP_RET_ERRNO |
+				 ((unsigned)err & SECCOMP_RET_DATA)),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]),
+				   .filter = f };
 	char src[16] = "/etc/passwd", dst[16];
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
@@ -171,7 +172,7 @@ static int refused_child(int err)
 
 static void test_refused(void **state)
 {
-	static const int errs[] = {EPERM, ENOSYS, EACCES};
+	static const int errs[] = { EPERM, ENOSYS, EACCES };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
