@@ -4,7 +4,7 @@
  * relocating it), plans the regions asked for with the same code libfi
  * would use (region.c) and writes one record per region to OUTFD:
  *
- *   fi-plan [--full] OUTFD (fd:N | vdso | PATH) OFF LEN ...
+ *   fi-plan [--full] OUTFD (fd:N | file:PATH | vdso:) OFF LEN ...
  *
  * OFF and LEN (hex) name a region from the object's load bias. Exit 0
  * when every record was written, whatever each says; 2 on bad usage. */
@@ -145,7 +145,7 @@ static bool plan_one(int out, struct fi__disasm **dis, bool full,
 	struct fi__planset ps = {0};
 	struct object o;
 	const char *why = NULL;
-	bool vdso = !strcmp(src, "vdso"), in_exec = false, ok;
+	bool vdso = !strcmp(src, "vdso:"), in_exec = false, ok;
 	int fd = -1;
 	long r;
 
@@ -159,8 +159,8 @@ static bool plan_one(int out, struct fi__disasm **dis, bool full,
 	} else {
 		if (!strncmp(src, "fd:", 3))
 			fd = (int)strtol(src + 3, NULL, 10);
-		else
-			fd = open(src, O_RDONLY | O_CLOEXEC);
+		else if (!strncmp(src, "file:", 5))
+			fd = open(src + 5, O_RDONLY | O_CLOEXEC);
 		why = fd < 0 ? "cannot open the object's file" : map_file(fd, &o);
 	}
 	for (int i = 0; !why && i < o.phnum; i++) {
@@ -216,8 +216,8 @@ int main(int argc, char **argv)
 	if (a < argc && !strcmp(argv[a], "--full"))
 		full = true, a++;
 	if (a >= argc || (argc - a - 1) % 3) {
-		fprintf(stderr, "usage: fi-plan [--full] OUTFD (fd:N | vdso | "
-				"PATH) OFF LEN ...\n(run by libfi; see "
+		fprintf(stderr, "usage: fi-plan [--full] OUTFD (fd:N | file:PATH | "
+				"vdso:) OFF LEN ...\n(run by libfi; see "
 				"planner.h)\n");
 		return 2;
 	}

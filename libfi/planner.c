@@ -48,6 +48,8 @@ static size_t slen(const char *s)
 /* Append s at out[at], NUL-terminated; returns the new end (capped). */
 static size_t put(char *out, size_t at, size_t cap, const char *s)
 {
+	if (at >= cap)
+		return at;
 	while (*s && at + 1 < cap)
 		out[at++] = *s++;
 	out[at] = 0;
@@ -60,6 +62,8 @@ static size_t put_num(char *out, size_t at, size_t cap, uint64_t v,
 	static const char digit[] = "0123456789abcdef";
 	char tmp[24];
 	int n = 0;
+	if (at >= cap)
+		return at;
 	do
 		tmp[n++] = digit[v % radix], v /= radix;
 	while (v);
@@ -259,7 +263,7 @@ bool fi__planner_run(const struct fi__plan_request *req, size_t n, bool full,
 	}
 	fd = move_high(fd);
 
-	/* fi-plan [--full] OUTFD (fd:N | vdso | PATH) OFF LEN ... */
+	/* fi-plan [--full] OUTFD (fd:N | file:PATH | vdso:) OFF LEN ... */
 	sp->argv = (char **)(sp + 1);
 	sp->envp = sp->argv + 3 * n + 6;
 	sp->path = plan_path;
@@ -277,9 +281,11 @@ bool fi__planner_run(const struct fi__plan_request *req, size_t n, bool full,
 			at = put(strs, at, cap, "fd:");
 			at = put_num(strs, at, cap, (uint64_t)req[i].fd, 10) + 1;
 			sp->keep[sp->nkeep++] = req[i].fd;
+		} else if (req[i].path) {
+			at = put(strs, at, cap, "file:");
+			at = put(strs, at, cap, req[i].path) + 1;
 		} else {
-			at = put(strs, at, cap,
-				 req[i].path ? req[i].path : "vdso") + 1;
+			at = put(strs, at, cap, "vdso:") + 1;
 		}
 		sp->argv[k++] = strs + at;
 		at = put_num(strs, at, cap, req[i].off, 16) + 1;
@@ -288,7 +294,7 @@ bool fi__planner_run(const struct fi__plan_request *req, size_t n, bool full,
 	}
 	sp->argv[k] = NULL;
 	sp->envp[0] = NULL; /* no LD_PRELOAD, nothing of the program's */
-	if (at >= cap) {
+	if (at + 1 >= cap) {
 		*why = "arguments too long";
 		goto out;
 	}
