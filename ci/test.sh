@@ -2,7 +2,8 @@
 # ci/test.sh: fi's whole check, as CI runs it and as anyone can run it from
 # a checkout:
 #   1. ci/setup.sh (Debian packages, only the missing ones)
-#   2. a normal build with -DFI_WERROR=ON, every ctest label
+#   2. a normal build with -DFI_WERROR=ON, every ctest label on a cold
+#      cache, then the live label again on the cache the first run filled
 #   3. an ASan+UBSan build (-DFI_SANITIZE=ON), labels unit, cli and fuzz
 #   4. cmake --install into a temporary prefix, then test/install/check.sh
 #   5. ci/demo.sh on the build of step 2
@@ -11,6 +12,11 @@
 # Every step runs even when an earlier one failed (a failed build skips its
 # own tests); a summary at the end lists each step, and the exit status is
 # non-zero when any step failed.
+#
+# Everything runs with a HOME made for this run, that has never seen fi,
+# and without FI_CACHE_DIR or XDG_CACHE_HOME: fi's cache (~/.cache/fi)
+# starts empty, as on a fresh machine or a CI container, whatever the
+# machine running this has cached.
 #
 # Environment: FI_CI_JOBS (default 2), FI_CI_BUILD (default build-ci; the
 # sanitizer build goes to ${FI_CI_BUILD}-asan), FI_CI_SKIP_SETUP=1.
@@ -25,6 +31,12 @@ build=${FI_CI_BUILD:-build-ci}
 build_asan=${build}-asan
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 export CTEST_OUTPUT_ON_FAILURE=1
+
+ci_home=$(mktemp -d "${TMPDIR:-/tmp}/fi-ci-home.XXXXXX") || exit 1
+trap 'rm -rf "$ci_home"' EXIT
+export HOME=$ci_home
+unset FI_CACHE_DIR XDG_CACHE_HOME
+cache=$HOME/.cache/fi
 
 steps=()
 results=()
@@ -79,7 +91,19 @@ install_check()
 	return "$rc"
 }
 
+# The live label once more, now that the first run filled the cache: every
+# test that depends on the cache's state runs both ways.
+live_warm()
+{
+	local n
+	n=$(find "$cache" -name '*.plan' 2>/dev/null | wc -l)
+	echo "cache $cache: $n plans after the cold run"
+	[ "$n" -gt 0 ] || { echo "the cold run left no plans: nothing to test warm"; return 1; }
+	ctest --test-dir "$build" -j"$jobs" --output-on-failure -L '^live$'
+}
+
 echo "fi $version: ci/test.sh in $root ($(nproc) cores, -j$jobs)"
+echo "HOME=$HOME (new, never saw fi: the cache starts empty)"
 git -C "$root" log -1 --format='commit %h %s' 2>/dev/null || true
 
 if [ "${FI_CI_SKIP_SETUP:-0}" != 1 ]; then
@@ -89,9 +113,11 @@ fi
 if [ -z "${summary_only:-}" ]; then
 	if step "build (FI_WERROR)" configure "$build" -DFI_WERROR=ON &&
 	   step "build (FI_WERROR): ninja" ninja -C "$build" -j"$jobs"; then
-		step "tests: all labels" ctest --test-dir "$build" -j"$jobs" --output-on-failure
+		step "tests: all labels, cold cache" ctest --test-dir "$build" -j"$jobs" --output-on-failure
+		step "tests: live, warm cache" live_warm
 	else
-		skip "tests: all labels" "build failed"
+		skip "tests: all labels, cold cache" "build failed"
+		skip "tests: live, warm cache" "build failed"
 	fi
 
 	if step "sanitizer build (FI_SANITIZE, FI_WERROR)" configure "$build_asan" \
