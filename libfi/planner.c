@@ -73,16 +73,12 @@ static size_t put_num(char *out, size_t at, size_t cap, uint64_t v,
 	return at;
 }
 
-void fi__planner_init(const void *self)
+/* plan_path from the directory of libfi's file, named by `name`. */
+static void set_path(const char *name)
 {
-	struct dl_find_object o;
-	const char *name;
 	size_t at = 0, cut;
 
 	plan_path[0] = 0;
-	if (_dl_find_object((void *)self, &o) != 0 || !o.dlfo_link_map)
-		return;
-	name = o.dlfo_link_map->l_name;
 	if (!name || !*name)
 		return;
 	if (name[0] != '/') {
@@ -99,6 +95,69 @@ void fi__planner_init(const void *self)
 	at = put(plan_path, cut, sizeof(plan_path), PLANNER_REL);
 	if (at + 1 >= sizeof(plan_path))
 		plan_path[0] = 0; /* did not fit */
+}
+
+static uint64_t hex(const char **p)
+{
+	uint64_t v = 0;
+	for (;; (*p)++) {
+		char c = **p;
+		if (c >= '0' && c <= '9')
+			v = v * 16 + (uint64_t)(c - '0');
+		else if ((c | 32) >= 'a' && (c | 32) <= 'f')
+			v = v * 16 + (uint64_t)((c | 32) - 'a' + 10);
+		else
+			return v;
+	}
+}
+
+/* The file mapped at self, from /proc/self/maps: for when the loader
+ * cannot tell yet (an LD_AUDIT module, early). */
+static void path_from_maps(uint64_t self)
+{
+	const size_t cap = 4u << 20;
+	char *buf = fi__pages(cap);
+	size_t n = 0;
+	long fd, r;
+
+	if (!buf)
+		return;
+	fd = fi__raw4(SYS_openat, AT_FDCWD, "/proc/self/maps",
+		      O_RDONLY | O_CLOEXEC, 0);
+	while (fd >= 0 && n < cap - 1 &&
+	       (r = fi__raw3(SYS_read, fd, buf + n, cap - 1 - n)) > 0)
+		n += (size_t)r;
+	if (fd >= 0)
+		fi__raw1(SYS_close, fd);
+	buf[n] = 0;
+	for (const char *p = buf; *p;) {
+		const char *line = p, *name;
+		uint64_t lo = hex(&p), hi = (*p == '-' ? p++, hex(&p) : 0);
+		while (*p && *p != '\n')
+			p++;
+		if (*p)
+			*(char *)p++ = 0;
+		if (self < lo || self >= hi)
+			continue;
+		name = line;
+		while (*name && *name != '/')
+			name++;
+		set_path(name);
+		break;
+	}
+	fi__pages_free(buf, cap);
+}
+
+static const void *self_addr;
+
+void fi__planner_init(const void *self)
+{
+	struct dl_find_object o;
+
+	self_addr = self;
+	plan_path[0] = 0;
+	if (_dl_find_object((void *)self, &o) == 0 && o.dlfo_link_map)
+		set_path(o.dlfo_link_map->l_name);
 }
 
 const char *fi__planner_path(void)
@@ -231,6 +290,8 @@ bool fi__planner_run(const struct fi__plan_request *req, size_t n, bool full,
 	fi__fill(out, 0, sizeof(*out));
 	if (!n)
 		return true;
+	if (!plan_path[0] && self_addr)
+		path_from_maps((uint64_t)self_addr);
 	if (!plan_path[0]) {
 		*why = "cannot tell where libfi.so was loaded from, so where "
 		       "fi-plan is";
