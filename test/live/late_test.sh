@@ -8,7 +8,8 @@
 # (every plan of the program's start-up cached, none for the DSO), off,
 # and half-warm with FI_SWEEP=full. Then without fi-plan beside libfi: a
 # cold start loads the decoder in the process instead, and a half-warm one
-# cannot plan the DSO and says so.
+# cannot plan the DSO and says so. Last, a fi-plan that fails or writes
+# garbage: said, and nothing of it used.
 set -eu
 lib=$1 prog=$2 dso=$3
 dir=$(mktemp -d)
@@ -79,3 +80,17 @@ if env FI_CACHE_DIR="$dir/c2" LD_PRELOAD="$lib" "$prog" >/dev/null 2>"$dir/lone_
 fi
 expect lone_half "^fi: cannot plan $dso_name, so its own syscall instructions stay unpatched: the decoder is not loaded and cannot be now (inside ld.so, or before libc is set up)"
 echo "ok: without fi-plan, a cold start plans in the process; a late object says why it stays unpatched"
+
+# A fi-plan that fails, or writes something else, is said, and nothing of
+# what it wrote is used: the decoder is loaded at start-up instead.
+mkdir -p "$dir/lone/fi"
+printf '#!/bin/sh\nexit 3\n' >"$dir/lone/fi/fi-plan"
+chmod +x "$dir/lone/fi/fi-plan"
+run bad_exit "$dir/c3"
+expect bad_exit "fi-plan could not plan at start-up (fi-plan failed): loading the decoder here"
+expect bad_exit "^fi: patched $dso_name: 2 sites"
+printf '#!/bin/sh\nhead -c 4096 /dev/zero | tr "\\\\0" x >/proc/self/fd/$1\n' >"$dir/lone/fi/fi-plan"
+run bad_data off
+expect bad_data "fi-plan could not plan .*: fi-plan wrote something else"
+expect bad_data "^fi: patched $dso_name: 2 sites"
+echo "ok: a failing fi-plan, or one that writes garbage, is said and not used"
