@@ -92,7 +92,7 @@ char **fi__launch_make_env(char *const *base, const struct fi__launch_env *e)
 
 	while (base[n])
 		n++;
-	env = fi__util_xmalloc((n + 9) * sizeof(*env));
+	env = fi__util_xmalloc((n + 11) * sizeof(*env));
 	for (i = 0; i < n; i++) {
 		const char *s = base[i];
 		bool drop = false;
@@ -102,6 +102,8 @@ char **fi__launch_make_env(char *const *base, const struct fi__launch_env *e)
 		drop |= e->seed && named(s, "FI_SEED");
 		drop |= e->debug && named(s, "FI_DEBUG");
 		drop |= e->report && named(s, "FI_REPORT");
+		drop |= e->audit && named(s, "LD_AUDIT");
+		drop |= e->tunables && named(s, "GLIBC_TUNABLES");
 		if (e->preload && named(s, "LD_PRELOAD")) {
 			old_preload = s + strlen("LD_PRELOAD=");
 			drop = true;
@@ -127,6 +129,10 @@ char **fi__launch_make_env(char *const *base, const struct fi__launch_env *e)
 		env[k++] = pair("FI_DEBUG", e->debug);
 	if (e->report)
 		env[k++] = pair("FI_REPORT", e->report);
+	if (e->audit)
+		env[k++] = pair("LD_AUDIT", e->audit);
+	if (e->tunables)
+		env[k++] = pair("GLIBC_TUNABLES", e->tunables);
 	env[k] = NULL;
 	return env;
 }

@@ -9,6 +9,7 @@
 struct fi__launch_env {
 	const char *preload; /* libraries to put first in LD_PRELOAD, ' '-joined */
 	const char *scenario, *rules, *trace, *seed, *debug, *report;
+	const char *audit, *tunables; /* LD_AUDIT, GLIBC_TUNABLES (early.h) */
 };
 
 /* A new environment: `base` without fi's own variables (FI_SCENARIO,

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "early.h"
 #include "fi_run.h"
 #include "launch.h"
 #include "locate.h"
@@ -189,6 +190,7 @@ int main(int argc, char **argv)
 	struct fi__validated v = { 0 };
 	struct fi__target t = { 0 };
 	struct fi__launch_env e = { 0 };
+	struct fi__early early = { 0 };
 	char *libfi = NULL, *trace = NULL, *report = NULL, *preload = NULL;
 	char **envp;
 	bool ran = false;
@@ -221,6 +223,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "fi-run: running %s\n", t.path);
 
 	e.preload = preload = preload_list(libfi, &t, o.verbose);
+	{
+		char *asan = t.asan ? fi__locate_needed(t.asan, t.elf, t.rpath,
+							t.runpath)
+				    : NULL;
+
+		if (fi__early_env(libfi, asan, o.verbose, &early)) {
+			e.audit = early.audit;
+			e.tunables = early.tunables;
+		}
+		free(asan);
+	}
 	e.scenario = v.scenario_env;
 	e.rules = v.rules_env;
 	e.trace = trace;
@@ -246,6 +259,7 @@ int main(int argc, char **argv)
 	fi__scratch_remove_all();
 out:
 	free(preload);
+	fi__early_free(&early);
 	free(libfi);
 	free(trace);
 	fi__target_free(&t);

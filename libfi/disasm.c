@@ -28,12 +28,18 @@ static struct {
 	cs_err (*close)(csh *);
 } cs;
 
+bool fi__disasm_own_namespace;
+
 bool fi__disasm_load(const char **why)
 {
 	if (cs.ready)
 		return true;
 #ifdef FI_LAZY_CAPSTONE
-	void *h = dlopen(FI_CAPSTONE_SONAME, RTLD_NOW | RTLD_LOCAL);
+	/* dlopen would run the constructors of capstone's dependencies, libc
+	 * among them, now; before libc's turn, that runs it without argv. */
+	void *h = fi__disasm_own_namespace
+			  ? dlmopen(LM_ID_NEWLM, FI_CAPSTONE_SONAME, RTLD_NOW | RTLD_LOCAL)
+			  : dlopen(FI_CAPSTONE_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		*why = "cannot load " FI_CAPSTONE_SONAME;
 		return false;

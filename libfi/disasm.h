@@ -36,6 +36,12 @@ struct fi__disasm;
 /* Make capstone available (libfi.so loads it on first need; not from the
  * hook). False with *why when it cannot. Idempotent. */
 bool fi__disasm_load(const char **why);
+
+/* Set while libc's own constructor has not run (libfi started early, by
+ * libfi_audit.so): the decoder then loads into a link-map namespace of its
+ * own (dlmopen), with a libc of its own, so that loading it runs none of
+ * the program's constructors out of their order. */
+extern bool fi__disasm_own_namespace;
 bool fi__disasm_ready(void);
 
 /* Decoders are not thread-safe; use one per thread. Detailed decoding

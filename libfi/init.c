@@ -12,6 +12,7 @@
 
 #include "arena.h"
 #include "cache.h"
+#include "disasm.h"
 #include "patch.h"
 #include "raw.h"
 #include "report.h"
@@ -174,7 +175,11 @@ static void say_features(void)
 			 : "missing (kernel older than 5.11)");
 }
 
-__attribute__((constructor)) static void fi_init(void)
+/* 0: not started; 1: started by the audit module, before libc's own
+ * constructor; 2: done. */
+static int started;
+
+static void start(bool early)
 {
 	const char *v;
 	long n;
@@ -189,7 +194,10 @@ __attribute__((constructor)) static void fi_init(void)
 	fi__site_init();
 
 	open_channels();
-	publish_env();
+	/* libc's constructor will set environ again, to the array the kernel
+	 * gave: changes made now would be lost. */
+	if (!early)
+		publish_env();
 	arm_from_env();
 	fi__runtime_rules_changed();
 
@@ -198,8 +206,40 @@ __attribute__((constructor)) static void fi_init(void)
 	/* From now on every object arrives through ld.so's mmap, in the hook. */
 	fi__patch_in_hook = true;
 	if (fi__debug) {
-		fi__log("%ld syscall sites patched in %u objects", n,
-			fi__nmodules);
+		fi__log("%ld syscall sites patched in %u objects%s", n,
+			fi__nmodules,
+			early ? ", before any constructor (LD_AUDIT)" : "");
 		say_features();
 	}
+}
+
+/* Called by libfi_audit.so (audit.c) once ld.so has relocated every
+ * object at start-up and before it runs any constructor: libfi's, libc's
+ * and those of every other library. libc's has not set environ yet; the
+ * environment is where the kernel put it, after argv on the initial
+ * stack, which __libc_stack_end marks. */
+extern void *__libc_stack_end;
+
+__attribute__((visibility("default"))) void fi__audit_start(void);
+void fi__audit_start(void)
+{
+	long *sp = __libc_stack_end;
+
+	if (started || !sp)
+		return;
+	started = 1;
+	if (!environ)
+		environ = (char **)(sp + 1 + sp[0] + 1);
+	fi__disasm_own_namespace = true;
+	start(true);
+	fi__disasm_own_namespace = false;
+}
+
+__attribute__((constructor)) static void fi_init(void)
+{
+	if (started == 1)
+		publish_env();
+	else if (!started)
+		start(false);
+	started = 2;
 }

@@ -96,8 +96,15 @@ check_symbols()
 
 	# Version nodes (FI_0) are absolute symbols; everything else must be a
 	# function that fi.h declares with FI_API, and each of those must be
-	# exported.
+	# exported. The one exception is libfi_audit.so's way in,
+	# fi__audit_start, alone in the version node FI_PRIVATE.
 	nm -D --defined-only "$lib" >"$work/nm" || { fail "nm -D $lib failed"; return; }
+	private=$(grep '@@FI_PRIVATE$' "$work/nm" | awk '{ print $3 }')
+	[ "$private" = "fi__audit_start@@FI_PRIVATE" ] ||
+		fail "libfi.so's FI_PRIVATE node holds '${private//$'\n'/ }', expected fi__audit_start only"
+	sed -i '/@@FI_PRIVATE$/d; / A FI_PRIVATE$/d' "$work/nm"
+	[ -e "$(dirname "$lib")/libfi_audit.so" ] ||
+		fail "libfi_audit.so is not installed beside $lib"
 	bad=$(awk '$2 == "A" && $3 ~ /^FI_[0-9_]+$/ { next }
 		   { sub(/@.*/, "", $3); if ($3 !~ /^fi_[a-z0-9_]+$/) print $3 }' "$work/nm")
 	[ -z "$bad" ] || fail "libfi.so exports names outside fi_*: ${bad//$'\n'/ }"
