@@ -7,7 +7,14 @@
 #   - leave a trace of whole JSON records that holds the program's own
 #     calls made after it closed everything, and none of its data.
 #
-#   fds_test.sh FI_RUN T_FDS CASE     CASE: a t_fds mode, bash or python
+# And a trace that cannot be written is an error, never a silent loss:
+#   devfull  --record /dev/full: status 125, the reason said;
+#   fullfs   a trace on a full file system (a 64 KiB tmpfs; needs root):
+#            status 125, the lost records counted, the partial last record
+#            named, and the program's own output as bare.
+#
+#   fds_test.sh FI_RUN T_FDS CASE     CASE: a t_fds mode, bash, python,
+#                                     devfull or fullfs
 set -uo pipefail
 
 fi_run=$(realpath "$1") t_fds=$(realpath "$2") case=$3
@@ -90,7 +97,7 @@ import os, subprocess, sys
 d = sys.argv[1]
 for i in range(3):
     subprocess.run(["sh", "-c", "echo data > %s/c%d" % (d, i)], close_fds=True, check=True)
-fds = [os.open("%s/p%d" % (d, i), os.O_WRONLY | os.O_CREAT) for i in range(900)]
+fds = [os.open("%s/p%d" % (d, i), os.O_WRONLY | os.O_CREAT) for i in range(200)]
 for fd in fds: os.write(fd, b"data\n"); os.close(fd)
 print(os.getppid())
 ' "$work/d" || bad "python exited $? under fi-run: $(cat "$work/err")"
@@ -99,7 +106,29 @@ print(os.getppid())
 		[ "$(cat "$f")" = data ] || { bad "$f holds '$(head -c 200 "$f")'"; break; }
 	done
 	check_summary
-	trace_ok "$work/trace" 903 "$work/d/"
+	trace_ok "$work/trace" 203 "$work/d/"
+	;;
+devfull)
+	mkdir "$work/d"
+	"$fi_run" --record /dev/full -- "$t_fds" closefrom "$work/d" >"$work/out" 2>"$work/err"
+	rc=$?
+	[ $rc = 125 ] || bad "exit $rc, not 125: $(cat "$work/err")"
+	grep -q 'No space left on device\|ENOSPC' "$work/err" || bad "the reason is not said: $(cat "$work/err")"
+	;;
+fullfs)
+	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root to mount a tmpfs"; exit 77; }
+	mkdir "$work/mnt"
+	mount -t tmpfs -o size=64k fi-fullfs "$work/mnt" 2>/dev/null ||
+		{ echo "SKIP: cannot mount a tmpfs here"; exit 77; }
+	trap 'umount "$work/mnt"; rm -rf "$work"' EXIT
+	ls -R /usr/share/doc >"$work/bare.out" 2>&1
+	"$fi_run" --record "$work/mnt/t" -- ls -R /usr/share/doc >"$work/out" 2>"$work/err"
+	rc=$?
+	[ $rc = 125 ] || bad "exit $rc, not 125: $(cat "$work/err")"
+	grep -Eq 'lost [0-9]+ records \(pid [0-9]+: ENOSPC\)' "$work/err" ||
+		bad "the lost records are not counted: $(cat "$work/err")"
+	grep -q 'partial record' "$work/err" || bad "the partial record is not named: $(cat "$work/err")"
+	cmp -s "$work/bare.out" "$work/out" || bad "ls's output differs from bare"
 	;;
 *)
 	mkdir "$work/bare" "$work/fi"
