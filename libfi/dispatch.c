@@ -26,6 +26,7 @@
 #include "report.h"
 #include "rules.h"
 #include "runtime.h"
+#include "safe_read.h"
 #include "site.h"
 #include "trace.h"
 #include "xstate.h"
@@ -154,14 +155,26 @@ static inline __attribute__((always_inline)) void site_of(uint32_t id,
 	}
 }
 
+/* Whether a fork-like call's child shares our memory. clone3's flags are
+ * in the program's struct: read safely. Unreadable (the call then failed
+ * with EFAULT, or a CLONE_VM child unmapped it since): say shared, which
+ * only forgets cached ids and never restarts the rules' counts. */
 static bool shares_vm(long nr, const long *a)
 {
+	uint64_t flags;
+
 	if (nr == SYS_vfork)
 		return true;
 	if (nr == SYS_clone)
 		return (a[0] & CLONE_VM) != 0;
-	if (nr == SYS_clone3 && a[0])
-		return (((const struct clone_args *)a[0])->flags & CLONE_VM) != 0;
+	if (nr == SYS_clone3) {
+		if (fi__safe_read(&flags,
+				  (const char *)a[0] +
+					  offsetof(struct clone_args, flags),
+				  sizeof(flags)) < 0)
+			return true;
+		return (flags & CLONE_VM) != 0;
+	}
 	return false;
 }
 
@@ -230,23 +243,37 @@ static void sleep_ns(long ns)
 	fi__raw4(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts, &ts);
 }
 
-/* A short readv/writev: the first iovecs, cut at n bytes in all. */
-static long short_iov(long nr, const long *a, long n)
+/* A short readv/writev: the first iovecs, cut at n bytes in all. The
+ * array is the program's, read safely and whole, as the kernel reads it:
+ * when it cannot be (a bad pointer, a count the kernel refuses), false,
+ * and the call goes to the kernel as it is, for its own answer. */
+#define IOV_KEEP 64	  /* entries kept; the rest only checked */
+#define IOV_MAX_KERNEL 1024 /* UIO_MAXIOV: more is EINVAL */
+static bool short_iov(long nr, const long *a, long n, long *ret)
 {
-	struct iovec iov[64];
+	struct iovec iov[IOV_KEEP], probe[16];
 	const struct iovec *src = (const struct iovec *)a[1];
-	long cnt = a[2], k = 0;
-	if (cnt > 64)
-		cnt = 64;
-	for (long i = 0; i < cnt && n > 0; i++, k++) {
-		iov[k] = src[i];
+	long cnt = a[2], keep, k = 0;
+
+	if (cnt < 0 || cnt > IOV_MAX_KERNEL)
+		return false;
+	keep = cnt < IOV_KEEP ? cnt : IOV_KEEP;
+	if (fi__safe_read(iov, src, (size_t)keep * sizeof(iov[0])) < 0)
+		return false;
+	for (long i = keep; i < cnt; i += 16) {
+		long m = cnt - i < 16 ? cnt - i : 16;
+		if (fi__safe_read(probe, src + i, (size_t)m * sizeof(probe[0])) < 0)
+			return false;
+	}
+	for (long i = 0; i < keep && n > 0; i++, k++) {
 		if ((long)iov[k].iov_len > n)
 			iov[k].iov_len = (size_t)n;
 		n -= (long)iov[k].iov_len;
 	}
 	if (k == 0)
 		k = cnt ? 1 : 0, iov[0].iov_base = 0, iov[0].iov_len = 0;
-	return fi__raw6(nr, a[0], (long)iov, k, a[3], a[4], a[5]);
+	*ret = fi__raw6(nr, a[0], (long)iov, k, a[3], a[4], a[5]);
+	return true;
 }
 
 /* Carry out a verdict. Returns the stub's verdict. */
@@ -274,7 +301,10 @@ static long act(struct fi__frame *f, struct fi__call *c,
 			return VERDICT_PASS;
 		}
 		if (fi__names_argindex(c->nr, FI_ARG_IOV) == 1) {
-			f->rax = (uint64_t)short_iov(c->nr, c->args, v->value);
+			long ret;
+			if (!short_iov(c->nr, c->args, v->value, &ret))
+				return VERDICT_PASS;
+			f->rax = (uint64_t)ret;
 			return VERDICT_DONE;
 		}
 		return VERDICT_PASS;
