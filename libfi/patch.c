@@ -345,12 +345,15 @@ static long plan_region(uint32_t mod, uint64_t start, size_t len,
 			fi__planner_free(&one);
 		}
 	}
+	const char *plan_why = why, *dec_why = NULL;
 	if (why && fi__debug)
 		fi__log("  fi-plan could not plan %s: %s", m->name, why);
-	if (!fi__patch_decoder(&why)) {
+	if (!fi__patch_decoder(&dec_why)) {
+		/* Said even without FI_DEBUG: a rule on them would not fire. */
 		fi__log("cannot plan %s, so its own syscall instructions stay "
-			"unpatched: %s",
-			m->name, why);
+			"unpatched: %s%s%s",
+			m->name, plan_why ? plan_why : "", plan_why ? "; " : "",
+			dec_why);
 		return -ENOSYS;
 	}
 	return fi__region_plan(dis, start, len, fi__full_sweep ? NULL : &cfi,

@@ -78,7 +78,7 @@ if env FI_CACHE_DIR="$dir/c2" LD_PRELOAD="$lib" "$prog" >/dev/null 2>"$dir/lone_
 	echo "FAIL: lone_half: the DSO's getpid was not expected to be patched"
 	cat "$dir/lone_half.log"; exit 1
 fi
-expect lone_half "^fi: cannot plan $dso_name, so its own syscall instructions stay unpatched: the decoder is not loaded and cannot be now (inside ld.so, or before libc is set up)"
+expect lone_half "^fi: cannot plan $dso_name, so its own syscall instructions stay unpatched: fi-plan is missing beside libfi.so (LIBDIR/fi/fi-plan); the decoder is not loaded and cannot be now (inside ld.so, or before libc is set up)"
 echo "ok: without fi-plan, a cold start plans in the process; a late object says why it stays unpatched"
 
 # A fi-plan that fails, or writes something else, is said, and nothing of
