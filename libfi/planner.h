@@ -6,20 +6,25 @@
  * installed beside libfi.so (LIBDIR/fi/fi-plan), built from the same
  * planner (region.c, plan.c, disasm.c):
  *
- *   libfi                                      fi-plan (no LD_PRELOAD)
- *   memfd_create, moved to a high fd
- *   clone(CLONE_VM|CLONE_VFORK, exit signal 0)
- *     child: close-on-exec on every fd but
- *     the memfd and the objects' fds; execve --> maps each object's file,
- *                                                plans the regions asked for,
- *   wait4(pid, __WALL)  <----------------------- writes one record each, exits
- *   mmap the memfd, close it; each record is checked like a cache entry
+ *   libfi (the program's thread)
+ *     memfd_create, moved to a high fd
+ *     clone(CLONE_VM|CLONE_VFORK), exit signal 0, every signal blocked
+ *       child: SIGCHLD to default, close-on-exec on every fd but the
+ *       memfd and the objects' fds (its own copies of both tables)
+ *         clone(CLONE_VM|CLONE_VFORK); execve fi-plan, empty environment
+ *           fi-plan: maps each object's file, plans the regions asked
+ *           for, writes one record each to the memfd, exits
+ *       child: wait4(fi-plan, __WALL), exits with its status
+ *     wait4(child, __WALL)
+ *     mmap the memfd, close it; each record is checked like a cache entry
  *
- * The program gets no SIGCHLD and its wait(-1) never sees the child (exit
- * signal 0: only __WALL/__WCLONE waits do). Every signal is blocked
- * across the clone, so no handler of the program runs in the child; fi-plan
- * unblocks them after exec. Nothing of the program's fd table changes
- * but the one memfd, closed before returning.
+ * The program gets no SIGCHLD and its wait(-1) never sees a child: the
+ * child that exits to it has exit signal 0 (only __WALL/__WCLONE waits see
+ * it), and it is not the one that execs, since exec would turn its exit
+ * signal back into SIGCHLD. No handler of the program runs in either
+ * (every signal stays blocked in them; fi-plan unblocks its own). Nothing
+ * of the program's fd table changes but the one memfd, closed before
+ * returning.
  *
  * Raw syscalls only, no allocation but fi__pages: usable inside the hook
  * while ld.so holds its lock, and before libc is initialised. */
