@@ -22,6 +22,9 @@ struct fi__run_opts {
 	const char **rules; /* -r and -e, in order */
 	size_t nrules;
 	const char *record; /* --record, or NULL */
+	const char *replay; /* --replay, or NULL */
+	const char *replay_rules; /* the rules compiled from it (replay_run.c) */
+	bool replay_strict;
 	const char *seed;   /* --seed, checked to be a number, or NULL */
 	bool verbose, quiet, strict;
 	char **argv; /* the program and its arguments, NULL-terminated */

@@ -13,6 +13,7 @@
 #include "fi_run.h"
 #include "launch.h"
 #include "locate.h"
+#include "replay.h"
 #include "scratch.h"
 #include "summary.h"
 #include "target.h"
@@ -146,9 +147,9 @@ static int after_run(const struct fi__run_opts *o, const struct fi__validated *v
 	if (f)
 		fclose(f);
 	fi__summary_rules(s, o->quiet ? NULL : stderr, &unfired);
-	if (fi__summary_lost(s, o->record, stderr))
+	if (fi__summary_lost(s, o->record ? o->record : trace, stderr))
 		broken = true;
-	if (trace && !trace_whole(trace, o->record))
+	if (trace && !trace_whole(trace, o->record ? o->record : trace))
 		broken = true;
 	if (report && v->nrules && status == 0 && fi__summary_lines(s) == 0) {
 		fi__util_error("libfi did not act: the program exited 0, but no process reported on the rules (was %s loaded?)",
@@ -200,6 +201,8 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		goto out;
 	fi__launch_signals();
+	if (o.replay && (rc = fi__replay_prepare(&o)))
+		goto out;
 	rc = fi__validate(&o, &v);
 	if (rc)
 		goto out;
@@ -209,6 +212,18 @@ int main(int argc, char **argv)
 		rc = prepare_trace(trace);
 		if (rc)
 			goto out;
+	} else if (o.replay) { /* the live run, to compare with the trace */
+		char *live;
+		int fd = fi__scratch_make("fi-run-trace", &live);
+
+		if (fd < 0) {
+			fi__util_error("--replay: cannot make a trace in %s: %s",
+				       fi__scratch_dir(), strerror(errno));
+			rc = FI_RUN_EXIT_USAGE;
+			goto out;
+		}
+		close(fd);
+		trace = fi__util_xstrdup(live);
 	}
 	rc = fi__target_check(o.argv[0], &t);
 	if (rc)
@@ -253,6 +268,8 @@ int main(int argc, char **argv)
 		int status = rc;
 
 		rc = after_run(&o, &v, report, trace, libfi, status);
+		if (o.replay)
+			rc = fi__replay_after(&o, trace, rc);
 		if (status != 0)
 			say_seed(&v, o.seed, o.quiet);
 	}

@@ -19,12 +19,15 @@
 		FI_VERSION_PATCH)
 #endif
 
-enum { OPT_RECORD = 256, OPT_SEED, OPT_STRICT, OPT_VERSION };
+enum { OPT_RECORD = 256, OPT_SEED, OPT_STRICT, OPT_VERSION, OPT_REPLAY,
+       OPT_REPLAY_STRICT };
 
 static const struct option long_options[] = {
 	{ "scenario", required_argument, NULL, 's' },
 	{ "rule", required_argument, NULL, 'r' },
 	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "replay", required_argument, NULL, OPT_REPLAY },
+	{ "replay-strict", no_argument, NULL, OPT_REPLAY_STRICT },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -51,6 +54,9 @@ static void help(void)
 	      "  -e inject=SPEC        strace's syntax, e.g. inject=write:error=ENOSPC:when=3\n"
 	      "  -e fault=SPEC         (repeatable)\n"
 	      "      --record FILE     write a trace of every syscall (JSON Lines)\n"
+	      "      --replay FILE     fail the calls that failed in FILE, an fi trace or a\n"
+	      "                        log of strace -f -o, and say where the run departs\n"
+	      "      --replay-strict   a departure from the replayed trace is an error (125)\n"
 	      "      --seed N          seed for prob= rules (default: FI_SEED, else fixed)\n"
 	      "      --strict          a rule that never fired is an error (exit 1)\n"
 	      "  -v, --verbose         say which libfi is used and what it patched\n"
@@ -65,6 +71,7 @@ static void help(void)
 	      "  fi-run -e inject=write:error=ENOSPC:when=3+ -- ./program\n"
 	      "  fi-run --strict -s disk_full -- ./program\n"
 	      "  fi-run --record run.trace -- ./program\n"
+	      "  fi-run --replay run.trace -- ./program\n"
 	      "\n"
 	      "A scenario FILE with no '/' that is not in the current directory\n"
 	      "names a bundled scenario: -s disk_full.fi, or -s disk_full. FILE may\n"
@@ -151,6 +158,16 @@ int fi__opts_parse(int argc, char **argv, struct fi__run_opts *o)
 			}
 			o->record = optarg;
 			break;
+		case OPT_REPLAY:
+			if (!*optarg) {
+				fi__util_error("--replay needs a file name");
+				return usage_error();
+			}
+			o->replay = optarg;
+			break;
+		case OPT_REPLAY_STRICT:
+			o->replay_strict = true;
+			break;
 		case OPT_SEED:
 			if (!seed_ok(optarg)) {
 				fi__util_error("--seed: '%s' is not a number from 0 to 18446744073709551615",
@@ -195,6 +212,10 @@ int fi__opts_parse(int argc, char **argv, struct fi__run_opts *o)
 		}
 	}
 
+	if (o->replay_strict && !o->replay) {
+		fi__util_error("--replay-strict needs --replay FILE");
+		return usage_error();
+	}
 	/* "--" ended the options unless it was an option's argument. */
 	dashdash = optind > 1 && strcmp(argv[optind - 1], "--") == 0 &&
 		   argv[optind - 1] != last_arg;

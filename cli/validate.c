@@ -298,7 +298,7 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 	struct fi__scn_error err;
 	struct fi__ruleset *rs;
 	char **abs = NULL;
-	size_t i, armed;
+	size_t i, armed, nabs;
 	int rc = FI_RUN_EXIT_USAGE;
 
 	memset(out, 0, sizeof(*out));
@@ -310,9 +310,8 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 
 	/* Scenarios, in the order libfi arms them: messages name each file as
 	 * the user typed it. */
-	if (o->nscenarios)
-		abs = fi__util_xmalloc(o->nscenarios * sizeof(*abs));
-	out->aliases = fi__util_xmalloc((o->nscenarios + 1) * sizeof(*out->aliases));
+	abs = fi__util_xmalloc((o->nscenarios + 1) * sizeof(*abs));
+	out->aliases = fi__util_xmalloc((o->nscenarios + 2) * sizeof(*out->aliases));
 	for (i = 0; i < o->nscenarios; i++) {
 		const char *typed = o->scenarios[i];
 		char *path = find_scenario(typed, o->verbose);
@@ -351,6 +350,21 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 		}
 	}
 
+	/* The rules --replay compiled, named after the trace they replay. */
+	nabs = o->nscenarios;
+	if (o->replay_rules) {
+		armed = count_rules(rs);
+		memset(&err, 0, sizeof(err));
+		if (fi__scn_load_file(rs, o->replay_rules, &err) < 0) {
+			print_parse_error(&err, o->replay_rules, o->replay);
+			goto out;
+		}
+		collect(out, rs, armed, o->replay_rules, o->replay);
+		abs[nabs] = fi__util_abspath(o->replay_rules);
+		out->aliases[out->naliases].from = abs[nabs++];
+		out->aliases[out->naliases++].to = o->replay;
+	}
+
 	/* Each -r / -e on its own, so that a message points into what the
 	 * user typed. */
 	for (i = 0; i < o->nrules; i++) {
@@ -384,9 +398,8 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 		}
 		collect(out, rs, armed, NULL, NULL);
 	}
-	if (o->nscenarios)
-		out->scenario_env =
-			fi__util_join((const char *const *)abs, o->nscenarios, ":");
+	if (nabs)
+		out->scenario_env = fi__util_join((const char *const *)abs, nabs, ":");
 	rc = 0;
 out:
 	free(abs); /* the strings live on in out->aliases */

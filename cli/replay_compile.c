@@ -1,0 +1,217 @@
+/* replay_compile.c: a trace's failures as rules. Each failing (or
+ * injected) record becomes one rule keyed by its position: the syscall,
+ * its path or fd, the process's name, and its ordinal among the calls of
+ * its process image (of its thread, when the image has several) that
+ * match the same filters, which is exactly what the rule's when= counts
+ * in the live run (docs/replay.md). */
+#include "replay.h"
+
+#define _GNU_SOURCE 1
+#include <search.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fi_run.h"
+#include "names.h"
+
+struct out_rule {
+	unsigned line;
+	char *text;
+};
+
+/* s with the glob's special characters quoted, then made fit for a
+ * quoted value: a new string. */
+static char *quote(const char *s)
+{
+	char *q = fi__util_xmalloc(4 * strlen(s) + 3), *o = q;
+
+	*o++ = '"';
+	for (; *s; s++) {
+		if (strchr("*?[]\\", *s)) {
+			*o++ = '\\';
+			*o++ = '\\';
+		}
+		if (*s == '"' || *s == '\\')
+			*o++ = '\\';
+		*o++ = *s;
+	}
+	*o++ = '"';
+	*o = '\0';
+	return q;
+}
+
+/* Whether the rule language can say this call's position at all. */
+static bool sayable(const struct fi__rrec *r, const char *comm)
+{
+	return !(r->path && strpbrk(r->path, "\n\r")) &&
+	       !(comm && strpbrk(comm, "\n\r"));
+}
+
+/* The filters that pick out calls like r: "write fd=1 comm=\"sh\"". */
+static char *filters(const struct fi__rrec *r, const char *comm,
+		     bool per_thread)
+{
+	const struct fi__sysinfo *si = fi__names_sys(r->nr);
+	char *path = r->path ? quote(r->path) : NULL;
+	char *c = comm ? quote(comm) : NULL, *s;
+	char fd[32] = "";
+
+	if (!path && r->has_fd && r->fd >= 0)
+		snprintf(fd, sizeof(fd), " fd=%d", r->fd);
+	if (asprintf(&s, "%s%s%s%s%s%s%s", si->name, path ? " path=" : "",
+		     path ? path : "", fd, c ? " comm=" : "", c ? c : "",
+		     per_thread ? " per=thread" : "") < 0) {
+		fputs("fi-run: out of memory\n", stderr);
+		exit(FI_RUN_EXIT_USAGE);
+	}
+	free(path);
+	free(c);
+	return s;
+}
+
+/* What the live run must do at this call, or NULL when nothing. */
+static const char *action(const struct fi__rrec *r, char *buf, size_t len)
+{
+	const char *e;
+
+	if (!r->has_ret || (r->ret >= 0 && !r->injected))
+		return NULL;
+	if (r->ret < 0 && r->ret >= -4095) {
+		e = fi__names_errno((int)-r->ret);
+		if (e)
+			snprintf(buf, len, "error=%s", e);
+		else
+			snprintf(buf, len, "error=%ld", -r->ret);
+	} else if (fi__names_argindex(r->nr, FI_ARG_COUNT) >= 0 ||
+		   fi__names_argindex(r->nr, FI_ARG_IOVCNT) >= 0) {
+		snprintf(buf, len, "short=%ld", r->ret);
+	} else {
+		snprintf(buf, len, "retval=%ld", r->ret);
+	}
+	return buf;
+}
+
+static int by_line(const void *a, const void *b)
+{
+	const struct out_rule *x = a, *y = b;
+
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+size_t fi__replay_compile(const struct fi__rtrace *t, FILE *f, bool quiet,
+			  bool verbose)
+{
+	struct fi__rimages im;
+	struct hsearch_data counts;
+	struct out_rule *out = fi__util_xmalloc((t->n + 1) * sizeof(*out));
+	char **keys = fi__util_xmalloc((t->n + 1) * sizeof(*keys));
+	size_t nout = 0, nkeys = 0, loader = 0, unsayable = 0, written = 0;
+	unsigned at = 1;
+	long nr_exit = fi__names_sys_nr("exit"), nr_exitg = fi__names_sys_nr("exit_group");
+
+	size_t *rec_image = fi__util_xmalloc((t->n + 1) * sizeof(size_t));
+	size_t *rec_k = fi__util_xmalloc((t->n + 1) * sizeof(size_t));
+
+	fi__replay_images(t, &im);
+	memset(&counts, 0, sizeof(counts));
+	if (!hcreate_r(2 * t->n + 16, &counts)) {
+		fputs("fi-run: out of memory\n", stderr);
+		exit(FI_RUN_EXIT_USAGE);
+	}
+	/* Records in file order, in which libfi's counters see them within
+	 * one process; a vfork child counts in its parent's counters. */
+	for (size_t m = 0; m < im.n; m++)
+		for (size_t k = 0; k < im.v[m].nrecs; k++) {
+			rec_image[im.v[m].recs[k]] = m;
+			rec_k[im.v[m].recs[k]] = k;
+		}
+	for (size_t i = 0; i < t->n; i++) {
+		size_t m = rec_image[i], k = rec_k[i];
+		const struct fi__rimage *g = &im.v[m];
+		bool per_thread = im.v[g->counts].ntids > 1 || g->ntids > 1;
+
+		{
+			const struct fi__rrec *r = &t->r[i];
+			char abuf[48], *key, *flt;
+			const char *act = action(r, abuf, sizeof(abuf));
+			ENTRY e, *found;
+			uintptr_t n;
+
+			if (r->nr == nr_exit || r->nr == nr_exitg)
+				continue;
+			if (fi__replay_in_loader(&im, m, k)) {
+				if (act) {
+					char d[160];
+
+					loader++;
+					fi__replay_describe(r, d, sizeof(d));
+					if (verbose)
+						fprintf(stderr, "fi: replay: %s:%u: %s failed (%s) in the dynamic loader, before fi starts: not replayed\n",
+							t->file, r->line, d, abuf);
+				}
+				continue;
+			}
+			flt = filters(r, g->comm, per_thread);
+			if (asprintf(&key, "%zu %d %s", g->counts,
+				     per_thread ? r->tid : 0, flt) < 0) {
+				fputs("fi-run: out of memory\n", stderr);
+				exit(FI_RUN_EXIT_USAGE);
+			}
+			e.key = key;
+			e.data = NULL;
+			hsearch_r(e, ENTER, &found, &counts);
+			if (found->key != key)
+				free(key);
+			else
+				keys[nkeys++] = key;
+			n = (uintptr_t)found->data + 1;
+			found->data = (void *)n;
+			if (act && !sayable(r, g->comm)) {
+				unsayable++;
+				if (!quiet)
+					fprintf(stderr, "fi: replay: %s:%u: a path or name with a newline cannot be matched by a rule: not replayed\n",
+						t->file, r->line);
+			} else if (act) {
+				out[nout].line = r->line;
+				if (asprintf(&out[nout].text, "%s when=%zu %s", flt,
+					     (size_t)n, act) < 0) {
+					fputs("fi-run: out of memory\n", stderr);
+					exit(FI_RUN_EXIT_USAGE);
+				}
+				nout++;
+			}
+			free(flt);
+		}
+	}
+	/* One rule a line, on the line of its record; the same rule from
+	 * two images (two processes of one name) once. */
+	qsort(out, nout, sizeof(*out), by_line);
+	for (size_t i = 0; i < nout; i++) {
+		bool dup = false;
+
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = out[j].text && !strcmp(out[j].text, out[i].text);
+		if (!dup) {
+			for (; at < out[i].line; at++)
+				fputc('\n', f);
+			fprintf(f, "%s\n", out[i].text);
+			at++;
+			written++;
+		}
+	}
+	for (size_t i = 0; i < nout; i++)
+		free(out[i].text);
+	free(rec_image);
+	free(rec_k);
+	if (loader && !quiet && !verbose)
+		fprintf(stderr, "fi: replay: %s: %zu failed call%s of the dynamic loader, before fi starts, cannot be replayed (-v lists them)\n",
+			t->file, loader, loader == 1 ? "" : "s");
+	hdestroy_r(&counts);
+	for (size_t i = 0; i < nkeys; i++)
+		free(keys[i]);
+	free(keys);
+	free(out);
+	fi__replay_images_free(&im);
+	return written;
+}
