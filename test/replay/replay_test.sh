@@ -1,0 +1,163 @@
+#!/bin/bash
+# replay_test.sh CASE: one test of fi-run --replay (docs/replay.md). Runs
+# in a fresh directory under $WORK; fails with "FAIL: why" and status 1.
+set -u
+case_name=$1
+T=$WORK/$case_name
+rm -rf "$T" && mkdir -p "$T" && cd "$T" || exit 1
+export FI_CACHE_DIR=${FI_CACHE_DIR:-$T/cache}
+failed=0
+fail() { echo "FAIL: $*"; failed=1; }
+need_strace() { command -v strace >/dev/null || { echo "SKIP: no strace"; exit 77; }; }
+# The program's own stderr: fi's lines left out.
+own_err() { grep -v '^fi: ' "$1" || true; }
+
+# fi-run -q --replay LOG -- ARGS: status in $rc, streams in out, err.
+replay() {
+	"$FI_RUN" -q --replay "$@" >out 2>err
+	rc=$?
+}
+
+case $case_name in
+strace_example)
+	# The example: writes that failed on a full disk fail again.
+	need_strace
+	prog=(sh -c 'echo hello; seq 3')
+	strace -f -o s.log "${prog[@]}" >/dev/full 2>want_err
+	want_rc=$?
+	grep -q 'write(1, "hello\\n", 6) *= -1 ENOSPC' s.log || fail "strace saw no ENOSPC"
+	replay s.log -- "${prog[@]}"
+	[ "$rc" = "$want_rc" ] || fail "status $rc, strace's run gave $want_rc"
+	diff want_err <(own_err err) || fail "stderr differs"
+	[ -s out ] && fail "stdout holds $(head -c 40 out): the writes were not failed"
+	grep -q 'seq: write error: No space left on device' err || fail "no message from seq"
+	# And cat, to a device as in the log (to a regular file, cat 9
+	# copies with copy_file_range, and the replay says it diverged).
+	printf 'abc\n' >in.txt
+	strace -f -o c.log cat in.txt >/dev/full 2>want_err
+	want_rc=$?
+	"$FI_RUN" -q --replay c.log -- cat in.txt >/dev/null 2>err
+	rc=$?
+	[ "$rc" = "$want_rc" ] || fail "cat: status $rc, not $want_rc"
+	diff want_err <(own_err err) || fail "cat: stderr differs"
+	;;
+strace_decorated)
+	# -tt, -T, -y and the unfinished/resumed pairs of -f.
+	need_strace
+	prog=(sh -c 'echo one; seq 2; echo two')
+	strace -f -tt -T -y -o s.log "${prog[@]}" >/dev/full 2>want_err
+	want_rc=$?
+	grep -q 'unfinished' s.log || fail "the log has no unfinished call"
+	replay s.log -- "${prog[@]}"
+	[ "$rc" = "$want_rc" ] || fail "status $rc, strace's run gave $want_rc"
+	diff want_err <(own_err err) || fail "stderr differs"
+	;;
+roundtrip)
+	# Record a run with a rule, replay the trace with no rule: the same.
+	prog=(sh -c 'echo a; echo b; echo c; exit 3')
+	"$FI_RUN" -q --record t.jsonl -r 'write fd=1 when=2 error=EIO' -- "${prog[@]}" >want_out 2>want_err
+	want_rc=$?
+	grep -q '"injected":true' t.jsonl || fail "the rule did not fire when recording"
+	replay t.jsonl -- "${prog[@]}"
+	[ "$rc" = "$want_rc" ] || fail "status $rc, not $want_rc"
+	diff want_out out || fail "stdout differs"
+	diff <(own_err want_err) <(own_err err) || fail "stderr differs"
+	grep -q 'diverged' err && fail "a faithful replay diverged: $(cat err)"
+	;;
+edited)
+	# A trace edited by hand: a write that succeeded gets ret -28.
+	prog=(sh -c 'echo a; echo b; echo c')
+	"$FI_RUN" -q --record t.jsonl -- "${prog[@]}" >/dev/null 2>&1 || fail "recording failed"
+	n=$(grep -n '"name":"write"' t.jsonl | sed -n 2p | cut -d: -f1)
+	[ -n "$n" ] || fail "no second write in the trace"
+	sed -i "${n}s/\"ret\":[0-9]*/\"ret\":-28/" t.jsonl
+	"$FI_RUN" -q --record live.jsonl --replay t.jsonl -- "${prog[@]}" >out 2>err
+	[ "$(cat out)" = "$(printf 'a\nc')" ] || fail "stdout is '$(cat out)'"
+	grep -q '"name":"write".*"ret":-28,"errno":"ENOSPC","injected":true' live.jsonl ||
+		fail "no injected ENOSPC in the live trace"
+	# errno by name instead: EIO on the first write.
+	"$FI_RUN" -q --record u.jsonl -- "${prog[@]}" >/dev/null 2>&1
+	n=$(grep -n '"name":"write"' u.jsonl | head -1 | cut -d: -f1)
+	sed -i "${n}s/\"ret\":[0-9]*/\"ret\":-1,\"errno\":\"EIO\"/" u.jsonl
+	replay u.jsonl -- "${prog[@]}"
+	[ "$(cat out)" = "$(printf 'b\nc')" ] || fail "errno=EIO: stdout is '$(cat out)'"
+	;;
+threads)
+	# A failure in the second thread's fifth write, and in no other.
+	"$FI_RUN" -q --record t.jsonl -r 'write path=*/b.out when=5 error=EIO' -- "$REPLAY_TARGET" threads 2>want_err
+	want_rc=$?
+	[ "$(cat want_err)" = "t2 write 5: Input/output error" ] || fail "recording: $(cat want_err)"
+	replay t.jsonl -- "$REPLAY_TARGET" threads
+	[ "$rc" = "$want_rc" ] || fail "status $rc, not $want_rc"
+	[ "$(own_err err)" = "t2 write 5: Input/output error" ] || fail "replay: $(cat err)"
+	[ "$(wc -l <a.out)" = 5 ] || fail "thread 1 lost a line"
+	;;
+fork)
+	# The child's third write fails, the parent's writes do not.
+	"$FI_RUN" -q --record t.jsonl -r 'write fd=1 when=3 error=EIO' -- "$REPLAY_TARGET" fork >want_out 2>want_err
+	want_rc=$?
+	[ "$(cat want_err)" = "child write 3: Input/output error" ] || fail "recording: $(cat want_err)"
+	replay t.jsonl -- "$REPLAY_TARGET" fork
+	[ "$rc" = "$want_rc" ] || fail "status $rc, not $want_rc"
+	diff want_out out || fail "stdout differs"
+	[ "$(own_err err)" = "child write 3: Input/output error" ] || fail "replay: $(cat err)"
+	;;
+divergence)
+	# The program changed: it opens a file before its second echo.
+	"$FI_RUN" -q --record t.jsonl -r 'write fd=1 when=2 error=EIO' -- sh -c 'echo a; echo b' >/dev/null 2>&1
+	: >x.tmp
+	replay t.jsonl -- sh -c 'echo a; : <x.tmp; echo b'
+	line=$(grep -n '"name":"write"' t.jsonl | sed -n 2p | cut -d: -f1)
+	pid=$(sed -n "${line}p" t.jsonl | sed 's/.*"pid":\([0-9]*\).*/\1/')
+	grep -q "^fi: replay diverged at record $line (pid $pid): trace has write(1, ...), run has openat(\"x.tmp\") (pid [0-9]*)\$" err ||
+		fail "no divergence message: $(cat err)"
+	[ "$(grep -c diverged err)" = 1 ] || fail "more than the first divergence without -v"
+	[ "$rc" = 1 ] || fail "status $rc, not the program's own 1, without --replay-strict"
+	;;
+strict)
+	"$FI_RUN" -q --record t.jsonl -- sh -c 'echo a' >/dev/null 2>&1
+	"$FI_RUN" -q --replay-strict --replay t.jsonl -- sh -c 'echo a' >out 2>err
+	[ $? = 0 ] || fail "a faithful replay failed --replay-strict: $(cat err)"
+	"$FI_RUN" -q --replay-strict --replay t.jsonl -- sh -c 'echo a; echo b' >out 2>err
+	[ $? = 125 ] || fail "a divergence under --replay-strict did not give 125"
+	grep -q "^fi-run: --replay-strict: the run departed from t.jsonl (1 divergence)\$" err || fail "message: $(cat err)"
+	"$FI_RUN" --replay-strict -- true >out 2>err
+	[ $? = 125 ] || fail "--replay-strict alone"
+	grep -q "^fi-run: --replay-strict needs --replay FILE\$" err || fail "message: $(cat err)"
+	;;
+bad_input)
+	# Each: FILE:LINE: error: message, 125, the program not started.
+	check() { # file expected-message
+		"$FI_RUN" --replay "$1" -- touch started >out 2>err
+		local r=$?
+		[ "$r" = 125 ] || fail "$1: status $r, not 125"
+		[ "$(cat err)" = "$2" ] || fail "$1: said '$(cat err)', not '$2'"
+		[ -e started ] && fail "$1: the program ran"
+		rm -f started
+	}
+	check nonexistent.log "nonexistent.log: error: cannot read: No such file or directory"
+	: >empty.log
+	check empty.log "empty.log:1: error: empty: neither an fi trace nor a strace log"
+	printf '{"seq":1,"pid":5,"tid":5,"nr":1,"name":"write","args":[1,0,1,0,0,0],"ret":1}\n{"seq":2,"pid"' >trunc.jsonl
+	check trunc.jsonl "trunc.jsonl:2: error: a partial record: the line has no newline (a truncated trace?)"
+	printf '{"seq":1,"pid":5,"tid":5,"nr":1,"name":"write","args":[1,0,1,0,0,0],"ret":1}\n{oops}\n' >garbage.jsonl
+	check garbage.jsonl "garbage.jsonl:2: error: not JSON: string or '}' expected near 'oops'"
+	printf '{"seq":1,"pid":5,"tid":5,"nr":64,"name":"write","args":[1,0,1,0,0,0],"ret":1}\n' >arch.jsonl
+	check arch.jsonl "arch.jsonl:1: error: nr 64 is not write on x86_64: a trace from another architecture?"
+	printf '{"seq":1,"pid":5,"tid":5,"nr":1,"name":"wrote","args":[1,0,1,0,0,0],"ret":1}\n' >name.jsonl
+	check name.jsonl "name.jsonl:1: error: unknown syscall 'wrote': not an x86_64 trace"
+	printf '123 write(1, "a", 1) = 1\n123 this is not strace\n' >bad.log
+	check bad.log "bad.log:2: error: not a strace line: 'this is not strace'"
+	printf '123 write(1, "a", 1) = 1\n123 riscv_flush_icache(0, 0, 0) = 0\n' >arch.log
+	check arch.log "arch.log:2: error: unknown syscall 'riscv_flush_icache': not an x86_64 strace log"
+	printf '123 write(1, "a", 1) = -1 EWHAT (Who knows)\n' >errno.log
+	check errno.log "errno.log:1: error: unknown errno 'EWHAT'"
+	printf '123 write(1, "a", 1\n' >noresult.log
+	check noresult.log "noresult.log:1: error: no result (' = ') in this strace line"
+	;;
+*)
+	echo "unknown case $case_name"
+	exit 2
+	;;
+esac
+exit $failed
