@@ -22,10 +22,10 @@ struct fi__rrec {
 	bool injected;
 	bool has_fd; /* its first fd (or dirfd) argument */
 	int fd;
-	char *path;   /* its path argument, as passed; NULL if none */
-	char *comm;   /* fi traces: the process's name; else NULL */
+	char *path;	     /* its path argument, as passed; NULL if none */
+	char *comm;	     /* fi traces: the process's name; else NULL */
 	unsigned long flags; /* clone's flags; vfork gives CLONE_VM|CLONE_VFORK */
-	bool new_image;      /* strace: execve succeeded, an image starts after */
+	bool new_image; /* strace: execve succeeded, an image starts after */
 	unsigned long long seq; /* fi traces: seq */
 };
 
@@ -47,22 +47,22 @@ int fi__replay_read_strace(FILE *f, struct fi__rtrace *t);
 /* A new record at the end of t, zeroed but for line. */
 struct fi__rrec *fi__replay_push(struct fi__rtrace *t, unsigned line);
 /* "FILE:LINE: error: " + message, to stderr; returns FI_RUN_EXIT_USAGE. */
-int fi__replay_error(const struct fi__rtrace *t, unsigned line,
-		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int fi__replay_error(const struct fi__rtrace *t, unsigned line, const char *fmt,
+		     ...) __attribute__((format(printf, 3, 4)));
 
 /* A process image: one process between two execs. */
 struct fi__rimage {
 	int pid;
-	const char *comm;  /* NULL if unknown */
-	size_t parent;     /* the image that forked it or exec'd into it */
-	bool exec;         /* it began with an execve of parent */
-	bool shares;       /* a vfork child: counts with its parent */
-	size_t counts;     /* the image whose rule counters it uses */
-	size_t order;      /* among parent's fork children, from 0 */
-	size_t first;      /* its first record to compare (after the loader) */
-	size_t *recs;      /* record indices, in order */
+	const char *comm; /* NULL if unknown */
+	size_t parent;	  /* the image that forked it or exec'd into it */
+	bool exec;	  /* it began with an execve of parent */
+	bool shares;	  /* a vfork child: counts with its parent */
+	size_t counts;	  /* the image whose rule counters it uses */
+	size_t order;	  /* among parent's fork children, from 0 */
+	size_t first;	  /* its first record to compare (after the loader) */
+	size_t *recs;	  /* record indices, in order */
 	size_t nrecs;
-	int *tids;         /* threads in order of appearance, tids[0] first */
+	int *tids; /* threads in order of appearance, tids[0] first */
 	size_t ntids;
 };
 

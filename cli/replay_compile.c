@@ -108,7 +108,8 @@ size_t fi__replay_compile(const struct fi__rtrace *t, FILE *f, bool quiet,
 	char **keys = fi__util_xmalloc((t->n + 1) * sizeof(*keys));
 	size_t nout = 0, nkeys = 0, loader = 0, unsayable = 0, written = 0;
 	unsigned at = 1;
-	long nr_exit = fi__names_sys_nr("exit"), nr_exitg = fi__names_sys_nr("exit_group");
+	long nr_exit = fi__names_sys_nr("exit"),
+	     nr_exitg = fi__names_sys_nr("exit_group");
 
 	size_t *rec_image = fi__util_xmalloc((t->n + 1) * sizeof(size_t));
 	size_t *rec_k = fi__util_xmalloc((t->n + 1) * sizeof(size_t));
@@ -147,8 +148,10 @@ size_t fi__replay_compile(const struct fi__rtrace *t, FILE *f, bool quiet,
 					loader++;
 					fi__replay_describe(r, d, sizeof(d));
 					if (verbose)
-						fprintf(stderr, "fi: replay: %s:%u: %s failed (%s) in the dynamic loader, before fi starts: not replayed\n",
-							t->file, r->line, d, abuf);
+						fprintf(stderr,
+							"fi: replay: %s:%u: %s failed (%s) in the dynamic loader, before fi starts: not replayed\n",
+							t->file, r->line, d,
+							abuf);
 				}
 				continue;
 			}
@@ -170,13 +173,15 @@ size_t fi__replay_compile(const struct fi__rtrace *t, FILE *f, bool quiet,
 			if (act && !sayable(r, g->comm)) {
 				unsayable++;
 				if (!quiet)
-					fprintf(stderr, "fi: replay: %s:%u: a path or name with a newline cannot be matched by a rule: not replayed\n",
+					fprintf(stderr,
+						"fi: replay: %s:%u: a path or name with a newline cannot be matched by a rule: not replayed\n",
 						t->file, r->line);
 			} else if (act) {
 				out[nout].line = r->line;
-				if (asprintf(&out[nout].text, "%s when=%zu %s", flt,
-					     (size_t)n, act) < 0) {
-					fputs("fi-run: out of memory\n", stderr);
+				if (asprintf(&out[nout].text, "%s when=%zu %s",
+					     flt, (size_t)n, act) < 0) {
+					fputs("fi-run: out of memory\n",
+					      stderr);
 					exit(FI_RUN_EXIT_USAGE);
 				}
 				nout++;
@@ -205,7 +210,8 @@ size_t fi__replay_compile(const struct fi__rtrace *t, FILE *f, bool quiet,
 	free(rec_image);
 	free(rec_k);
 	if (loader && !quiet && !verbose)
-		fprintf(stderr, "fi: replay: %s: %zu failed call%s of the dynamic loader, before fi starts, cannot be replayed (-v lists them)\n",
+		fprintf(stderr,
+			"fi: replay: %s: %zu failed call%s of the dynamic loader, before fi starts, cannot be replayed (-v lists them)\n",
 			t->file, loader, loader == 1 ? "" : "s");
 	hdestroy_r(&counts);
 	for (size_t i = 0; i < nkeys; i++)

@@ -33,7 +33,8 @@ static size_t calls(const struct side *s, size_t m, int tid, size_t *out)
 	for (size_t k = g->first; k < g->nrecs; k++) {
 		const struct fi__rrec *r = &s->t->r[g->recs[k]];
 
-		if (r->tid == tid && r->nr != sigret && r->nr != brk && r->nr != rnd)
+		if (r->tid == tid && r->nr != sigret && r->nr != brk &&
+		    r->nr != rnd)
 			out[n++] = g->recs[k];
 	}
 	return n;
@@ -59,10 +60,12 @@ static void say(const struct side *w, const struct side *g, size_t wi,
 	if (gi != NONE)
 		fi__replay_describe(&g->t->r[gi], b, sizeof(b));
 	if (line)
-		fprintf(stderr, "fi: replay diverged at record %u (pid %d): trace has %s, run has %s (pid %d)\n",
+		fprintf(stderr,
+			"fi: replay diverged at record %u (pid %d): trace has %s, run has %s (pid %d)\n",
 			line, pid, a, b, gpid);
 	else
-		fprintf(stderr, "fi: replay diverged after the last record of pid %d: trace has %s, run has %s (pid %d)\n",
+		fprintf(stderr,
+			"fi: replay diverged after the last record of pid %d: trace has %s, run has %s (pid %d)\n",
 			pid, a, b, gpid);
 }
 
@@ -97,11 +100,14 @@ static size_t thread_pair(const struct side *w, size_t wm, int wt,
 			for (size_t dx = 0; dx <= d && !met; dx++) {
 				size_t k, dy = d - dx;
 
-				for (k = 0; k < 3 && i + dx + k < na && j + dy + k < nb &&
-					    same(&w->t->r[a[i + dx + k]], &g->t->r[b[j + dy + k]]);
+				for (k = 0; k < 3 && i + dx + k < na &&
+					    j + dy + k < nb &&
+					    same(&w->t->r[a[i + dx + k]],
+						 &g->t->r[b[j + dy + k]]);
 				     k++)
 					;
-				met = k == 3 || (k > 0 && i + dx + k == na && j + dy + k == nb);
+				met = k == 3 || (k > 0 && i + dx + k == na &&
+						 j + dy + k == nb);
 				x = dx;
 				y = dy;
 			}
@@ -136,9 +142,11 @@ static size_t image_pair(const struct side *w, size_t wm, const struct side *g,
 		if (k >= a->ntids || k >= b->ntids) {
 			found++;
 			if (!said || all)
-				fprintf(stderr, "fi: replay diverged in pid %d: the trace has %zu thread%s, the run %zu (pid %d)\n",
-					a->pid, a->ntids, a->ntids == 1 ? "" : "s",
-					b->ntids, b->pid);
+				fprintf(stderr,
+					"fi: replay diverged in pid %d: the trace has %zu thread%s, the run %zu (pid %d)\n",
+					a->pid, a->ntids,
+					a->ntids == 1 ? "" : "s", b->ntids,
+					b->pid);
 			said = true;
 			break;
 		}
@@ -163,13 +171,15 @@ static size_t image_pair(const struct side *w, size_t wm, const struct side *g,
 		}
 		found++;
 		if (wc != NONE)
-			fprintf(stderr, "fi: replay diverged at record %u (pid %d): the trace has a process%s%s%s that the run did not make\n",
-				w->t->r[w->im.v[wc].recs[0]].line, w->im.v[wc].pid,
-				w->im.v[wc].comm ? " (" : "",
+			fprintf(stderr,
+				"fi: replay diverged at record %u (pid %d): the trace has a process%s%s%s that the run did not make\n",
+				w->t->r[w->im.v[wc].recs[0]].line,
+				w->im.v[wc].pid, w->im.v[wc].comm ? " (" : "",
 				w->im.v[wc].comm ? w->im.v[wc].comm : "",
 				w->im.v[wc].comm ? ")" : "");
 		else
-			fprintf(stderr, "fi: replay diverged in pid %d: the run made a process%s%s%s (pid %d) that the trace does not have\n",
+			fprintf(stderr,
+				"fi: replay diverged in pid %d: the run made a process%s%s%s (pid %d) that the trace does not have\n",
 				a->pid, g->im.v[gc].comm ? " (" : "",
 				g->im.v[gc].comm ? g->im.v[gc].comm : "",
 				g->im.v[gc].comm ? ")" : "", g->im.v[gc].pid);
@@ -192,7 +202,8 @@ size_t fi__replay_diverge(const struct fi__rtrace *want,
 	if (wr != NONE && gr != NONE)
 		found = image_pair(&w, wr, &g, gr, verbose);
 	else if (wr != NONE) {
-		fprintf(stderr, "fi: replay diverged at record %u: the run recorded no call at all\n",
+		fprintf(stderr,
+			"fi: replay diverged at record %u: the run recorded no call at all\n",
 			want->r[w.im.v[wr].recs[0]].line);
 		found = 1;
 	}

@@ -17,10 +17,10 @@
 
 struct proc {
 	int pid;
-	size_t image;      /* its current image */
-	bool exec_next;    /* strace: an execve succeeded, a new image next */
-	int parent;        /* the pid that made it, 0 if unknown */
-	size_t made_at;    /* the record that made it */
+	size_t image;	/* its current image */
+	bool exec_next; /* strace: an execve succeeded, a new image next */
+	int parent;	/* the pid that made it, 0 if unknown */
+	size_t made_at; /* the record that made it */
 	bool vfork;
 };
 
@@ -136,14 +136,17 @@ void fi__replay_images(const struct fi__rtrace *t, struct fi__rimages *im)
 		struct fi__rimage *m;
 
 		if (p->image == NONE) {
-			struct proc *pp = p->parent ? find(&ps, p->parent, false) : NULL;
+			struct proc *pp =
+				p->parent ? find(&ps, p->parent, false) : NULL;
 			size_t parent = pp ? pp->image : NONE;
-			bool root_exec = t->strace && r->new_image && parent == NONE;
+			bool root_exec = t->strace && r->new_image &&
+					 parent == NONE;
 
 			p->image = new_image(im, r->pid, parent, root_exec,
 					     root_exec ? NULL
-					     : parent != NONE ? im->v[parent].comm
-							      : r->comm);
+					     : parent != NONE
+						     ? im->v[parent].comm
+						     : r->comm);
 			m = &im->v[p->image];
 			if (root_exec) {
 				free((char *)m->comm);
@@ -159,8 +162,10 @@ void fi__replay_images(const struct fi__rtrace *t, struct fi__rimages *im)
 			size_t old = p->image;
 			char *comm = t->strace ? NULL : r->comm;
 
-			for (size_t k = im->v[old].nrecs; k-- > 0 && t->strace;) {
-				const struct fi__rrec *x = &t->r[im->v[old].recs[k]];
+			for (size_t k = im->v[old].nrecs;
+			     k-- > 0 && t->strace;) {
+				const struct fi__rrec *x =
+					&t->r[im->v[old].recs[k]];
 
 				if (x->nr == nr_execve && x->new_image) {
 					comm = comm_of(x->path);
@@ -187,8 +192,9 @@ void fi__replay_images(const struct fi__rtrace *t, struct fi__rimages *im)
 		/* The loader's own calls come before fi starts, up to the
 		 * first munmap (of ld.so.cache) of an exec'd image. */
 		if (t->strace && m->exec) {
-			for (m->first = 0; m->first < m->nrecs &&
-					   t->r[m->recs[m->first]].nr != nr_munmap;
+			for (m->first = 0;
+			     m->first < m->nrecs &&
+			     t->r[m->recs[m->first]].nr != nr_munmap;
 			     m->first++)
 				;
 			if (m->first == m->nrecs)
@@ -197,8 +203,8 @@ void fi__replay_images(const struct fi__rtrace *t, struct fi__rimages *im)
 		if (m->exec)
 			continue;
 		for (size_t j = 0; j < im->n; j++)
-			if (j != k && !im->v[j].exec && im->v[j].parent == m->parent &&
-			    made[j] < made[k])
+			if (j != k && !im->v[j].exec &&
+			    im->v[j].parent == m->parent && made[j] < made[k])
 				rank++;
 		m->order = rank;
 	}

@@ -33,20 +33,19 @@ int fi__replay_prepare(struct fi__run_opts *o)
 	}
 	fi__replay_compile(&t, f, o->quiet, o->verbose);
 	if (fclose(f)) {
-		fi__util_error("--replay: cannot write the rules to %s: %s", path,
-			       strerror(errno));
+		fi__util_error("--replay: cannot write the rules to %s: %s",
+			       path, strerror(errno));
 		rc = FI_RUN_EXIT_USAGE;
 	}
 	if (o->verbose)
-		fprintf(stderr, "fi-run: replay: %s compiled to %s\n", o->replay,
-			path);
+		fprintf(stderr, "fi-run: replay: %s compiled to %s\n",
+			o->replay, path);
 	o->replay_rules = path;
 	fi__replay_free(&t);
 	return rc;
 }
 
-int fi__replay_after(const struct fi__run_opts *o, const char *live,
-		     int status)
+int fi__replay_after(const struct fi__run_opts *o, const char *live, int status)
 {
 	struct fi__rtrace want, got;
 	size_t n;
@@ -62,8 +61,9 @@ int fi__replay_after(const struct fi__run_opts *o, const char *live,
 	fi__replay_free(&want);
 	fi__replay_free(&got);
 	if (n && o->replay_strict) {
-		fi__util_error("--replay-strict: the run departed from %s (%zu divergence%s)",
-			       o->replay, n, n == 1 ? "" : "s");
+		fi__util_error(
+			"--replay-strict: the run departed from %s (%zu divergence%s)",
+			o->replay, n, n == 1 ? "" : "s");
 		return FI_RUN_EXIT_USAGE;
 	}
 	return status;

@@ -42,12 +42,16 @@ static const char *read_string(const char *s, char **out)
 			s--;
 			buf[n++] = (char)v;
 		} else if (*s == 'x' && isxdigit((unsigned char)s[1])) {
-			char hex[3] = { s[1], isxdigit((unsigned char)s[2]) ? s[2] : 0, 0 };
+			char hex[3] = { s[1],
+					isxdigit((unsigned char)s[2]) ? s[2]
+								      : 0,
+					0 };
 
 			buf[n++] = (char)strtol(hex, NULL, 16);
 			s += hex[1] ? 2 : 1;
 		} else if (*s) {
-			static const char from[] = "ntrvfab", to[] = "\n\t\r\v\f\a\b";
+			static const char from[] = "ntrvfab",
+					  to[] = "\n\t\r\v\f\a\b";
 			const char *p = strchr(from, *s);
 
 			buf[n++] = p ? to[p - from] : *s;
@@ -119,7 +123,8 @@ static int read_result(struct fi__rtrace *t, struct fi__rrec *r, const char *s,
 
 	s = strstr(s, " = ");
 	if (!s)
-		return fi__replay_error(t, line, "no result (' = ') in this strace line");
+		return fi__replay_error(
+			t, line, "no result (' = ') in this strace line");
 	s += 3;
 	if (*s == '?') {
 		r->has_ret = false; /* exit_group, or ERESTARTSYS and its kin */
@@ -127,16 +132,19 @@ static int read_result(struct fi__rtrace *t, struct fi__rrec *r, const char *s,
 	}
 	v = strtol(s, &end, 0);
 	if (end == s)
-		return fi__replay_error(t, line, "the result '%.20s' is not a number", s);
+		return fi__replay_error(
+			t, line, "the result '%.20s' is not a number", s);
 	if (v == -1 && end[0] == ' ' && end[1] == 'E') {
 		char name[64];
-		size_t n = strspn(end + 1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+		size_t n = strspn(end + 1,
+				  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
 		int e;
 
 		snprintf(name, sizeof(name), "%.*s", (int)n, end + 1);
 		e = fi__names_errno_nr(name);
 		if (e < 0)
-			return fi__replay_error(t, line, "unknown errno '%s'", name);
+			return fi__replay_error(t, line, "unknown errno '%s'",
+						name);
 		v = -e;
 	}
 	r->has_ret = true;
@@ -155,7 +163,8 @@ static unsigned long clone_flags(const char *args)
 		return 0;
 	f += 6;
 	n = strcspn(f, ",}) ");
-	for (const char *p = f; p < f + n; p += strcspn(p, "|") + (p[strcspn(p, "|")] == '|')) {
+	for (const char *p = f; p < f + n;
+	     p += strcspn(p, "|") + (p[strcspn(p, "|")] == '|')) {
 		size_t l = strcspn(p, "|,}) ");
 
 		if (l == 8 && !strncmp(p, "CLONE_VM", 8))
@@ -183,7 +192,8 @@ static int read_args(struct fi__rtrace *t, struct fi__rrec *r, const char *s,
 		fi = fi__names_argindex(r->nr, FI_ARG_DIRFD);
 	if (pi >= 0 && (size_t)pi < n && n <= 6 && *start[pi] == '"') {
 		if (!read_string(start[pi], &r->path))
-			return fi__replay_error(t, line, "a string that never ends");
+			return fi__replay_error(t, line,
+						"a string that never ends");
 	}
 	if (fi >= 0 && (size_t)fi < n && n <= 6) {
 		char *e;
@@ -199,7 +209,8 @@ static int read_args(struct fi__rtrace *t, struct fi__rrec *r, const char *s,
 	}
 	if (fi__names_sys_nr("vfork") == r->nr)
 		r->flags = CLONE_VM_BIT | CLONE_VFORK_BIT;
-	else if (fi__names_sys_nr("clone") == r->nr || fi__names_sys_nr("clone3") == r->nr)
+	else if (fi__names_sys_nr("clone") == r->nr ||
+		 fi__names_sys_nr("clone3") == r->nr)
 		r->flags = clone_flags(s);
 	return 0;
 }
@@ -230,7 +241,8 @@ static const char *read_prefix(const char *s, int *tid)
 	if (isdigit((unsigned char)*s)) {
 		size_t n = strspn(s, "0123456789:.");
 
-		if (n && s[n] == ' ' && strpbrk(s, ":.") && strpbrk(s, ":.") < s + n)
+		if (n && s[n] == ' ' && strpbrk(s, ":.") &&
+		    strpbrk(s, ":.") < s + n)
 			s += n;
 	}
 	while (*s == ' ')
@@ -273,25 +285,33 @@ int fi__replay_read_strace(FILE *f, struct fi__rtrace *t)
 			for (i = 0; i < npend && pend[i].tid != tid; i++)
 				;
 			if (i == npend)
-				return fi__replay_error(t, no, "a call resumed that was never unfinished");
+				return fi__replay_error(
+					t, no,
+					"a call resumed that was never unfinished");
 			r = &t->r[pend[i].rec];
 			pend[i] = pend[--npend];
 			if (fi__names_sys_nr("clone") == r->nr ||
 			    fi__names_sys_nr("clone3") == r->nr)
 				r->flags |= clone_flags(s);
 			rc = read_result(t, r, s, no);
-			if (rc == 0 && r->nr == fi__names_sys_nr("execve") && r->has_ret && r->ret == 0)
+			if (rc == 0 && r->nr == fi__names_sys_nr("execve") &&
+			    r->has_ret && r->ret == 0)
 				r->new_image = true;
 			continue;
 		}
 		open = strchr(s, '(');
 		if (!open || open == s || (size_t)(open - s) >= sizeof(name) ||
-		    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") != (size_t)(open - s))
-			return fi__replay_error(t, no, "not a strace line: '%.40s'", s);
+		    strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+			    (size_t)(open - s))
+			return fi__replay_error(
+				t, no, "not a strace line: '%.40s'", s);
 		snprintf(name, sizeof(name), "%.*s", (int)(open - s), s);
 		nr = fi__names_sys_nr(name);
 		if (nr < 0)
-			return fi__replay_error(t, no, "unknown syscall '%s': not an x86_64 strace log", name);
+			return fi__replay_error(
+				t, no,
+				"unknown syscall '%s': not an x86_64 strace log",
+				name);
 		r = fi__replay_push(t, no);
 		r->tid = r->pid = tid;
 		r->nr = nr;
@@ -300,13 +320,16 @@ int fi__replay_read_strace(FILE *f, struct fi__rtrace *t)
 			break;
 		if (strstr(open, "<unfinished ...>")) {
 			if (npend == sizeof(pend) / sizeof(pend[0]))
-				return fi__replay_error(t, no, "more than 512 calls unfinished at once");
+				return fi__replay_error(
+					t, no,
+					"more than 512 calls unfinished at once");
 			pend[npend].tid = tid;
 			pend[npend++].rec = t->n - 1;
 			continue;
 		}
 		rc = read_result(t, r, open, no);
-		if (rc == 0 && nr == fi__names_sys_nr("execve") && r->has_ret && r->ret == 0)
+		if (rc == 0 && nr == fi__names_sys_nr("execve") && r->has_ret &&
+		    r->ret == 0)
 			r->new_image = true;
 	}
 	free(buf);
@@ -317,7 +340,8 @@ int fi__replay_read_strace(FILE *f, struct fi__rtrace *t)
 	for (size_t i = 0; i < t->n; i++) {
 		struct fi__rrec *c = &t->r[i];
 
-		if (!(c->flags & CLONE_THREAD_BIT) || !c->has_ret || c->ret <= 0)
+		if (!(c->flags & CLONE_THREAD_BIT) || !c->has_ret ||
+		    c->ret <= 0)
 			continue;
 		for (size_t j = 0; j < t->n; j++)
 			if (t->r[j].tid == (int)c->ret)

@@ -12,8 +12,8 @@
 #include "fi_run.h"
 #include "names.h"
 
-int fi__replay_error(const struct fi__rtrace *t, unsigned line,
-		     const char *fmt, ...)
+int fi__replay_error(const struct fi__rtrace *t, unsigned line, const char *fmt,
+		     ...)
 {
 	va_list ap;
 
@@ -93,26 +93,33 @@ static int read_record(struct fi__rtrace *t, json_t *o, unsigned line)
 	if (!int_field(o, "pid", &pid) || !int_field(o, "tid", &tid) ||
 	    !int_field(o, "seq", &seq) || !int_field(o, "nr", &nr) ||
 	    !json_is_string(name))
-		return fi__replay_error(t, line, "a record needs seq, pid, tid, nr and name (docs/trace.md)");
+		return fi__replay_error(
+			t, line,
+			"a record needs seq, pid, tid, nr and name (docs/trace.md)");
 	if (fi__names_sys_nr(json_string_value(name)) < 0)
-		return fi__replay_error(t, line, "unknown syscall '%s': not an x86_64 trace",
-					json_string_value(name));
+		return fi__replay_error(
+			t, line, "unknown syscall '%s': not an x86_64 trace",
+			json_string_value(name));
 	if (fi__names_sys_nr(json_string_value(name)) != nr)
-		return fi__replay_error(t, line, "nr %lld is not %s on x86_64: a trace from another architecture?",
-					nr, json_string_value(name));
+		return fi__replay_error(
+			t, line,
+			"nr %lld is not %s on x86_64: a trace from another architecture?",
+			nr, json_string_value(name));
 	a = json_object_get(o, "args");
 	if (!json_is_array(a) || json_array_size(a) != 6)
 		return fi__replay_error(t, line, "args must be 6 integers");
 	for (size_t i = 0; i < 6; i++) {
 		if (!json_is_integer(json_array_get(a, i)))
-			return fi__replay_error(t, line, "args must be 6 integers");
+			return fi__replay_error(t, line,
+						"args must be 6 integers");
 		args[i] = json_integer_value(json_array_get(a, i));
 	}
 	ret = json_object_get(o, "ret");
 	if (json_is_true(json_object_get(o, "resumed"))) {
 		/* A failed execve, completed: the record it completes. */
 		for (size_t i = t->n; i-- > 0;)
-			if (t->r[i].pid == pid && t->r[i].seq == (unsigned long long)seq) {
+			if (t->r[i].pid == pid &&
+			    t->r[i].seq == (unsigned long long)seq) {
 				t->r[i].has_ret = json_is_integer(ret);
 				t->r[i].ret = (long)json_integer_value(ret);
 				t->r[i].line = line;
@@ -128,7 +135,8 @@ static int read_record(struct fi__rtrace *t, json_t *o, unsigned line)
 		r->has_ret = true;
 		r->ret = (long)json_integer_value(ret);
 	} else if (!json_is_null(ret)) {
-		return fi__replay_error(t, line, "ret must be an integer or null");
+		return fi__replay_error(t, line,
+					"ret must be an integer or null");
 	}
 	/* An edited record may give the errno by name only. */
 	s = json_object_get(o, "errno");
@@ -181,7 +189,9 @@ int fi__replay_read_fi(FILE *f, struct fi__rtrace *t)
 
 		no++;
 		if (len == 0 || line[len - 1] != '\n') {
-			rc = fi__replay_error(t, no, "a partial record: the line has no newline (a truncated trace?)");
+			rc = fi__replay_error(
+				t, no,
+				"a partial record: the line has no newline (a truncated trace?)");
 			break;
 		}
 		if (strspn(line, " \t\r\n") == (size_t)len)
@@ -207,16 +217,19 @@ int fi__replay_read(const char *file, struct fi__rtrace *t)
 	t->file = file;
 	f = fopen(file, "re");
 	if (!f)
-		return fi__replay_error(t, 0, "cannot read: %s", strerror(errno));
+		return fi__replay_error(t, 0, "cannot read: %s",
+					strerror(errno));
 	while ((c = getc(f)) == ' ' || c == '\t' || c == '\n' || c == '\r')
 		;
 	if (c == EOF) {
 		fclose(f);
-		return fi__replay_error(t, 1, "empty: neither an fi trace nor a strace log");
+		return fi__replay_error(
+			t, 1, "empty: neither an fi trace nor a strace log");
 	}
 	rewind(f);
 	t->strace = c != '{';
-	rc = t->strace ? fi__replay_read_strace(f, t) : fi__replay_read_fi(f, t);
+	rc = t->strace ? fi__replay_read_strace(f, t)
+		       : fi__replay_read_fi(f, t);
 	if (rc == 0 && ferror(f))
 		rc = fi__replay_error(t, 0, "cannot read: %s", strerror(errno));
 	fclose(f);

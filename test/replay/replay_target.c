@@ -41,8 +41,12 @@ static void *writer(void *arg)
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "threads")) {
-		struct job a = { "t1", open("a.out", O_WRONLY | O_CREAT | O_TRUNC, 0644) };
-		struct job b = { "t2", open("b.out", O_WRONLY | O_CREAT | O_TRUNC, 0644) };
+		struct job a = {
+			"t1", open("a.out", O_WRONLY | O_CREAT | O_TRUNC, 0644)
+		};
+		struct job b = {
+			"t2", open("b.out", O_WRONLY | O_CREAT | O_TRUNC, 0644)
+		};
 		pthread_t ta, tb;
 
 		if (a.fd < 0 || b.fd < 0)
