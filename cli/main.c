@@ -17,6 +17,7 @@
 #include "scratch.h"
 #include "summary.h"
 #include "target.h"
+#include "tracefile.h"
 #include "validate.h"
 
 extern char **environ;
@@ -149,6 +150,20 @@ static int after_run(const struct fi__run_opts *o, const struct fi__validated *v
 	fi__summary_rules(s, o->quiet ? NULL : stderr, &unfired);
 	if (fi__summary_lost(s, o->record ? o->record : trace, stderr))
 		broken = true;
+	if (trace) {
+		const char *shown = o->record ? o->record : trace;
+		size_t torn = 0;
+		int r = fi__tracefile_tidy(trace, &torn);
+
+		if (r < 0) {
+			fi__util_error("the trace %s: cannot remove its header: %s",
+				       shown, strerror(-r));
+			broken = true;
+		} else if (torn) {
+			fi__util_error("the trace %s: %zu record%s cut short by a killed process dropped",
+				       shown, torn, torn == 1 ? "" : "s");
+		}
+	}
 	if (trace && !trace_whole(trace, o->record ? o->record : trace))
 		broken = true;
 	if (report && v->nrules && status == 0 && fi__summary_lines(s) == 0) {

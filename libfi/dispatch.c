@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "arena.h"
+#include "fdpath.h"
 #include "fds.h"
 #include "frame.h"
 #include "patch.h"
@@ -364,6 +365,8 @@ static long general(struct fi__frame *f, long nr, int depth)
 
 	if (nr == SYS_exit_group || nr == SYS_execve || nr == SYS_execveat)
 		fi__report_flush();
+	if (tracing)
+		fi__fdpath_begin(nr); /* a close or dup2 forgets fd paths */
 
 	if (acting && !harness) {
 		int pi = per_nr.path_arg[nr];
@@ -379,8 +382,8 @@ static long general(struct fi__frame *f, long nr, int depth)
 			if (verdict == VERDICT_DONE && tracing) {
 				char *fdp = fdpath_buf[depth];
 				int fi = fi__names_argindex(nr, FI_ARG_FD);
-				if (fi < 0 || fi__trace_fd_path((int)c.args[fi], fdp,
-								sizeof(fdpath_buf[0])) <= 0)
+				if (fi < 0 || fi__fdpath_get(c.pid, (int)c.args[fi], fdp,
+							     sizeof(fdpath_buf[0])) <= 0)
 					fdp = 0;
 				fi__trace_write(&c, (long)f->rax, true, c.module,
 						c.offset, fdp);
@@ -405,6 +408,8 @@ static long general(struct fi__frame *f, long nr, int depth)
 		/* Success never comes back: record it now, result unknown. */
 		fi__trace_write(&c, FI_TRACE_RET_NONE, false, c.module, c.offset,
 				0);
+		if (nr == SYS_exit_group)
+			fi__trace_exit();
 		goto out;
 	}
 	if (verdict == VERDICT_PASS &&
@@ -426,6 +431,8 @@ static long general(struct fi__frame *f, long nr, int depth)
 		verdict = VERDICT_POST;
 	}
 out:
+	if (tracing && verdict != VERDICT_POST)
+		fi__fdpath_end(nr);
 	return verdict;
 }
 
@@ -547,6 +554,7 @@ void fi__dispatch_post(struct fi__frame *f)
 				fi__rules_forked(fi__rs);
 			fi__patch_forked();
 			fi__report_fork_child();
+			fi__fdpath_forked((int)fi__raw0(SYS_getpid));
 		}
 		goto out;
 	}
@@ -558,6 +566,8 @@ void fi__dispatch_post(struct fi__frame *f)
 
 	if (fi__trace_enabled()) {
 		const char *fdpath = 0;
+
+		fi__fdpath_end(p.nr);
 		int pi, fi;
 		c.nr = p.nr;
 		for (int k = 0; k < 6; k++)
@@ -578,8 +588,8 @@ void fi__dispatch_post(struct fi__frame *f)
 			c.path = path;
 		fi = fi__names_argindex(c.nr, FI_ARG_FD);
 		if (pi < 0 && fi >= 0 && ret >= 0 &&
-		    fi__trace_fd_path((int)c.args[fi], fdp,
-				      sizeof(fdpath_buf[0])) > 0)
+		    fi__fdpath_get(c.pid, (int)c.args[fi], fdp,
+				   sizeof(fdpath_buf[0])) > 0)
 			fdpath = fdp;
 		fi__trace_write_seq(&c, ret, false, c.module, c.offset, fdpath,
 				    p.seq);

@@ -79,10 +79,11 @@ static bool same_file(const struct owned *o, long fd)
 	       st.st_ino == o->ino;
 }
 
-int fi__fds_open(enum fi__fd_role role, const char *path, bool truncate)
+int fi__fds_open(enum fi__fd_role role, const char *path, bool truncate,
+		 bool rdwr)
 {
 	struct owned *o = &owned[role];
-	int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
+	int flags = (rdwr ? O_RDWR : O_WRONLY) | O_CREAT | O_APPEND | O_CLOEXEC;
 	struct stat st;
 	long fd, high;
 
@@ -343,6 +344,36 @@ static long reopen(struct owned *o, long seen)
 	return high;
 }
 
+/* Take role's fd for a call: announce a writer, check that the fd is
+ * still the file (reopen it, or give up). Returns the fd, or -1 with *err
+ * set; release() after, either way. */
+static long acquire(struct owned *o, int *err)
+{
+	long fd;
+
+	__atomic_add_fetch(&o->writers, 1, __ATOMIC_ACQ_REL);
+	fd = __atomic_load_n(&o->fd, __ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&o->dead, __ATOMIC_ACQUIRE)) {
+		*err = o->lost_err ? o->lost_err : EBADF;
+		return -1;
+	}
+	if (fd < 0 || !same_file(o, fd)) {
+		/* Never write into what is now the program's fd. */
+		fd = reopen(o, fd);
+		if (fd < 0) {
+			__atomic_store_n(&o->dead, true, __ATOMIC_RELEASE);
+			*err = EBADF;
+			return -1;
+		}
+	}
+	return fd;
+}
+
+static void release(struct owned *o)
+{
+	__atomic_sub_fetch(&o->writers, 1, __ATOMIC_ACQ_REL);
+}
+
 void fi__fds_write(enum fi__fd_role role, const char *buf, unsigned long len)
 {
 	struct owned *o = &owned[role];
@@ -351,18 +382,7 @@ void fi__fds_write(enum fi__fd_role role, const char *buf, unsigned long len)
 
 	if (!o->opened)
 		return;
-	__atomic_add_fetch(&o->writers, 1, __ATOMIC_ACQ_REL);
-	fd = __atomic_load_n(&o->fd, __ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&o->dead, __ATOMIC_ACQUIRE)) {
-		err = o->lost_err ? o->lost_err : EBADF;
-	} else if (fd < 0 || !same_file(o, fd)) {
-		/* Never write into what is now the program's fd. */
-		fd = reopen(o, fd);
-		if (fd < 0) {
-			__atomic_store_n(&o->dead, true, __ATOMIC_RELEASE);
-			err = EBADF;
-		}
-	}
+	fd = acquire(o, &err);
 	if (!err) {
 		const char *p = buf;
 
@@ -378,9 +398,33 @@ void fi__fds_write(enum fi__fd_role role, const char *buf, unsigned long len)
 			len -= (unsigned long)n;
 		}
 	}
-	__atomic_sub_fetch(&o->writers, 1, __ATOMIC_ACQ_REL);
+	release(o);
 	if (err)
 		count_lost(o, role, err);
+}
+
+long fi__fds_call(enum fi__fd_role role, long nr, long a1, long a2, long a3)
+{
+	struct owned *o = &owned[role];
+	long fd, r;
+	int err = 0;
+
+	if (!o->opened)
+		return -EBADF;
+	fd = acquire(o, &err);
+	r = err ? -err : fi__raw4(nr, fd, a1, a2, a3);
+	release(o);
+	return r;
+}
+
+void fi__fds_lost(enum fi__fd_role role, int err)
+{
+	count_lost(&owned[role], role, err);
+}
+
+int fi__fds_fd(enum fi__fd_role role)
+{
+	return __atomic_load_n(&owned[role].fd, __ATOMIC_ACQUIRE);
 }
 
 unsigned long fi__fds_take_lost(enum fi__fd_role role, int *err)

@@ -18,10 +18,16 @@ enum fi__fd_role {
  * (at most 1024): lowest-free numbering never reaches them. */
 #define FI_FDS_HEADROOM 16
 
-/* Open path for appending (truncated when `truncate`), close-on-exec, and
- * keep it high as `role`'s fd. path should be absolute: fi may reopen it.
- * Returns 0 or a negative errno. Not for the hook; once per role. */
-int fi__fds_open(enum fi__fd_role role, const char *path, bool truncate);
+/* Open path for appending (truncated when `truncate`; readable too when
+ * `rdwr`, for a shared mapping), close-on-exec, and keep it high as
+ * `role`'s fd. path should be absolute: fi may reopen it. Returns 0 or a
+ * negative errno. Not for the hook; once per role. */
+int fi__fds_open(enum fi__fd_role role, const char *path, bool truncate,
+		 bool rdwr);
+
+/* role's fd now, or -1; for set-up only (the program may take it away
+ * later: in the hook use fi__fds_call). */
+int fi__fds_fd(enum fi__fd_role role);
 
 /* True once role's file was opened (even if it was lost since).
  * Hook-safe. */
@@ -47,6 +53,14 @@ bool fi__fds_guard(long nr, const long *args, long *ret);
  * when the program took it away). A record that cannot be written is
  * counted as lost, with the reason. Hook-safe, async-signal-safe. */
 void fi__fds_write(enum fi__fd_role role, const char *buf, unsigned long len);
+
+/* The raw syscall nr(fd, a1, a2, a3) on role's fd, after the same check
+ * as fi__fds_write (fallocate, ftruncate of the mapped trace). Returns its
+ * result, or a negative errno when the file is gone. Hook-safe. */
+long fi__fds_call(enum fi__fd_role role, long nr, long a1, long a2, long a3);
+
+/* Count one record of role as lost, for err (positive). Hook-safe. */
+void fi__fds_lost(enum fi__fd_role role, int err);
 
 /* Records of role lost in this process since the last call, and the first
  * reason (an errno, positive); resets the count. Hook-safe. */

@@ -40,6 +40,12 @@ CLASSES = {
     "clock": "FI_CLASS_CLOCK",
     "stat": "FI_CLASS_STAT",
 }
+# Facts fi itself needs about a call (!fact in syscalls.spec); no rule
+# names them.
+FACTS = {
+    "fdclose": "FI_FACT_FDCLOSE",
+    "fdunseen": "FI_FACT_FDUNSEEN",
+}
 CLASS_ALIASES = {"network": "net", "%stat": "stat"}
 
 # Where the headers define two names for one number, the name a numeric
@@ -114,7 +120,7 @@ def numbered(defs, pattern, lo, hi):
 def parse_spec(path, sysnr):
     entries = {}
     families = {}
-    line_re = re.compile(r"([a-z_][a-z0-9_]*)\(([^)]*)\)((?:\s+[%@][a-z0-9_]+)*)\s*$")
+    line_re = re.compile(r"([a-z_][a-z0-9_]*)\(([^)]*)\)((?:\s+[%@!][a-z0-9_]+)*)\s*$")
     try:
         text = open(path).read()
     except OSError as e:
@@ -139,14 +145,19 @@ def parse_spec(path, sysnr):
             if k not in ARG_KINDS:
                 fail("%s: unknown argument kind '%s'" % (where, k))
         classes = []
+        facts = []
         for t in tags:
-            if t[0] == "%":
+            if t[0] == "!":
+                if t[1:] not in FACTS:
+                    fail("%s: unknown fact '%s'" % (where, t))
+                facts.append(FACTS[t[1:]])
+            elif t[0] == "%":
                 if t[1:] not in CLASSES:
                     fail("%s: unknown class '%s'" % (where, t))
                 classes.append(CLASSES[t[1:]])
             else:
                 families.setdefault(t[1:], []).append(sysnr[name])
-        entries[name] = (kinds, classes)
+        entries[name] = (kinds, classes, facts)
     return entries, families
 
 
@@ -193,13 +204,14 @@ def main():
     o.append("")
     o.append("const struct fi__sysinfo fi__names_sys_tab[FI_NR_MAX] = {")
     for name, n in sorted(sysnr.items(), key=lambda kv: kv[1]):
-        kinds, classes = spec.get(name, (None, []))
+        kinds, classes, facts = spec.get(name, (None, [], []))
         if kinds is None:
             # Not in the spec: a name, and all six registers as integers.
             kinds = ["int"] * 6
         args = ", ".join(ARG_KINDS[k] for k in kinds) or "0"
         cls = " | ".join(classes) or "0"
-        o.append("\t[%d] = {%s, %d, {%s}, %s}," % (n, cstr(name), len(kinds), args, cls))
+        fct = " | ".join(facts) or "0"
+        o.append("\t[%d] = {%s, %d, {%s}, %s, %s}," % (n, cstr(name), len(kinds), args, cls, fct))
     o.append("};")
     o.append("")
 

@@ -38,11 +38,22 @@ enum fi__class {
 	FI_CLASS_STAT = 1u << 9,
 };
 
+/* Facts about a call that fi itself needs (!fact in syscalls.spec). */
+enum fi__fact {
+	/* It may close or replace a file descriptor of the program (close,
+	 * close_range, dup2, dup3): fdpath.c forgets what it knows. */
+	FI_FACT_FDCLOSE = 1u << 0,
+	/* After it, fds may close or change in ways no hook sees (io_uring's
+	 * close and open): fdpath.c stops caching. */
+	FI_FACT_FDUNSEEN = 1u << 1,
+};
+
 struct fi__sysinfo {
 	const char *name;    /* the kernel's name: "newfstatat", "pread64" */
 	unsigned char nargs; /* 0..6 */
 	unsigned char arg[6]; /* enum fi__argkind, one per argument */
 	unsigned classes;    /* enum fi__class bits */
+	unsigned char facts; /* enum fi__fact bits */
 };
 
 /* All of these are async-signal-safe and allocation-free. */

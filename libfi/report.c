@@ -44,7 +44,7 @@ int fi__report_open(const char *path, bool truncate)
 
 	if (report_on)
 		return -EBUSY;
-	r = fi__fds_open(FI_FD_REPORT, path, truncate);
+	r = fi__fds_open(FI_FD_REPORT, path, truncate, false);
 	if (r < 0)
 		return r;
 	owner_pid = (int)fi__raw0(SYS_getpid);

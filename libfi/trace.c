@@ -1,6 +1,8 @@
 /* trace.c: the recorder. dispatch hands each finished call here; it
- * becomes one JSON Lines record (docs/trace.md) in one write(2). Also the
- * hook-safe helpers that read a path argument or an fd's path. */
+ * becomes one JSON Lines record (docs/trace.md), copied into the trace's
+ * shared mapping (tracebuf.c), or written with one write(2) where the
+ * trace is not a regular file. Also the hook-safe helpers that read a
+ * path argument or an fd's path. */
 #include "trace.h"
 
 #include <errno.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "arena.h"
@@ -18,17 +21,25 @@
 #include "jsonw.h"
 #include "names.h"
 #include "raw.h"
+#include "tracebuf.h"
 
 static bool trace_on;
 static unsigned long trace_seq;
 
 int fi__trace_open(const char *path, bool truncate)
 {
+	struct stat st;
 	int r;
 
 	if (trace_on)
 		return -EBUSY;
-	r = fi__fds_open(FI_FD_TRACE, path, truncate);
+	/* A regular file (or a new one) is mapped, so it is opened
+	 * read-write; a device or a pipe is written as before. */
+	r = fi__fds_open(FI_FD_TRACE, path, truncate,
+			 stat(path, &st) < 0 || S_ISREG(st.st_mode));
+	if (r < 0)
+		return r;
+	r = fi__tracebuf_open(fi__fds_fd(FI_FD_TRACE), truncate);
 	if (r < 0)
 		return r;
 	__atomic_store_n(&trace_on, true, __ATOMIC_RELEASE);
@@ -165,10 +176,22 @@ unsigned long fi__trace_write_seq(const struct fi__call *c, long ret,
 	fi__jw_raw(&w, "\n");
 	/* A broken record cannot happen with a 4 KiB buffer; never write
 	 * junk. */
-	if (!w.broken)
+	if (w.broken)
+		;
+	else if (fi__tracebuf_on()) {
+		int r = fi__tracebuf_append(buf, w.len);
+		if (r < 0)
+			fi__fds_lost(FI_FD_TRACE, -r);
+	} else {
 		fi__fds_write(FI_FD_TRACE, buf, w.len);
+	}
 	nest--;
 	return seq;
+}
+
+void fi__trace_exit(void)
+{
+	fi__tracebuf_trim();
 }
 
 int fi__trace_fd_path(int fd, char *buf, size_t len)

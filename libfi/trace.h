@@ -43,6 +43,10 @@ unsigned long fi__trace_write_seq(const struct fi__call *c, long ret,
 				  unsigned long site_offset, const char *fd_path,
 				  unsigned long resumes);
 
+/* The process is about to end (exit_group, after its record): let the
+ * trace end with the last record written (tracebuf.h). Hook-safe. */
+void fi__trace_exit(void);
+
 /* The path of fd into buf (NUL-terminated), read from
  * /proc/thread-self/fd/N. Returns its length, or -1 when fd has no path,
  * /proc is missing, or the path does not fit. Hook-safe; matches the

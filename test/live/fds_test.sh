@@ -10,8 +10,8 @@
 # And a trace that cannot be written is an error, never a silent loss:
 #   devfull  --record /dev/full: status 125, the reason said;
 #   fullfs   a trace on a full file system (a 64 KiB tmpfs; needs root):
-#            status 125, the lost records counted, the partial last record
-#            named, and the program's own output as bare.
+#            status 125, the lost records counted, no record cut short,
+#            and the program's own output as bare.
 #
 #   fds_test.sh FI_RUN T_FDS CASE     CASE: a t_fds mode, bash, python,
 #                                     devfull or fullfs
@@ -127,7 +127,10 @@ fullfs)
 	[ $rc = 125 ] || bad "exit $rc, not 125: $(cat "$work/err")"
 	grep -Eq 'lost [0-9]+ records \(pid [0-9]+: ENOSPC\)' "$work/err" ||
 		bad "the lost records are not counted: $(cat "$work/err")"
-	grep -q 'partial record' "$work/err" || bad "the partial record is not named: $(cat "$work/err")"
+	# Records go whole into blocks reserved first: none is cut short.
+	grep -q 'partial record' "$work/err" && bad "a partial record: $(cat "$work/err")"
+	[ ! -s "$work/mnt/t" ] || [ "$(tail -c 1 "$work/mnt/t" | od -An -c | tr -d ' ')" = '\n' ] ||
+		bad "the trace does not end with a whole record"
 	cmp -s "$work/bare.out" "$work/out" || bad "ls's output differs from bare"
 	;;
 *)

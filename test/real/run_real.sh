@@ -105,6 +105,10 @@ for i, line in enumerate(open(sys.argv[1], encoding="utf-8", errors="strict"), 1
         r = json.loads(line)
     except ValueError as e:
         print("%s:%d: not JSON (%s): %.200r" % (sys.argv[1], i, e, line)); sys.exit(1)
+    if i == 1 and "fi_trace" in r:
+        continue  # the header of a mapped trace (docs/trace.md)
+    if "\0" in line:
+        print("%s:%d: NUL bytes: %.200r" % (sys.argv[1], i, line)); sys.exit(1)
     for k in ("seq", "pid", "tid", "nr", "name", "args"):
         if k not in r:
             print("%s:%d: no %r: %.200r" % (sys.argv[1], i, k, line)); sys.exit(1)

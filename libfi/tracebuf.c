@@ -1,0 +1,336 @@
+/* tracebuf.c: the mapped trace (tracebuf.h). trace.c formats a record
+ * and hands it here; this copies it into the file's pages.
+ *
+ *   offset 0            FI_TRACEBUF_HDR                tail        cap     window
+ *   | {"fi_trace":1,"tail":"..","cap":"..","lock":".."} | records... | zeros | (unmapped
+ *   |<--------------- one JSON line ------------------>|            |       |  pages)
+ *
+ * - tail: bytes reserved so far; a writer reserves [tail, tail + len) with
+ *   one compare-and-swap. cap: bytes the file is known to hold with their
+ *   blocks reserved (fallocate), so a store below cap never faults (no
+ *   SIGBUS on a full disk). lock: the thread id that grows or trims the
+ *   file, or zero. The three are 8 base64url digits each, inside a JSON
+ *   string, at 8-byte-aligned offsets: the first line stays JSON while
+ *   they change under it.
+ * - A process joins the mapping at start (fork inherits it, an exec'd
+ *   image maps the file again from FI_TRACE). The window is mapped once,
+ *   larger than the file will grow; only pages below cap are touched.
+ * - Growing and trimming hold the lock; a writer that finds its record
+ *   below cap never takes it. Trim sets cap to tail, then checks tail did
+ *   not move (every reserve reads cap after moving tail), and only then
+ *   cuts the file: a writer past the new cap waits for the lock and grows
+ *   the file again.
+ * - A holder killed with the lock held: after a bounded wait a waiter
+ *   takes it over when the holder no longer exists. */
+#include "tracebuf.h"
+
+#include <errno.h>
+#include <linux/falloc.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <signal.h>
+
+#include "fds.h"
+#include "raw.h"
+
+#define PAGE 4096ul
+#define CHUNK_MIN (64ul << 10)
+#define CHUNK_MAX (16ul << 20)
+#define LOCK_SPINS 20000
+
+/* Offsets of the three counters in the header. */
+#define OFF_TAIL 24
+#define OFF_CAP 48
+#define OFF_LOCK 72
+
+static char *base;
+static unsigned long window;
+static bool on;
+/* This process's RLIMIT_FSIZE, read when it joins and when it grows the
+ * file: records past it are lost with EFBIG, as write(2) would lose them. */
+static unsigned long fsize;
+
+static const char digits[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static uint64_t enc(uint64_t v)
+{
+	uint64_t w = 0;
+
+	for (int i = 7; i >= 0; i--, v >>= 6)
+		w |= (uint64_t)(unsigned char)digits[v & 63] << (8 * i);
+	return w;
+}
+
+/* The value of 8 digits, or UINT64_MAX when they are not digits. */
+static uint64_t dec(uint64_t w)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++) {
+		unsigned c = (unsigned)(w >> (8 * i)) & 0xff, d;
+
+		if (c >= 'A' && c <= 'Z')
+			d = c - 'A';
+		else if (c >= 'a' && c <= 'z')
+			d = c - 'a' + 26;
+		else if (c >= '0' && c <= '9')
+			d = c - '0' + 52;
+		else if (c == '-')
+			d = 62;
+		else if (c == '_')
+			d = 63;
+		else
+			return UINT64_MAX;
+		v = v << 6 | d;
+	}
+	return v;
+}
+
+static uint64_t *word(unsigned off)
+{
+	return (uint64_t *)(base + off);
+}
+
+static uint64_t get(unsigned off)
+{
+	return dec(__atomic_load_n(word(off), __ATOMIC_SEQ_CST));
+}
+
+static void set(unsigned off, uint64_t v)
+{
+	__atomic_store_n(word(off), enc(v), __ATOMIC_SEQ_CST);
+}
+
+/* ---- the lock (growing and trimming only) ---- */
+
+static int lock(void)
+{
+	uint64_t free_w = enc(0);
+	long tid = fi__raw0(SYS_gettid);
+	uint64_t mine = enc((uint64_t)tid);
+
+	for (int i = 0;; i++) {
+		uint64_t cur = free_w;
+
+		if (__atomic_compare_exchange_n(word(OFF_LOCK), &cur, mine, false,
+						__ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			return 0;
+		if (cur == mine)
+			return -EDEADLK; /* a handler interrupted our own grow */
+		if (i >= LOCK_SPINS) {
+			/* The holder was killed holding it: take it over. */
+			long holder = (long)dec(cur);
+			if (holder > 0 && fi__raw2(SYS_kill, holder, 0) == -ESRCH &&
+			    __atomic_compare_exchange_n(word(OFF_LOCK), &cur, mine,
+							false, __ATOMIC_SEQ_CST,
+							__ATOMIC_SEQ_CST))
+				return 0;
+			if (i >= 4 * LOCK_SPINS)
+				return -ETIMEDOUT;
+		}
+		fi__raw0(SYS_sched_yield);
+	}
+}
+
+static void unlock(void)
+{
+	__atomic_store_n(word(OFF_LOCK), enc(0), __ATOMIC_SEQ_CST);
+}
+
+/* The soft RLIMIT_FSIZE, or ~0. */
+static unsigned long fsize_limit(void)
+{
+	struct rlimit rl;
+
+	if (fi__raw4(SYS_prlimit64, 0, RLIMIT_FSIZE, 0, &rl) == 0 &&
+	    rl.rlim_cur != RLIM_INFINITY)
+		return rl.rlim_cur;
+	return ~0ul;
+}
+
+static unsigned long round_page(unsigned long n)
+{
+	return (n + PAGE - 1) & ~(PAGE - 1);
+}
+
+/* Make the file hold at least `need` bytes with their blocks reserved. */
+static int grow(unsigned long need)
+{
+	unsigned long c, chunk, want, limit;
+	long r;
+
+	r = lock();
+	if (r < 0)
+		return (int)r;
+	c = get(OFF_CAP);
+	if (c == UINT64_MAX) {
+		unlock();
+		return -EIO;
+	}
+	if (need <= c) {
+		unlock();
+		return 0;
+	}
+	chunk = c / 4;
+	chunk = chunk < CHUNK_MIN ? CHUNK_MIN : chunk > CHUNK_MAX ? CHUNK_MAX : chunk;
+	want = round_page(need > c + chunk ? need : c + chunk);
+	limit = fsize_limit();
+	__atomic_store_n(&fsize, limit, __ATOMIC_RELAXED);
+	/* Never ask for more than the size limit allows when the record
+	 * fits below it: a refused fallocate raises SIGXFSZ. */
+	if (want > limit && need <= limit)
+		want = limit;
+	if (want > window)
+		want = window;
+	r = fi__fds_call(FI_FD_TRACE, SYS_fallocate, 0, (long)c, (long)(want - c));
+	if (r < 0 && want > round_page(need) && round_page(need) <= window) {
+		want = need <= limit && round_page(need) > limit ? need
+								  : round_page(need);
+		r = fi__fds_call(FI_FD_TRACE, SYS_fallocate, 0, (long)c,
+				 (long)(want - c));
+	}
+	if (r == 0)
+		set(OFF_CAP, want);
+	unlock();
+	return (int)r;
+}
+
+int fi__tracebuf_append(const char *rec, size_t len)
+{
+	uint64_t old, nw, pos;
+	char *p;
+
+	if (len < 2 || rec[0] != '{')
+		return -EINVAL;
+	old = __atomic_load_n(word(OFF_TAIL), __ATOMIC_SEQ_CST);
+	do {
+		pos = dec(old);
+		if (pos == UINT64_MAX)
+			return -EIO;
+		nw = enc(pos + len);
+	} while (!__atomic_compare_exchange_n(word(OFF_TAIL), &old, nw, false,
+					      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+	if (pos + len > window ||
+	    pos + len > __atomic_load_n(&fsize, __ATOMIC_RELAXED))
+		return -EFBIG;
+	if (pos + len > get(OFF_CAP)) {
+		int r = grow(pos + len);
+		if (r < 0)
+			return r;
+	}
+	p = base + pos;
+	for (size_t i = 1; i < len; i++)
+		p[i] = rec[i];
+	/* Last: only a whole record starts with '{'. */
+	__atomic_store_n(p, '{', __ATOMIC_RELEASE);
+	return 0;
+}
+
+void fi__tracebuf_trim(void)
+{
+	uint64_t t, c;
+
+	if (!on || lock() < 0)
+		return;
+	t = get(OFF_TAIL);
+	c = get(OFF_CAP);
+	if (t != UINT64_MAX && c != UINT64_MAX && c > t) {
+		set(OFF_CAP, t);
+		/* A reserve made since read the old cap: leave the file. */
+		if (get(OFF_TAIL) != t)
+			set(OFF_CAP, c);
+		else if (fi__fds_call(FI_FD_TRACE, SYS_ftruncate, (long)t, 0, 0) < 0)
+			set(OFF_CAP, c);
+	}
+	unlock();
+}
+
+bool fi__tracebuf_on(void)
+{
+	return __atomic_load_n(&on, __ATOMIC_RELAXED);
+}
+
+/* ---- set-up (not the hook) ---- */
+
+static bool map_window(int fd)
+{
+	for (unsigned long w = 1ul << 36; w >= 1ul << 24; w >>= 1) {
+		long m = fi__raw6(SYS_mmap, 0, (long)w, PROT_READ | PROT_WRITE,
+				  MAP_SHARED, fd, 0);
+		if (m >= 0 || m < -4095) {
+			base = (char *)m;
+			window = w;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void put_str(char *h, unsigned *n, const char *s)
+{
+	while (*s)
+		h[(*n)++] = *s++;
+}
+
+/* The header: counters at their offsets, spaces between, one line. */
+static void lay_out(char *h)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < FI_TRACEBUF_HDR - 1; i++)
+		h[i] = ' ';
+	h[FI_TRACEBUF_HDR - 1] = '\n';
+	put_str(h, &n, FI_TRACEBUF_MAGIC "\"tail\":");
+	n = OFF_TAIL - 1;
+	put_str(h, &n, "\"........\",\"cap\":");
+	n = OFF_CAP - 1;
+	put_str(h, &n, "\"........\",\"lock\":");
+	n = OFF_LOCK - 1;
+	put_str(h, &n, "\"........\"}");
+}
+
+int fi__tracebuf_open(int fd, bool first)
+{
+	struct stat st;
+	char h[FI_TRACEBUF_HDR];
+
+	if (fd < 0 || fi__raw2(SYS_fstat, fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	fsize = fsize_limit();
+	if (first) {
+		if (fi__raw4(SYS_fallocate, fd, 0, 0, (long)CHUNK_MIN) < 0)
+			return 0; /* write(2) it is, as before */
+		if (!map_window(fd)) {
+			fi__raw2(SYS_ftruncate, fd, 0);
+			return 0;
+		}
+		lay_out(h);
+		for (unsigned i = 0; i < FI_TRACEBUF_HDR; i++)
+			base[i] = h[i];
+		set(OFF_TAIL, FI_TRACEBUF_HDR);
+		set(OFF_CAP, CHUNK_MIN);
+		set(OFF_LOCK, 0);
+	} else {
+		const char *m = FI_TRACEBUF_MAGIC;
+
+		if ((unsigned long)st.st_size < FI_TRACEBUF_HDR ||
+		    fi__raw4(SYS_pread64, fd, h, sizeof(h), 0) != sizeof(h))
+			return 0;
+		for (unsigned i = 0; m[i]; i++)
+			if (h[i] != m[i])
+				return 0; /* the first process writes, not maps */
+		if (!map_window(fd))
+			return -ENOMEM;
+		if (get(OFF_TAIL) == UINT64_MAX || get(OFF_CAP) == UINT64_MAX) {
+			fi__raw2(SYS_munmap, base, window);
+			return -EINVAL;
+		}
+	}
+	__atomic_store_n(&on, true, __ATOMIC_RELEASE);
+	return 1;
+}
