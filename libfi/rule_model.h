@@ -13,7 +13,7 @@
 #define FI_RULES_MAX 4096	/* armed rules per set (-ENOSPC past it) */
 #define FI_EXPECT_MAX 65536	/* queued expectations per syscall */
 #define FI_SCRIPT_MAX 1024	/* steps of one script= */
-#define FI_PER_THREAD_SLOTS 256 /* threads counted apart by per=thread */
+#define FI_PER_THREAD_SLOTS 256 /* threads (syscalls) counted apart by per= */
 
 /* prob= as a fixed-point fraction: the rule acts when a 32-bit draw is
  * below prob, so FI_PROB_ONE always acts. */
@@ -35,9 +35,10 @@ struct fi__step {
 	long value;
 };
 
-/* A per=thread counter: tid 0 means a free slot. */
+/* A per=thread or per=syscall counter: key 0 means a free slot. The key
+ * is the thread id, the syscall number + 1, or both (per=thread,syscall). */
 struct fi__tslot {
-	int tid;
+	long key;
 	uint64_t count;
 };
 
@@ -57,6 +58,7 @@ struct fi__rule {
 	unsigned long site_offset;
 	char *comm;	 /* glob on the process's command name */
 	bool per_thread; /* when= counts each thread's calls apart */
+	bool per_syscall; /* ... and each syscall of the set apart */
 
 	bool has_when;
 	struct fi__when when;

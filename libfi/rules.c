@@ -139,30 +139,37 @@ static bool match(const struct fi__rule *r, const struct fi__call *c)
 	return true;
 }
 
-/* The count of this call for r's when=/script= (1-based). */
-static uint64_t count(struct fi__rule *r, int tid)
+_Static_assert(FI_NR_MAX <= 1024, "per= keys keep the syscall in 10 bits");
+
+/* The count of this call for r's when=/script= (1-based): per rule, or
+ * per thread and/or per syscall of the rule's set (per=). */
+static uint64_t count(struct fi__rule *r, int tid, long nr)
 {
 	unsigned h, i;
+	long key;
 
-	if (!r->per_thread || !r->slots)
+	if (!(r->per_thread || r->per_syscall) || !r->slots)
 		return FETCH_ADD(&r->matched, 1) + 1;
 	FETCH_ADD(&r->matched, 1);
-	h = (unsigned)tid * 2654435761u;
+	key = r->per_syscall ? nr + 1 : 0;
+	if (r->per_thread)
+		key |= (long)(unsigned)tid << 10; /* FI_NR_MAX <= 1024 */
+	h = (unsigned)key * 2654435761u;
 	for (i = 0; i < FI_PER_THREAD_SLOTS; i++) {
 		struct fi__tslot *s = &r->slots[(h + i) % FI_PER_THREAD_SLOTS];
-		int cur = LOAD(&s->tid);
+		long cur = LOAD(&s->key);
 
 		if (cur == 0) {
-			int zero = 0;
+			long zero = 0;
 
-			if (__atomic_compare_exchange_n(&s->tid, &zero, tid,
+			if (__atomic_compare_exchange_n(&s->key, &zero, key,
 							false, __ATOMIC_ACQ_REL,
 							__ATOMIC_ACQUIRE))
-				cur = tid;
+				cur = key;
 			else
 				cur = zero;
 		}
-		if (cur == tid)
+		if (cur == key)
 			return FETCH_ADD(&s->count, 1) + 1;
 	}
 	/* More threads than slots: the rest share one count. */
@@ -283,7 +290,7 @@ bool fi__rules_decide(struct fi__ruleset *rs, const struct fi__call *c,
 			continue;
 		/* Every matching rule counts the call; the first that acts
 		 * decides it. */
-		n = count(r, c->tid);
+		n = count(r, c->tid, c->nr);
 		if (acted || !trigger(rs, r, n, v))
 			continue;
 		acted = true;
@@ -427,7 +434,7 @@ int fi__rules_add_batch(struct fi__ruleset *rs, struct fi__rule **rules,
 	for (i = 0; i < n; i++) {
 		struct fi__rule *r = rules[i];
 
-		if (r->per_thread && !r->slots) {
+		if ((r->per_thread || r->per_syscall) && !r->slots) {
 			r->slots =
 				calloc(FI_PER_THREAD_SLOTS, sizeof(*r->slots));
 			if (!r->slots) {
@@ -749,7 +756,8 @@ bool fi__rules_need_site(const struct fi__ruleset *rs)
 static bool filterless(const struct fi__rule *r)
 {
 	return !r->has_fd && !r->site_module && !r->has_site_offset &&
-	       !r->comm && !r->path && !r->per_thread && !r->script_len &&
+	       !r->comm && !r->path && !r->per_thread && !r->per_syscall &&
+	       !r->script_len &&
 	       !r->has_prob && !r->delay_ns && !r->signal &&
 	       (r->action == FI_ACT_ERROR || r->action == FI_ACT_RETVAL);
 }
@@ -810,7 +818,7 @@ void fi__rules_forked(struct fi__ruleset *rs)
 		RELAXED_STORE(&r->draws, 0);
 		RELAXED_STORE(&r->overflow, 0);
 		for (size_t k = 0; r->slots && k < FI_PER_THREAD_SLOTS; k++) {
-			RELAXED_STORE(&r->slots[k].tid, 0);
+			RELAXED_STORE(&r->slots[k].key, 0);
 			RELAXED_STORE(&r->slots[k].count, 0);
 		}
 	}

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <ctype.h>
 
 #include "rule_model.h"
 #include "scenario.h"
@@ -158,13 +160,27 @@ static bool apply(struct fi__scn_ctx *p, const struct kv *kv,
 		r->fd = (int)n;
 		return true;
 	}
-	/* per=, the last key check_key() lets through */
-	if (!strcmp(v, "thread")) {
-		r->per_thread = true;
-	} else if (strcmp(v, "process") != 0) {
-		fi__scn_fail(p, col,
-			     "bad per= '%s': expected thread or process", v);
-		return false;
+	/* per=, the last key check_key() lets through: process, or a comma
+	 * list of thread and syscall. */
+	r->per_thread = r->per_syscall = false;
+	if (!strcmp(v, "process"))
+		return true;
+	for (const char *w = v; *w;) {
+		size_t len = strcspn(w, ",");
+
+		if (len == 6 && !strncmp(w, "thread", 6)) {
+			r->per_thread = true;
+		} else if (len == 7 && !strncmp(w, "syscall", 7)) {
+			r->per_syscall = true;
+		} else {
+			fi__scn_fail(p, col,
+				     "bad per= '%s': expected process, "
+				     "thread, syscall or thread,syscall",
+				     v);
+			return false;
+		}
+		w += len;
+		w += *w == ',';
 	}
 	return true;
 }
@@ -297,6 +313,18 @@ static int tokenize(struct fi__scn_ctx *p, const char *s, size_t len, int col0,
 				return -1;
 			}
 			eq = strchr(part, '=');
+			/* strace takes a key given twice: the last wins. */
+			for (int k = 0; k < nkv; k++) {
+				size_t kl = eq ? (size_t)(eq - part) : strlen(part);
+
+				if (kv[k].from_strace && strlen(kv[k].key) == kl &&
+				    !strncmp(kv[k].key, part, kl)) {
+					memmove(&kv[k], &kv[k + 1],
+						(size_t)(nkv - k - 1) * sizeof(kv[0]));
+					nkv--;
+					break;
+				}
+			}
 			kv[nkv].key = part;
 			kv[nkv].kcol = teq[0] + (int)(part - v);
 			kv[nkv].val = NULL;
@@ -355,11 +383,116 @@ static int tokenize(struct fi__scn_ctx *p, const char *s, size_t len, int col0,
 	return nkv;
 }
 
+/* strace's signal names: any case, SIG optional, SIGRT_N (the kernel's
+ * SIGRTMIN, 32, plus N), and SIGRTMIN+N / SIGRTMAX-N besides. Rewritten
+ * in place as fi takes them: upper case with SIG, or a number. */
+static bool strace_signal(struct fi__scn_ctx *p, struct kv *kv)
+{
+	char up[32], *u = up;
+	unsigned long n = 0;
+	int sig = -1;
+
+	if (strlen(kv->val) + 4 > sizeof(up))
+		return true; /* fi__scn_signal says what is wrong */
+	if (strncasecmp(kv->val, "SIG", 3) != 0)
+		u += snprintf(up, sizeof(up), "SIG");
+	for (const char *v = kv->val; *v; v++)
+		*u++ = (char)toupper((unsigned char)*v);
+	*u = '\0';
+	if (!strncmp(up, "SIGRT_", 6) && fi__scn_long(up + 6, (long *)&n))
+		sig = 32 + (int)n;
+	else if (!strcmp(up, "SIGRTMIN"))
+		sig = 32;
+	else if (!strcmp(up, "SIGRTMAX"))
+		sig = 64;
+	else if (!strncmp(up, "SIGRTMIN+", 9) && fi__scn_long(up + 9, (long *)&n))
+		sig = 32 + (int)n;
+	else if (!strncmp(up, "SIGRTMAX-", 9) && fi__scn_long(up + 9, (long *)&n))
+		sig = 64 - (int)n;
+	if (sig >= 0) {
+		if (sig < 32 || sig > 64) {
+			fi__scn_fail(p, kv->vcol,
+				     "signal %s is out of range (SIGRTMIN is 32, "
+				     "SIGRTMAX 64)",
+				     kv->val);
+			return false;
+		}
+		snprintf(up, sizeof(up), "%d", sig);
+	}
+	kv->val = arena_put(p, up, strlen(up));
+	if (!kv->val) {
+		fi__scn_fail(p, kv->vcol, "out of memory");
+		return false;
+	}
+	return true;
+}
+
+/* strace's delay: a number, with a fraction and a unit (s, ms, us, ns)
+ * or none (microseconds). Rewritten in nanoseconds for fi's delay=. */
+static bool strace_delay(struct fi__scn_ctx *p, struct kv *kv)
+{
+	static const struct {
+		const char *unit;
+		double scale;
+	} units[] = {{"", 1e3}, {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+	char *end, buf[32];
+	double v;
+
+	errno = 0;
+	v = strtod(kv->val, &end);
+	if (end == kv->val || errno || v < 0 || !isdigit((unsigned char)kv->val[0])) {
+		fi__scn_fail(p, kv->vcol,
+			     "bad %s= '%s': expected a number of microseconds, "
+			     "or with a unit (s, ms, us, ns)",
+			     kv->key, kv->val);
+		return false;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].unit) != 0)
+			continue;
+		snprintf(buf, sizeof(buf), "%.0fns", v * units[i].scale);
+		kv->val = arena_put(p, buf, strlen(buf));
+		if (!kv->val) {
+			fi__scn_fail(p, kv->vcol, "out of memory");
+			return false;
+		}
+		kv->key = "delay";
+		return true;
+	}
+	fi__scn_fail(p, kv->vcol + (int)(end - kv->val),
+		     "unknown %s= unit '%s'; use s, ms, us or ns", kv->key, end);
+	return false;
+}
+
 /* strace's inject=/fault= keys, in fi's terms. */
 static bool strace_key(struct fi__scn_ctx *p, struct kv *kv, enum form form)
 {
-	if (!strcmp(kv->key, "when") || !strcmp(kv->key, "error"))
+	if (!strcmp(kv->key, "when")) {
+		/* strace takes N..M+ as N..M */
+		size_t n = kv->val ? strlen(kv->val) : 0;
+
+		if (n > 1 && kv->val[n - 1] == '+' && strstr(kv->val, "..") &&
+		    !(kv->val = arena_put(p, kv->val, n - 1))) {
+			fi__scn_fail(p, kv->vcol, "out of memory");
+			return false;
+		}
 		return true;
+	}
+	if (!strcmp(kv->key, "error")) {
+		/* strace takes errno names in any case */
+		char up[64];
+		size_t n = kv->val ? strlen(kv->val) : 0;
+
+		if (!n || n >= sizeof(up))
+			return true;
+		for (size_t i = 0; i <= n; i++)
+			up[i] = (char)toupper((unsigned char)kv->val[i]);
+		if (!(kv->val = arena_put(p, up, n))) {
+			fi__scn_fail(p, kv->vcol, "out of memory");
+			return false;
+		}
+		return true;
+	}
 	if (form == FORM_FAULT) {
 		fi__scn_fail(p, kv->kcol,
 			     "fault= takes only error= and when=, not "
@@ -367,40 +500,29 @@ static bool strace_key(struct fi__scn_ctx *p, struct kv *kv, enum form form)
 			     kv->key);
 		return false;
 	}
-	if (!strcmp(kv->key, "retval") || !strcmp(kv->key, "signal"))
+	if (!strcmp(kv->key, "retval"))
 		return true;
-	if (!strcmp(kv->key, "delay_enter")) {
-		/* strace counts in microseconds */
-		if (kv->val && *kv->val) {
-			size_t n = strlen(kv->val);
-			char buf[32];
-
-			if (n + 3 > sizeof(buf) ||
-			    strspn(kv->val, "0123456789") != n) {
-				fi__scn_fail(p, kv->vcol,
-					     "bad delay_enter= '%s': "
-					     "expected microseconds",
-					     kv->val);
-				return false;
-			}
-			snprintf(buf, sizeof(buf), "%sus", kv->val);
-			kv->val = arena_put(p, buf, strlen(buf));
-			if (!kv->val) {
-				fi__scn_fail(p, kv->vcol, "out of memory");
-				return false;
-			}
-		}
-		kv->key = "delay";
-		return true;
-	}
+	if (!strcmp(kv->key, "signal"))
+		return !kv->val || !*kv->val || strace_signal(p, kv);
+	if (!strcmp(kv->key, "delay_enter"))
+		return !kv->val || !*kv->val || strace_delay(p, kv);
 	if (!strcmp(kv->key, "delay_exit")) {
 		fi__scn_fail(p, kv->kcol,
-			     "delay_exit= is not supported; fi delays "
+			     "delay_exit= is not supported yet; fi delays "
 			     "before the call (delay_enter=)");
 		return false;
 	}
 	if (!strcmp(kv->key, "syscall")) {
-		fi__scn_fail(p, kv->kcol, "syscall= is not supported by fi");
+		fi__scn_fail(p, kv->kcol,
+			     "syscall= is not supported yet: fi cannot run "
+			     "another syscall in place of one");
+		return false;
+	}
+	if (!strncmp(kv->key, "poke_", 5)) {
+		fi__scn_fail(p, kv->kcol,
+			     "%s= is not supported yet: fi does not write into "
+			     "the program's memory",
+			     kv->key);
 		return false;
 	}
 	fi__scn_fail(p, kv->kcol,
@@ -459,6 +581,23 @@ static bool check_key(struct fi__scn_ctx *p, const struct kv *kv, size_t i)
 		}
 	}
 	return true;
+}
+
+static bool per_given(const struct kv *kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!kv[i].from_strace && !strcmp(kv[i].key, "per"))
+			return true;
+	return false;
+}
+
+static size_t set_size(const struct fi__rule *r)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < FI_NR_MAX; i++)
+		n += r->nrs[i] != 0;
+	return n;
 }
 
 /* Parse one rule from s[0..len), whose first byte is at column col0.
@@ -520,6 +659,11 @@ static struct fi__rule *parse_segment(struct fi__scn_ctx *p, const char *s,
 			goto bad;
 		if (!apply(p, &kv[i], r, &action, &when, &prob))
 			goto bad;
+	}
+	if (form != FORM_FI && when && !per_given(kv, (size_t)n)) {
+		/* strace counts when= per thread and per syscall of the set */
+		r->per_thread = true;
+		r->per_syscall = set_size(r) > 1;
 	}
 	if (form == FORM_FAULT && !action) {
 		/* strace's fault= fails with ENOSYS unless told otherwise */

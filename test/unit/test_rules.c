@@ -230,6 +230,14 @@ static const struct row rows[] = {
 	 "ENOSPC ENOSPC ENOSPC -"},
 	/* one thread: per=thread counts like the default */
 	{"write when=2 per=thread error=EIO", "write*3", "- EIO -"},
+	/* per=syscall: each syscall of the set counts apart, as strace does */
+	{"read,write when=2 per=syscall error=EIO", "read write read write",
+	 "- - EIO EIO"},
+	{"read,write when=2 error=EIO", "read write read write", "- EIO - -"},
+	{"inject=read,write:error=EIO:when=2", "read read write write",
+	 "- EIO - EIO"},
+	{"inject=read,write:error=EIO:when=2 per=process",
+	 "read read write write", "- EIO - -"},
 	{"write prob=1 error=EIO", "write*3", "EIO EIO EIO"},
 };
 

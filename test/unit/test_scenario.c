@@ -1,6 +1,7 @@
 /* test_scenario.c: the .fi parser (scenario.c). Each key has its success
  * case (the compiled fields) and its failure case (the exact message). */
 #include <errno.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -206,6 +207,11 @@ static void test_filters(void **state)
 	fi__rules_rule_free(r);
 	r = parse("write per=process when=2 error=EIO");
 	assert_false(r->per_thread);
+	assert_false(r->per_syscall);
+	fi__rules_rule_free(r);
+	r = parse("@write per=thread,syscall when=2 error=EIO");
+	assert_true(r->per_thread);
+	assert_true(r->per_syscall);
 	fi__rules_rule_free(r);
 }
 
@@ -291,6 +297,47 @@ static void test_strace_forms(void **state)
 	/* fi keys may follow strace's form */
 	r = parse("inject=openat:error=ENOENT path=/etc/*");
 	assert_string_equal(r->path, "/etc/*");
+	fi__rules_rule_free(r);
+	/* strace counts when= per thread and per syscall of the set */
+	r = parse("inject=read,write:error=EIO:when=2");
+	assert_true(r->per_thread);
+	assert_true(r->per_syscall);
+	fi__rules_rule_free(r);
+	r = parse("inject=write:error=EIO:when=2");
+	assert_true(r->per_thread);
+	assert_false(r->per_syscall);
+	fi__rules_rule_free(r);
+	r = parse("inject=read,write:error=EIO");
+	assert_false(r->per_thread); /* no when=: nothing to count */
+	fi__rules_rule_free(r);
+	/* strace 6.1's spellings */
+	r = parse("inject=write:error=eio:when=2..5+:when=3");
+	assert_int_equal(r->value, EIO);
+	assert_int_equal(r->when.first, 3);
+	assert_int_equal(r->when.last, 3);
+	fi__rules_rule_free(r);
+	r = parse("inject=write:error=EIO:when=2..5+");
+	assert_int_equal(r->when.first, 2);
+	assert_int_equal(r->when.last, 5);
+	assert_int_equal(r->when.step, 1);
+	fi__rules_rule_free(r);
+	r = parse("inject=write:signal=usr1");
+	assert_int_equal(r->signal, SIGUSR1);
+	fi__rules_rule_free(r);
+	r = parse("inject=write:signal=SIGRT_2");
+	assert_int_equal(r->signal, 34);
+	fi__rules_rule_free(r);
+	r = parse("inject=write:signal=sigrtmin+3");
+	assert_int_equal(r->signal, 35);
+	fi__rules_rule_free(r);
+	r = parse("inject=write:signal=SIGRTMAX");
+	assert_int_equal(r->signal, 64);
+	fi__rules_rule_free(r);
+	r = parse("inject=write:delay_enter=1s:retval=0");
+	assert_int_equal(r->delay_ns, 1000000000L);
+	fi__rules_rule_free(r);
+	r = parse("inject=write:delay_enter=0.25ms:retval=0");
+	assert_int_equal(r->delay_ns, 250000L);
 	fi__rules_rule_free(r);
 }
 
@@ -398,12 +445,27 @@ static const struct {
 	 "t.fi:3:21: error: when= cannot be combined with script="},
 	{"write script=ok,Eblah", "t.fi:3:17: error: unknown errno 'Eblah'"},
 	{"write per=job error=EIO",
-	 "t.fi:3:11: error: bad per= 'job': expected thread or process"},
+	 "t.fi:3:11: error: bad per= 'job': expected process, thread, syscall "
+	 "or thread,syscall"},
+	{"inject=write:error=EIO:delay_enter=1h",
+	 "t.fi:3:37: error: unknown delay_enter= unit 'h'; use s, ms, us or ns"},
+	{"inject=write:error=EIO:delay_enter=x",
+	 "t.fi:3:36: error: bad delay_enter= 'x': expected a number of "
+	 "microseconds, or with a unit (s, ms, us, ns)"},
+	{"inject=write:signal=SIGRT_40",
+	 "t.fi:3:21: error: signal SIGRT_40 is out of range (SIGRTMIN is 32, "
+	 "SIGRTMAX 64)"},
+	{"inject=write:error=EIO:poke_enter=@arg2=00",
+	 "t.fi:3:24: error: poke_enter= is not supported yet: fi does not "
+	 "write into the program's memory"},
+	{"inject=write:syscall=getpid",
+	 "t.fi:3:14: error: syscall= is not supported yet: fi cannot run "
+	 "another syscall in place of one"},
 	{"write site=lib.so+0xzz error=EIO",
 	 "t.fi:3:19: error: bad site= offset '0xzz': expected a number such "
 	 "as 0x1a2b"},
 	{"inject=write:error=ENOSPC:delay_exit=10",
-	 "t.fi:3:27: error: delay_exit= is not supported; fi delays before "
+	 "t.fi:3:27: error: delay_exit= is not supported yet; fi delays before "
 	 "the call (delay_enter=)"},
 	{"inject=write:path=/x",
 	 "t.fi:3:14: error: unknown inject= key 'path'; strace's inject= "
