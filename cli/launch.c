@@ -84,7 +84,7 @@ static char *merge_preload(const char *first, const char *old)
 char **fi__launch_make_env(char *const *base, const struct fi__launch_env *e)
 {
 	static const char *const owned[] = {
-		"FI_SCENARIO", "FI_RULES", "FI_TRACE", "FI_TRACE_APPEND",
+		"FI_SCENARIO", "FI_RULES", "FI_RULES_DIR", "FI_TRACE", "FI_TRACE_APPEND",
 	};
 	const char *old_preload = NULL;
 	size_t n = 0, k = 0, i;
@@ -92,7 +92,7 @@ char **fi__launch_make_env(char *const *base, const struct fi__launch_env *e)
 
 	while (base[n])
 		n++;
-	env = fi__util_xmalloc((n + 11) * sizeof(*env));
+	env = fi__util_xmalloc((n + 12) * sizeof(*env));
 	for (i = 0; i < n; i++) {
 		const char *s = base[i];
 		bool drop = false;
@@ -119,8 +119,16 @@ char **fi__launch_make_env(char *const *base, const struct fi__launch_env *e)
 	}
 	if (e->scenario)
 		env[k++] = pair("FI_SCENARIO", e->scenario);
-	if (e->rules)
+	if (e->rules) {
+		/* A relative redirect= in -r resolves against this directory,
+		 * also in children that chdir and exec. */
+		char *cwd = getcwd(NULL, 0);
+
 		env[k++] = pair("FI_RULES", e->rules);
+		if (cwd)
+			env[k++] = pair("FI_RULES_DIR", cwd);
+		free(cwd);
+	}
 	if (e->trace)
 		env[k++] = pair("FI_TRACE", e->trace);
 	if (e->seed)

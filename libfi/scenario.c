@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <ctype.h>
 
 #include "rule_model.h"
@@ -120,7 +121,15 @@ static bool apply(struct fi__scn_ctx *p, const struct kv *kv,
 	if (!strcmp(k, "redirect")) {
 		if (!set_action(p, kv, action, r, FI_ACT_REDIRECT))
 			return false;
-		r->redirect = strdup(v);
+		if (v[0] != '/' && p->base_dir) {
+			size_t len = strlen(p->base_dir) + strlen(v) + 2;
+
+			r->redirect = malloc(len);
+			if (r->redirect)
+				snprintf(r->redirect, len, "%s/%s", p->base_dir, v);
+		} else {
+			r->redirect = strdup(v);
+		}
 		if (!r->redirect) {
 			fi__scn_fail(p, col, "out of memory");
 			return false;
@@ -690,7 +699,7 @@ struct fi__rule *fi__scn_parse_rule(const char *text, const char *origin,
 				    int line, struct fi__scn_error *err)
 {
 	struct fi__scn_ctx p = {
-		origin ? origin : "<rule>", line, err, NULL, 0, 0, false};
+		origin ? origin : "<rule>", line, err, NULL, 0, 0, false, NULL};
 	const char *nl;
 	struct fi__rule *r;
 	bool empty;
@@ -735,9 +744,10 @@ static int arm_all(struct fi__ruleset *rs, struct fi__rule **rules, size_t n,
 /* Split text into segments at '\n' (and at ';' outside quotes when
  * `semicolons`), parse each, and arm them all or none. */
 static int load(struct fi__ruleset *rs, const char *text, size_t size,
-		const char *origin, bool semicolons, struct fi__scn_error *err)
+		const char *origin, const char *base_dir, bool semicolons,
+		struct fi__scn_error *err)
 {
-	struct fi__scn_ctx p = {origin, 1, err, NULL, 0, 0, false};
+	struct fi__scn_ctx p = {origin, 1, err, NULL, 0, 0, false, base_dir};
 	struct fi__rule **rules = NULL;
 	size_t n = 0, cap = 0, i = 0, start = 0, linestart = 0;
 	int rc = -EINVAL;
@@ -797,18 +807,58 @@ bad:
 	return rc;
 }
 
+/* Where rules given as text resolve a relative redirect=: FI_RULES_DIR
+ * (fi-run sets it to its own working directory, so that exec'd children
+ * after a chdir resolve alike), else the working directory now. */
+static const char *text_dir(char *buf, size_t len)
+{
+	const char *d = getenv("FI_RULES_DIR");
+
+	if (d && d[0] == '/')
+		return d;
+	return getcwd(buf, len);
+}
+
 int fi__scn_load_text(struct fi__ruleset *rs, const char *text,
 		      const char *origin, struct fi__scn_error *err)
 {
+	char dir[PATH_MAX];
+
 	return load(rs, text ? text : "", text ? strlen(text) : 0,
-		    origin ? origin : "<text>", false, err);
+		    origin ? origin : "<text>", text_dir(dir, sizeof(dir)),
+		    false, err);
 }
 
 int fi__scn_load_list(struct fi__ruleset *rs, const char *list,
 		      const char *origin, struct fi__scn_error *err)
 {
+	char dir[PATH_MAX];
+
 	return load(rs, list ? list : "", list ? strlen(list) : 0,
-		    origin ? origin : "<rules>", true, err);
+		    origin ? origin : "<rules>", text_dir(dir, sizeof(dir)),
+		    true, err);
+}
+
+/* The absolute directory of the file at path, or NULL. */
+static const char *file_dir(const char *path, char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash ? (size_t)(slash - path) : 0, at = 0;
+
+	if (path[0] != '/') {
+		if (!getcwd(buf, len))
+			return NULL;
+		at = strlen(buf);
+		if (n && at + 1 < len)
+			buf[at++] = '/';
+	} else if (n == 0) {
+		n = 1; /* a file in / */
+	}
+	if (at + n + 1 > len)
+		return NULL;
+	memcpy(buf + at, path, n);
+	buf[at + n] = '\0';
+	return buf;
 }
 
 int fi__scn_load_file(struct fi__ruleset *rs, const char *path,
@@ -870,7 +920,13 @@ int fi__scn_load_file(struct fi__ruleset *rs, const char *path,
 	}
 	fclose(f);
 	buf[len] = '\0';
-	rc = load(rs, buf, len, path, false, err);
+	/* A relative redirect= is resolved against the file's directory. */
+	{
+		char dir[PATH_MAX];
+
+		rc = load(rs, buf, len, path, file_dir(path, dir, sizeof(dir)),
+			  false, err);
+	}
 	free(buf);
 	return rc;
 }

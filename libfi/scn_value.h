@@ -19,6 +19,9 @@ struct fi__scn_ctx {
 	char *arena;
 	size_t used, cap;
 	bool failed;
+	/* Where a relative redirect= path is resolved, once, at load; NULL:
+	 * it stays relative (to the working directory of each call). */
+	const char *base_dir;
 };
 
 /* Fill ctx->err with "origin:line:col: error: ...", once: the first
