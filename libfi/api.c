@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dispatch.h"
 #include "fi.h"
 #include "names.h"
 #include "rules.h"
@@ -16,7 +17,8 @@
 
 static __thread char last_error[512];
 
-void fi__set_error(const char *fmt, ...)
+static __attribute__((format(printf, 1, 2))) void set_error(const char *fmt,
+							     ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -30,18 +32,18 @@ static int enter(void)
 {
 	last_error[0] = 0;
 	if (!fi__runtime_active() || !fi__runtime_rules()) {
-		fi__set_error("libfi is not active in this process (no syscall "
+		set_error("libfi is not active in this process (no syscall "
 			      "site could be patched)");
 		return -ENOSYS;
 	}
-	fi__hook_suspend();
+	fi__dispatch_suspend();
 	fi__runtime_count_all();
 	return 0;
 }
 
 static int leave(int r)
 {
-	fi__hook_resume();
+	fi__dispatch_resume();
 	return r;
 }
 
@@ -49,12 +51,12 @@ static long lookup(const char *syscall)
 {
 	long nr;
 	if (!syscall) {
-		fi__set_error("syscall name is NULL");
+		set_error("syscall name is NULL");
 		return -EINVAL;
 	}
 	nr = fi__names_sys_nr(syscall);
 	if (nr < 0) {
-		fi__set_error("unknown syscall '%s'", syscall);
+		set_error("unknown syscall '%s'", syscall);
 		return -EINVAL;
 	}
 	return nr;
@@ -64,12 +66,12 @@ static int arm(struct fi__rule *r, const struct fi__scn_error *err)
 {
 	int e;
 	if (!r) {
-		fi__set_error("%s", err->msg);
+		set_error("%s", err->msg);
 		return -EINVAL;
 	}
 	e = fi__rules_add(fi__rs, r);
 	if (e < 0) {
-		fi__set_error("too many rules armed");
+		set_error("too many rules armed");
 		return e;
 	}
 	fi__runtime_rules_changed();
@@ -83,7 +85,7 @@ int fi_rule(const char *rule)
 	if (r < 0)
 		return r;
 	if (!rule) {
-		fi__set_error("rule is NULL");
+		set_error("rule is NULL");
 		return leave(-EINVAL);
 	}
 	return leave(arm(fi__scn_parse_rule(rule, "<rule>", 1, &err), &err));
@@ -96,12 +98,12 @@ int fi_load_scenario(const char *path)
 	if (r < 0)
 		return r;
 	if (!path) {
-		fi__set_error("scenario path is NULL");
+		set_error("scenario path is NULL");
 		return leave(-EINVAL);
 	}
 	r = fi__scn_load_file(fi__rs, path, &err);
 	if (r < 0)
-		fi__set_error("%s", err.msg);
+		set_error("%s", err.msg);
 	else
 		fi__runtime_rules_changed();
 	return leave(r < 0 ? r : 0);
@@ -119,11 +121,11 @@ int fi_fail_nth(const char *syscall, unsigned n, int err)
 	if (nr < 0)
 		return leave((int)nr);
 	if (n == 0) {
-		fi__set_error("fi_fail_nth: n counts from 1");
+		set_error("fi_fail_nth: n counts from 1");
 		return leave(-EINVAL);
 	}
 	if (err <= 0 || err > 4095) {
-		fi__set_error("fi_fail_nth: errno %d is out of range 1..4095", err);
+		set_error("fi_fail_nth: errno %d is out of range 1..4095", err);
 		return leave(-EINVAL);
 	}
 	snprintf(text, sizeof(text), "%s when=%u error=%d", syscall, n, err);
@@ -141,7 +143,7 @@ int fi_expect(const char *syscall, long result)
 		return leave((int)nr);
 	r = fi__rules_expect(fi__rs, nr, result);
 	if (r < 0)
-		fi__set_error("cannot queue an expectation for %s", syscall);
+		set_error("cannot queue an expectation for %s", syscall);
 	else
 		fi__runtime_rules_changed();
 	return leave(r);
@@ -168,7 +170,7 @@ int fi_verify(void)
 		return r;
 	r = fi__rules_verify(fi__rs, msg, sizeof(msg));
 	if (r < 0)
-		fi__set_error("%s", msg);
+		set_error("%s", msg);
 	return leave(r);
 }
 
@@ -188,12 +190,12 @@ int fi_ignore_module(const char *module)
 	if (r < 0)
 		return r;
 	if (!module || !*module) {
-		fi__set_error("module name is empty");
+		set_error("module name is empty");
 		return leave(-EINVAL);
 	}
 	r = fi__site_ignore(module);
 	if (r < 0)
-		fi__set_error("cannot ignore %s: too many modules", module);
+		set_error("cannot ignore %s: too many modules", module);
 	return leave(r);
 }
 

@@ -19,10 +19,12 @@
 #include <time.h>
 
 #include "arena.h"
+#include "dispatch.h"
 #include "fdpath.h"
 #include "fds.h"
 #include "frame.h"
 #include "patch.h"
+#include "registry.h"
 #include "raw.h"
 #include "report.h"
 #include "rules.h"
@@ -40,37 +42,6 @@ _Static_assert(FI_QUICK_PASS == FI_VERDICT_PASS &&
 		       FI_QUICK_DONE == FI_VERDICT_DONE &&
 		       FI_QUICK_MORE == FI_VERDICT_FULL,
 	       "fi__rules_quick answers in the stub's verdicts");
-
-/* Read by every stub: nonzero means "this number takes the slow path".
- * Indexed by the low 16 bits of %eax. */
-unsigned char fi__interest[1u << 16] __attribute__((aligned(4096)));
-
-struct fi__ruleset *fi__rs;
-
-/* Calls counted per number since the last reset (API mode). */
-static long counts[FI_NR_MAX];
-static int counting;
-static int have_rules;
-static int need_site; /* unwind to the calling module (site=, API mode) */
-
-/* Whether every call must take the general path (recording, counting,
- * call sites), and which numbers must whatever the mode. */
-static int general_mode;
-
-/* Per syscall number, in one page (each page first touched at start-up
- * costs a page fault): */
-static struct {
-	unsigned char special[FI_NR_MAX];
-	/* 1 where fi__dispatch_quick may try: rules are armed, the mode is
-	 * not general and the number is not special. One load on the quick
-	 * way. */
-	unsigned char quick_ok[FI_NR_MAX];
-	/* The index of each syscall's path argument, or -1. */
-	signed char path_arg[FI_NR_MAX];
-} per_nr __attribute__((aligned(4096)));
-
-/* The process's command name, for comm=; read at load. */
-static char comm[16];
 
 /* Hooks active in this thread. A signal handler that runs while the hook
  * does may take the hook once more (depth 1, its own scratch); deeper, and
@@ -149,10 +120,10 @@ static uint64_t *arg_slot(struct fi__frame *f, int i)
 static inline __attribute__((always_inline)) void site_of(uint32_t id,
 								  struct fi__call *c)
 {
-	if (id < __atomic_load_n(&fi__nsites, __ATOMIC_ACQUIRE)) {
-		const struct fi__site *s = &fi__sites[id];
-		c->module = fi__modules[s->module].name;
-		c->offset = s->addr - fi__modules[s->module].base;
+	if (id < __atomic_load_n(&fi__registry_npoints, __ATOMIC_ACQUIRE)) {
+		const struct fi__patch_point *s = &fi__registry_points[id];
+		c->module = fi__registry_modules[s->module].name;
+		c->offset = s->addr - fi__registry_modules[s->module].base;
 	}
 }
 
@@ -193,9 +164,9 @@ static bool caller(const struct fi__frame *f, struct fi__call *c)
 	struct fi__site_info si;
 	uint32_t id = fi__frame_site(f);
 
-	if (id >= __atomic_load_n(&fi__nsites, __ATOMIC_ACQUIRE))
+	if (id >= __atomic_load_n(&fi__registry_npoints, __ATOMIC_ACQUIRE))
 		return false;
-	fi__site_regs_from_frame(f, fi__sites[id].addr, &r);
+	fi__site_regs_from_frame(f, fi__registry_points[id].addr, &r);
 	if (fi__site_resolve(&r, &si)) {
 		c->module = si.module;
 		c->offset = si.offset;
@@ -332,7 +303,7 @@ static void describe(struct fi__frame *f, long nr, struct fi__call *c)
 	c->args[3] = (long)f->r10;
 	c->args[4] = (long)f->r8;
 	c->args[5] = (long)f->r9;
-	c->comm = comm[0] ? comm : 0;
+	c->comm = fi__runtime_comm[0] ? fi__runtime_comm : 0;
 	c->module = 0;
 	c->offset = 0;
 	c->path = 0;
@@ -343,22 +314,22 @@ static void describe(struct fi__frame *f, long nr, struct fi__call *c)
 	site_of(fi__frame_site(f), c);
 }
 
-/* Everything: the recorder, counting, call sites, the report, fd
- * protection, new code to patch. */
-static long general(struct fi__frame *f, long nr, int depth)
+/* The whole full path: the recorder, counting, call sites, the report,
+ * fd protection, new code to patch. */
+static long see_all(struct fi__frame *f, long nr, int depth)
 {
 	struct fi__call c;
 	struct fi__verdict v;
 	long verdict = VERDICT_PASS;
 	bool tracing = fi__trace_enabled(), harness = false;
-	bool acting = have_rules || counting;
+	bool acting = fi__runtime_mode.have_rules || fi__runtime_mode.counting;
 	char *path = path_buf[depth];
 
 	describe(f, nr, &c);
 	/* Name the calling code now when the harness must be told apart
 	 * (its calls are never counted or failed) or the recorder needs it;
 	 * otherwise only if a rule fires for the first time. */
-	if ((acting && need_site) || tracing) {
+	if ((acting && fi__runtime_mode.need_site) || tracing) {
 		c.caller = 0;
 		harness = caller(f, &c) && acting;
 	}
@@ -369,15 +340,17 @@ static long general(struct fi__frame *f, long nr, int depth)
 		fi__fdpath_begin(nr); /* a close or dup2 forgets fd paths */
 
 	if (acting && !harness) {
-		int pi = per_nr.path_arg[nr];
+		int pi = fi__runtime_nr.path_arg[nr];
 		/* Only rules look at the path; counting does not. */
-		if (have_rules && pi >= 0 &&
+		if (fi__runtime_mode.have_rules && pi >= 0 &&
 		    fi__safe_copy_str((const void *)c.args[pi], path,
 				      sizeof(path_buf[0])) >= 0)
 			c.path = path;
-		if (counting)
-			__atomic_fetch_add(&counts[nr], 1, __ATOMIC_RELAXED);
-		if (have_rules && fi__rules_decide(fi__rs, &c, &v)) {
+		if (fi__runtime_mode.counting)
+			__atomic_fetch_add(&fi__runtime_counts[nr], 1,
+					   __ATOMIC_RELAXED);
+		if (fi__runtime_mode.have_rules &&
+		    fi__rules_decide(fi__rs, &c, &v)) {
 			verdict = act(f, &c, &v);
 			if (verdict == VERDICT_DONE && tracing) {
 				char *fdp = fdpath_buf[depth];
@@ -436,12 +409,13 @@ out:
 	return verdict;
 }
 
-/* Only rules, and this number needs nothing else: the short way. */
-static long fast(struct fi__frame *f, long nr, int depth)
+/* The full path when only rules are armed and this number needs nothing
+ * else: rules that look at more than the number (a path, a site, ...). */
+static long rules_only(struct fi__frame *f, long nr, int depth)
 {
 	struct fi__call c;
 	struct fi__verdict v;
-	int pi = per_nr.path_arg[nr];
+	int pi = fi__runtime_nr.path_arg[nr];
 
 	describe(f, nr, &c);
 	if (pi >= 0 && fi__safe_copy_str((const void *)c.args[pi],
@@ -452,27 +426,30 @@ static long fast(struct fi__frame *f, long nr, int depth)
 	return act(f, &c, &v);
 }
 
-static __attribute__((noinline)) long slow(struct fi__frame *f, long nr,
-					    int depth)
+/* The full path: entry.S saved the whole frame. */
+static __attribute__((noinline)) long full_path(struct fi__frame *f, long nr,
+						 int depth)
 {
 	long verdict;
 
 	in_hook = depth + 1;
-	if (!general_mode && !per_nr.special[nr])
-		verdict = have_rules ? fast(f, nr, depth) : VERDICT_PASS;
+	if (!fi__runtime_mode.see_all && !fi__runtime_nr.special[nr])
+		verdict = fi__runtime_mode.have_rules ? rules_only(f, nr, depth)
+						      : VERDICT_PASS;
 	else
-		verdict = general(f, nr, depth);
+		verdict = see_all(f, nr, depth);
 	in_hook = depth;
 	return verdict;
 }
 
-/* The common case, before entry.S saves everything: rules that need the
+/* The quick path, before entry.S saves everything: rules that need the
  * syscall number only. Reentrant (atomics only, no syscalls). */
 long fi__dispatch_quick(struct fi__qframe *q)
 {
 	long nr = (long)q->rax;
 
-	if ((unsigned long)nr >= FI_NR_MAX || !per_nr.quick_ok[nr] || in_hook)
+	if ((unsigned long)nr >= FI_NR_MAX || !fi__runtime_nr.quick_ok[nr] ||
+	    in_hook)
 		return FI_VERDICT_FULL;
 	return fi__rules_quick(fi__rs, nr, (long *)&q->rax);
 }
@@ -484,7 +461,7 @@ long fi__dispatch(struct fi__frame *f)
 
 	if (depth >= FI_MAX_DEPTH || (unsigned long)nr >= FI_NR_MAX)
 		return VERDICT_PASS;
-	return slow(f, nr, depth);
+	return full_path(f, nr, depth);
 }
 
 /* ld.so mapped an executable segment of a new object: patch it now,
@@ -573,7 +550,7 @@ void fi__dispatch_post(struct fi__frame *f)
 		for (int k = 0; k < 6; k++)
 			c.args[k] = p.args[k];
 		ids(&c);
-		c.comm = comm[0] ? comm : 0;
+		c.comm = fi__runtime_comm[0] ? fi__runtime_comm : 0;
 		c.module = 0;
 		c.offset = 0;
 		c.path = 0;
@@ -598,95 +575,14 @@ out:
 	in_hook = depth;
 }
 
-/* --- runtime.h ------------------------------------------------------- */
+/* --- dispatch.h ------------------------------------------------------ */
 
-void fi__hook_suspend(void)
+void fi__dispatch_suspend(void)
 {
 	in_hook += FI_SUSPENDED;
 }
 
-void fi__hook_resume(void)
+void fi__dispatch_resume(void)
 {
 	in_hook -= FI_SUSPENDED;
-}
-
-static void mark(unsigned char *t, long nr)
-{
-	if (nr >= 0 && nr < FI_NR_MAX)
-		t[nr] = 1;
-}
-
-void fi__runtime_rules_changed(void)
-{
-	unsigned char t[FI_NR_MAX];
-	bool all = counting || fi__trace_enabled();
-
-	fi__fill(t, all, sizeof(t));
-	if (fi__rs) {
-		fi__rules_interest(fi__rs, t);
-		__atomic_store_n(&have_rules, 1, __ATOMIC_RELEASE);
-	}
-	__atomic_store_n(&need_site,
-			 counting || (fi__rs && fi__rules_need_site(fi__rs)),
-			 __ATOMIC_RELEASE);
-	if (!comm[0])
-		fi__raw2(SYS_prctl, PR_GET_NAME, comm);
-	mark(t, SYS_mmap); /* new code to patch */
-	mark(t, SYS_clone); /* a child forgets cached ids */
-	mark(t, SYS_clone3);
-	mark(t, SYS_fork);
-	mark(t, SYS_vfork);
-	if (fi__report_enabled()) {
-		mark(t, SYS_exit_group);
-		mark(t, SYS_execve);
-		mark(t, SYS_execveat);
-	}
-	if (fi__trace_enabled() || fi__report_enabled())
-		for (long i = 0; i < FI_NR_MAX; i++)
-			if (fi__fds_guarded(i))
-				mark(t, i);
-	t[SYS_rt_sigreturn] = 0; /* never intercepted */
-
-	/* Numbers the short way cannot take: everything marked above but
-	 * for the rules themselves. */
-	static const long always[] = {
-		SYS_mmap, SYS_clone, SYS_clone3, SYS_fork, SYS_vfork,
-		SYS_exit_group, SYS_execve, SYS_execveat, SYS_close,
-		SYS_close_range, SYS_dup2, SYS_dup3, SYS_fcntl,
-	};
-	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
-		__atomic_store_n(&per_nr.special[always[i]], 1, __ATOMIC_RELAXED);
-	for (long i = 0; i < FI_NR_MAX; i++)
-		per_nr.path_arg[i] = (signed char)fi__names_argindex(i, FI_ARG_PATH);
-	__atomic_store_n(&general_mode,
-			 counting || need_site || fi__trace_enabled(),
-			 __ATOMIC_RELEASE);
-	for (long i = 0; i < FI_NR_MAX; i++)
-		__atomic_store_n(&per_nr.quick_ok[i],
-				 have_rules && !general_mode && !per_nr.special[i],
-				 __ATOMIC_RELAXED);
-	for (long i = 0; i < FI_NR_MAX; i++)
-		__atomic_store_n(&fi__interest[i], t[i], __ATOMIC_RELAXED);
-	/* Numbers the kernel does not have still reach it through the stub. */
-}
-
-void fi__runtime_count_all(void)
-{
-	if (__atomic_exchange_n(&counting, 1, __ATOMIC_ACQ_REL))
-		return;
-	fi__runtime_reset_counts();
-	fi__runtime_rules_changed();
-}
-
-long fi__runtime_count(long nr)
-{
-	if (nr < 0 || nr >= FI_NR_MAX)
-		return -EINVAL;
-	return __atomic_load_n(&counts[nr], __ATOMIC_RELAXED);
-}
-
-void fi__runtime_reset_counts(void)
-{
-	for (int i = 0; i < FI_NR_MAX; i++)
-		__atomic_store_n(&counts[i], 0, __ATOMIC_RELAXED);
 }

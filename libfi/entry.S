@@ -51,8 +51,8 @@
 	mov 136(%rbx), %eax		/* the site the stub pushed: */
 	add 144(%rbx), %eax		/* index + base = id */
 	shl $4, %rax
-	mov fi__sites(%rip), %rcx
-	mov (%rcx,%rax), %rax		/* fi__sites[id].addr: the syscall */
+	mov fi__registry_points(%rip), %rcx
+	mov (%rcx,%rax), %rax		/* fi__registry_points[id].addr: the syscall */
 	add $2, %rax
 	push %rax			/* at %rbx - 8: "called from there" */
 	.cfi_def_cfa rbx, FRAME_CFA

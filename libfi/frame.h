@@ -44,7 +44,7 @@ static inline uint64_t fi__frame_user_rsp(const struct fi__frame *f)
 long fi__dispatch(struct fi__frame *f);
 long fi__dispatch_quick(struct fi__qframe *q);
 
-/* The id of the patched site (index into fi__sites). */
+/* The id of the patched site (index into fi__registry_points). */
 static inline uint32_t fi__frame_site(const struct fi__frame *f)
 {
 	return (uint32_t)(f->index + f->base);

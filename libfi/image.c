@@ -21,9 +21,12 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "area.h"
 #include "arena.h"
+#include "log.h"
 #include "patch.h"
 #include "raw.h"
+#include "registry.h"
 
 #define PAGE 4096ul
 #define GAP (1ull << 30)           /* from the code down to its area */
@@ -171,8 +174,8 @@ static bool meta_fits(const struct meta *mt, uint64_t size, uint64_t start,
 	       mt->text_off == src->file_off - page_off &&
 	       mt->text_off % PAGE == 0 &&
 	       mt->text_len == text_len_of(start, len) &&
-	       mt->nsites && mt->nsites <= FI_MAX_SITES &&
-	       mt->nsamples <= mt->nsites && mt->nrefused <= FI_MAX_SITES &&
+	       mt->nsites && mt->nsites <= FI_MAX_POINTS &&
+	       mt->nsamples <= mt->nsites && mt->nrefused <= FI_MAX_POINTS &&
 	       mt->body_len == body_len_of(mt->nsites, mt->nsamples,
 					   mt->nrefused) &&
 	       tail <= size && mt->stubs_off % PAGE == 0 &&
@@ -208,7 +211,7 @@ static void list_sites(const struct fi__module *m, const struct meta *mt,
 	const struct fi__refusal *f =
 		(const struct fi__refusal *)(body + body_len_of(mt->nsites,
 								mt->nsamples, 0));
-	for (uint32_t i = 0; fi__debug > 1 && i < mt->nsites; i++)
+	for (uint32_t i = 0; fi__log_debug > 1 && i < mt->nsites; i++)
 		fi__log("  patching %s+0x%lx", m->name,
 			(unsigned long)(start + sites[i] - m->base));
 	for (uint32_t i = 0; i < mt->nrefused; i++) {
@@ -227,10 +230,10 @@ static long map_image(uint32_t mod, uint64_t start, int prot, long fd,
 {
 	const uint32_t *sites = (const uint32_t *)body;
 	uint64_t page = page_of(start), area = page + (uint64_t)mt->delta;
-	uint32_t base = __atomic_load_n(&fi__nsites, __ATOMIC_RELAXED);
+	uint32_t base = __atomic_load_n(&fi__registry_npoints, __ATOMIC_RELAXED);
 	long r;
 
-	if (base + (uint64_t)mt->nsites > FI_MAX_SITES)
+	if (base + (uint64_t)mt->nsites > FI_MAX_POINTS)
 		return -2;
 	if (!fi__map_at(area, PAGE, PROT_READ | PROT_WRITE, 0, -1, 0))
 		return -2; /* the spot is taken */
@@ -242,18 +245,18 @@ static long map_image(uint32_t mod, uint64_t start, int prot, long fd,
 		return -2;
 	}
 	for (uint32_t i = 0; i < mt->nsites; i++) {
-		fi__sites[base + i].addr = start + sites[i];
-		fi__sites[base + i].module = mod;
-		fi__sites[base + i].flags = 0;
+		fi__registry_points[base + i].addr = start + sites[i];
+		fi__registry_points[base + i].module = mod;
+		fi__registry_points[base + i].flags = 0;
 	}
-	if (fi__patch_fill_slots(area, base) < 0)
+	if (fi__area_fill_slots(area, base) < 0)
 		goto undo;
-	__atomic_store_n(&fi__nsites, base + mt->nsites, __ATOMIC_RELEASE);
+	__atomic_store_n(&fi__registry_npoints, base + mt->nsites, __ATOMIC_RELEASE);
 	r = fi__raw6(SYS_mmap, page, mt->text_len, prot, MAP_PRIVATE | MAP_FIXED,
 		     fd, mt->text_off);
 	if ((uint64_t)r == page)
 		return mt->nsites;
-	__atomic_store_n(&fi__nsites, base, __ATOMIC_RELEASE);
+	__atomic_store_n(&fi__registry_npoints, base, __ATOMIC_RELEASE);
 undo:
 	fi__raw2(SYS_munmap, area, PAGE + mt->stubs_len);
 	return -2;
@@ -263,7 +266,7 @@ long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 		   const struct fi__image_src *src, unsigned *refused,
 		   unsigned *padded)
 {
-	const struct fi__module *m = &fi__modules[mod];
+	const struct fi__module *m = &fi__registry_modules[mod];
 	char path[800];
 	struct meta mt;
 	struct stat st;
@@ -284,7 +287,7 @@ long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 	if (fi__raw2(SYS_fstat, fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_uid != (uid_t)fi__raw0(SYS_geteuid) || (st.st_mode & 022) ||
 	    (uint64_t)st.st_size < sizeof(mt)) {
-		if (fi__debug)
+		if (fi__log_debug)
 			fi__log("  not using %s: not a file of this user's that "
 				"only they can write", path);
 		n = -2;
@@ -307,9 +310,9 @@ long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 	if (n >= 0) {
 		*refused = mt.nrefused;
 		*padded = mt.npadded;
-		if (fi__debug)
+		if (fi__log_debug)
 			list_sites(m, &mt, body, start);
-	} else if (fi__debug) {
+	} else if (fi__log_debug) {
 		fi__log("  not mapping the image of %s: its trampolines' place "
 			"is taken, or its file system is mounted noexec",
 			m->name);
@@ -353,7 +356,7 @@ static void fill_body(uint8_t *body, uint64_t start, const uint8_t *text,
 	uint32_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		sites[i] = (uint32_t)(fi__sites[base + i].addr - start);
+		sites[i] = (uint32_t)(fi__registry_points[base + i].addr - start);
 		if ((i % SAMPLE_EVERY == 0 || i + 1 == n) && k < nsamples) {
 			s[k].off = (uint32_t)(pd[i].start - start);
 			s[k].len = pd[i].len;
@@ -416,7 +419,7 @@ void fi__image_store(uint32_t mod, uint64_t start, size_t len,
 		     const struct fi__patch_write *pd, size_t n,
 		     const struct fi__refusal *refused, size_t nrefused)
 {
-	const struct fi__module *m = &fi__modules[mod];
+	const struct fi__module *m = &fi__registry_modules[mod];
 	uint64_t page = page_of(start), tlen = text_len_of(start, len);
 	uint32_t nsamples = (uint32_t)((n + SAMPLE_EVERY - 1) / SAMPLE_EVERY + 1);
 	struct meta mt = {0};
@@ -426,7 +429,7 @@ void fi__image_store(uint32_t mod, uint64_t start, size_t len,
 	size_t slash, body_len;
 	long in = -1;
 
-	if (!src || !n || n > FI_MAX_SITES || nrefused > FI_MAX_SITES ||
+	if (!src || !n || n > FI_MAX_POINTS || nrefused > FI_MAX_POINTS ||
 	    src->file_off < start - page ||
 	    (src->file_off - (start - page)) % PAGE ||
 	    !image_path(path, sizeof(path), m, start, len, &slash) ||

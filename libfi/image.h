@@ -59,7 +59,7 @@ long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 		   unsigned *padded);
 
 /* The region was just patched in place with its area at the preferred
- * spot: sites fi__sites[base, base+n) with writes pd[0, n), stubs in
+ * spot: sites fi__registry_points[base, base+n) with writes pd[0, n), stubs in
  * [area + 4096, area + 4096 + stubs_len). Writes the image for the next
  * runs, after checking that the code in memory is the file's plus the
  * patches. Errors are ignored: the image is an optimisation. */

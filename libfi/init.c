@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -13,8 +12,10 @@
 #include "arena.h"
 #include "cache.h"
 #include "disasm.h"
+#include "log.h"
 #include "patch.h"
 #include "raw.h"
+#include "registry.h"
 #include "report.h"
 #include "rules.h"
 #include "runtime.h"
@@ -26,32 +27,11 @@
 /* fi's own set-up errors end the run with a distinctive status. */
 #define FI_EXIT_SETUP 125
 
-static bool active;
-
-bool fi__runtime_active(void)
-{
-	return active;
-}
-
 static void fatal(const char *msg)
 {
 	fi__raw3(SYS_write, 2, msg, strlen(msg));
 	fi__raw3(SYS_write, 2, "\n", 1);
 	fi__raw1(SYS_exit_group, FI_EXIT_SETUP);
-}
-
-/* The rule set exists only once something arms a rule, so that a run
- * without rules never touches the program's heap. */
-struct fi__ruleset *fi__runtime_rules(void)
-{
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	if (__atomic_load_n(&fi__rs, __ATOMIC_ACQUIRE))
-		return fi__rs;
-	pthread_mutex_lock(&lock);
-	if (!fi__rs)
-		__atomic_store_n(&fi__rs, fi__rules_new(), __ATOMIC_RELEASE);
-	pthread_mutex_unlock(&lock);
-	return fi__rs;
 }
 
 static void arm_from_env(void)
@@ -185,7 +165,7 @@ static void start(bool early)
 	long n;
 
 	v = getenv("FI_DEBUG");
-	fi__debug = v && *v && strcmp(v, "0") ? (strcmp(v, "2") ? 1 : 2) : 0;
+	fi__log_debug = v && *v && strcmp(v, "0") ? (strcmp(v, "2") ? 1 : 2) : 0;
 	v = getenv("FI_SWEEP");
 	fi__full_sweep = v && !strcmp(v, "full");
 	fi__cache_init();
@@ -194,6 +174,7 @@ static void start(bool early)
 	fi__site_init();
 
 	open_channels();
+	fi__runtime_set_channels(fi__trace_enabled(), fi__report_enabled());
 	/* libc's constructor will set environ again, to the array the kernel
 	 * gave: changes made now would be lost. */
 	if (!early)
@@ -202,12 +183,12 @@ static void start(bool early)
 	fi__runtime_rules_changed();
 
 	n = fi__scan_loaded();
-	active = n > 0;
+	fi__runtime_set_active(n > 0);
 	/* From now on every object arrives through ld.so's mmap, in the hook. */
 	fi__patch_in_hook = true;
-	if (fi__debug) {
+	if (fi__log_debug) {
 		fi__log("%ld syscall sites patched in %u objects%s", n,
-			fi__nmodules,
+			fi__registry_nmodules,
 			early ? ", before any constructor (LD_AUDIT)" : "");
 		say_features();
 	}

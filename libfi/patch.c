@@ -7,56 +7,30 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 
+#include "area.h"
 #include "arena.h"
 #include "cache.h"
 #include "disasm.h"
 #include "image.h"
+#include "log.h"
 #include "plan.h"
 #include "planner.h"
 #include "raw.h"
 #include "region.h"
+#include "registry.h"
 #include "site.h"
 
 #define PAGE 4096ul
 
-struct fi__module fi__modules[FI_MAX_MODULES];
-uint32_t fi__nmodules;
-struct fi__site *fi__sites;
-uint32_t fi__nsites;
-int fi__debug;
 bool fi__full_sweep;
-
-extern unsigned char fi__interest[];
-void fi__entry(void);
-void fi__entry_post(void);
 
 static struct fi__disasm *dis;
 static int patch_lock;
-
-void fi__log(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int n;
-
-	memcpy(buf, "fi: ", 4);
-	va_start(ap, fmt);
-	n = vsnprintf(buf + 4, sizeof(buf) - 5, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	n += 4;
-	if (n > (int)sizeof(buf) - 1)
-		n = sizeof(buf) - 1;
-	buf[n++] = '\n';
-	fi__raw3(SYS_write, 2, buf, n);
-}
 
 void fi__patch_forked(void)
 {
@@ -68,8 +42,7 @@ void fi__patch_forked(void)
 
 int fi__patch_init(void)
 {
-	fi__sites = fi__pages(FI_MAX_SITES * sizeof(struct fi__site));
-	if (!fi__sites)
+	if (fi__registry_init() < 0)
 		return -ENOMEM;
 	fi__arena_install();
 	fi__planner_init((const void *)fi__patch_init);
@@ -143,7 +116,7 @@ bool fi__patch_plan_ahead(const struct fi__patch_job *jobs, size_t n,
 		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
-		req[i] = request_for(&fi__modules[jobs[i].mod], jobs[i].start,
+		req[i] = request_for(&fi__registry_modules[jobs[i].mod], jobs[i].start,
 				     jobs[i].len, jobs[i].src);
 		ahead_keys[i].mod = jobs[i].mod;
 		ahead_keys[i].start = jobs[i].start;
@@ -159,114 +132,6 @@ void fi__patch_ahead_done(void)
 {
 	fi__planner_free(&ahead);
 	nahead = 0;
-}
-
-uint32_t fi__patch_module(const char *name, uint64_t base,
-			  const uint8_t *build_id, size_t id_len)
-{
-	const char *slash = strrchr(name, '/');
-	uint32_t i;
-
-	if (slash)
-		name = slash + 1;
-	for (i = 0; i < fi__nmodules; i++)
-		if (fi__modules[i].base == base &&
-		    !strcmp(fi__modules[i].name, name))
-			return i;
-	if (fi__nmodules == FI_MAX_MODULES)
-		return FI_MAX_MODULES - 1;
-	i = fi__nmodules;
-	snprintf(fi__modules[i].name, sizeof(fi__modules[i].name), "%s", name);
-	fi__modules[i].base = base;
-	if (build_id && id_len <= sizeof(fi__modules[i].build_id)) {
-		fi__copy(fi__modules[i].build_id, build_id, id_len);
-		fi__modules[i].build_id_len = (uint8_t)id_len;
-	}
-	__atomic_store_n(&fi__nmodules, i + 1, __ATOMIC_RELEASE);
-	return i;
-}
-
-/* --- trampoline areas ------------------------------------------------ */
-
-static void *alloc_near_maps(uint64_t lo, uint64_t hi, size_t size);
-
-/* `size` bytes for a trampoline area within 1 GiB of [lo, hi). */
-static void *alloc_near(uint64_t lo, uint64_t hi, size_t size)
-{
-	uint64_t spot = fi__image_spot(lo);
-
-	/* The preferred spot first: it is what images are made for, and it
-	 * spares reading the maps. */
-	if (spot && fi__map_at(spot, size, PROT_READ | PROT_WRITE,
-			       MAP_POPULATE, -1, 0))
-		return (void *)spot;
-	return alloc_near_maps(lo, hi, size);
-}
-
-/* Find `size` free bytes within 1 GiB of [lo, hi) by reading
- * /proc/self/maps with raw syscalls, and map them there. */
-static void *alloc_near_maps(uint64_t lo, uint64_t hi, size_t size)
-{
-	static const char path[] = "/proc/self/maps";
-	const size_t cap = 4u << 20;
-	char *buf = fi__pages(cap);
-	size_t n = 0;
-	long fd, r;
-	uint64_t prev_end = 0x10000, best = 0, best_dist = ~0ull;
-	const uint64_t reach = 1ull << 30;
-
-	if (!buf)
-		return NULL;
-	fd = fi__raw4(SYS_openat, -100, path, O_RDONLY | O_CLOEXEC, 0);
-	if (fd < 0) {
-		fi__pages_free(buf, cap);
-		return NULL;
-	}
-	while (n < cap - 1 &&
-	       (r = fi__raw3(SYS_read, fd, buf + n, cap - 1 - n)) > 0)
-		n += (size_t)r;
-	fi__raw1(SYS_close, fd);
-	buf[n] = 0;
-
-	/* Gaps between consecutive mappings; take the one closest to the
-	 * region whose near edge leaves room for size. */
-	for (char *p = buf; p < buf + n;) {
-		uint64_t a = 0, b = 0;
-		while (*p && *p != '-')
-			a = a * 16 + (uint64_t)(*p <= '9' ? *p - '0' : (*p | 32) - 'a' + 10), p++;
-		if (*p == '-')
-			p++;
-		while (*p && *p != ' ')
-			b = b * 16 + (uint64_t)(*p <= '9' ? *p - '0' : (*p | 32) - 'a' + 10), p++;
-		while (*p && *p != '\n')
-			p++;
-		if (*p)
-			p++;
-		if (a >= prev_end + size) {
-			/* gap [prev_end, a) */
-			uint64_t cand, dist;
-			if (a <= lo) {
-				cand = (a - size) & ~(PAGE - 1);
-				dist = hi - cand;
-			} else if (prev_end >= hi) {
-				cand = prev_end;
-				dist = cand + size - lo;
-			} else {
-				cand = 0, dist = ~0ull;
-			}
-			if (cand && cand >= prev_end && dist < reach &&
-			    dist < best_dist)
-				best = cand, best_dist = dist;
-		}
-		if (b > prev_end)
-			prev_end = b;
-	}
-	fi__pages_free(buf, cap);
-	if (!best)
-		return NULL;
-	if (!fi__map_at(best, size, PROT_READ | PROT_WRITE, MAP_POPULATE, -1, 0))
-		return NULL;
-	return (void *)best;
 }
 
 /* --- writing --------------------------------------------------------- */
@@ -312,7 +177,7 @@ static long plan_region(uint32_t mod, uint64_t start, size_t len,
 			const struct fi__image_src *file,
 			struct fi__planset *ps, const char **from)
 {
-	const struct fi__module *m = &fi__modules[mod];
+	const struct fi__module *m = &fi__registry_modules[mod];
 	const struct fi__region_cfi cfi = {.function_of = function_of_here};
 	const char *why = NULL;
 	bool tried = false;
@@ -346,7 +211,7 @@ static long plan_region(uint32_t mod, uint64_t start, size_t len,
 		}
 	}
 	const char *plan_why = why, *dec_why = NULL;
-	if (why && fi__debug)
+	if (why && fi__log_debug)
 		fi__log("  fi-plan could not plan %s: %s", m->name, why);
 	if (!fi__patch_decoder(&dec_why)) {
 		/* Said even without FI_DEBUG: a rule on them would not fire. */
@@ -362,36 +227,9 @@ static long plan_region(uint32_t mod, uint64_t start, size_t len,
 
 static void refuse(const struct fi__module *m, uint64_t addr, const char *why)
 {
-	if (fi__debug)
+	if (fi__log_debug)
 		fi__log("  left alone %s+0x%lx: %s", m->name,
 			(unsigned long)(addr - m->base), why);
-}
-
-/* A trampoline area: its first page holds the slots the stubs read (the
- * interest table's address, the entries, the id of the area's first site),
- * the stubs follow from the second page on. Only the first page depends on
- * this run, so the stub pages can be kept in the plan cache. */
-enum { SLOT_TABLE, SLOT_ENTRY, SLOT_POST, SLOT_BASE };
-
-static struct fi__stub_env area_env(uint64_t area)
-{
-	struct fi__stub_env env = {
-		.table_slot = area + 8 * SLOT_TABLE,
-		.entry_slot = area + 8 * SLOT_ENTRY,
-		.post_slot = area + 8 * SLOT_POST,
-		.base_slot = area + 8 * SLOT_BASE,
-	};
-	return env;
-}
-
-long fi__patch_fill_slots(uint64_t area, uint32_t base)
-{
-	uint64_t *slot = (uint64_t *)area;
-	slot[SLOT_TABLE] = (uint64_t)fi__interest;
-	slot[SLOT_ENTRY] = (uint64_t)fi__entry;
-	slot[SLOT_POST] = (uint64_t)fi__entry_post;
-	slot[SLOT_BASE] = base;
-	return fi__raw3(SYS_mprotect, area, PAGE, PROT_READ);
 }
 
 /* Write the stubs of every plan into a trampoline area near the region and
@@ -400,15 +238,16 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 		    const struct fi__planset *ps, unsigned *refused,
 		    const struct fi__image_src *src)
 {
-	const struct fi__module *m = &fi__modules[mod];
+	const struct fi__module *m = &fi__registry_modules[mod];
 	struct fi__patch_write *pd;
 	size_t npd = 0, area_len, off = PAGE;
-	uint32_t base = __atomic_load_n(&fi__nsites, __ATOMIC_RELAXED);
+	uint32_t base = __atomic_load_n(&fi__registry_npoints, __ATOMIC_RELAXED);
 	uint8_t *area;
 	long r;
 
 	area_len = (PAGE + ps->nplans * FI_STUB_MAX + PAGE - 1) & ~(PAGE - 1);
-	area = alloc_near(start, start + len, area_len);
+	area = fi__area_alloc(fi__image_spot(start), start, start + len,
+			      area_len);
 	if (!area) {
 		fi__log("cannot place trampolines near %s; its %zu sites stay "
 			"unpatched", m->name, ps->nplans);
@@ -419,14 +258,14 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 		fi__pages_free(area, area_len);
 		return -ENOMEM;
 	}
-	struct fi__stub_env env = area_env((uint64_t)area);
+	struct fi__stub_env env = fi__area_env((uint64_t)area);
 	for (size_t i = 0; i < ps->nplans; i++) {
 		struct fi__patch_write *p = &pd[npd];
 		struct fi__plan plan;
 		uint64_t stub = (uint64_t)area + off;
 		const char *why = NULL;
 		size_t n;
-		if (base + npd >= FI_MAX_SITES)
+		if (base + npd >= FI_MAX_POINTS)
 			break;
 		fi__planset_get(ps, i, &plan);
 		n = fi__plan_emit_stub(&plan, (uint32_t)npd, stub, &env,
@@ -436,20 +275,20 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 			refuse(m, plan.sys, why);
 			continue;
 		}
-		if (fi__debug > 1)
+		if (fi__log_debug > 1)
 			fi__log("  patching %s+0x%lx", m->name,
 				(unsigned long)(plan.sys - m->base));
 		fi__plan_emit_patch(&plan, stub, p->site, p->padjmp);
 		p->start = plan.start;
 		p->len = plan.len;
 		p->pad = plan.pad;
-		fi__sites[base + npd].addr = plan.sys;
-		fi__sites[base + npd].module = mod;
+		fi__registry_points[base + npd].addr = plan.sys;
+		fi__registry_points[base + npd].module = mod;
 		off += (n + 15) & ~(size_t)15;
 		npd++;
 	}
-	__atomic_store_n(&fi__nsites, base + (uint32_t)npd, __ATOMIC_RELEASE);
-	if (fi__patch_fill_slots((uint64_t)area, base) ||
+	__atomic_store_n(&fi__registry_npoints, base + (uint32_t)npd, __ATOMIC_RELEASE);
+	if (fi__area_fill_slots((uint64_t)area, base) ||
 	    fi__raw3(SYS_mprotect, area + PAGE, area_len - PAGE,
 		     PROT_READ | PROT_EXEC)) {
 		r = -EPERM;
@@ -489,7 +328,7 @@ out:
 long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot,
 			const struct fi__image_src *src)
 {
-	const struct fi__module *m = &fi__modules[mod];
+	const struct fi__module *m = &fi__registry_modules[mod];
 	const struct fi__image_src *file = src;
 	struct fi__planset ps = {0};
 	unsigned refused = 0, padded = 0;
@@ -532,7 +371,7 @@ long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot,
 	if (cached)
 		from = " (plan from the cache)";
 done:
-	if (r >= 0 && fi__debug && (r || refused))
+	if (r >= 0 && fi__log_debug && (r || refused))
 		fi__log("patched %s: %ld sites (%u via padding), %u left alone%s",
 			m->name, r, padded, refused, from);
 out:
@@ -584,7 +423,7 @@ void fi__patch_mapping(const char *path, uint64_t addr, size_t len, long off,
 		struct fi__image_src src = {.path = NULL,
 					    .fd = fd,
 					    .file_off = p->p_offset};
-		fi__patch_region(fi__patch_module(path, base, id, id_len), start,
+		fi__patch_region(fi__registry_module(path, base, id, id_len), start,
 				 n, prot, &src);
 	}
 }

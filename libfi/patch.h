@@ -9,29 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FI_MAX_MODULES 1024
-#define FI_MAX_SITES (1u << 20)
-
-struct fi__module {
-	char name[64]; /* file name: "libc.so.6", the program's name, ... */
-	uint64_t base; /* load bias: offsets in traces are addr - base */
-	uint8_t build_id[32]; /* NT_GNU_BUILD_ID: the plan cache's key */
-	uint8_t build_id_len; /* 0: none, so no caching */
-};
-
-/* One patched site, indexed by the id its stub pushes. */
-struct fi__site {
-	uint64_t addr;   /* the syscall instruction */
-	uint32_t module; /* index into fi__modules */
-	uint32_t flags;
-};
-
-extern struct fi__module fi__modules[FI_MAX_MODULES];
-extern uint32_t fi__nmodules;
-extern struct fi__site *fi__sites;
-extern uint32_t fi__nsites;
-
-/* Set up the site table, the arena and the decoder. Not for the hook. */
+/* Set up the table of patch points, the arena and the planner. Not for
+ * the hook. */
 int fi__patch_init(void);
 
 /* In a fork child (not vfork): the patcher's locks start free. Hook-safe. */
@@ -51,7 +30,7 @@ extern bool fi__patch_no_dlopen;
 /* A region about to be patched, for fi__patch_plan_ahead. */
 struct fi__image_src;
 struct fi__patch_job {
-	uint32_t mod;   /* fi__patch_module's index */
+	uint32_t mod;   /* fi__registry_module's index */
 	uint64_t start; /* the region in memory */
 	size_t len;
 	const struct fi__image_src *src; /* its file; NULL: the vDSO */
@@ -66,11 +45,6 @@ bool fi__patch_plan_ahead(const struct fi__patch_job *jobs, size_t n,
 			  const char **why);
 void fi__patch_ahead_done(void);
 
-/* Register a module; returns its index (existing entry if same base).
- * build_id may be NULL. */
-uint32_t fi__patch_module(const char *name, uint64_t base,
-			  const uint8_t *build_id, size_t id_len);
-
 /* Patch every syscall in [start, start+len) of module `mod`, whose pages
  * have protection `prot` (restored afterwards). Sites that cannot be
  * patched are left alone and listed under FI_DEBUG. src names the
@@ -80,21 +54,9 @@ uint32_t fi__patch_module(const char *name, uint64_t base,
 long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot,
 		      const struct fi__image_src *src);
 
-/* A trampoline area's first page: fill the slots its stubs read, the id
- * of its first site among them, and make it read-only. */
-long fi__patch_fill_slots(uint64_t area, uint32_t base);
-
-/* Print to stderr with a raw write ("fi: ..."); for FI_DEBUG and fatal
- * set-up errors. */
-void fi__log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* FI_DEBUG: 1 lists what was patched per object and every site left
- * alone; 2 also every site patched. */
-extern int fi__debug;
 /* FI_SWEEP=full: decode whole segments instead of only the functions that
  * hold syscalls (a debugging aid; both must find the same sites). */
 extern bool fi__full_sweep;
-
-
 
 /* ld.so (or the program) just mapped [addr, addr+len) of the file `path`,
  * from file offset off, with prot including PROT_EXEC, through fd. Reads

@@ -18,8 +18,10 @@
 #include <time.h>
 
 #include "arena.h"
+#include "log.h"
 #include "patch.h"
 #include "raw.h"
+#include "registry.h"
 
 #define PLANNER_REL "fi/fi-plan"
 
@@ -406,7 +408,7 @@ bool fi__planner_run(const struct fi__plan_request *req, size_t n, bool full,
 out:
 	if (fd >= 0)
 		fi__raw1(SYS_close, fd);
-	if (fi__debug)
+	if (fi__log_debug)
 		fi__log("fi-plan (%s) planned %zu region%s: %s, %lu.%lu ms",
 			plan_path, n, n == 1 ? "" : "s", ok ? "ok" : *why,
 			(unsigned long)((now_ns() - t0) / 1000000),

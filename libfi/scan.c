@@ -14,8 +14,10 @@
 
 #include "cache.h"
 #include "image.h"
+#include "log.h"
 #include "patch.h"
 #include "region.h"
+#include "registry.h"
 #include "site.h"
 
 struct region {
@@ -113,7 +115,7 @@ long fi__scan_loaded(void)
 		srcs[i].path = r->name;
 		srcs[i].fd = -1;
 		srcs[i].file_off = r->file_off;
-		mods[i] = fi__patch_module(r->name, r->base, r->build_id,
+		mods[i] = fi__registry_module(r->name, r->base, r->build_id,
 					   r->id_len);
 	}
 	/* Regions without a cached plan are planned before anything is
@@ -137,7 +139,7 @@ long fi__scan_loaded(void)
 			njobs++;
 		}
 		if (!fi__patch_plan_ahead(jobs, njobs, &why)) {
-			if (fi__debug)
+			if (fi__log_debug)
 				fi__log("fi-plan could not plan at start-up (%s): "
 					"loading the decoder here", why);
 			if (!fi__patch_decoder(&why))
