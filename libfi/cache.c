@@ -201,8 +201,8 @@ bool fi__cache_parse(const void *entry, size_t size, uint64_t start,
 		    (pad && pad + start + FI_JMP32_LEN > start + len))
 			return false;
 		/* The build-id names the bytes, and the entry is checksummed,
-		 * so a sample of the sites is compared with memory rather
-		 * than all: reading every page that holds a site costs a page
+		 * so a sample of the patch points is compared with memory rather
+		 * than all: reading every page that holds a patch point costs a page
 		 * fault each, for nothing. */
 		if ((i % 32 == 0 || i + 1 == h.nplans) &&
 		    (memcmp((const void *)s0, e->site, e->plan.len) ||

@@ -11,7 +11,7 @@
 
 #include "plan.h"
 
-/* A site the planner left alone, and why. */
+/* A syscall instruction the planner left alone, and why. */
 struct fi__refusal {
 	uint64_t addr;
 	char why[80];
@@ -47,7 +47,7 @@ bool fi__cache_make_dir(void);
 
 /* Fill ps from the cache entry for this region (at offset off in the
  * object) of the object with this
- * build-id, if there is one and every planned site still holds the bytes
+ * build-id, if there is one and every planned patch point still holds the bytes
  * it was planned on. */
 bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
 		    uint64_t start, size_t len, struct fi__planset *ps);

@@ -1,4 +1,4 @@
-/* disasm.c: the capstone wrapper. The scanner sweeps executable segments
+/* disasm.c: the capstone wrapper. The scanner reads executable segments
  * with the fast decoder; the planner decodes the few instructions around
  * each syscall in detail. No other file includes capstone. */
 #include "disasm.h"
@@ -78,7 +78,7 @@ bool fi__disasm_ready(void)
 }
 
 struct fi__disasm {
-	csh fast; /* detail off: sweeping */
+	csh fast; /* detail off: scanning */
 	csh full; /* detail on: the window around a site */
 	cs_insn *fast_insn;
 	cs_insn *full_insn;

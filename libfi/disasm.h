@@ -46,7 +46,7 @@ bool fi__disasm_ready(void);
 
 /* Decoders are not thread-safe; use one per thread. Detailed decoding
  * (fi__disasm_one) classifies RIP-relative operands; fast decoding
- * (fi__disasm_fast) is for sweeping whole segments and classifies
+ * (fi__disasm_fast) is for scanning whole segments and classifies
  * branches, syscalls and padding only. Both return false on bad bytes. */
 struct fi__disasm *fi__disasm_open(void);
 void fi__disasm_close(struct fi__disasm *d);

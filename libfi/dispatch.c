@@ -67,13 +67,13 @@ static inline __attribute__((always_inline)) void ids(struct fi__call *c)
 /* What pre hands to post across the real syscall, as a per-thread stack:
  * a signal handler's calls nest above the call it interrupted, and a vfork
  * child's calls above its parent's vfork (the child shares this TLS). A
- * post takes the topmost entry of its own site and drops anything above
+ * post takes the topmost entry of its own patch point and drops anything above
  * it (left by a handler that longjmp'ed away). */
 #define PENDING_MAX 8
 struct pending {
 	long nr;
 	long args[6];
-	uint32_t site;
+	uint32_t point; /* the patch point (fi__frame_point) */
 	unsigned long seq; /* of a record already written, or 0 */
 	const char *module; /* the calling code, as pre found it */
 	unsigned long offset;
@@ -91,10 +91,10 @@ static struct pending *push_pending(void)
 	return &pend[npend++];
 }
 
-static int find_pending(uint32_t site)
+static int find_pending(uint32_t point)
 {
 	for (int i = npend - 1; i >= 0; i--)
-		if (pend[i].site == site)
+		if (pend[i].point == point)
 			return i;
 	return -1;
 }
@@ -117,7 +117,7 @@ static uint64_t *arg_slot(struct fi__frame *f, int i)
 	}
 }
 
-static inline __attribute__((always_inline)) void site_of(uint32_t id,
+static inline __attribute__((always_inline)) void point_of(uint32_t id,
 								  struct fi__call *c)
 {
 	if (id < __atomic_load_n(&fi__registry_npoints, __ATOMIC_ACQUIRE)) {
@@ -162,7 +162,7 @@ static bool caller(const struct fi__frame *f, struct fi__call *c)
 {
 	struct fi__site_regs r;
 	struct fi__site_info si;
-	uint32_t id = fi__frame_site(f);
+	uint32_t id = fi__frame_point(f);
 
 	if (id >= __atomic_load_n(&fi__registry_npoints, __ATOMIC_ACQUIRE))
 		return false;
@@ -311,7 +311,7 @@ static void describe(struct fi__frame *f, long nr, struct fi__call *c)
 	c->caller = resolve_caller;
 	c->ctx = f;
 	ids(c);
-	site_of(fi__frame_site(f), c);
+	point_of(fi__frame_point(f), c);
 }
 
 /* The whole full path: the recorder, counting, call sites, the report,
@@ -392,7 +392,7 @@ static long see_all(struct fi__frame *f, long nr, int depth)
 		p->nr = nr;
 		for (int i = 0; i < 6; i++)
 			p->args[i] = (long)*arg_slot(f, i);
-		p->site = fi__frame_site(f);
+		p->point = fi__frame_point(f);
 		p->module = c.module;
 		p->offset = c.offset;
 		p->seq = 0;
@@ -512,7 +512,7 @@ void fi__dispatch_post(struct fi__frame *f)
 	in_hook = depth + 1;
 	fdp = fdpath_buf[depth];
 	path = path_buf[depth];
-	i = find_pending(fi__frame_site(f));
+	i = find_pending(fi__frame_point(f));
 	if (i < 0)
 		goto out;
 	p = pend[i];

@@ -1,10 +1,10 @@
 /* entry.S: the slow path's way into C and back. A stub (see plan.c) calls
  * fi__entry before the syscall and fi__entry_post after it, with the red
- * zone skipped and the site pushed as an index and a base:
+ * zone skipped and the patch point pushed as an index and a base:
  *
  *     [rsp]    return address into the stub
- *     [rsp+8]  index of the site within its stub area
- *     [rsp+16] id of the area's first site (both popped, with the red
+ *     [rsp+8]  index of the patch point within its stub area
+ *     [rsp+16] id of the area's first patch point (both popped, with the red
  *              zone, by `ret $144`)
  *     [rsp+24] 128 bytes of the caller's red zone, then the caller's frame
  *
@@ -25,8 +25,8 @@
  * that does not hold, the return address is undefined: unwinding stops
  * cleanly instead of reading garbage.
  *
- * CFA = %rbx + 280 (the caller's %rsp: 128 of frame, return address, site
- * index and base, red zone); the return address is kept at %rbx - 8. */
+ * CFA = %rbx + 280 (the caller's %rsp: 128 of frame, return address,
+ * patch point index and base, red zone); the return address is kept at %rbx - 8. */
 #define FRAME_CFA 280
 
 .macro SAVE_FRAME
@@ -48,7 +48,7 @@
 	push %r15
 	cld
 	mov %rsp, %rbx
-	mov 136(%rbx), %eax		/* the site the stub pushed: */
+	mov 136(%rbx), %eax		/* the patch point the stub pushed: */
 	add 144(%rbx), %eax		/* index + base = id */
 	shl $4, %rax
 	mov fi__registry_points(%rip), %rcx
@@ -121,7 +121,7 @@ fi__entry:
 	pop %rdx
 	pop %rax
 	popfq
-	ret $144		/* the site and the red zone too */
+	ret $144		/* the patch point and the red zone too */
 1:	pop %r10
 	pop %r9
 	pop %r8
@@ -134,7 +134,7 @@ fi__entry:
 	call fi__dispatch
 	mov %rax, 96(%rbx)	/* the verdict goes out in %rcx */
 	RESTORE_FRAME
-	ret $144		/* the site and the red zone too */
+	ret $144		/* the patch point and the red zone too */
 	.cfi_endproc
 	.size fi__entry, .-fi__entry
 
@@ -147,7 +147,7 @@ fi__entry_post:
 	SAVE_FRAME
 	call fi__dispatch_post
 	RESTORE_FRAME
-	ret $144		/* the site and the red zone too */
+	ret $144		/* the patch point and the red zone too */
 	.cfi_endproc
 	.size fi__entry_post, .-fi__entry_post
 

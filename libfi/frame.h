@@ -12,8 +12,8 @@ struct fi__frame {
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
 	uint64_t rflags;
 	uint64_t ret;     /* into the stub */
-	uint64_t index;   /* of the site within its stub area */
-	uint64_t base;    /* id of the area's first site */
+	uint64_t index;   /* of the patch point within its stub area */
+	uint64_t base;    /* id of the area's first patch point */
 	/* then the 128-byte red zone the stub skipped, then the caller's rsp */
 };
 
@@ -44,8 +44,8 @@ static inline uint64_t fi__frame_user_rsp(const struct fi__frame *f)
 long fi__dispatch(struct fi__frame *f);
 long fi__dispatch_quick(struct fi__qframe *q);
 
-/* The id of the patched site (index into fi__registry_points). */
-static inline uint32_t fi__frame_site(const struct fi__frame *f)
+/* The id of the patch point (index into fi__registry_points). */
+static inline uint32_t fi__frame_point(const struct fi__frame *f)
 {
 	return (uint32_t)(f->index + f->base);
 }

@@ -4,9 +4,9 @@
  *
  *     [0, size of the object's file)    the file, its code patched
  *     [stubs_off, stubs_off+stubs_len)  the stub pages (page-aligned)
- *     then the body                     each site's offset, samples of
+ *     then the body                     each patch point's offset, samples of
  *                                       the bytes before patching, and
- *                                       the sites left alone
+ *                                       the syscall instructions left alone
  *     [end - sizeof(meta), end)         struct meta
  *
  * Written to a temporary name and renamed, like the plan cache's entries.
@@ -342,7 +342,7 @@ static bool copy_file(long in, long out, uint64_t size)
 	return ok;
 }
 
-/* The body: site offsets, samples from the unpatched code in text, and
+/* The body: patch point offsets, samples from the unpatched code in text, and
  * the refusals. */
 static void fill_body(uint8_t *body, uint64_t start, const uint8_t *text,
 		      uint32_t base, const struct fi__patch_write *pd, size_t n,

@@ -33,8 +33,8 @@ struct fi__image_src {
 	uint64_t file_off;
 };
 
-/* One site's patch, as written over the code: len bytes at start (and
- * the 5-byte jump at pad, when the site borrows padding). */
+/* One patch point's patch, as written over the code: len bytes at start (and
+ * the 5-byte jump at pad, when the patch point borrows padding). */
 struct fi__patch_write {
 	uint64_t start, pad;
 	uint8_t len;
@@ -51,7 +51,7 @@ uint64_t fi__image_spot(uint64_t start);
 bool fi__image_traced(void);
 
 /* Patch region [start, start+len) of module mod, whose pages have
- * protection prot, by mapping its image. Returns the number of sites
+ * protection prot, by mapping its image. Returns the number of patch points
  * patched, with *refused and *padded set, or -1 when there is no usable
  * image (nothing has changed then). */
 long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
@@ -59,8 +59,8 @@ long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 		   unsigned *padded);
 
 /* The region was just patched in place with its area at the preferred
- * spot: sites fi__registry_points[base, base+n) with writes pd[0, n), stubs in
- * [area + 4096, area + 4096 + stubs_len). Writes the image for the next
+ * spot: patch points fi__registry_points[base, base+n) with writes
+ * pd[0, n), stubs in [area + 4096, area + 4096 + stubs_len). Writes the image for the next
  * runs, after checking that the code in memory is the file's plus the
  * patches. Errors are ignored: the image is an optimisation. */
 void fi__image_store(uint32_t mod, uint64_t start, size_t len,

@@ -166,8 +166,11 @@ static void start(bool early)
 
 	v = getenv("FI_DEBUG");
 	fi__log_debug = v && *v && strcmp(v, "0") ? (strcmp(v, "2") ? 1 : 2) : 0;
-	v = getenv("FI_SWEEP");
-	fi__full_sweep = v && !strcmp(v, "full");
+	/* FI_SCAN=full; FI_SWEEP=full is its old name, still read. */
+	v = getenv("FI_SCAN");
+	if (!v || !*v)
+		v = getenv("FI_SWEEP");
+	fi__patch_full_scan = v && !strcmp(v, "full");
 	fi__cache_init();
 	if (fi__patch_init() < 0)
 		fatal("fi: out of memory at start-up");
@@ -187,7 +190,7 @@ static void start(bool early)
 	/* From now on every object arrives through ld.so's mmap, in the hook. */
 	fi__patch_in_hook = true;
 	if (fi__log_debug) {
-		fi__log("%ld syscall sites patched in %u objects%s", n,
+		fi__log("%ld patch points in %u objects%s", n,
 			fi__registry_nmodules,
 			early ? ", before any constructor (LD_AUDIT)" : "");
 		say_features();

@@ -1,6 +1,7 @@
 /* patch.c: gets the plans of an executable region (an image or a plan
  * from the cache, fi-plan, or the decoder in this process), writes the
- * stubs and rewrites the sites. See patch.h and the diagram in plan.c. */
+ * stubs and turns the syscall instructions into patch points. See patch.h
+ * and the diagram in plan.c. */
 #include "patch.h"
 
 #include <errno.h>
@@ -27,7 +28,7 @@
 
 #define PAGE 4096ul
 
-bool fi__full_sweep;
+bool fi__patch_full_scan;
 
 static struct fi__disasm *dis;
 static int patch_lock;
@@ -122,7 +123,7 @@ bool fi__patch_plan_ahead(const struct fi__patch_job *jobs, size_t n,
 		ahead_keys[i].start = jobs[i].start;
 		ahead_keys[i].len = jobs[i].len;
 	}
-	ok = fi__planner_run(req, n, fi__full_sweep, &ahead, why);
+	ok = fi__planner_run(req, n, fi__patch_full_scan, &ahead, why);
 	nahead = ok ? n : 0;
 	fi__pages_free(req, cap);
 	return ok;
@@ -199,7 +200,7 @@ static long plan_region(uint32_t mod, uint64_t start, size_t len,
 	if (!dis && !tried) {
 		struct fi__plan_request rq = request_for(m, start, len, file);
 		struct fi__planner_out one;
-		if (fi__planner_run(&rq, 1, fi__full_sweep, &one, &why)) {
+		if (fi__planner_run(&rq, 1, fi__patch_full_scan, &one, &why)) {
 			if (fi__planner_take(&one, 0, m->build_id,
 					     m->build_id_len, start, ps, &why)) {
 				ps->hold = one.map; /* ps borrows it */
@@ -221,7 +222,7 @@ static long plan_region(uint32_t mod, uint64_t start, size_t len,
 			dec_why);
 		return -ENOSYS;
 	}
-	return fi__region_plan(dis, start, len, fi__full_sweep ? NULL : &cfi,
+	return fi__region_plan(dis, start, len, fi__patch_full_scan ? NULL : &cfi,
 			       ps);
 }
 
@@ -233,7 +234,7 @@ static void refuse(const struct fi__module *m, uint64_t addr, const char *why)
 }
 
 /* Write the stubs of every plan into a trampoline area near the region and
- * rewrite the sites. Returns the number of sites patched. */
+ * rewrite the patch points. Returns the number of patch points patched. */
 static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 		    const struct fi__planset *ps, unsigned *refused,
 		    const struct fi__image_src *src)
@@ -249,8 +250,8 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 	area = fi__area_alloc(fi__image_spot(start), start, start + len,
 			      area_len);
 	if (!area) {
-		fi__log("cannot place trampolines near %s; its %zu sites stay "
-			"unpatched", m->name, ps->nplans);
+		fi__log("cannot place trampolines near %s; its %zu syscall instructions stay unpatched",
+			m->name, ps->nplans);
 		return -ENOMEM;
 	}
 	pd = fi__pages(ps->nplans * sizeof(*pd));
@@ -372,7 +373,7 @@ long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot,
 		from = " (plan from the cache)";
 done:
 	if (r >= 0 && fi__log_debug && (r || refused))
-		fi__log("patched %s: %ld sites (%u via padding), %u left alone%s",
+		fi__log("patched %s: %ld patch points (%u via padding), %u left alone%s",
 			m->name, r, padded, refused, from);
 out:
 	fi__planset_free(&ps);

@@ -1,7 +1,8 @@
-/* patch.h: finds the syscall sites of one executable region, plans them
- * (plan.c), writes the stubs into a trampoline area within +-2 GiB and
- * rewrites the sites. Usable at start-up and inside the hook (ld.so mapping
- * a new object): it allocates only from arena.h and never calls malloc. */
+/* patch.h: finds the syscall instructions of one executable region, plans
+ * them (plan.c), writes the stubs into a trampoline area within +-2 GiB
+ * and rewrites them into patch points. Usable at start-up and inside the
+ * hook (ld.so mapping a new object): it allocates only from arena.h and
+ * never calls malloc. */
 #ifndef FI_PATCH_H
 #define FI_PATCH_H
 
@@ -49,14 +50,15 @@ void fi__patch_ahead_done(void);
  * have protection `prot` (restored afterwards). Sites that cannot be
  * patched are left alone and listed under FI_DEBUG. src names the
  * object's file, for images (image.h) and fi-plan; NULL when there is
- * none (the vDSO). Returns the number of sites patched, or a negative
+ * none (the vDSO). Returns the number of patch points written, or a negative
  * errno. */
 long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot,
 		      const struct fi__image_src *src);
 
-/* FI_SWEEP=full: decode whole segments instead of only the functions that
- * hold syscalls (a debugging aid; both must find the same sites). */
-extern bool fi__full_sweep;
+/* FI_SCAN=full (FI_SWEEP=full, its old name, too): decode whole segments
+ * instead of only the functions that hold syscalls (a debugging aid; both
+ * must find the same syscall instructions). */
+extern bool fi__patch_full_scan;
 
 /* ld.so (or the program) just mapped [addr, addr+len) of the file `path`,
  * from file offset off, with prot including PROT_EXEC, through fd. Reads

@@ -1,5 +1,5 @@
-/* plan.h: how one syscall site is patched. Pure: from the decoded
- * instructions around a site to a plan, and from a plan to the bytes of
+/* plan.h: how one syscall patch point is patched. Pure: from the decoded
+ * instructions around a patch point to a plan, and from a plan to the bytes of
  * the patch and of its stub. The golden tests in test/unit/test_plan.c
  * drive it with byte patterns. */
 #ifndef FI_PLAN_H
@@ -19,7 +19,7 @@
 /* Bump when the planner decides differently: cached plans are dropped. */
 #define FI_PLANNER_REVISION 4
 
-/* The instructions around one syscall, as the sweep saw them. pre[npre-1]
+/* The instructions around one syscall, as the scan saw them. pre[npre-1]
  * ends where the syscall starts; post[0] starts where it ends. */
 struct fi__window {
 	struct fi__insn pre[FI_PLAN_MAXPRE];
@@ -52,19 +52,19 @@ struct fi__plan {
 	uint64_t pad;    /* 0, or where the 5-byte jump to the stub goes */
 };
 
-/* Choose how to patch a site. Prefers relocating instructions before the
+/* Choose how to patch a patch point. Prefers relocating instructions before the
  * syscall that cover the whole jump, so that the syscall stays in place;
  * then any before (a thread blocked in the syscall returns past the
  * patch), then after, then both, then a short jump into padding
  * (consumed from pads).
- * Returns NULL on success, else the reason the site stays unpatched. */
+ * Returns NULL on success, else the reason the instruction stays unpatched. */
 const char *fi__plan_site(const struct fi__window *w, fi__is_target_fn is_target,
 			  void *ctx, struct fi__pad *pads, size_t npads,
 			  struct fi__plan *out);
 
 /* Absolute addresses of the 8-byte slots a stub reads: the interest
  * table's address, the pre- and post-syscall entries, and the id of the
- * first site of the stub's area. */
+ * first patch point of the stub's area. */
 struct fi__stub_env {
 	uint64_t table_slot;
 	uint64_t entry_slot;
@@ -72,7 +72,7 @@ struct fi__stub_env {
 	uint64_t base_slot;
 };
 
-/* Write the stub for plan p, the index-th site of its area, at stub_addr
+/* Write the stub for plan p, the index-th patch point of its area, at stub_addr
  * into buf. Returns its length, or 0 with *why set when a relocated
  * instruction cannot reach its target. */
 size_t fi__plan_emit_stub(const struct fi__plan *p, uint32_t index,

@@ -62,7 +62,7 @@ void fi__planner_init(const void *self);
 const char *fi__planner_path(void);
 
 /* Run fi-plan once for n requests and wait for it. full: decode whole
- * regions (FI_SWEEP=full). False with *why when it could not run or
+ * regions (FI_SCAN=full). False with *why when it could not run or
  * failed; out is then empty. FI_DEBUG says what ran and how long it took.
  * Hook-safe; the caller saves the vector state. */
 bool fi__planner_run(const struct fi__plan_request *req, size_t n, bool full,

@@ -12,7 +12,7 @@
 #include "arena.h"
 #include "plan.h"
 
-struct sweep {
+struct scan {
 	uint64_t start;
 	size_t len;
 	struct fi__disasm *dis;
@@ -26,14 +26,14 @@ struct sweep {
 
 static bool is_target(void *ctx, uint64_t addr)
 {
-	const struct sweep *s = ctx;
+	const struct scan *s = ctx;
 	uint64_t off = addr - s->start;
 	if (addr < s->start || off >= s->len)
 		return false;
 	return s->targets[off >> 3] & (1u << (off & 7));
 }
 
-static void mark_target(struct sweep *s, int64_t addr)
+static void mark_target(struct scan *s, int64_t addr)
 {
 	uint64_t off = (uint64_t)addr - s->start;
 	if ((uint64_t)addr >= s->start && off < s->len)
@@ -45,7 +45,7 @@ static bool stops(const struct fi__insn *in)
 	return in->kind == FI_INSN_JMP_REL || in->kind == FI_INSN_END;
 }
 
-static void add_pad(struct sweep *s, uint64_t from, uint64_t to)
+static void add_pad(struct scan *s, uint64_t from, uint64_t to)
 {
 	if (to - from >= FI_JMP32_LEN &&
 	    fi__pages_grow((void **)&s->pads, &s->cappads, s->npads + 1,
@@ -66,7 +66,7 @@ static int32_t le32(const uint8_t *p)
  * follows (up to `limit`): branch targets, syscall windows, padding runs.
  * Padding counts only after an instruction that does not fall through.
  * *end is where decoding stopped, always an instruction boundary. */
-static int decode_range(struct sweep *s, uint64_t from, uint64_t to,
+static int decode_range(struct scan *s, uint64_t from, uint64_t to,
 			uint64_t limit, uint64_t *end)
 {
 	const uint8_t *code = (const uint8_t *)from;
@@ -139,7 +139,7 @@ static int decode_range(struct sweep *s, uint64_t from, uint64_t to,
  * Bytes that are not really a branch only make the planner more careful;
  * a real branch from code never decoded (a .cold part, another function)
  * cannot be missed. */
-static void scan_branches(struct sweep *s, const uint8_t *near)
+static void scan_branches(struct scan *s, const uint8_t *near)
 {
 	/* Opcode byte -> the length of a branch starting with it (0: none).
 	 * 0x0f stands for the two-byte jcc rel32 and is checked further. */
@@ -175,8 +175,8 @@ static void scan_branches(struct sweep *s, const uint8_t *near)
 	}
 }
 
-/* Linear sweep of everything: for code with no CFI to find functions by. */
-static int sweep_all(struct sweep *s)
+/* Linear scan of everything: for code with no CFI to find functions by. */
+static int scan_all(struct scan *s)
 {
 	uint64_t end;
 	return decode_range(s, s->start, s->start + s->len, s->start + s->len,
@@ -185,8 +185,8 @@ static int sweep_all(struct sweep *s)
 
 /* Find the syscalls: look for 0f 05 bytes, decode only the functions that
  * hold them (bounds from .eh_frame), then scan the whole region for
- * branches into the bytes around each site. */
-static int sweep(struct sweep *s)
+ * branches into the bytes around each patch point. */
+static int scan_region(struct scan *s)
 {
 	const uint8_t *b = (const uint8_t *)s->start;
 	uint64_t done = s->start, lo, hi;
@@ -198,7 +198,7 @@ static int sweep(struct sweep *s)
 	if (!s->targets)
 		return -ENOMEM;
 	if (!s->cfi)
-		return sweep_all(s);
+		return scan_all(s);
 	for (const uint8_t *p = b; p + 2 <= b + s->len; p++) {
 		/* memchr is safe here: no locks, and the vector state is
 		 * saved when this runs inside the hook. */
@@ -212,7 +212,7 @@ static int sweep(struct sweep *s)
 			s->nwins = 0;
 			s->npads = 0;
 			fi__fill(s->targets, 0, nbits);
-			return sweep_all(s);
+			return scan_all(s);
 		}
 		if (hi <= a)
 			hi = a + 2; /* CFI stops short of the syscall: go on */
@@ -259,7 +259,7 @@ static int sweep(struct sweep *s)
 
 /* mov $15,%rax; syscall: the bytes unwinders look for to spot a signal
  * frame, whatever the decoder made of them. */
-static bool sigreturn_bytes(const struct sweep *s, uint64_t sys)
+static bool sigreturn_bytes(const struct scan *s, uint64_t sys)
 {
 	static const uint8_t mov15[] = {0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0};
 	if (sys < s->start + sizeof(mov15))
@@ -269,7 +269,7 @@ static bool sigreturn_bytes(const struct sweep *s, uint64_t sys)
 
 /* Decode a window in detail: RIP-relative operands before the syscall,
  * and the instructions after it. */
-static void detail(struct sweep *s, struct fi__window *w)
+static void detail(struct scan *s, struct fi__window *w)
 {
 	uint64_t end = s->start + s->len, a;
 	for (int i = 0; i < w->npre; i++) {
@@ -307,12 +307,12 @@ bool fi__region_has_syscalls(uint64_t start, size_t len)
 long fi__region_plan(struct fi__disasm *dis, uint64_t start, size_t len,
 		     const struct fi__region_cfi *cfi, struct fi__planset *ps)
 {
-	struct sweep s = {.start = start, .len = len, .dis = dis, .cfi = cfi};
+	struct scan s = {.start = start, .len = len, .dis = dis, .cfi = cfi};
 	long r;
 
 	if (!fi__region_has_syscalls(start, len))
 		return 0; /* nothing to plan, nor to decode */
-	r = sweep(&s);
+	r = scan_region(&s);
 
 	if (r < 0 || s.nwins == 0)
 		goto out;

@@ -28,7 +28,7 @@ bool fi__region_has_syscalls(uint64_t start, size_t len);
 /* Plan every syscall instruction of [start, start+len) into ps (fresh
  * arrays from fi__pages). With cfi, only the functions that hold a
  * syscall are decoded; with cfi NULL, or where the CFI does not cover a
- * syscall, the whole region is (FI_SWEEP=full). Returns 0 or a negative
+ * syscall, the whole region is (FI_SCAN=full). Returns 0 or a negative
  * errno. Not thread-safe per decoder. */
 long fi__region_plan(struct fi__disasm *dis, uint64_t start, size_t len,
 		     const struct fi__region_cfi *cfi, struct fi__planset *ps);

@@ -576,7 +576,7 @@ live_inject)
 	# -v says what was patched, and what the kernel offers.
 	run_fi -v -q -- "$CLI_TARGET" exit 0
 	expect_rc 0
-	grep -qE '^fi: patched libc\.so\.6: [0-9]+ sites' "$T/err" || fail "-v: no patch line: $(cat "$T/err")"
+	grep -qE '^fi: patched libc\.so\.6: [0-9]+ patch points' "$T/err" || fail "-v: no patch line: $(cat "$T/err")"
 	grep -q '^fi: kernel features: clone3 ' "$T/err" || fail "-v: no kernel features: $(cat "$T/err")"
 	# when= counts per process, as strace does: the subshell (a fork)
 	# counts from zero, so b and f fail.

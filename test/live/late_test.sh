@@ -6,7 +6,7 @@
 # said 4242, and if planning the DSO sent it no SIGCHLD and left no child
 # for wait(-1). Cache states: cold (an empty directory), warm, half-warm
 # (every plan of the program's start-up cached, none for the DSO), off,
-# and half-warm with FI_SWEEP=full. Then without fi-plan beside libfi: a
+# and half-warm with FI_SCAN=full. Then without fi-plan beside libfi: a
 # cold start loads the decoder in the process instead, and a half-warm one
 # cannot plan the DSO and says so. Last, a fi-plan that fails or writes
 # garbage: said, and nothing of it used.
@@ -43,11 +43,11 @@ expect()
 dso_name=$(basename "$dso")
 
 run cold "$dir/c"
-expect cold "^fi: patched $dso_name: 2 sites .*(planned by fi-plan)"
+expect cold "^fi: patched $dso_name: 2 patch points .*(planned by fi-plan)"
 expect cold "^fi: fi-plan (.*) planned [0-9]* regions: ok"
 
 run warm "$dir/c"
-expect warm "^fi: patched $dso_name: 2 sites .*(image from the cache)"
+expect warm "^fi: patched $dso_name: 2 patch points .*(image from the cache)"
 if grep -q 'fi-plan' "$dir/warm.log"; then
 	echo "FAIL: warm: fi-plan ran on a warm cache"; cat "$dir/warm.log"; exit 1
 fi
@@ -55,16 +55,20 @@ fi
 rm -rf "$dir/c/$id"-*
 run half "$dir/c"
 expect half "^fi: fi-plan (.*) planned 1 region: ok"
-expect half "^fi: patched $dso_name: 2 sites .*(planned by fi-plan)"
+expect half "^fi: patched $dso_name: 2 patch points .*(planned by fi-plan)"
 expect half "^fi: patched libc.so.6: .*(image from the cache)"
 
 run off off
-expect off "^fi: patched $dso_name: 2 sites .*(planned by fi-plan)"
+expect off "^fi: patched $dso_name: 2 patch points .*(planned by fi-plan)"
 
 rm -rf "$dir/c/$id"-*
-run full "$dir/c" FI_SWEEP=full
-expect full "^fi: patched $dso_name: 2 sites .*(planned by fi-plan)"
-echo "ok: $dso_name patched before its constructor: cold, warm, half-warm, off, full sweep"
+run full "$dir/c" FI_SCAN=full
+expect full "^fi: patched $dso_name: 2 patch points .*(planned by fi-plan)"
+# FI_SWEEP=full, the scan's old name, still works.
+rm -rf "$dir/c/$id"-*
+run full_old "$dir/c" FI_SWEEP=full
+expect full_old "^fi: patched $dso_name: 2 patch points .*(planned by fi-plan)"
+echo "ok: $dso_name patched before its constructor: cold, warm, half-warm, off, full scan"
 
 # Without fi-plan: a libfi.so alone in a directory of its own.
 mkdir "$dir/lone"
@@ -72,7 +76,7 @@ cp "$lib" "$dir/lone/libfi.so"
 lib=$dir/lone/libfi.so
 run lone_cold "$dir/c2"
 expect lone_cold "fi-plan could not plan at start-up (fi-plan is missing beside libfi.so (LIBDIR/fi/fi-plan)): loading the decoder here"
-expect lone_cold "^fi: patched $dso_name: 2 sites"
+expect lone_cold "^fi: patched $dso_name: 2 patch points"
 rm -rf "$dir/c2/$id"-*
 if env FI_CACHE_DIR="$dir/c2" LD_PRELOAD="$lib" "$prog" >/dev/null 2>"$dir/lone_half.log"; then
 	echo "FAIL: lone_half: the DSO's getpid was not expected to be patched"
@@ -88,9 +92,9 @@ printf '#!/bin/sh\nexit 3\n' >"$dir/lone/fi/fi-plan"
 chmod +x "$dir/lone/fi/fi-plan"
 run bad_exit "$dir/c3"
 expect bad_exit "fi-plan could not plan at start-up (fi-plan failed): loading the decoder here"
-expect bad_exit "^fi: patched $dso_name: 2 sites"
+expect bad_exit "^fi: patched $dso_name: 2 patch points"
 printf '#!/bin/sh\nhead -c 4096 /dev/zero | tr "\\\\0" x >/proc/self/fd/$1\n' >"$dir/lone/fi/fi-plan"
 run bad_data off
 expect bad_data "fi-plan could not plan .*: fi-plan wrote something else"
-expect bad_data "^fi: patched $dso_name: 2 sites"
+expect bad_data "^fi: patched $dso_name: 2 patch points"
 echo "ok: a failing fi-plan, or one that writes garbage, is said and not used"

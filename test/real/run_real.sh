@@ -160,23 +160,23 @@ cat_norm() { cat; }
 if want startup; then
 	out=$(FI_DEBUG=1 LD_PRELOAD=$lib /bin/true 2>&1); rc=$?
 	echo "$out" | sed 's/^/      /'
-	total=$(echo "$out" | sed -n 's/^fi: \([0-9]*\) syscall sites patched in \([0-9]*\) objects.*/\1/p' | tail -n1)
+	total=$(echo "$out" | sed -n 's/^fi: \([0-9]*\) patch points in \([0-9]*\) objects.*/\1/p' | tail -n1)
 	if [ "$rc" != 0 ] || [ -z "$total" ]; then
-		fail startup "FI_DEBUG=1 /bin/true: status $rc, no 'N syscall sites patched' line"
+		fail startup "FI_DEBUG=1 /bin/true: status $rc, no 'N patch points' line"
 	elif have objdump; then
 		# every syscall instruction of libc and ld.so is patched or left alone, with a reason
 		bad=
 		for o in libc.so.6 ld-linux-x86-64.so.2; do
 			f=$(ldd /bin/true | awk -v o="$o" '$1 ~ o { print ($3 ~ /^\//) ? $3 : $1 }' | head -n1)
 			n=$(objdump -d "$f" | grep -cE '^\s+[0-9a-f]+:\s+0f 05\s+syscall')
-			p=$(echo "$out" | sed -n "s/^fi: patched $o: \([0-9]*\) sites.*, \([0-9]*\) left alone/\1 \2/p")
+			p=$(echo "$out" | sed -n "s/^fi: patched $o: \([0-9]*\) patch points.*, \([0-9]*\) left alone/\1 \2/p")
 			set -- $p
 			[ -n "$p" ] && [ $(($1 + $2)) = "$n" ] || bad="$bad $o: objdump $n syscall instructions, fi '$p';"
 		done
-		if [ -z "$bad" ]; then pass "startup: $total sites patched; libc and ld.so fully accounted for"
+		if [ -z "$bad" ]; then pass "startup: $total patch points; libc and ld.so fully accounted for"
 		else fail startup "$bad"; fi
 	else
-		pass "startup: $total sites patched (objdump missing: counts not cross-checked)"
+		pass "startup: $total patch points (objdump missing: counts not cross-checked)"
 	fi
 fi
 
