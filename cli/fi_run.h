@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "sweep_opts.h"
+
 /* The exit statuses of fi-run's own failures (docs/fi-run.md). */
 enum {
 	FI_RUN_EXIT_USAGE = 125,      /* bad option, scenario or rule; libfi failed */
@@ -27,6 +29,7 @@ struct fi__run_opts {
 	bool replay_strict;
 	const char *seed;   /* --seed, checked to be a number, or NULL */
 	bool verbose, quiet, strict;
+	struct fi__sweep_opts sweep; /* --sweep, --merge and theirs */
 	char **argv; /* the program and its arguments, NULL-terminated */
 };
 

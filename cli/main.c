@@ -16,6 +16,7 @@
 #include "replay.h"
 #include "scratch.h"
 #include "summary.h"
+#include "sweep.h"
 #include "target.h"
 #include "tracefile.h"
 #include "validate.h"
@@ -215,6 +216,10 @@ int main(int argc, char **argv)
 	rc = fi__opts_parse(argc, argv, &o);
 	if (rc >= 0)
 		goto out;
+	if (o.sweep.merge) {
+		rc = fi__sweep_merge(&o);
+		goto out;
+	}
 	fi__launch_signals();
 	if (o.replay && (rc = fi__replay_prepare(&o)))
 		goto out;
@@ -263,6 +268,10 @@ int main(int argc, char **argv)
 			e.tunables = early.tunables;
 		}
 		free(asan);
+	}
+	if (o.sweep.on) {
+		rc = fi__sweep(&o, &t, &e);
+		goto out;
 	}
 	e.scenario = v.scenario_env;
 	e.rules = v.rules_env;

@@ -34,6 +34,7 @@ static const struct option long_options[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	FI_SWEEP_LONG_OPTIONS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -113,10 +114,24 @@ static const char *option_name(char **argv, int index)
 	return argv[index] ? argv[index] : "?";
 }
 
+/* getopt_long, but with --merge the words between options are its
+ * reports: fi-run --merge a.json b.json --json all.json. */
+static int next_opt(int argc, char **argv, struct fi__run_opts *o)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+:s:r:e:vqhj:", long_options,
+				NULL)) == -1 &&
+	       o->sweep.merge && optind < argc && argv[optind][0] != '-')
+		o->sweep.inputs[o->sweep.ninputs++] = argv[optind++];
+	return c;
+}
+
 void fi__opts_free(struct fi__run_opts *o)
 {
 	free(o->scenarios);
 	free(o->rules);
+	free(o->sweep.inputs);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -129,12 +144,12 @@ int fi__opts_parse(int argc, char **argv, struct fi__run_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->scenarios = fi__util_xmalloc(sizeof(char *) * (size_t)argc);
 	o->rules = fi__util_xmalloc(sizeof(char *) * (size_t)argc);
+	o->sweep.inputs = fi__util_xmalloc(sizeof(char *) * (size_t)argc);
 
 	opterr = 0;
 	optind = 1;
 	/* '+': stop at the program; ':': report a missing argument apart. */
-	while ((c = getopt_long(argc, argv, "+:s:r:e:vqh", long_options,
-				NULL)) != -1) {
+	while ((c = next_opt(argc, argv, o)) != -1) {
 		last_arg = optarg;
 		switch (c) {
 		case 's':
@@ -204,6 +219,11 @@ int fi__opts_parse(int argc, char **argv, struct fi__run_opts *o)
 			return usage_error();
 		}
 		default:
+			if (c == 'j' || c >= FI_SWEEP_OPT_SWEEP) {
+				if (fi__sweep_opt(c, optarg, &o->sweep))
+					return usage_error();
+				break;
+			}
 			if (optopt)
 				fi__util_error("invalid option '-%c'", optopt);
 			else
@@ -216,6 +236,16 @@ int fi__opts_parse(int argc, char **argv, struct fi__run_opts *o)
 	if (o->replay_strict && !o->replay) {
 		fi__util_error("--replay-strict needs --replay FILE");
 		return usage_error();
+	}
+	if (fi__sweep_opts_check(&o->sweep, o->nscenarios || o->nrules,
+				 o->record || o->replay || o->strict))
+		return usage_error();
+	if (o->sweep.merge) {
+		if (!o->sweep.ninputs || optind < argc) {
+			fi__util_error(o->sweep.ninputs ? "--merge takes reports, not a program" : "--merge needs the JSON reports of sweeps: fi-run --merge a.json b.json --json all.json");
+			return usage_error();
+		}
+		return -1;
 	}
 	/* "--" ended the options unless it was an option's argument. */
 	dashdash = optind > 1 && strcmp(argv[optind - 1], "--") == 0 &&

@@ -1,0 +1,245 @@
+/* sweep.h: fi-run --sweep (docs/sweep.md). The stages, one file each:
+ *   sweep_main.c      the driver: baseline, plan, runs, report, status
+ *   sweep_discover.c  the recorded run's trace -> (syscall, site) pairs
+ *   sweep_errnos.c    which errnos each syscall can return, ranked
+ *   sweep_plan.c      sites x errnos -> one rule per run; filters, shards
+ *   sweep_exec.c      runs in parallel: scratch dirs, {}, timeouts, pgids
+ *   sweep_outputs.c   what a run left (stdout, files) and the masked diff
+ *   sweep_classify.c  a run against the baseline -> an outcome
+ *   sweep_symbols.c   sites -> function, file and line (libdw)
+ *   sweep_report.c    the JSON report -> JUnit XML and the terminal table
+ *   sweep_accept.c    --accept and --write-accept
+ *   sweep_merge.c     fi-run --merge of shard reports
+ * The JSON report (jansson) is the unit every renderer reads. */
+#ifndef FI_RUN_SWEEP_H
+#define FI_RUN_SWEEP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "fi_run.h"
+#include "launch.h"
+#include "target.h"
+
+/* --- the errno table (sweep_errnos.c) --- */
+
+/* The errnos `syscall` can really return, most plausible first, as a
+ * NULL-terminated list of names; NULL when the sweep leaves it alone. */
+const char *const *fi__sweep_errnos(const char *syscall);
+/* Transient errnos (EINTR, EAGAIN) are injected once, then in a row. */
+bool fi__sweep_transient(const char *err);
+/* The table itself, for the test that checks every name. */
+struct fi__sweep_errno_row {
+	const char *syscall;
+	const char *errnos[6];
+};
+extern const struct fi__sweep_errno_row fi__sweep_errno_table[];
+extern const size_t fi__sweep_errno_rows;
+
+/* --- discovery (sweep_discover.c) --- */
+
+struct fi__sweep_site {
+	char *syscall;
+	char *site; /* object+0xoffset */
+	unsigned long count; /* calls in the recorded run */
+	char *function, *file; /* NULL until symbolized, or when unknown */
+	unsigned line;
+};
+
+struct fi__sweep_sites {
+	struct fi__sweep_site *v;
+	size_t n, cap;
+	unsigned long calls;	  /* records read */
+	unsigned long no_site;	  /* calls whose stack could not be walked */
+	unsigned long runtime;	  /* calls from ld.so, libc or libfi itself */
+};
+
+/* Read a trace into its (syscall, site) pairs, in order of first
+ * appearance. Returns 0, or 125 after a message. */
+int fi__sweep_discover(const char *trace, struct fi__sweep_sites *out);
+void fi__sweep_sites_free(struct fi__sweep_sites *s);
+
+/* --- symbols (sweep_symbols.c) --- */
+
+/* Fill function, file and line where DWARF allows. `elf` is the
+ * program's ELF (t->elf); libraries are found as the loader would. */
+void fi__sweep_symbolize(struct fi__sweep_sites *s, const struct fi__target *t);
+
+/* --- the plan (sweep_plan.c) --- */
+
+enum fi__sweep_kind {
+	FI_SWEEP_ONCE,	     /* the first occurrence fails */
+	FI_SWEEP_PERSISTENT, /* every occurrence from the first on */
+	FI_SWEEP_REPEAT,     /* a streak, after a transient errno recovered */
+};
+#define FI_SWEEP_STREAK 16 /* the streak of a FI_SWEEP_REPEAT run */
+
+struct fi__sweep_run {
+	size_t id;    /* index in the whole plan; repeats: plan size + parent */
+	size_t site;  /* index in the sites */
+	const char *err;
+	enum fi__sweep_kind kind;
+	char *rule;
+	/* results, filled by exec and classify */
+	int status;	/* wait status */
+	bool timed_out;
+	double secs;
+	long fired;	/* from the run's report; -1: unknown */
+	json_t *result; /* the run's object in the report */
+};
+
+struct fi__sweep_plan {
+	struct fi__sweep_run *v;
+	size_t n, cap;
+	size_t total; /* runs in the whole plan, before --shard */
+};
+
+/* Every site x its errnos, ranked (the first errno of every site, then
+ * the second...), narrowed by --syscalls/--errnos, cut at --max-runs,
+ * then the shard's slice: run i goes to shard (i mod N) + 1. Returns 0
+ * or 125 after a message (an unknown name in --syscalls, say). */
+int fi__sweep_plan(const struct fi__sweep_sites *s,
+		   const struct fi__sweep_opts *o, struct fi__sweep_plan *p);
+/* Append the streak run of a transient fault that recovered. */
+struct fi__sweep_run *fi__sweep_plan_repeat(struct fi__sweep_plan *p,
+					    const struct fi__sweep_sites *s,
+					    size_t parent);
+void fi__sweep_plan_free(struct fi__sweep_plan *p);
+
+/* --- running (sweep_exec.c) --- */
+
+/* One program run: what it is given and how it ended. */
+struct fi__sweep_job {
+	const char *rules; /* FI_RULES, or NULL */
+	bool record;	   /* write a trace to dir/trace.jsonl */
+	void *owner;	   /* the caller's */
+	/* filled */
+	char *dir;  /* its scratch dir: work/, out, err, report */
+	char *work; /* its working directory, what {} names */
+	pid_t pid;
+	int status;
+	bool timed_out;
+	double secs;
+};
+
+struct fi__sweep_exec {
+	const struct fi__target *t;
+	char **argv;			/* with {} unexpanded */
+	const struct fi__launch_env *env; /* preload, audit, tunables */
+	const char *root;		/* the sweep's scratch root */
+	const char *workdir;		/* --workdir, copied per run; or NULL */
+	unsigned jobs;
+	double timeout;
+	size_t started;		/* jobs started so far: names run-N */
+	int stop_signal;		/* set when a signal ended the sweep */
+	/* called in the parent as each job ends */
+	void (*done)(struct fi__sweep_job *j, void *arg);
+	void *arg;
+};
+
+/* Run the jobs, at most x->jobs at a time, each in its own process
+ * group, killed with it after x->timeout seconds. Returns 0, or -1 when
+ * SIGINT, SIGTERM or SIGHUP stopped the sweep (x->stop_signal) after
+ * every started group was killed. */
+int fi__sweep_exec_all(struct fi__sweep_exec *x, struct fi__sweep_job *jobs,
+		       size_t n);
+/* The argument vector with every {} replaced by `work`. */
+char **fi__sweep_expand(char *const *argv, const char *work);
+void fi__sweep_strv_free(char **v);
+/* rm -r; quiet. */
+void fi__sweep_rmtree(const char *path);
+
+/* --- outputs (sweep_outputs.c) --- */
+
+/* One output of a run: stdout, or a file of its working directory. */
+struct fi__sweep_blob {
+	char *name; /* "stdout", or the file's path under the work dir */
+	char *data; /* the run's own work dir path replaced by "{}" */
+	size_t len;
+};
+
+struct fi__sweep_snap {
+	struct fi__sweep_blob *v;
+	size_t n;
+};
+
+/* What a job left: its stdout and the files under its work dir. */
+void fi__sweep_snap_take(const struct fi__sweep_job *j,
+			 struct fi__sweep_snap *s);
+void fi__sweep_snap_free(struct fi__sweep_snap *s);
+/* NULL when s matches the baselines b[0..nb) outside what differs among
+ * them (masked); else a new string saying what differs. */
+char *fi__sweep_snap_differs(const struct fi__sweep_snap *b, size_t nb,
+			     const struct fi__sweep_snap *s);
+/* The names of the outputs that differ among the baselines (a new JSON
+ * array), and "fnv1a64:..." digests of baseline 0 (a new object). */
+json_t *fi__sweep_snap_masked(const struct fi__sweep_snap *b, size_t nb);
+json_t *fi__sweep_snap_digests(const struct fi__sweep_snap *b);
+/* A file's whole content, or NULL; *len its size. */
+char *fi__sweep_slurp(const char *path, size_t max, size_t *len);
+
+/* --- classify (sweep_classify.c) --- */
+
+enum fi__sweep_outcome {
+	FI_SWEEP_HANDLED,
+	FI_SWEEP_RECOVERED,
+	FI_SWEEP_IGNORED,
+	FI_SWEEP_CRASH,
+	FI_SWEEP_HANG,
+	FI_SWEEP_SANITIZER,
+	FI_SWEEP_NOUTCOMES
+};
+
+const char *fi__sweep_outcome_name(enum fi__sweep_outcome o);
+int fi__sweep_outcome_nr(const char *name); /* -1 if none */
+/* crash, hang, sanitizer and ignored fail a sweep. */
+bool fi__sweep_outcome_bad(enum fi__sweep_outcome o);
+/* Worst first: crash, sanitizer, hang, ignored, handled, recovered. */
+int fi__sweep_outcome_rank(enum fi__sweep_outcome o);
+
+struct fi__sweep_base {
+	struct fi__sweep_snap snap[3];
+	char *err[3]; /* stderr */
+	size_t n;
+};
+
+/* Classify job j (finished) against the baseline; fills the outcome
+ * and a new string saying why (*detail). */
+enum fi__sweep_outcome fi__sweep_classify(const struct fi__sweep_base *b,
+					  const struct fi__sweep_job *j,
+					  char **detail);
+/* The first line of a sanitizer report in text, or NULL. */
+const char *fi__sweep_sanitizer_line(const char *text);
+
+/* --- reports (sweep_report.c, sweep_accept.c, sweep_merge.c) --- */
+
+/* Recount report's summary from its runs, accepted ones apart. Returns
+ * the runs that fail the sweep (bad, reached and not accepted). */
+size_t fi__sweep_report_summarize(json_t *report);
+/* Write --json, --junit and the table to out. Returns 0 or 125. */
+int fi__sweep_report_write(json_t *report, const char *json_path,
+			   const char *junit_path, FILE *out, bool verbose);
+int fi__sweep_report_junit(json_t *report, const char *path);
+/* The shell-quoted word (a new string). */
+char *fi__sweep_quote(const char *word);
+
+/* Mark the runs --accept FILE lists ("accepted": true). Returns 0 or
+ * 125 after "FILE:LINE:COL: error: message". */
+int fi__sweep_accept_apply(json_t *report, const char *file);
+/* Write every failing run as an accept line. Returns 0 or 125. */
+int fi__sweep_accept_write(json_t *report, const char *file);
+
+/* fi-run --merge. Returns the exit status. */
+int fi__sweep_merge(const struct fi__run_opts *o);
+
+/* fi-run --sweep: the whole sweep, from main.c once the program was
+ * checked and libfi located; env holds LD_PRELOAD, LD_AUDIT and
+ * GLIBC_TUNABLES. Returns the exit status. */
+int fi__sweep(const struct fi__run_opts *o, const struct fi__target *t,
+	      const struct fi__launch_env *env);
+
+#endif

@@ -1,0 +1,117 @@
+/* sweep_discover.c: the sweep's first stage. The trace of one recorded
+ * run is read into the distinct (syscall, site) pairs it reached, with
+ * how often each fired, in order of first appearance. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sweep.h"
+
+/* Sites in the runtime itself: a call made by the loader or by libc on
+ * its own (no frame of the program's on the stack). Failing them tests
+ * glibc's start-up, not the program. */
+static bool runtime_site(const char *site)
+{
+	static const char *const prefixes[] = {
+		"ld-linux", "ld.so", "libc.so", "libfi", "libasan", "libubsan",
+		"liblsan", "libtsan", "libpthread.so", "libdl.so",
+	};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(site, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+static struct fi__sweep_site *find(struct fi__sweep_sites *s, const char *name,
+				   const char *site)
+{
+	/* Linear: a program reaches hundreds of pairs, not millions. Search
+	 * from the end, where the pairs of a loop are. */
+	for (size_t i = s->n; i-- > 0;)
+		if (!strcmp(s->v[i].site, site) && !strcmp(s->v[i].syscall, name))
+			return &s->v[i];
+	return NULL;
+}
+
+static void add(struct fi__sweep_sites *s, const char *name, const char *site)
+{
+	struct fi__sweep_site *e = find(s, name, site);
+
+	if (e) {
+		e->count++;
+		return;
+	}
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 64;
+		s->v = realloc(s->v, s->cap * sizeof(*s->v));
+		if (!s->v) {
+			fi__util_error("out of memory");
+			exit(FI_RUN_EXIT_USAGE);
+		}
+	}
+	e = &s->v[s->n++];
+	memset(e, 0, sizeof(*e));
+	e->syscall = fi__util_xstrdup(name);
+	e->site = fi__util_xstrdup(site);
+	e->count = 1;
+}
+
+int fi__sweep_discover(const char *trace, struct fi__sweep_sites *out)
+{
+	FILE *f = fopen(trace, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned long lineno = 0;
+	ssize_t len;
+
+	memset(out, 0, sizeof(*out));
+	if (!f) {
+		fi__util_error("--sweep: the discovery trace %s: %s", trace,
+			       strerror(errno));
+		return FI_RUN_EXIT_USAGE;
+	}
+	while ((len = getline(&line, &cap, f)) > 0) {
+		json_error_t err;
+		json_t *r;
+		const char *name, *site;
+
+		lineno++;
+		r = json_loadb(line, (size_t)len, 0, &err);
+		if (!r || !json_is_object(r)) {
+			fi__util_error("--sweep: the discovery trace %s:%lu: not a record: %s",
+				       trace, lineno, r ? "not an object" : err.text);
+			json_decref(r);
+			free(line);
+			fclose(f);
+			return FI_RUN_EXIT_USAGE;
+		}
+		name = json_string_value(json_object_get(r, "name"));
+		site = json_string_value(json_object_get(r, "site"));
+		if (name) {
+			out->calls++;
+			if (!site)
+				out->no_site++;
+			else if (runtime_site(site))
+				out->runtime++;
+			else
+				add(out, name, site);
+		}
+		json_decref(r);
+	}
+	free(line);
+	fclose(f);
+	return 0;
+}
+
+void fi__sweep_sites_free(struct fi__sweep_sites *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->v[i].syscall);
+		free(s->v[i].site);
+		free(s->v[i].function);
+		free(s->v[i].file);
+	}
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,316 @@
+/* sweep_exec.c: the sweep's runs, -j at a time. Each run gets a scratch
+ * directory of its own (ROOT/run-N: work/ is its working directory and
+ * what {} names, a copy of --workdir when given; out, err and report sit
+ * beside it), its own process group, /dev/null as stdin, and a deadline
+ * after which the whole group is killed. The parent waits for children
+ * and for SIGINT/SIGTERM/SIGHUP in one sigtimedwait. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sweep.h"
+
+extern char **environ;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *path2(const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 2;
+	char *s = fi__util_xmalloc(n);
+
+	snprintf(s, n, "%s/%s", a, b);
+	return s;
+}
+
+void fi__sweep_rmtree(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+
+	if (!d) {
+		unlink(path);
+		return;
+	}
+	while ((e = readdir(d))) {
+		char *p;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		p = path2(path, e->d_name);
+		if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN)
+			fi__sweep_rmtree(p);
+		else
+			unlink(p);
+		free(p);
+	}
+	closedir(d);
+	rmdir(path);
+}
+
+/* cp -a, for files, directories and symbolic links. 0 or -errno. */
+static int copy_tree(const char *src, const char *dst)
+{
+	struct stat st;
+	int rc = 0;
+
+	if (lstat(src, &st))
+		return -errno;
+	if (S_ISDIR(st.st_mode)) {
+		DIR *d;
+		struct dirent *e;
+
+		if (mkdir(dst, st.st_mode & 07777 ? st.st_mode & 07777 : 0700) &&
+		    errno != EEXIST)
+			return -errno;
+		d = opendir(src);
+		if (!d)
+			return -errno;
+		while (!rc && (e = readdir(d))) {
+			char *s, *t;
+
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			s = path2(src, e->d_name);
+			t = path2(dst, e->d_name);
+			rc = copy_tree(s, t);
+			free(s);
+			free(t);
+		}
+		closedir(d);
+		chmod(dst, st.st_mode & 07777);
+	} else if (S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t n = readlink(src, target, sizeof(target) - 1);
+
+		if (n < 0)
+			return -errno;
+		target[n] = '\0';
+		if (symlink(target, dst))
+			return -errno;
+	} else if (S_ISREG(st.st_mode)) {
+		int in = open(src, O_RDONLY | O_CLOEXEC), out;
+		char buf[65536];
+		ssize_t n;
+
+		if (in < 0)
+			return -errno;
+		out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			   st.st_mode & 07777);
+		if (out < 0) {
+			rc = -errno;
+			close(in);
+			return rc;
+		}
+		while ((n = read(in, buf, sizeof(buf))) > 0)
+			if (write(out, buf, (size_t)n) != n) {
+				rc = -EIO;
+				break;
+			}
+		if (n < 0)
+			rc = -errno;
+		close(in);
+		close(out);
+	}
+	/* sockets, fifos and devices are left out */
+	return rc;
+}
+
+char **fi__sweep_expand(char *const *argv, const char *work)
+{
+	size_t n = 0, wl = strlen(work);
+	char **v;
+
+	while (argv[n])
+		n++;
+	v = fi__util_xmalloc((n + 1) * sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		const char *a = argv[i], *p;
+		size_t k = 0;
+		char *o;
+
+		for (p = a; (p = strstr(p, "{}")); p += 2)
+			k++;
+		v[i] = o = fi__util_xmalloc(strlen(a) + k * wl + 1);
+		for (p = a; *p;) {
+			if (p[0] == '{' && p[1] == '}') {
+				memcpy(o, work, wl);
+				o += wl;
+				p += 2;
+			} else {
+				*o++ = *p++;
+			}
+		}
+		*o = '\0';
+	}
+	v[n] = NULL;
+	return v;
+}
+
+void fi__sweep_strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Make the job's directories and start it. 0, or -1 after a message. */
+static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
+		 const sigset_t *oldmask)
+{
+	struct fi__launch_env e = *x->env;
+	char name[32], *out, *err, *report, *trace = NULL;
+	char **argv, **envp;
+	pid_t pid;
+	int rc;
+
+	snprintf(name, sizeof(name), "run-%zu", x->started++);
+	j->dir = path2(x->root, name);
+	j->work = path2(j->dir, "work");
+	if (mkdir(j->dir, 0700)) {
+		fi__util_error("--sweep: cannot make %s: %s", j->dir, strerror(errno));
+		return -1;
+	}
+	rc = x->workdir ? copy_tree(x->workdir, j->work)
+			: (mkdir(j->work, 0700) ? -errno : 0);
+	if (rc) {
+		fi__util_error("--sweep: cannot make the working directory %s: %s",
+			       j->work, strerror(-rc));
+		return -1;
+	}
+	out = path2(j->dir, "out");
+	err = path2(j->dir, "err");
+	report = path2(j->dir, "report");
+	if (j->record)
+		trace = path2(j->dir, "trace.jsonl");
+	e.rules = j->rules;
+	e.trace = trace;
+	e.report = report;
+	envp = fi__launch_make_env(environ, &e);
+	argv = fi__sweep_expand(x->argv, j->work);
+
+	j->secs = now();
+	pid = fork();
+	if (pid == 0) {
+		int in = open("/dev/null", O_RDONLY);
+		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int er = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		sigprocmask(SIG_SETMASK, oldmask, NULL);
+		setpgid(0, 0);
+		if (in < 0 || o < 0 || er < 0 || dup2(in, 0) < 0 ||
+		    dup2(o, 1) < 0 || dup2(er, 2) < 0 || chdir(j->work))
+			_exit(FI_RUN_EXIT_CANNOT_RUN);
+		close(in);
+		close(o);
+		close(er);
+		execve(x->t->path, argv, envp);
+		dprintf(2, "fi-run: %s: %s\n", x->t->path, strerror(errno));
+		_exit(errno == ENOENT ? FI_RUN_EXIT_NOT_FOUND
+				      : FI_RUN_EXIT_CANNOT_RUN);
+	}
+	rc = pid < 0 ? errno : 0;
+	if (pid > 0)
+		setpgid(pid, pid); /* either side may win the race */
+	fi__launch_free_env(envp, environ);
+	fi__sweep_strv_free(argv);
+	free(out);
+	free(err);
+	free(report);
+	free(trace);
+	if (pid < 0) {
+		fi__util_error("--sweep: fork: %s", strerror(rc));
+		return -1;
+	}
+	j->pid = pid;
+	return 0;
+}
+
+int fi__sweep_exec_all(struct fi__sweep_exec *x, struct fi__sweep_job *jobs,
+		       size_t n)
+{
+	struct fi__sweep_job **active;
+	size_t nactive = 0, next = 0;
+	unsigned cap = x->jobs ? x->jobs : 1;
+	sigset_t wait_set, oldmask;
+	int rc = 0;
+
+	active = fi__util_xmalloc(cap * sizeof(*active));
+	sigemptyset(&wait_set);
+	sigaddset(&wait_set, SIGCHLD);
+	sigaddset(&wait_set, SIGINT);
+	sigaddset(&wait_set, SIGTERM);
+	sigaddset(&wait_set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &wait_set, &oldmask);
+
+	while (nactive || (next < n && !rc)) {
+		double t = now(), wake = t + 1.0;
+		struct timespec ts;
+		siginfo_t si;
+		int sig;
+
+		while (!rc && nactive < cap && next < n) {
+			if (start(x, &jobs[next], &oldmask))
+				rc = -1;
+			else
+				active[nactive++] = &jobs[next];
+			next++;
+		}
+		/* Reap what ended; kill what outlived its deadline. */
+		for (size_t i = 0; i < nactive;) {
+			struct fi__sweep_job *j = active[i];
+			int st;
+			pid_t w = waitpid(j->pid, &st, WNOHANG);
+
+			if (w == j->pid) {
+				kill(-j->pid, SIGKILL); /* what it left behind */
+				j->status = st;
+				j->secs = now() - j->secs;
+				active[i] = active[--nactive];
+				if (x->done)
+					x->done(j, x->arg);
+				continue;
+			}
+			if (!j->timed_out && t - j->secs > x->timeout) {
+				j->timed_out = true;
+				kill(-j->pid, SIGKILL);
+			}
+			if (j->secs + x->timeout < wake)
+				wake = j->secs + x->timeout;
+			i++;
+		}
+		if (!nactive && (next >= n || rc))
+			break;
+		if (nactive == cap || next >= n || rc) {
+			double d = wake - now();
+
+			if (d < 0.001)
+				d = 0.001;
+			ts.tv_sec = (time_t)d;
+			ts.tv_nsec = (long)((d - (double)ts.tv_sec) * 1e9);
+			sig = sigtimedwait(&wait_set, &si, &ts);
+			if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+				x->stop_signal = sig;
+				rc = -1;
+				for (size_t i = 0; i < nactive; i++)
+					kill(-active[i]->pid, SIGKILL);
+			}
+		}
+	}
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	free(active);
+	return rc;
+}
