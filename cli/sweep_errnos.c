@@ -17,7 +17,7 @@
  * test/sweep (sweep.errno_table). */
 #include <string.h>
 
-#include "sweep.h"
+#include "sweep_errnos.h"
 
 /* clang-format off */
 const struct fi__sweep_errno_row fi__sweep_errno_table[] = {

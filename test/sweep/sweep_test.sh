@@ -1,0 +1,217 @@
+#!/bin/bash
+# sweep_test.sh CASE: one test of fi-run --sweep (docs/sweep.md). Runs in
+# a fresh directory under $WORK; fails with "FAIL: why" and status 1.
+set -u
+case_name=$1
+T=$WORK/$case_name
+rm -rf "$T" && mkdir -p "$T" && cd "$T" || exit 1
+export FI_CACHE_DIR=${FI_CACHE_DIR:-$T/cache}
+# The sweep's scratch dirs go here: the test sees them, and what is left.
+export TMPDIR=$T/tmp
+mkdir -p "$TMPDIR"
+failed=0
+fail() { echo "FAIL: $*"; failed=1; }
+# jq-free JSON queries: python3 is a build dependency.
+py() { python3 -c "$@"; }
+
+# sweep ARGS...: status in $rc, the table in out, stderr in err.
+sweep() {
+	"$FI_RUN" --sweep "$@" >out 2>err
+	rc=$?
+}
+
+case $case_name in
+planted)
+	# Each PLANT mark of sweep_target.c is found at its line with its
+	# class, and nothing else is bad: the correct handlers give no alarm.
+	sweep -j2 --timeout 2 --json r.json --junit r.xml -- "$SWEEP_TARGET"
+	[ "$rc" = 1 ] || fail "status $rc, not 1: $(cat err)"
+	grep -n 'PLANT: ' "$SWEEP_SOURCE" | sed 's/^\([0-9]*\):.*PLANT: \([a-z]*\).*/\1 \2/' >planted
+	[ "$(wc -l <planted)" = 4 ] || fail "expected 4 planted marks"
+	py '
+import json, sys
+r = json.load(open("r.json"))
+want = {}
+for l in open("planted"):
+    line, cls = l.split(); want[int(line)] = cls
+bad = ("crash", "hang", "sanitizer", "ignored")
+found = {}
+for run in r["runs"]:
+    if run["outcome"] not in bad:
+        continue
+    where = "%s:%s" % ((run["file"] or "?").rsplit("/", 1)[-1], run["line"])
+    if run["line"] not in want or not where.startswith("sweep_target.c:"):
+        print("FAIL: false alarm: %s %s %s at %s (%s)" % (run["outcome"], run["syscall"], run["errno"], where, run["detail"])); sys.exit(1)
+    if want[run["line"]] != run["outcome"]:
+        print("FAIL: line %d is %s, not %s" % (run["line"], run["outcome"], want[run["line"]])); sys.exit(1)
+    found[run["line"]] = 1
+for line, cls in want.items():
+    if line not in found:
+        print("FAIL: the planted %s at line %d was not found" % (cls, line)); sys.exit(1)
+s = r["summary"]
+for k in ("handled", "recovered"):
+    if s[k] == 0: print("FAIL: no %s run" % k); sys.exit(1)
+if s["failing"] != sum(1 for x in r["runs"] if x["outcome"] in bad):
+    print("FAIL: summary failing %d" % s["failing"]); sys.exit(1)
+# A transient errno that recovered was tried again as a streak.
+if not any(x["when"] == "1..16" and x["outcome"] == "recovered" for x in r["runs"]):
+    print("FAIL: no streak run after a recovered EINTR"); sys.exit(1)
+for k in ("exit", "stdout", "./data.txt"):
+    if k != "exit" and k not in r["baseline"]["outputs"]:
+        print("FAIL: baseline has no digest of %s" % k); sys.exit(1)
+' || failed=1
+	# The JUnit file is well-formed, one testcase per run, failures as
+	# the summary says, a repro in each.
+	py '
+import json, sys, xml.etree.ElementTree as ET
+r = json.load(open("r.json"))
+t = ET.parse("r.xml").getroot()
+cases = t.findall("./testsuite/testcase")
+if len(cases) != len(r["runs"]): print("FAIL: %d testcases for %d runs" % (len(cases), len(r["runs"]))); sys.exit(1)
+fails = t.findall("./testsuite/testcase/failure")
+if len(fails) != r["summary"]["failing"] or int(t.get("failures")) != len(fails): print("FAIL: failures"); sys.exit(1)
+if any("repro: fi-run -r " not in (c.find("system-out").text or "") for c in cases): print("FAIL: a testcase without repro"); sys.exit(1)
+' || failed=1
+	# The table: worst first, file:line and function, the repro.
+	head -2 out | grep -q '^crash *sweep_target.c:[0-9]* *scratch_page *mmap *ENOMEM' || fail "the table does not start with the crash: $(head -3 out)"
+	grep -q "^ *repro: fi-run -r 'pread64 site=sweep_target+0x[0-9a-f]* when=1 error=EIO' -- " out || fail "no repro for the hang"
+	# The crash's repro, pasted, crashes (the rule by site works).
+	rule=$(py 'import json; print([x["rule"] for x in json.load(open("r.json"))["runs"] if x["outcome"] == "crash"][0])')
+	(cd "$T" && "$FI_RUN" -q -r "$rule" -- "$SWEEP_TARGET" >/dev/null 2>&1)
+	r2=$?
+	[ "$r2" = 139 ] || fail "the crash repro exits $r2, not 139"
+	# Hung groups were killed (no process works in the sweep's scratch
+	# dirs), and the scratch dirs are gone.
+	ls -l /proc/[0-9]*/cwd 2>/dev/null | grep -q "$TMPDIR/" && fail "a run outlived the sweep"
+	[ -z "$(ls "$TMPDIR")" ] || fail "scratch left: $(ls "$TMPDIR")"
+	;;
+shards)
+	# --shard K/N slices cover the plan exactly once; --merge joins them
+	# into the whole sweep's report.
+	args=(--timeout 2 --syscalls openat,write,close,symlink --max-runs 12)
+	sweep "${args[@]}" --json all.json -- "$SWEEP_TARGET"
+	[ "$rc" = 0 ] || fail "the whole plan: status $rc: $(cat err)"
+	for k in 1 2 3; do
+		sweep "${args[@]}" --shard $k/3 --json s$k.json -- "$SWEEP_TARGET"
+		[ "$rc" = 0 ] || fail "shard $k/3: status $rc: $(cat err)"
+	done
+	py '
+import json, sys
+a = json.load(open("all.json"))
+ids = sorted(x["id"] for x in a["runs"] if x["id"] < a["plan_size"])
+if a["plan_size"] != 12 or ids != list(range(12)): print("FAIL: plan %d, ids %s" % (a["plan_size"], ids)); sys.exit(1)
+seen = []
+for k in (1, 2, 3):
+    s = json.load(open("s%d.json" % k))
+    if s["plan_size"] != 12: print("FAIL: shard %d plan %d" % (k, s["plan_size"])); sys.exit(1)
+    seen += [x["id"] for x in s["runs"] if x["id"] < 12]
+if sorted(seen) != ids: print("FAIL: the shards hold %s" % sorted(seen)); sys.exit(1)
+' || failed=1
+	"$FI_RUN" --merge s1.json s2.json s3.json --json m.json --junit m.xml >mout 2>merr
+	[ "$?" = 0 ] || fail "merge: $(cat merr)"
+	py '
+import json, sys
+a, m = json.load(open("all.json")), json.load(open("m.json"))
+key = lambda r: sorted((x["id"], x["rule"], x["outcome"]) for x in r["runs"])
+if key(a) != key(m): print("FAIL: the merged report differs from the whole sweep"); sys.exit(1)
+if a["summary"] != m["summary"]: print("FAIL: summaries differ"); sys.exit(1)
+' || failed=1
+	"$FI_RUN" --merge s1.json s1.json --json m2.json >/dev/null 2>merr
+	[ "$?" = 125 ] || fail "a shard merged twice is accepted"
+	grep -q 'is in two reports' merr || fail "merge twice: $(cat merr)"
+	"$FI_RUN" --merge s1.json s2.json >/dev/null 2>merr
+	grep -q 'a shard is missing' merr || fail "a missing shard is not said: $(cat merr)"
+	;;
+accept)
+	# --write-accept records today's failures; --accept then passes.
+	args=(-j2 --timeout 2 --syscalls pwrite64,mmap,openat)
+	sweep "${args[@]}" --write-accept acc.txt -- "$SWEEP_TARGET"
+	[ "$rc" = 0 ] || fail "--write-accept: status $rc"
+	grep -q '^ignored pwrite64 ENOSPC sweep_target.c:[0-9]* ' acc.txt || fail "acc.txt: $(cat acc.txt)"
+	grep -q '^crash mmap ENOMEM sweep_target.c:' acc.txt || fail "no crash in acc.txt"
+	sweep "${args[@]}" -- "$SWEEP_TARGET"
+	[ "$rc" = 1 ] || fail "without --accept: status $rc, not 1"
+	sweep "${args[@]}" --accept acc.txt --json r.json -- "$SWEEP_TARGET"
+	[ "$rc" = 0 ] || fail "with --accept: status $rc: $(tail -3 out)"
+	grep -q '\[accepted\]' out || fail "the table does not say accepted"
+	# One line taken out: that run fails the sweep again.
+	grep -v '^crash' acc.txt >acc2.txt
+	sweep "${args[@]}" --accept acc2.txt -- "$SWEEP_TARGET"
+	[ "$rc" = 1 ] || fail "with the crash not accepted: status $rc"
+	# By function and with globs.
+	printf 'ignored pwrite64 * save_log\ncrash * * sweep_target+0x*\n' >acc3.txt
+	sweep "${args[@]}" --accept acc3.txt -- "$SWEEP_TARGET"
+	[ "$rc" = 0 ] || fail "globs and functions: status $rc"
+	# Bad accept files.
+	sweep --accept nonexistent.txt -- "$SWEEP_TARGET"
+	[ "$rc" = 125 ] || fail "unreadable accept file: status $rc"
+	grep -q '^fi-run: --accept nonexistent.txt: No such file or directory$' err || fail "$(cat err)"
+	printf '# ok\ncrash mmap ENOMEM\n' >bad.txt
+	sweep --accept bad.txt --max-runs 1 -- "$SWEEP_TARGET"
+	[ "$rc" = 125 ] || fail "a bad accept line: status $rc"
+	grep -q '^bad.txt:2:1: error: expected OUTCOME SYSCALL ERRNO WHERE' err || fail "$(cat err)"
+	printf 'crashed mmap ENOMEM x\n' >bad2.txt
+	sweep --accept bad2.txt --max-runs 1 -- "$SWEEP_TARGET"
+	grep -q "^bad2.txt:1:1: error: unknown outcome 'crashed'" err || fail "$(cat err)"
+	;;
+workdir)
+	# --workdir is copied for each run and {} names the copy; output that
+	# differs among the baselines (a pid, a time) is masked.
+	mkdir in && printf 'one\ntwo\n' >in/data.txt
+	prog=(sh -c 'echo "pid $$"; date +%N; cat {}/data.txt >copy.txt; cat data.txt')
+	sweep --workdir in --timeout 5 --syscalls openat,dup2 --json r.json -- "${prog[@]}"
+	[ "$rc" = 1 ] || fail "status $rc, not 1: $(cat err)"
+	py '
+import json, sys
+r = json.load(open("r.json"))
+if "stdout" not in r["baseline"]["masked"]: print("FAIL: the varying stdout is not masked: %s" % r["baseline"]["masked"]); sys.exit(1)
+if "./copy.txt" not in r["baseline"]["outputs"]: print("FAIL: {} did not name the work dir"); sys.exit(1)
+ign = [x for x in r["runs"] if x["outcome"] == "ignored"]
+if not ign or not all("copy.txt" in x["detail"] or "stdout" in x["detail"] for x in ign): print("FAIL: %s" % [(x["rule"], x["detail"]) for x in ign]); sys.exit(1)
+if not any(x["outcome"] == "recovered" for x in r["runs"]): print("FAIL: no run recovered: the pid line was flagged"); sys.exit(1)
+' || failed=1
+	[ "$(cat in/data.txt)" = "$(printf 'one\ntwo')" ] || fail "--workdir itself was changed"
+	[ -e in/copy.txt ] && fail "a run wrote into --workdir itself"
+	grep -q "repro: fi-run -r 'openat site=dash+0x[0-9a-f]* when=1 error=ENOENT' -- sh -c 'echo \"pid \$\$\"; date +%N; cat ./data.txt >copy.txt; cat data.txt'" out ||
+		fail "repro: $(grep repro out | head -2)"
+	;;
+bad_input)
+	expect() { # STATUS MESSAGE ARGS...
+		local want=$1 msg=$2
+		shift 2
+		"$FI_RUN" "$@" >out 2>err
+		rc=$?
+		[ "$rc" = "$want" ] || fail "$*: status $rc, not $want"
+		grep -qF -- "$msg" err || fail "$*: no '$msg' in: $(cat err)"
+	}
+	expect 125 "fi-run: --shard: '3/2': K must be from 1 to N, and N at least 1" --sweep --shard 3/2 -- true
+	expect 125 "fi-run: --shard: '0/4': K must be from 1 to N" --sweep --shard 0/4 -- true
+	expect 125 "fi-run: --shard: 'x' is not K/N" --sweep --shard x -- true
+	expect 125 "fi-run: -j: '0' is not a number of jobs" --sweep -j 0 -- true
+	expect 125 "fi-run: --timeout: 'abc' is not a number of seconds" --sweep --timeout abc -- true
+	expect 125 "fi-run: --max-runs: '-1' is not a number" --sweep --max-runs -1 -- true
+	expect 125 "fi-run: --syscalls: unknown syscall 'wirte'" --sweep --syscalls wirte -- true
+	expect 125 "fi-run: --errnos: unknown errno 'ENOSPACE'" --sweep --errnos ENOSPACE -- true
+	expect 125 "need --sweep" --shard 1/2 -- true
+	expect 125 "cannot be combined with them" --sweep -r 'write error=EIO' -- true
+	expect 125 "fi-run: --sweep: the program exits 3 without any fault" --sweep -- sh -c 'echo oops >&2; exit 3'
+	grep -q '^oops$' err || fail "the failing baseline's stderr is not shown"
+	expect 125 "killed by signal 6 (SIGABRT) without any fault" --sweep -- sh -c 'kill -ABRT $$'
+	expect 125 "did not end within 1 s without any fault" --sweep --timeout 1 -- sleep 5
+	expect 127 "no-such-program" --sweep -- no-such-program
+	# merge: not a report, different commands.
+	echo '{"x":1}' >x.json
+	expect 125 "x.json is not the JSON report of fi-run --sweep" --merge x.json
+	echo '{' >y.json
+	expect 125 "y.json:" --merge y.json
+	"$FI_RUN" --sweep --max-runs 1 --json a.json -- true >/dev/null 2>&1
+	"$FI_RUN" --sweep --max-runs 1 --json b.json -- sh -c true >/dev/null 2>&1
+	expect 125 "a.json and b.json are reports of different commands" --merge a.json b.json
+	expect 125 "--merge needs the JSON reports" --merge
+	;;
+*)
+	echo "unknown case $case_name"
+	exit 2
+	;;
+esac
+exit $failed
