@@ -15,7 +15,7 @@
 set -euo pipefail
 
 pkgs_build="build-essential cmake ninja-build pkg-config python3
-	libcapstone-dev libcmocka-dev libjansson-dev strace sqlite3 jq dash
+	libcapstone-dev libcmocka-dev libjansson-dev libdw-dev strace sqlite3 jq dash
 	groff-base"
 pkgs_fuzz="clang libclang-rt-dev"
 pkgs_format="clang-format"

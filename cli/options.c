@@ -61,6 +61,19 @@ static void help(void)
 	      "      --replay-strict   a departure from the replayed trace is an error (125)\n"
 	      "      --seed N          seed for prob= rules (default: FI_SEED, else fixed)\n"
 	      "      --strict          a rule that never fired is an error (exit 1)\n"
+	      "      --sweep           fail every syscall site in turn, classify each run\n"
+	      "                        (handled, recovered, ignored, crash, hang,\n"
+	      "                        sanitizer) and report; exit 1 on a bad one\n"
+	      "  -j, --jobs N          sweep: N runs at a time (default 1)\n"
+	      "      --timeout S       sweep: a run slower than S seconds is a hang\n"
+	      "      --json FILE, --junit FILE   sweep: write the report\n"
+	      "      --accept FILE     sweep: outcomes listed in FILE do not fail it\n"
+	      "      --write-accept FILE  sweep: list today's bad outcomes in FILE\n"
+	      "      --shard K/N       sweep: only the K-th of N slices of the plan\n"
+	      "      --syscalls LIST, --errnos LIST, --max-runs N, --persistent,\n"
+	      "      --workdir DIR     sweep: narrow the plan; fail every occurrence;\n"
+	      "                        each run works in a copy of DIR ({} names it)\n"
+	      "      --merge A.json B.json...  join the reports of sweep shards\n"
 	      "  -v, --verbose         say which libfi is used and what it patched\n"
 	      "  -q, --quiet           no end-of-run summary\n"
 	      "  -h, --help            show this help and exit\n"
@@ -74,6 +87,7 @@ static void help(void)
 	      "  fi-run --strict -s disk_full -- ./program\n"
 	      "  fi-run --record run.trace -- ./program\n"
 	      "  fi-run --replay run.trace -- ./program\n"
+	      "  fi-run --sweep -j2 --json sweep.json --junit sweep.xml -- ./program\n"
 	      "\n"
 	      "A scenario FILE with no '/' that is not in the current directory\n"
 	      "names a bundled scenario: -s disk_full.fi, or -s disk_full. FILE may\n"
@@ -84,7 +98,10 @@ static void help(void)
 	      "killed by signal N; else 1 with --strict when a rule never fired;\n"
 	      "125 for a bad option, scenario or rule, a libfi that did not load or\n"
 	      "act, or a trace that lost records; 126 when PROGRAM cannot be run\n"
-	      "(static, setuid, not executable); 127 when it is not found.\n",
+	      "(static, setuid, not executable); 127 when it is not found. A sweep\n"
+	      "exits 0, or 1 when a run crashed, hung, tripped a sanitizer or\n"
+	      "ignored an error (unless --accept lists it); 125 when the program\n"
+	      "fails without any fault.\n",
 	      stdout);
 }
 

@@ -345,6 +345,7 @@ int fi__sweep(const struct fi__run_opts *o, const struct fi__target *t,
 {
 	const struct fi__sweep_opts *so = &o->sweep;
 	struct ctx c;
+	struct fi__target tt;
 	char root[4096], shard[32];
 	json_t *report = json_object(), *cmd = json_array(), *runs;
 	size_t failing;
@@ -361,7 +362,12 @@ int fi__sweep(const struct fi__run_opts *o, const struct fi__target *t,
 		json_decref(cmd);
 		return FI_RUN_EXIT_USAGE;
 	}
-	c.x.t = t;
+	memset(&tt, 0, sizeof(tt));
+	/* Each run starts in its own directory: a relative path would not
+	 * name the program there. */
+	tt = *t;
+	tt.path = fi__util_abspath(t->path);
+	c.x.t = &tt;
 	c.x.argv = o->argv;
 	c.x.env = env;
 	c.x.root = root;
@@ -417,6 +423,7 @@ int fi__sweep(const struct fi__run_opts *o, const struct fi__target *t,
 			rc = failing ? 1 : 0;
 	}
 	fi__sweep_rmtree(root);
+	free(tt.path);
 	for (size_t i = 0; i < c.base.n; i++) {
 		fi__sweep_snap_free(&c.base.snap[i]);
 		free(c.base.err[i]);

@@ -59,11 +59,11 @@ help)
 	for opt in "-s, --scenario FILE" "-r, --rule RULE" "-e inject=SPEC" \
 		"-e fault=SPEC" "--record FILE" "--seed N" "--strict" "-v, --verbose" \
 		"-q, --quiet" "-h, --help" "--version" "Examples:" \
-		"--replay FILE" "--replay-strict" \
-		"fi-run -s disk_full.fi -- ./program args"; do
+		"--replay FILE" "--replay-strict" "--sweep" "--shard K/N" \
+		"--merge A.json" "fi-run -s disk_full.fi -- ./program args"; do
 		grep -qF -- "$opt" "$T/out" || fail "help lacks '$opt'"
 	done
-	for later in --sweep --shard --supervise; do
+	for later in --supervise --coverage; do
 		grep -qF -- "$later" "$T/out" && fail "help lists $later, not there yet"
 	done
 	run_fi -h

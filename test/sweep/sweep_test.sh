@@ -89,7 +89,9 @@ shards)
 	# --shard K/N slices cover the plan exactly once; --merge joins them
 	# into the whole sweep's report.
 	args=(--timeout 2 --syscalls openat,write,close,symlink --max-runs 12)
-	sweep "${args[@]}" --json all.json -- "$SWEEP_TARGET"
+	# (A relative program path works too: each run starts elsewhere.)
+	cp "$SWEEP_TARGET" ./sweep_target
+	sweep "${args[@]}" --json all.json -- ./sweep_target
 	[ "$rc" = 0 ] || fail "the whole plan: status $rc: $(cat err)"
 	for k in 1 2 3; do
 		sweep "${args[@]}" --shard $k/3 --json s$k.json -- "$SWEEP_TARGET"
