@@ -1,6 +1,51 @@
 /* jsonw.c: the allocation-free JSON writer behind trace records and the
- * end-of-run report (jsonw.h). Hook-safe: no libc, general registers only. */
+ * end-of-run report (jsonw.h). Hook-safe: no libc, general registers only.
+ *
+ * Every record goes through here, so text moves in 8-byte words: a piece
+ * of known length is one bounds check and a few word stores, a string is
+ * escaped eight plain bytes at a time, and a number is made two digits at
+ * a time. No load or store ever leaves its piece (the last word of a piece
+ * overlaps the one before), so nothing is read past a string's end. */
 #include "jsonw.h"
+
+#include <stdint.h>
+
+typedef uint64_t __attribute__((may_alias, aligned(1))) u64_u;
+typedef uint32_t __attribute__((may_alias, aligned(1))) u32_u;
+typedef uint16_t __attribute__((may_alias, aligned(1))) u16_u;
+typedef uint64_t __attribute__((may_alias)) u64_a;
+
+#define ONES 0x0101010101010101ull
+#define HIGH 0x8080808080808080ull
+
+void fi__jw_copy(char *dst, const char *src, size_t n)
+{
+	if (n >= 8) {
+		size_t i = 0;
+
+		for (; i + 8 < n; i += 8)
+			*(u64_u *)(dst + i) = *(const u64_u *)(src + i);
+		*(u64_u *)(dst + n - 8) = *(const u64_u *)(src + n - 8);
+	} else if (n >= 4) {
+		uint32_t a = *(const u32_u *)src, b = *(const u32_u *)(src + n - 4);
+
+		*(u32_u *)dst = a;
+		*(u32_u *)(dst + n - 4) = b;
+	} else if (n >= 2) {
+		uint16_t a = *(const u16_u *)src, b = *(const u16_u *)(src + n - 2);
+
+		*(u16_u *)dst = a;
+		*(u16_u *)(dst + n - 2) = b;
+	} else if (n) {
+		dst[0] = src[0];
+	}
+}
+
+/* Nonzero when some byte of x is zero. */
+static inline uint64_t has_zero(uint64_t x)
+{
+	return (x - ONES) & ~x & HIGH;
+}
 
 void fi__jw_init(struct fi__jw *w, char *buf, size_t size)
 {
@@ -26,31 +71,39 @@ void fi__jw_release(struct fi__jw *w, size_t n)
 	w->cap += n;
 }
 
-static bool fits(const struct fi__jw *w, size_t n)
+static inline bool fits(const struct fi__jw *w, size_t n)
 {
 	return !w->broken && w->len <= w->cap && n <= w->cap - w->len;
 }
 
 /* Append n bytes, or drop them and everything after. */
-static void put(struct fi__jw *w, const char *p, size_t n)
+static inline void put(struct fi__jw *w, const char *p, size_t n)
 {
 	if (!fits(w, n)) {
 		w->trunc = true;
 		w->broken = true;
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		w->buf[w->len + i] = p[i];
+	fi__jw_copy(w->buf + w->len, p, n);
 	w->len += n;
 	w->buf[w->len] = '\0';
 }
 
-static size_t slen(const char *s)
+/* strlen by aligned words: an aligned load never crosses into the next
+ * page, so the bytes it reads past the NUL are harmless (and not the
+ * sanitizers' business). */
+__attribute__((no_sanitize_address)) static size_t slen(const char *s)
 {
-	size_t n = 0;
-	while (s[n])
-		n++;
-	return n;
+	const char *p = s;
+
+	for (; (uintptr_t)p & 7; p++)
+		if (!*p)
+			return (size_t)(p - s);
+	while (!has_zero(*(const u64_a *)(const void *)p))
+		p += 8;
+	while (*p)
+		p++;
+	return (size_t)(p - s);
 }
 
 void fi__jw_raw(struct fi__jw *w, const char *s)
@@ -141,6 +194,58 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 
 static const char hexdig[] = "0123456789abcdef";
 
+/* Nonzero when some byte of x must be escaped or checked as UTF-8: a
+ * control character, '"', '\\', DEL or a byte with the high bit. */
+static inline uint64_t special(uint64_t x)
+{
+	return ((x - ONES * 0x20) & ~x & HIGH) | has_zero(x ^ (ONES * '"')) |
+	       has_zero(x ^ (ONES * '\\')) | has_zero(x ^ (ONES * 0x7f)) |
+	       (x & HIGH);
+}
+
+/* The unit of output for the input at u[i] (i < n): its bytes in *p
+ * (tmp, or the input itself) and how many; *adv input bytes it takes. */
+static size_t unit(const unsigned char *u, size_t i, size_t n, char tmp[6],
+		   const char **p, size_t *adv)
+{
+	unsigned char c = u[i];
+
+	*adv = 1;
+	*p = tmp;
+	if (c == '"' || c == '\\') {
+		tmp[0] = '\\';
+		tmp[1] = (char)c;
+		return 2;
+	}
+	if (c == '\n' || c == '\t' || c == '\r' || c == '\b' || c == '\f') {
+		tmp[0] = '\\';
+		tmp[1] = c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r'
+			 : c == '\b' ? 'b' : 'f';
+		return 2;
+	}
+	if (c >= 0x20 && c < 0x7f) {
+		*p = (const char *)u + i;
+		return 1;
+	}
+	if (c >= 0x80) {
+		size_t k = utf8_len(u + i, n - i);
+
+		if (k) {
+			*p = (const char *)u + i;
+			*adv = k;
+			return k;
+		}
+	}
+	/* control character, DEL, or a stray byte */
+	tmp[0] = '\\';
+	tmp[1] = 'u';
+	tmp[2] = '0';
+	tmp[3] = '0';
+	tmp[4] = hexdig[c >> 4];
+	tmp[5] = hexdig[c & 15];
+	return 6;
+}
+
 /* Escaped content of s[0..n), without quotes. Each unit goes in whole or
  * not at all; `keep` bytes stay free for what must follow (the quote). */
 static void put_escaped(struct fi__jw *w, const char *s, size_t n,
@@ -149,39 +254,44 @@ static void put_escaped(struct fi__jw *w, const char *s, size_t n,
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0;
 
+	/* Room for the worst case (6 bytes a byte): no check per unit. */
+	if (fits(w, keep) && n <= (w->cap - w->len - keep) / 6) {
+		char *d = w->buf + w->len;
+
+		while (i < n) {
+			char tmp[6];
+			const char *p;
+			size_t k, adv;
+
+			if (n - i >= 8) {
+				uint64_t x = *(const u64_u *)(s + i);
+
+				if (!special(x)) {
+					*(u64_u *)d = x;
+					d += 8;
+					i += 8;
+					continue;
+				}
+			}
+			if (u[i] >= 0x20 && u[i] < 0x7f && u[i] != '"' &&
+			    u[i] != '\\') {
+				*d++ = (char)u[i++];
+				continue;
+			}
+			k = unit(u, i, n, tmp, &p, &adv);
+			fi__jw_copy(d, p, k);
+			d += k;
+			i += adv;
+		}
+		w->len = (size_t)(d - w->buf);
+		w->buf[w->len] = '\0';
+		return;
+	}
 	while (i < n) {
 		char tmp[6];
-		const char *p = tmp;
-		size_t k, adv = 1;
-		unsigned char c = u[i];
+		const char *p;
+		size_t adv, k = unit(u, i, n, tmp, &p, &adv);
 
-		if (c == '"' || c == '\\') {
-			tmp[0] = '\\';
-			tmp[1] = (char)c;
-			k = 2;
-		} else if (c == '\n' || c == '\t' || c == '\r' || c == '\b' ||
-			   c == '\f') {
-			tmp[0] = '\\';
-			tmp[1] = c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r'
-				 : c == '\b' ? 'b' : 'f';
-			k = 2;
-		} else if (c >= 0x20 && c < 0x7f) {
-			p = s + i;
-			k = 1;
-		} else if (c >= 0x80 && (adv = utf8_len(u + i, n - i)) != 0) {
-			p = s + i;
-			k = adv;
-		} else {
-			/* control character, DEL, or a stray byte */
-			tmp[0] = '\\';
-			tmp[1] = 'u';
-			tmp[2] = '0';
-			tmp[3] = '0';
-			tmp[4] = hexdig[c >> 4];
-			tmp[5] = hexdig[c & 15];
-			k = 6;
-			adv = 1;
-		}
 		if (!fits(w, k + keep)) {
 			w->trunc = true;
 			return;
@@ -212,30 +322,63 @@ void fi__jw_str(struct fi__jw *w, const char *s)
 	fi__jw_strn(w, s, slen(s));
 }
 
+static const char pairs[] =
+	"00010203040506070809101112131415161718192021222324252627282930313233"
+	"34353637383940414243444546474849505152535455565758596061626364656667"
+	"6869707172737475767778798081828384858687888990919293949596979899";
+
+/* The decimal digits of v, ending just before `end`; returns the first. */
+static char *digits_back(char *end, unsigned long long v)
+{
+	char *p = end;
+
+	while (v >= 100) {
+		unsigned r = (unsigned)(v % 100);
+
+		v /= 100;
+		p -= 2;
+		*(u16_u *)p = *(const u16_u *)(pairs + 2 * r);
+	}
+	if (v >= 10) {
+		p -= 2;
+		*(u16_u *)p = *(const u16_u *)(pairs + 2 * v);
+	} else {
+		*--p = (char)('0' + v);
+	}
+	return p;
+}
+
+/* The decimal of v (with its sign), ending just before `end`. */
+static char *signed_back(char *end, long long v)
+{
+	char *p;
+
+	if (v >= 0)
+		return digits_back(end, (unsigned long long)v);
+	/* -(v + 1) + 1 stays in range for LLONG_MIN */
+	p = digits_back(end, (unsigned long long)(-(v + 1)) + 1);
+	*--p = '-';
+	return p;
+}
+
 size_t fi__fmt_ulong(char *out, unsigned long long v)
 {
-	char tmp[20];
-	size_t n = 0, i;
+	char tmp[24], *p = digits_back(tmp + sizeof(tmp), v);
+	size_t n = (size_t)(tmp + sizeof(tmp) - p);
 
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
+	fi__jw_copy(out, p, n);
 	out[n] = '\0';
 	return n;
 }
 
 size_t fi__fmt_long(char *out, long long v)
 {
-	if (v < 0) {
-		out[0] = '-';
-		/* -(v + 1) + 1 stays in range for LLONG_MIN */
-		return 1 + fi__fmt_ulong(out + 1,
-					 (unsigned long long)(-(v + 1)) + 1);
-	}
-	return fi__fmt_ulong(out, (unsigned long long)v);
+	char tmp[24], *p = signed_back(tmp + sizeof(tmp), v);
+	size_t n = (size_t)(tmp + sizeof(tmp) - p);
+
+	fi__jw_copy(out, p, n);
+	out[n] = '\0';
+	return n;
 }
 
 size_t fi__fmt_hex(char *out, unsigned long long v)
@@ -255,18 +398,44 @@ size_t fi__fmt_hex(char *out, unsigned long long v)
 
 void fi__jw_int(struct fi__jw *w, long long v)
 {
-	char tmp[24];
+	char tmp[24], *p = signed_back(tmp + sizeof(tmp), v);
 
 	before_value(w);
-	put(w, tmp, fi__fmt_long(tmp, v));
+	put(w, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 void fi__jw_uint(struct fi__jw *w, unsigned long long v)
 {
-	char tmp[24];
+	char tmp[24], *p = digits_back(tmp + sizeof(tmp), v);
 
 	before_value(w);
-	put(w, tmp, fi__fmt_ulong(tmp, v));
+	put(w, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+char *fi__jw_put_dec(char *d, long long v)
+{
+	char tmp[24], *p = signed_back(tmp + sizeof(tmp), v);
+	size_t n = (size_t)(tmp + sizeof(tmp) - p);
+
+	fi__jw_copy(d, p, n);
+	return d + n;
+}
+
+char *fi__jw_put_plain(char *d, const char *s)
+{
+	size_t n = slen(s);
+
+	fi__jw_copy(d, s, n);
+	return d + n;
+}
+
+void fi__jw_commit(struct fi__jw *w, char *end)
+{
+	w->len = (size_t)(end - w->buf);
+	w->buf[w->len] = '\0';
+	if (w->depth)
+		w->nonempty |= 1ul << (w->depth - 1);
+	w->after_key = false;
 }
 
 void fi__jw_bool(struct fi__jw *w, bool v)

@@ -26,6 +26,11 @@ struct fi__jw {
 	bool after_key;         /* a key was written; the value follows */
 };
 
+/* Copy n bytes from src to dst (which do not overlap) with 8-byte moves,
+ * touching no byte outside src[0..n) and dst[0..n). Hook-safe: the hook
+ * is built -fno-builtin, so there is no memcpy to call. */
+void fi__jw_copy(char *dst, const char *src, size_t n);
+
 /* Start writing into buf[0..size-1]; the text stays NUL-terminated. */
 void fi__jw_init(struct fi__jw *w, char *buf, size_t size);
 
@@ -57,6 +62,34 @@ void fi__jw_null(struct fi__jw *w);
  * "libc.so.6+0x1234". s == NULL writes null. */
 void fi__jw_str_hex(struct fi__jw *w, const char *s, const char *sep,
 		    unsigned long long v);
+
+/* Members of a fixed layout, written with one bounds check for a run of
+ * them (trace.c's record head): when fi__jw_room() is at least the run's
+ * longest form, take fi__jw_end(), append with the fi__jw_put_* functions
+ * (no check of their own, each returns the new end), and hand the end to
+ * fi__jw_commit(), which makes them members of the innermost container.
+ * The caller writes the separators and keys itself. */
+static inline size_t fi__jw_room(const struct fi__jw *w)
+{
+	return w->broken || w->len > w->cap ? 0 : w->cap - w->len;
+}
+static inline char *fi__jw_end(struct fi__jw *w)
+{
+	return w->buf + w->len;
+}
+static inline char *fi__jw_put_lit(char *d, const char *s, size_t n)
+{
+	fi__jw_copy(d, s, n);
+	return d + n;
+}
+/* A string literal, by its length. */
+#define FI_JW_LIT(d, s) fi__jw_put_lit((d), (s), sizeof(s) - 1)
+/* v in decimal: at most 20 bytes. */
+char *fi__jw_put_dec(char *d, long long v);
+/* s as it is: only for text that needs no escaping (syscall and errno
+ * names from the generated tables). */
+char *fi__jw_put_plain(char *d, const char *s);
+void fi__jw_commit(struct fi__jw *w, char *end);
 
 /* Raw text appended as is (no separator logic): for "\n" at the end. */
 void fi__jw_raw(struct fi__jw *w, const char *s);

@@ -56,6 +56,9 @@ bool fi__trace_enabled(void)
 /* Room kept for the record's tail while the path is written:
  * ,"path_truncated":true}\n */
 #define TAIL_ROOM 32
+/* The longest run of bounded members: the numbers (at most 20 bytes
+ * each), keys and names (identifiers of at most 32 bytes). */
+#define HEAD_MAX 512
 
 void fi__trace_write(const struct fi__call *c, long ret, bool injected,
 		     const char *site_module, unsigned long site_offset,
@@ -79,9 +82,10 @@ unsigned long fi__trace_write_seq(const struct fi__call *c, long ret,
 	static __thread int nest;
 	struct fi__jw w;
 	const struct fi__sysinfo *si = fi__names_sys(c->nr);
-	const char *path = NULL;
+	const char *path = NULL, *name, *errname = NULL;
+	char sysname[32] = "syscall_", errnoname[32] = "errno_";
 	unsigned long seq;
-	char *buf;
+	char *buf, *d;
 
 	if (!fi__trace_enabled() || nest >= MAX_NEST)
 		return 0;
@@ -92,29 +96,49 @@ unsigned long fi__trace_write_seq(const struct fi__call *c, long ret,
 	fi__jw_init(&w, buf, sizeof(bufs[0]));
 	fi__jw_reserve(&w, TAIL_ROOM);
 	fi__jw_obj_begin(&w);
-	fi__jw_key(&w, "seq");
-	fi__jw_uint(&w, seq);
-	fi__jw_key(&w, "pid");
-	fi__jw_int(&w, c->pid);
-	fi__jw_key(&w, "tid");
-	fi__jw_int(&w, c->tid);
+	/* The members of bounded length go in with one check each run (the
+	 * buffer always has the room; the check keeps it so). */
+	if (fi__jw_room(&w) < HEAD_MAX) {
+		w.broken = true;
+		goto out;
+	}
+	d = fi__jw_end(&w);
+	d = FI_JW_LIT(d, "\"seq\":");
+	d = fi__jw_put_dec(d, (long long)seq);
+	d = FI_JW_LIT(d, ",\"pid\":");
+	d = fi__jw_put_dec(d, c->pid);
+	d = FI_JW_LIT(d, ",\"tid\":");
+	d = fi__jw_put_dec(d, c->tid);
+	fi__jw_commit(&w, d);
 	if (c->comm) {
 		fi__jw_key(&w, "comm");
 		fi__jw_str(&w, c->comm);
 	}
-	fi__jw_key(&w, "nr");
-	fi__jw_int(&w, c->nr);
-	fi__jw_key(&w, "name");
 	if (si && si->name) {
-		fi__jw_str(&w, si->name);
+		name = si->name;
 	} else {
-		char name[32] = "syscall_";
-
-		fi__fmt_long(name + 8, c->nr);
-		fi__jw_str(&w, name);
+		fi__fmt_long(sysname + 8, c->nr);
+		name = sysname;
 	}
-	fi__jw_key(&w, "args");
-	fi__jw_arr_begin(&w);
+	if (ret != FI_TRACE_RET_NONE && ret < 0 && ret >= -4095) {
+		errname = fi__names_errno((int)-ret);
+		if (!errname) {
+			fi__fmt_long(errnoname + 6, -ret);
+			errname = errnoname;
+		}
+	}
+	/* Names are identifiers (the generated tables, or the two forms
+	 * above): no escaping, and short. */
+	if (fi__jw_room(&w) < HEAD_MAX) {
+		w.broken = true;
+		goto out;
+	}
+	d = fi__jw_end(&w);
+	d = FI_JW_LIT(d, ",\"nr\":");
+	d = fi__jw_put_dec(d, c->nr);
+	d = FI_JW_LIT(d, ",\"name\":\"");
+	d = fi__jw_put_plain(d, name);
+	d = FI_JW_LIT(d, "\",\"args\":[");
 	for (int i = 0; i < 6; i++) {
 		long a = c->args[i];
 
@@ -123,26 +147,22 @@ unsigned long fi__trace_write_seq(const struct fi__call *c, long ret,
 		if (si && i < si->nargs &&
 		    (si->arg[i] == FI_ARG_FD || si->arg[i] == FI_ARG_DIRFD))
 			a = (int)a;
-		fi__jw_int(&w, a);
+		if (i)
+			*d++ = ',';
+		d = fi__jw_put_dec(d, a);
 	}
-	fi__jw_arr_end(&w);
-	fi__jw_key(&w, "ret");
+	d = FI_JW_LIT(d, "],\"ret\":");
 	if (ret == FI_TRACE_RET_NONE) {
-		fi__jw_null(&w);
+		d = FI_JW_LIT(d, "null");
 	} else {
-		fi__jw_int(&w, ret);
-		if (ret < 0 && ret >= -4095) {
-			const char *e = fi__names_errno((int)-ret);
-			char name[32] = "errno_";
-
-			if (!e) {
-				fi__fmt_long(name + 6, -ret);
-				e = name;
-			}
-			fi__jw_key(&w, "errno");
-			fi__jw_str(&w, e);
+		d = fi__jw_put_dec(d, ret);
+		if (errname) {
+			d = FI_JW_LIT(d, ",\"errno\":\"");
+			d = fi__jw_put_plain(d, errname);
+			*d++ = '"';
 		}
 	}
+	fi__jw_commit(&w, d);
 	if (injected) {
 		fi__jw_key(&w, "injected");
 		fi__jw_bool(&w, true);
@@ -174,6 +194,7 @@ unsigned long fi__trace_write_seq(const struct fi__call *c, long ret,
 	}
 	fi__jw_obj_end(&w);
 	fi__jw_raw(&w, "\n");
+out:
 	/* A broken record cannot happen with a 4 KiB buffer; never write
 	 * junk. */
 	if (w.broken)

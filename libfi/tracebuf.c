@@ -34,6 +34,7 @@
 #include <signal.h>
 
 #include "fds.h"
+#include "jsonw.h"
 #include "raw.h"
 
 #define PAGE 4096ul
@@ -65,29 +66,31 @@ static uint64_t enc(uint64_t v)
 	return w;
 }
 
+/* Each byte's digit value, or 64 for a byte that is no digit; filled by
+ * fi__tracebuf_open, before any record (a forked child inherits it). */
+static unsigned char digit_value[256];
+
+static void fill_digit_values(void)
+{
+	for (unsigned i = 0; i < 256; i++)
+		digit_value[i] = 64;
+	for (unsigned i = 0; i < 64; i++)
+		digit_value[(unsigned char)digits[i]] = (unsigned char)i;
+}
+
 /* The value of 8 digits, or UINT64_MAX when they are not digits. */
 static uint64_t dec(uint64_t w)
 {
 	uint64_t v = 0;
+	unsigned bad = 0;
 
 	for (int i = 0; i < 8; i++) {
-		unsigned c = (unsigned)(w >> (8 * i)) & 0xff, d;
+		unsigned d = digit_value[(w >> (8 * i)) & 0xff];
 
-		if (c >= 'A' && c <= 'Z')
-			d = c - 'A';
-		else if (c >= 'a' && c <= 'z')
-			d = c - 'a' + 26;
-		else if (c >= '0' && c <= '9')
-			d = c - '0' + 52;
-		else if (c == '-')
-			d = 62;
-		else if (c == '_')
-			d = 63;
-		else
-			return UINT64_MAX;
-		v = v << 6 | d;
+		bad |= d;
+		v = v << 6 | (d & 63);
 	}
-	return v;
+	return bad & 64 ? UINT64_MAX : v;
 }
 
 static uint64_t *word(unsigned off)
@@ -224,8 +227,7 @@ int fi__tracebuf_append(const char *rec, size_t len)
 			return r;
 	}
 	p = base + pos;
-	for (size_t i = 1; i < len; i++)
-		p[i] = rec[i];
+	fi__jw_copy(p + 1, rec + 1, len - 1);
 	/* Last: only a whole record starts with '{'. */
 	__atomic_store_n(p, '{', __ATOMIC_RELEASE);
 	return 0;
@@ -301,6 +303,7 @@ int fi__tracebuf_open(int fd, bool first)
 
 	if (fd < 0 || fi__raw2(SYS_fstat, fd, &st) < 0 || !S_ISREG(st.st_mode))
 		return 0;
+	fill_digit_values();
 	fsize = fsize_limit();
 	if (first) {
 		if (fi__raw4(SYS_fallocate, fd, 0, 0, (long)CHUNK_MIN) < 0)
