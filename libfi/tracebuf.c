@@ -145,6 +145,21 @@ static void unlock(void)
 	__atomic_store_n(word(OFF_LOCK), enc(0), __ATOMIC_SEQ_CST);
 }
 
+/* Growing and trimming run with every signal blocked, so that a handler
+ * that records cannot interrupt its own thread's grow and find the lock
+ * taken for ever (two syscalls, once per reserved block). */
+static void signals_off(uint64_t *old)
+{
+	uint64_t all = ~0ull;
+
+	fi__raw4(SYS_rt_sigprocmask, SIG_SETMASK, &all, old, sizeof(all));
+}
+
+static void signals_on(const uint64_t *old)
+{
+	fi__raw4(SYS_rt_sigprocmask, SIG_SETMASK, old, 0, sizeof(*old));
+}
+
 /* The soft RLIMIT_FSIZE, or ~0. */
 static unsigned long fsize_limit(void)
 {
@@ -222,7 +237,12 @@ int fi__tracebuf_append(const char *rec, size_t len)
 	    pos + len > __atomic_load_n(&fsize, __ATOMIC_RELAXED))
 		return -EFBIG;
 	if (pos + len > get(OFF_CAP)) {
-		int r = grow(pos + len);
+		uint64_t mask;
+		int r;
+
+		signals_off(&mask);
+		r = grow(pos + len);
+		signals_on(&mask);
 		if (r < 0)
 			return r;
 	}
@@ -235,10 +255,15 @@ int fi__tracebuf_append(const char *rec, size_t len)
 
 void fi__tracebuf_trim(void)
 {
-	uint64_t t, c;
+	uint64_t t, c, mask;
 
-	if (!on || lock() < 0)
+	if (!on)
 		return;
+	signals_off(&mask);
+	if (lock() < 0) {
+		signals_on(&mask);
+		return;
+	}
 	t = get(OFF_TAIL);
 	c = get(OFF_CAP);
 	if (t != UINT64_MAX && c != UINT64_MAX && c > t) {
@@ -250,6 +275,7 @@ void fi__tracebuf_trim(void)
 			set(OFF_CAP, c);
 	}
 	unlock();
+	signals_on(&mask);
 }
 
 bool fi__tracebuf_on(void)

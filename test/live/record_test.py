@@ -198,6 +198,26 @@ elif case == "concurrent":
     if sorted(tids.values()) != [20000] * 8:
         bad("writes per thread: %s, expected 8 x 20000" % sorted(tids.values()))
     whole_numbering(recs, "concurrent")
+elif case == "signals":
+    # handlers that record land while the file grows: plain FI_TRACE, so
+    # that nothing tidies what libfi left
+    t = os.path.join(work, "s.jsonl")
+    e = dict(env, FI_TRACE=t, LD_PRELOAD=libfi)
+    r = subprocess.run([prog, "signals", "60000"], env=e, cwd=work, capture_output=True)
+    if r.returncode or r.stderr:
+        bad("exit %d: %s" % (r.returncode, r.stderr.decode()))
+    recs, torn = records(t, raw=True)
+    if torn:
+        bad("%d torn records" % torn)
+    if b"\0" in open(t, "rb").read():
+        bad("NUL bytes: records reserved and never written")
+    if len(writes_of(recs)) != 60000:
+        bad("%d writes recorded, expected 60000" % len(writes_of(recs)))
+    handled = int(r.stdout.split()[-1]) if r.stdout.split() else -1
+    ppids = len([x for x in recs if x["name"] == "getppid"])
+    if ppids != handled:
+        bad("%d getppid records, the handler ran %d times" % (ppids, handled))
+    whole_numbering(recs, "signals")
 else:
     bad("unknown case %s" % case)
 

@@ -11,6 +11,9 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -48,6 +51,34 @@ static int threads(int k, long n)
 			return 4;
 	for (int i = 0; i < k; i++)
 		pthread_join(t[i], NULL);
+	return 0;
+}
+
+/* signals N: N writes while a timer signal every 50 us records a getppid
+ * from its handler, so that handlers land while the trace file grows. */
+static volatile long handled;
+
+static void on_timer(int sig)
+{
+	(void)sig;
+	syscall(SYS_getppid);
+	handled++;
+}
+
+static int signals(long n)
+{
+	struct itimerval it = {{0, 50}, {0, 50}};
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_timer;
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGALRM, &sa, NULL) || setitimer(ITIMER_REAL, &it, NULL))
+		return 5;
+	writes(n);
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	printf("%ld\n", handled);
 	return 0;
 }
 
@@ -104,6 +135,8 @@ int main(int argc, char **argv)
 		printf("%d\n", b);
 		return 0;
 	}
+	if (argc == 3 && !strcmp(argv[1], "signals"))
+		return signals(atol(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "threads"))
 		return threads(atoi(argv[2]), atol(argv[3]));
 	fprintf(stderr, "usage: see t_record.c\n");
