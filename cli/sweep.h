@@ -31,8 +31,8 @@
 
 struct fi__sweep_site {
 	char *syscall;
-	char *site; /* object+0xoffset */
-	unsigned long count; /* calls in the recorded run */
+	char *site;	       /* object+0xoffset */
+	unsigned long count;   /* calls in the recorded run */
 	char *function, *file; /* NULL until symbolized, or when unknown */
 	unsigned line;
 };
@@ -40,9 +40,9 @@ struct fi__sweep_site {
 struct fi__sweep_sites {
 	struct fi__sweep_site *v;
 	size_t n, cap;
-	unsigned long calls;	  /* records read */
-	unsigned long no_site;	  /* calls whose stack could not be walked */
-	unsigned long runtime;	  /* calls from ld.so, libc or libfi itself */
+	unsigned long calls;   /* records read */
+	unsigned long no_site; /* calls whose stack could not be walked */
+	unsigned long runtime; /* calls from ld.so, libc or libfi itself */
 };
 
 /* Read a trace into its (syscall, site) pairs, in order of first
@@ -66,13 +66,13 @@ enum fi__sweep_kind {
 #define FI_SWEEP_STREAK 16 /* the streak of a FI_SWEEP_REPEAT run */
 
 struct fi__sweep_run {
-	size_t id;    /* index in the whole plan; repeats: plan size + parent */
-	size_t site;  /* index in the sites */
+	size_t id;   /* index in the whole plan; repeats: plan size + parent */
+	size_t site; /* index in the sites */
 	const char *err;
 	enum fi__sweep_kind kind;
 	char *rule;
 	/* results, filled by exec and classify */
-	int status;	/* wait status */
+	int status; /* wait status */
 	bool timed_out;
 	double secs;
 	long fired;	/* from the run's report; -1: unknown */
@@ -115,14 +115,14 @@ struct fi__sweep_job {
 
 struct fi__sweep_exec {
 	const struct fi__target *t;
-	char **argv;			/* with {} unexpanded */
+	char **argv;			  /* with {} unexpanded */
 	const struct fi__launch_env *env; /* preload, audit, tunables */
-	const char *root;		/* the sweep's scratch root */
-	const char *workdir;		/* --workdir, copied per run; or NULL */
+	const char *root;		  /* the sweep's scratch root */
+	const char *workdir; /* --workdir, copied per run; or NULL */
 	unsigned jobs;
 	double timeout;
-	size_t started;		/* jobs started so far: names run-N */
-	int stop_signal;		/* set when a signal ended the sweep */
+	size_t started;	 /* jobs started so far: names run-N */
+	int stop_signal; /* set when a signal ended the sweep */
 	/* called in the parent as each job ends */
 	void (*done)(struct fi__sweep_job *j, void *arg);
 	void *arg;

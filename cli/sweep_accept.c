@@ -38,7 +38,8 @@ static bool matches(const struct entry *e, json_t *r)
 		return true;
 	if (!*file || !json_is_integer(line))
 		return false;
-	snprintf(fl, sizeof(fl), "%s:%lld", file, (long long)json_integer_value(line));
+	snprintf(fl, sizeof(fl), "%s:%lld", file,
+		 (long long)json_integer_value(line));
 	snprintf(bl, sizeof(bl), "%s:%lld", base ? base + 1 : file,
 		 (long long)json_integer_value(line));
 	return !fnmatch(e->f[3], fl, 0) || !fnmatch(e->f[3], bl, 0);
@@ -78,13 +79,16 @@ int fi__sweep_accept_apply(json_t *report, const char *file)
 		if (k == 0)
 			continue;
 		if (k != 4) {
-			fprintf(stderr, "%s:%u:%zu: error: expected OUTCOME SYSCALL ERRNO WHERE, as --write-accept writes them\n",
+			fprintf(stderr,
+				"%s:%u:%zu: error: expected OUTCOME SYSCALL ERRNO WHERE, as --write-accept writes them\n",
 				file, lineno, k > 4 ? col[4] : (size_t)1);
 			rc = FI_RUN_EXIT_USAGE;
 			break;
 		}
-		if (fi__sweep_outcome_nr(words[0]) < 0 && !strpbrk(words[0], "*?[")) {
-			fprintf(stderr, "%s:%u:%zu: error: unknown outcome '%s' (handled, recovered, ignored, crash, hang, sanitizer)\n",
+		if (fi__sweep_outcome_nr(words[0]) < 0 &&
+		    !strpbrk(words[0], "*?[")) {
+			fprintf(stderr,
+				"%s:%u:%zu: error: unknown outcome '%s' (handled, recovered, ignored, crash, hang, sanitizer)\n",
 				file, lineno, col[0], words[0]);
 			rc = FI_RUN_EXIT_USAGE;
 			break;
@@ -104,7 +108,8 @@ int fi__sweep_accept_apply(json_t *report, const char *file)
 	}
 	fclose(f);
 	free(buf);
-	json_array_foreach(runs, i, r) {
+	json_array_foreach(runs, i, r)
+	{
 		bool ok = false;
 
 		for (size_t e = 0; !rc && e < n && !ok; e++)
@@ -132,17 +137,20 @@ int fi__sweep_accept_write(json_t *report, const char *file)
 	fputs("# Accepted outcomes of fi-run --sweep: OUTCOME SYSCALL ERRNO WHERE\n"
 	      "# (docs/sweep.md). A run matching a line does not fail the sweep.\n",
 	      f);
-	json_array_foreach(runs, i, r) {
+	json_array_foreach(runs, i, r)
+	{
 		int o = fi__sweep_outcome_nr(str(r, "outcome"));
 		const char *file_ = str(r, "file"), *base = strrchr(file_, '/');
-		json_t *line = json_object_get(r, "line"), *fired = json_object_get(r, "fired");
+		json_t *line = json_object_get(r, "line"),
+		       *fired = json_object_get(r, "fired");
 		char where[4200];
 
 		if (o < 0 || !fi__sweep_outcome_bad(o) ||
 		    (json_is_integer(fired) && json_integer_value(fired) == 0))
 			continue;
 		if (*file_ && json_is_integer(line))
-			snprintf(where, sizeof(where), "%s:%lld", base ? base + 1 : file_,
+			snprintf(where, sizeof(where), "%s:%lld",
+				 base ? base + 1 : file_,
 				 (long long)json_integer_value(line));
 		else
 			snprintf(where, sizeof(where), "%s", str(r, "site"));

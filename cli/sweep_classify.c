@@ -58,8 +58,8 @@ int fi__sweep_outcome_rank(enum fi__sweep_outcome o)
 const char *fi__sweep_sanitizer_line(const char *text)
 {
 	static const char *const marks[] = {
-		"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
-		"ERROR: MemorySanitizer",  "ERROR: HWAddressSanitizer",
+		"ERROR: AddressSanitizer",  "ERROR: LeakSanitizer",
+		"ERROR: MemorySanitizer",   "ERROR: HWAddressSanitizer",
 		"WARNING: ThreadSanitizer", ": runtime error: ",
 	};
 	const char *best = NULL;
@@ -160,8 +160,9 @@ enum fi__sweep_outcome fi__sweep_classify(const struct fi__sweep_base *b,
 	msg = new_message(b, err);
 	if (j->timed_out) {
 		o = FI_SWEEP_HANG;
-		*detail = fmt("timed out after %.0f s; its process group was killed",
-			      j->secs);
+		*detail = fmt(
+			"timed out after %.0f s; its process group was killed",
+			j->secs);
 	} else if (san) {
 		o = FI_SWEEP_SANITIZER;
 		*detail = line_at(san);
@@ -189,7 +190,8 @@ enum fi__sweep_outcome fi__sweep_classify(const struct fi__sweep_base *b,
 			free(diff);
 		} else {
 			o = FI_SWEEP_RECOVERED;
-			*detail = fi__util_xstrdup("exit 0, outputs as the baseline's");
+			*detail = fi__util_xstrdup(
+				"exit 0, outputs as the baseline's");
 		}
 	}
 	free(err);

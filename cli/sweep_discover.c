@@ -13,8 +13,8 @@
 static bool runtime_site(const char *site)
 {
 	static const char *const prefixes[] = {
-		"ld-linux", "ld.so", "libc.so", "libfi", "libasan", "libubsan",
-		"liblsan", "libtsan", "libpthread.so", "libdl.so",
+		"ld-linux", "ld.so",   "libc.so", "libfi",	   "libasan",
+		"libubsan", "liblsan", "libtsan", "libpthread.so", "libdl.so",
 	};
 
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
@@ -29,7 +29,8 @@ static struct fi__sweep_site *find(struct fi__sweep_sites *s, const char *name,
 	/* Linear: a program reaches hundreds of pairs, not millions. Search
 	 * from the end, where the pairs of a loop are. */
 	for (size_t i = s->n; i-- > 0;)
-		if (!strcmp(s->v[i].site, site) && !strcmp(s->v[i].syscall, name))
+		if (!strcmp(s->v[i].site, site) &&
+		    !strcmp(s->v[i].syscall, name))
 			return &s->v[i];
 	return NULL;
 }
@@ -79,8 +80,9 @@ int fi__sweep_discover(const char *trace, struct fi__sweep_sites *out)
 		lineno++;
 		r = json_loadb(line, (size_t)len, 0, &err);
 		if (!r || !json_is_object(r)) {
-			fi__util_error("--sweep: the discovery trace %s:%lu: not a record: %s",
-				       trace, lineno, r ? "not an object" : err.text);
+			fi__util_error(
+				"--sweep: the discovery trace %s:%lu: not a record: %s",
+				trace, lineno, r ? "not an object" : err.text);
 			json_decref(r);
 			free(line);
 			fclose(f);

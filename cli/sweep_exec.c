@@ -73,7 +73,8 @@ static int copy_tree(const char *src, const char *dst)
 		DIR *d;
 		struct dirent *e;
 
-		if (mkdir(dst, st.st_mode & 07777 ? st.st_mode & 07777 : 0700) &&
+		if (mkdir(dst,
+			  st.st_mode & 07777 ? st.st_mode & 07777 : 0700) &&
 		    errno != EEXIST)
 			return -errno;
 		d = opendir(src);
@@ -181,14 +182,16 @@ static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
 	j->dir = path2(x->root, name);
 	j->work = path2(j->dir, "work");
 	if (mkdir(j->dir, 0700)) {
-		fi__util_error("--sweep: cannot make %s: %s", j->dir, strerror(errno));
+		fi__util_error("--sweep: cannot make %s: %s", j->dir,
+			       strerror(errno));
 		return -1;
 	}
 	rc = x->workdir ? copy_tree(x->workdir, j->work)
 			: (mkdir(j->work, 0700) ? -errno : 0);
 	if (rc) {
-		fi__util_error("--sweep: cannot make the working directory %s: %s",
-			       j->work, strerror(-rc));
+		fi__util_error(
+			"--sweep: cannot make the working directory %s: %s",
+			j->work, strerror(-rc));
 		return -1;
 	}
 	out = path2(j->dir, "out");
@@ -276,7 +279,8 @@ int fi__sweep_exec_all(struct fi__sweep_exec *x, struct fi__sweep_job *jobs,
 			pid_t w = waitpid(j->pid, &st, WNOHANG);
 
 			if (w == j->pid) {
-				kill(-j->pid, SIGKILL); /* what it left behind */
+				kill(-j->pid,
+				     SIGKILL); /* what it left behind */
 				j->status = st;
 				j->secs = now() - j->secs;
 				active[i] = active[--nactive];

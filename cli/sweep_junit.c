@@ -23,11 +23,21 @@ static void esc(FILE *f, const char *s)
 		unsigned char c = (unsigned char)*s;
 
 		switch (c) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&apos;", f); break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&apos;", f);
+			break;
 		default:
 			fputc(c < 0x20 && c != '\t' && c != '\n' ? '?' : c, f);
 		}
@@ -52,7 +62,8 @@ static void testcase(FILE *f, json_t *r)
 	bool bad = o >= 0 && fi__sweep_outcome_bad(o);
 	bool accepted = json_is_true(json_object_get(r, "accepted"));
 	json_t *fired = json_object_get(r, "fired");
-	bool unreached = json_is_integer(fired) && json_integer_value(fired) == 0;
+	bool unreached = json_is_integer(fired) &&
+			 json_integer_value(fired) == 0;
 	json_t *line = json_object_get(r, "line");
 
 	fputs("    <testcase classname=\"fi.sweep.", f);
@@ -82,7 +93,8 @@ static void testcase(FILE *f, json_t *r)
 		fputs("</failure>\n", f);
 	} else if (bad) {
 		fprintf(f, "      <skipped message=\"%s\"/>\n",
-			accepted ? "accepted (--accept)" : "the rule never fired");
+			accepted ? "accepted (--accept)"
+				 : "the rule never fired");
 	}
 	fputs("      <system-out>outcome: ", f);
 	esc(f, outcome);
@@ -105,26 +117,30 @@ int fi__sweep_report_junit(json_t *report, const char *path)
 		return FI_RUN_EXIT_USAGE;
 	}
 	sum = json_object_get(report, "summary");
-	json_array_foreach(runs, i, r) {
+	json_array_foreach(runs, i, r)
+	{
 		secs += json_number_value(json_object_get(r, "seconds"));
 		skip += skipped(r);
 	}
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
-	fprintf(f, "<testsuites name=\"fi-run --sweep\" tests=\"%zu\" failures=\"%lld\" time=\"%.3f\">\n",
+	fprintf(f,
+		"<testsuites name=\"fi-run --sweep\" tests=\"%zu\" failures=\"%lld\" time=\"%.3f\">\n",
 		json_array_size(runs),
-		(long long)json_integer_value(json_object_get(sum, "failing")), secs);
+		(long long)json_integer_value(json_object_get(sum, "failing")),
+		secs);
 	fputs("  <testsuite name=\"sweep:", f);
 	cmd = json_object_get(report, "command");
-	json_array_foreach(cmd, i, w) {
+	json_array_foreach(cmd, i, w)
+	{
 		fputc(' ', f);
 		esc(f, json_string_value(w) ? json_string_value(w) : "");
 	}
-	fprintf(f, "\" tests=\"%zu\" failures=\"%lld\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\">\n",
+	fprintf(f,
+		"\" tests=\"%zu\" failures=\"%lld\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\">\n",
 		json_array_size(runs),
 		(long long)json_integer_value(json_object_get(sum, "failing")),
 		skip, secs);
-	json_array_foreach(runs, i, r)
-		testcase(f, r);
+	json_array_foreach(runs, i, r) testcase(f, r);
 	fputs("  </testsuite>\n</testsuites>\n", f);
 	if (fclose(f)) {
 		fi__util_error("--junit %s: %s", path, strerror(errno));

@@ -39,8 +39,12 @@ static double now(void)
 static void progress(struct ctx *c)
 {
 	double el = now() - c->t0;
-	double eta = c->done ? el / (double)c->done * (double)(c->total - c->done) : 0;
-	unsigned width = 30, fill = c->total ? (unsigned)(width * c->done / c->total) : width;
+	double eta =
+		c->done ? el / (double)c->done * (double)(c->total - c->done)
+			: 0;
+	unsigned width = 30,
+		 fill = c->total ? (unsigned)(width * c->done / c->total)
+				 : width;
 	char bar[64];
 
 	if (c->o->quiet)
@@ -49,13 +53,15 @@ static void progress(struct ctx *c)
 		for (unsigned i = 0; i < width; i++)
 			bar[i] = i < fill ? '#' : '.';
 		bar[width] = '\0';
-		fprintf(stderr, "\rfi-run: sweep [%s] %zu/%zu runs, ETA %d:%02d ",
-			bar, c->done, c->total, (int)eta / 60, (int)eta % 60);
+		fprintf(stderr,
+			"\rfi-run: sweep [%s] %zu/%zu runs, ETA %d:%02d ", bar,
+			c->done, c->total, (int)eta / 60, (int)eta % 60);
 		if (c->done == c->total)
 			fputc('\n', stderr);
 	} else if (c->done == c->total ||
 		   c->done * 10 / c->total != (c->done - 1) * 10 / c->total) {
-		fprintf(stderr, "fi-run: sweep: %zu/%zu runs, %.0f s, ETA %.0f s\n",
+		fprintf(stderr,
+			"fi-run: sweep: %zu/%zu runs, %.0f s, ETA %.0f s\n",
 			c->done, c->total, el, eta);
 	}
 	fflush(stderr);
@@ -71,7 +77,8 @@ static long fired(const struct fi__sweep_job *j)
 	snprintf(path, n, "%s/report", j->dir);
 	data = fi__sweep_slurp(path, 1 << 20, &len);
 	free(path);
-	for (line = data; line && *line; line += strcspn(line, "\n"), line += *line == '\n') {
+	for (line = data; line && *line;
+	     line += strcspn(line, "\n"), line += *line == '\n') {
 		json_t *r = json_loadb(line, strcspn(line, "\n"), 0, NULL);
 		json_t *f = json_object_get(r, "fired");
 
@@ -120,7 +127,8 @@ static void set_str(json_t *o, const char *k, const char *v)
 		char *c = fi__util_xstrdup(v);
 
 		for (char *p = c; *p; p++)
-			if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20)
+			if ((unsigned char)*p >= 0x80 ||
+			    (unsigned char)*p < 0x20)
 				*p = '?';
 		j = json_string(c);
 		free(c);
@@ -154,19 +162,25 @@ static void run_done(struct fi__sweep_job *j, void *arg)
 	set_str(js, "when", whens[r->kind]);
 	set_str(js, "site", s->site);
 	set_str(js, "file", s->file);
-	json_object_set_new(js, "line", s->line ? json_integer(s->line) : json_null());
+	json_object_set_new(js, "line",
+			    s->line ? json_integer(s->line) : json_null());
 	set_str(js, "function", s->function);
 	set_str(js, "rule", r->rule);
 	set_str(js, "outcome", fi__sweep_outcome_name(o));
 	set_str(js, "detail", detail);
-	json_object_set_new(js, "exit", !j->timed_out && WIFEXITED(j->status)
-					? json_integer(WEXITSTATUS(j->status))
-					: json_null());
-	set_str(js, "signal", !j->timed_out && WIFSIGNALED(j->status)
-				? fi__names_signal(WTERMSIG(j->status))
-				: NULL);
-	json_object_set_new(js, "fired", r->fired >= 0 ? json_integer(r->fired) : json_null());
-	json_object_set_new(js, "seconds", json_real((double)(long)(j->secs * 1000) / 1000));
+	json_object_set_new(js, "exit",
+			    !j->timed_out && WIFEXITED(j->status)
+				    ? json_integer(WEXITSTATUS(j->status))
+				    : json_null());
+	set_str(js, "signal",
+		!j->timed_out && WIFSIGNALED(j->status)
+			? fi__names_signal(WTERMSIG(j->status))
+			: NULL);
+	json_object_set_new(js, "fired",
+			    r->fired >= 0 ? json_integer(r->fired)
+					  : json_null());
+	json_object_set_new(js, "seconds",
+			    json_real((double)(long)(j->secs * 1000) / 1000));
 	set_str(js, "repro", rp);
 	json_object_set_new(js, "accepted", json_false());
 	r->result = js;
@@ -208,14 +222,20 @@ static int baseline_failed(const struct fi__sweep_job *j, double timeout)
 	err = fi__sweep_slurp(path, 1 << 16, &len);
 	free(path);
 	if (j->timed_out)
-		fi__util_error("--sweep: the program did not end within %.0f s without any fault, so a sweep cannot start (raise --timeout)",
-			       timeout);
+		fi__util_error(
+			"--sweep: the program did not end within %.0f s without any fault, so a sweep cannot start (raise --timeout)",
+			timeout);
 	else if (WIFSIGNALED(j->status))
-		fi__util_error("--sweep: the program was killed by signal %d (%s) without any fault, so a sweep has nothing to compare with",
-			       WTERMSIG(j->status), fi__names_signal(WTERMSIG(j->status)) ? fi__names_signal(WTERMSIG(j->status)) : "?");
+		fi__util_error(
+			"--sweep: the program was killed by signal %d (%s) without any fault, so a sweep has nothing to compare with",
+			WTERMSIG(j->status),
+			fi__names_signal(WTERMSIG(j->status))
+				? fi__names_signal(WTERMSIG(j->status))
+				: "?");
 	else
-		fi__util_error("--sweep: the program exits %d without any fault, so a sweep has nothing to compare with; it must exit 0 first",
-			       WEXITSTATUS(j->status));
+		fi__util_error(
+			"--sweep: the program exits %d without any fault, so a sweep has nothing to compare with; it must exit 0 first",
+			WEXITSTATUS(j->status));
 	if (err && *err) {
 		const char *tail = len > 2000 ? err + len - 2000 : err;
 
@@ -268,17 +288,26 @@ static int baseline(struct ctx *c, json_t *report)
 	}
 	/* Hangs cost a whole timeout: ten times the slowest baseline run,
 	 * and at least 5 s, unless --timeout says. */
-	c->x.timeout = timeout > 0 ? timeout : slowest * 10 > 5 ? slowest * 10 : 5;
+	c->x.timeout = timeout > 0	  ? timeout
+		       : slowest * 10 > 5 ? slowest * 10
+					  : 5;
 	if (!rc) {
 		b = json_object();
 		json_object_set_new(b, "exit", json_integer(0));
 		json_object_set_new(b, "runs", json_integer(3));
-		json_object_set_new(b, "seconds", json_real((double)(long)(slowest * 1000) / 1000));
-		json_object_set_new(b, "outputs", fi__sweep_snap_digests(&c->base.snap[0]));
-		json_object_set_new(b, "masked", fi__sweep_snap_masked(c->base.snap, 3));
-		json_object_set_new(b, "calls", json_integer((json_int_t)c->sites.calls));
-		json_object_set_new(b, "calls_without_site", json_integer((json_int_t)c->sites.no_site));
-		json_object_set_new(b, "calls_from_runtime", json_integer((json_int_t)c->sites.runtime));
+		json_object_set_new(
+			b, "seconds",
+			json_real((double)(long)(slowest * 1000) / 1000));
+		json_object_set_new(b, "outputs",
+				    fi__sweep_snap_digests(&c->base.snap[0]));
+		json_object_set_new(b, "masked",
+				    fi__sweep_snap_masked(c->base.snap, 3));
+		json_object_set_new(b, "calls",
+				    json_integer((json_int_t)c->sites.calls));
+		json_object_set_new(b, "calls_without_site",
+				    json_integer((json_int_t)c->sites.no_site));
+		json_object_set_new(b, "calls_from_runtime",
+				    json_integer((json_int_t)c->sites.runtime));
 		json_object_set_new(report, "baseline", b);
 	}
 	for (size_t i = 0; i < 3; i++) {
@@ -300,10 +329,16 @@ static json_t *sites_json(const struct fi__sweep_sites *s)
 		set_str(o, "syscall", s->v[i].syscall);
 		set_str(o, "site", s->v[i].site);
 		set_str(o, "file", s->v[i].file);
-		json_object_set_new(o, "line", s->v[i].line ? json_integer(s->v[i].line) : json_null());
+		json_object_set_new(o, "line",
+				    s->v[i].line ? json_integer(s->v[i].line)
+						 : json_null());
 		set_str(o, "function", s->v[i].function);
-		json_object_set_new(o, "count", json_integer((json_int_t)s->v[i].count));
-		json_object_set_new(o, "swept", json_boolean(fi__sweep_errnos(s->v[i].syscall) != NULL));
+		json_object_set_new(o, "count",
+				    json_integer((json_int_t)s->v[i].count));
+		json_object_set_new(
+			o, "swept",
+			json_boolean(fi__sweep_errnos(s->v[i].syscall) !=
+				     NULL));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -327,7 +362,8 @@ static int run_plan(struct ctx *c)
 		return 128 + c->x.stop_signal;
 	for (size_t i = 0; i < n; i++) {
 		struct fi__sweep_run *r = &c->plan.v[i];
-		const char *o = json_string_value(json_object_get(r->result, "outcome"));
+		const char *o = json_string_value(
+			json_object_get(r->result, "outcome"));
 
 		if (r->kind == FI_SWEEP_ONCE && fi__sweep_transient(r->err) &&
 		    r->fired > 0 && o && !strcmp(o, "recovered"))
@@ -391,13 +427,16 @@ int fi__sweep(const struct fi__run_opts *o, const struct fi__target *t,
 		rc = fi__sweep_plan(&c.sites, so, &c.plan);
 	}
 	if (!rc) {
-		json_object_set_new(report, "plan_size", json_integer((json_int_t)c.plan.total));
+		json_object_set_new(report, "plan_size",
+				    json_integer((json_int_t)c.plan.total));
 		json_object_set_new(report, "timeout", json_real(c.x.timeout));
 		if (!o->quiet)
-			fprintf(stderr, "fi-run: sweep: %zu sites reached (%zu calls), %zu faults planned%s%s, -j %u, timeout %.1f s\n",
+			fprintf(stderr,
+				"fi-run: sweep: %zu sites reached (%zu calls), %zu faults planned%s%s, -j %u, timeout %.1f s\n",
 				c.sites.n, (size_t)c.sites.calls, c.plan.n,
 				so->shard_n ? " in shard " : "",
-				so->shard_n ? shard : "", c.x.jobs, c.x.timeout);
+				so->shard_n ? shard : "", c.x.jobs,
+				c.x.timeout);
 		rc = run_plan(&c);
 	}
 	if (!rc) {

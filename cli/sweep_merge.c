@@ -28,12 +28,16 @@ static json_t *load(const char *path)
 	json_t *r = json_load_file(path, 0, &e);
 
 	if (!r) {
-		fprintf(stderr, "%s:%d:%d: error: %s\n", path, e.line, e.column, e.text);
+		fprintf(stderr, "%s:%d:%d: error: %s\n", path, e.line, e.column,
+			e.text);
 		return NULL;
 	}
-	if (num(r, "fi_sweep") != 1 || !json_is_array(json_object_get(r, "runs")) ||
+	if (num(r, "fi_sweep") != 1 ||
+	    !json_is_array(json_object_get(r, "runs")) ||
 	    !json_is_array(json_object_get(r, "command"))) {
-		fi__util_error("--merge: %s is not the JSON report of fi-run --sweep (no fi_sweep, command or runs)", path);
+		fi__util_error(
+			"--merge: %s is not the JSON report of fi-run --sweep (no fi_sweep, command or runs)",
+			path);
 		json_decref(r);
 		return NULL;
 	}
@@ -69,17 +73,21 @@ int fi__sweep_merge(const struct fi__run_opts *o)
 					json_object_get(first, "command")) ||
 			    !json_equal(json_object_get(r, "workdir"),
 					json_object_get(first, "workdir"))) {
-				char *a = command_line(first), *b = command_line(r);
+				char *a = command_line(first),
+				     *b = command_line(r);
 
-				fi__util_error("--merge: %s and %s are reports of different commands (%s and %s)",
-					       so->inputs[0], so->inputs[f], a, b);
+				fi__util_error(
+					"--merge: %s and %s are reports of different commands (%s and %s)",
+					so->inputs[0], so->inputs[f], a, b);
 				free(a);
 				free(b);
 				rc = FI_RUN_EXIT_USAGE;
 			} else if (num(r, "plan_size") != plan) {
-				fi__util_error("--merge: %s and %s come from different plans (%lld and %lld runs): the program reached other sites, or --syscalls, --errnos or --max-runs differ",
-					       so->inputs[0], so->inputs[f],
-					       (long long)plan, (long long)num(r, "plan_size"));
+				fi__util_error(
+					"--merge: %s and %s come from different plans (%lld and %lld runs): the program reached other sites, or --syscalls, --errnos or --max-runs differ",
+					so->inputs[0], so->inputs[f],
+					(long long)plan,
+					(long long)num(r, "plan_size"));
 				rc = FI_RUN_EXIT_USAGE;
 			}
 		}
@@ -90,13 +98,13 @@ int fi__sweep_merge(const struct fi__run_opts *o)
 	}
 	n = json_array_size(all);
 	v = fi__util_xmalloc((n + 1) * sizeof(*v));
-	json_array_foreach(all, i, run)
-		v[i] = run;
+	json_array_foreach(all, i, run) v[i] = run;
 	qsort(v, n, sizeof(*v), by_id);
 	for (i = 0; !rc && i < n; i++) {
 		if (i && num(v[i], "id") == num(v[i - 1], "id")) {
-			fi__util_error("--merge: run %lld is in two reports: was one shard merged twice?",
-				       (long long)num(v[i], "id"));
+			fi__util_error(
+				"--merge: run %lld is in two reports: was one shard merged twice?",
+				(long long)num(v[i], "id"));
 			rc = FI_RUN_EXIT_USAGE;
 		}
 		main_runs += num(v[i], "id") < plan;
@@ -108,10 +116,12 @@ int fi__sweep_merge(const struct fi__run_opts *o)
 			json_array_append(runs, v[i]);
 		json_object_set_new(first, "runs", runs);
 		json_object_set_new(first, "shard", json_string("merged"));
-		json_object_set_new(first, "merged", json_integer((json_int_t)so->ninputs));
+		json_object_set_new(first, "merged",
+				    json_integer((json_int_t)so->ninputs));
 		if (main_runs < (size_t)plan)
-			fi__util_error("warning: --merge: the reports hold %zu of the plan's %lld runs: a shard is missing",
-				       main_runs, (long long)plan);
+			fi__util_error(
+				"warning: --merge: the reports hold %zu of the plan's %lld runs: a shard is missing",
+				main_runs, (long long)plan);
 		if (so->accept)
 			rc = fi__sweep_accept_apply(first, so->accept);
 	}
@@ -119,7 +129,8 @@ int fi__sweep_merge(const struct fi__run_opts *o)
 		size_t failing = fi__sweep_report_summarize(first);
 
 		rc = fi__sweep_report_write(first, so->json, so->junit,
-					    o->quiet ? NULL : stdout, o->verbose);
+					    o->quiet ? NULL : stdout,
+					    o->verbose);
 		if (!rc)
 			rc = failing ? 1 : 0;
 	}

@@ -29,17 +29,22 @@ static int shard(const char *arg, struct fi__sweep_opts *s)
 	char kbuf[32];
 
 	if (!slash || (size_t)(slash - arg) >= sizeof(kbuf)) {
-		fi__util_error("--shard: '%s' is not K/N (for example 3/8)", arg);
+		fi__util_error("--shard: '%s' is not K/N (for example 3/8)",
+			       arg);
 		return FI_RUN_EXIT_USAGE;
 	}
 	memcpy(kbuf, arg, (size_t)(slash - arg));
 	kbuf[slash - arg] = '\0';
-	if (!number(kbuf, 0, 1000000, &k) || !number(slash + 1, 0, 1000000, &n)) {
-		fi__util_error("--shard: '%s' is not K/N (for example 3/8)", arg);
+	if (!number(kbuf, 0, 1000000, &k) ||
+	    !number(slash + 1, 0, 1000000, &n)) {
+		fi__util_error("--shard: '%s' is not K/N (for example 3/8)",
+			       arg);
 		return FI_RUN_EXIT_USAGE;
 	}
 	if (n == 0 || k == 0 || k > n) {
-		fi__util_error("--shard: '%s': K must be from 1 to N, and N at least 1", arg);
+		fi__util_error(
+			"--shard: '%s': K must be from 1 to N, and N at least 1",
+			arg);
 		return FI_RUN_EXIT_USAGE;
 	}
 	s->shard_k = (unsigned)k;
@@ -71,7 +76,9 @@ int fi__sweep_opt(int c, const char *arg, struct fi__sweep_opts *s)
 		return 0;
 	case 'j':
 		if (!number(arg, 1, 1024, &v)) {
-			fi__util_error("-j: '%s' is not a number of jobs from 1 to 1024", arg);
+			fi__util_error(
+				"-j: '%s' is not a number of jobs from 1 to 1024",
+				arg);
 			return FI_RUN_EXIT_USAGE;
 		}
 		s->jobs = (unsigned)v;
@@ -81,7 +88,9 @@ int fi__sweep_opt(int c, const char *arg, struct fi__sweep_opts *s)
 		s->timeout = strtod(arg, &end);
 		if (!*arg || *end || errno || !isfinite(s->timeout) ||
 		    s->timeout <= 0 || s->timeout > 86400) {
-			fi__util_error("--timeout: '%s' is not a number of seconds above 0 and at most 86400", arg);
+			fi__util_error(
+				"--timeout: '%s' is not a number of seconds above 0 and at most 86400",
+				arg);
 			return FI_RUN_EXIT_USAGE;
 		}
 		return 0;
@@ -105,7 +114,9 @@ int fi__sweep_opt(int c, const char *arg, struct fi__sweep_opts *s)
 		return 0;
 	case FI_SWEEP_OPT_MAX_RUNS:
 		if (!number(arg, 1, 100000000, &v)) {
-			fi__util_error("--max-runs: '%s' is not a number from 1 to 100000000", arg);
+			fi__util_error(
+				"--max-runs: '%s' is not a number from 1 to 100000000",
+				arg);
 			return FI_RUN_EXIT_USAGE;
 		}
 		s->max_runs = v;
@@ -126,19 +137,23 @@ int fi__sweep_opts_check(const struct fi__sweep_opts *s, bool has_rules,
 	bool report = s->json || s->junit || s->accept;
 
 	if (s->on && s->merge) {
-		fi__util_error("--sweep and --merge cannot be combined: merge the reports of sweeps that ran");
+		fi__util_error(
+			"--sweep and --merge cannot be combined: merge the reports of sweeps that ran");
 		return FI_RUN_EXIT_USAGE;
 	}
 	if (!s->on && !s->merge && (sweep_only || report)) {
-		fi__util_error("-j, --timeout, --shard, --json, --junit, --accept, --write-accept, --workdir, --syscalls, --errnos, --max-runs and --persistent need --sweep (or --merge for --json, --junit and --accept)");
+		fi__util_error(
+			"-j, --timeout, --shard, --json, --junit, --accept, --write-accept, --workdir, --syscalls, --errnos, --max-runs and --persistent need --sweep (or --merge for --json, --junit and --accept)");
 		return FI_RUN_EXIT_USAGE;
 	}
 	if (s->merge && sweep_only) {
-		fi__util_error("--merge takes only --json, --junit and --accept: the other sweep options act while a sweep runs");
+		fi__util_error(
+			"--merge takes only --json, --junit and --accept: the other sweep options act while a sweep runs");
 		return FI_RUN_EXIT_USAGE;
 	}
 	if ((s->on || s->merge) && (has_rules || has_record_or_replay)) {
-		fi__util_error("--sweep and --merge make their own rules: -s, -r, -e, --record, --replay and --strict cannot be combined with them");
+		fi__util_error(
+			"--sweep and --merge make their own rules: -s, -r, -e, --record, --replay and --strict cannot be combined with them");
 		return FI_RUN_EXIT_USAGE;
 	}
 	return 0;

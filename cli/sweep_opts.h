@@ -7,9 +7,9 @@
 #include <stddef.h>
 
 struct fi__sweep_opts {
-	bool on;		  /* --sweep */
-	bool merge;		  /* --merge: files are in inputs */
-	const char **inputs;	  /* --merge's reports */
+	bool on;	     /* --sweep */
+	bool merge;	     /* --merge: files are in inputs */
+	const char **inputs; /* --merge's reports */
 	size_t ninputs;
 	unsigned jobs;		  /* -j, 0: not given (1) */
 	double timeout;		  /* --timeout, seconds; 0: from the baseline */
@@ -17,10 +17,10 @@ struct fi__sweep_opts {
 	const char *accept;	  /* --accept */
 	const char *write_accept; /* --write-accept */
 	const char *workdir;	  /* --workdir */
-	unsigned shard_k, shard_n; /* --shard K/N; 0/0: the whole plan */
+	unsigned shard_k, shard_n;     /* --shard K/N; 0/0: the whole plan */
 	const char *syscalls, *errnos; /* --syscalls, --errnos: comma lists */
-	unsigned long max_runs;	  /* --max-runs, 0: no limit */
-	bool persistent;	  /* --persistent */
+	unsigned long max_runs;	       /* --max-runs, 0: no limit */
+	bool persistent;	       /* --persistent */
 };
 
 /* getopt values of the sweep's long options, beyond options.c's own. */
@@ -41,22 +41,26 @@ enum {
 };
 
 /* Entries for options.c's struct option table; -j is a short option. */
-#define FI_SWEEP_LONG_OPTIONS                                                  \
-	{ "sweep", no_argument, NULL, FI_SWEEP_OPT_SWEEP },                    \
-		{ "merge", no_argument, NULL, FI_SWEEP_OPT_MERGE },            \
-		{ "jobs", required_argument, NULL, 'j' },                      \
-		{ "timeout", required_argument, NULL, FI_SWEEP_OPT_TIMEOUT },  \
-		{ "json", required_argument, NULL, FI_SWEEP_OPT_JSON },        \
-		{ "junit", required_argument, NULL, FI_SWEEP_OPT_JUNIT },      \
-		{ "accept", required_argument, NULL, FI_SWEEP_OPT_ACCEPT },    \
-		{ "write-accept", required_argument, NULL,                     \
-		  FI_SWEEP_OPT_WRITE_ACCEPT },                                 \
-		{ "workdir", required_argument, NULL, FI_SWEEP_OPT_WORKDIR },  \
-		{ "shard", required_argument, NULL, FI_SWEEP_OPT_SHARD },      \
-		{ "syscalls", required_argument, NULL, FI_SWEEP_OPT_SYSCALLS }, \
-		{ "errnos", required_argument, NULL, FI_SWEEP_OPT_ERRNOS },    \
-		{ "max-runs", required_argument, NULL, FI_SWEEP_OPT_MAX_RUNS }, \
-		{ "persistent", no_argument, NULL, FI_SWEEP_OPT_PERSISTENT }
+#define FI_SWEEP_LONG_OPTIONS                                                 \
+	{ "sweep", no_argument, NULL, FI_SWEEP_OPT_SWEEP },                   \
+		{ "merge", no_argument, NULL, FI_SWEEP_OPT_MERGE },           \
+		{ "jobs", required_argument, NULL, 'j' },                     \
+		{ "timeout", required_argument, NULL, FI_SWEEP_OPT_TIMEOUT }, \
+		{ "json", required_argument, NULL, FI_SWEEP_OPT_JSON },       \
+		{ "junit", required_argument, NULL, FI_SWEEP_OPT_JUNIT },     \
+		{ "accept", required_argument, NULL, FI_SWEEP_OPT_ACCEPT },   \
+		{ "write-accept", required_argument, NULL,                    \
+		  FI_SWEEP_OPT_WRITE_ACCEPT },                                \
+		{ "workdir", required_argument, NULL, FI_SWEEP_OPT_WORKDIR }, \
+		{ "shard", required_argument, NULL, FI_SWEEP_OPT_SHARD },     \
+		{ "syscalls", required_argument, NULL,                        \
+		  FI_SWEEP_OPT_SYSCALLS },                                    \
+		{ "errnos", required_argument, NULL, FI_SWEEP_OPT_ERRNOS },   \
+		{ "max-runs", required_argument, NULL,                        \
+		  FI_SWEEP_OPT_MAX_RUNS },                                    \
+	{                                                                     \
+		"persistent", no_argument, NULL, FI_SWEEP_OPT_PERSISTENT      \
+	}
 
 /* One sweep option (c is 'j' or an FI_SWEEP_OPT_*). Returns 0, or 125
  * after printing why the argument is wrong. */

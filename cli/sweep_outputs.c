@@ -126,7 +126,8 @@ static int by_name(const void *a, const void *b)
 		      ((const struct fi__sweep_blob *)b)->name);
 }
 
-void fi__sweep_snap_take(const struct fi__sweep_job *j, struct fi__sweep_snap *s)
+void fi__sweep_snap_take(const struct fi__sweep_job *j,
+			 struct fi__sweep_snap *s)
 {
 	size_t len, dl = strlen(j->dir) + 5;
 	char *out = fi__util_xmalloc(dl), *data;
@@ -206,7 +207,8 @@ static bool same_but_digits(const char *a, const char *ae, const char *b,
 	return a == ae && b == be;
 }
 
-static bool line_eq(const char *a, const char *ae, const char *b, const char *be)
+static bool line_eq(const char *a, const char *ae, const char *b,
+		    const char *be)
 {
 	return ae - a == be - b && !memcmp(a, b, (size_t)(ae - a));
 }
@@ -238,7 +240,8 @@ static size_t compare(const struct fi__sweep_blob *const *base, size_t nb,
 
 		for (i = 1; i < nb; i++) {
 			agree &= line_eq(a, ae, lb[i][k], lb[i][k + 1]);
-			digits &= same_but_digits(a, ae, lb[i][k], lb[i][k + 1]);
+			digits &=
+				same_but_digits(a, ae, lb[i][k], lb[i][k + 1]);
 		}
 		if (agree ? !line_eq(a, ae, l[k], l[k + 1])
 			  : digits && !same_but_digits(a, ae, l[k], l[k + 1]))
@@ -288,7 +291,8 @@ char *fi__sweep_snap_differs(const struct fi__sweep_snap *b, size_t nb,
 		if (k == (size_t)-2)
 			return say("%s differs", base[0]->name);
 		if (k == (size_t)-1)
-			return say("%s has another number of lines", base[0]->name);
+			return say("%s has another number of lines",
+				   base[0]->name);
 		if (k)
 			return say("%s differs at line %zu", base[0]->name, k);
 	}
@@ -311,7 +315,8 @@ json_t *fi__sweep_snap_masked(const struct fi__sweep_snap *b, size_t nb)
 		bool varies = false;
 
 		for (size_t j = 1; j < nb; j++) {
-			const struct fi__sweep_blob *o = get(&b[j], b[0].v[i].name);
+			const struct fi__sweep_blob *o =
+				get(&b[j], b[0].v[i].name);
 
 			varies |= !o || !same(o, &b[0].v[i]);
 		}
@@ -330,8 +335,10 @@ json_t *fi__sweep_snap_digests(const struct fi__sweep_snap *b)
 		char hex[40];
 
 		for (size_t k = 0; k < b->v[i].len; k++)
-			h = (h ^ (unsigned char)b->v[i].data[k]) * 0x100000001b3ull;
-		snprintf(hex, sizeof(hex), "fnv1a64:%016llx", (unsigned long long)h);
+			h = (h ^ (unsigned char)b->v[i].data[k]) *
+			    0x100000001b3ull;
+		snprintf(hex, sizeof(hex), "fnv1a64:%016llx",
+			 (unsigned long long)h);
 		json_object_set_new(o, b->v[i].name, json_string(hex));
 	}
 	return o;

@@ -38,7 +38,9 @@ static int check_list(const char *opt, const char *list, bool syscalls)
 		char word[64];
 
 		if (l == 0 || l >= sizeof(word)) {
-			fi__util_error("%s: '%s' is not a comma-separated list of names", opt, list);
+			fi__util_error(
+				"%s: '%s' is not a comma-separated list of names",
+				opt, list);
 			return FI_RUN_EXIT_USAGE;
 		}
 		memcpy(word, p, l);
@@ -48,7 +50,9 @@ static int check_list(const char *opt, const char *list, bool syscalls)
 			return FI_RUN_EXIT_USAGE;
 		}
 		if (!syscalls && fi__names_errno_nr(word) < 0) {
-			fi__util_error("%s: unknown errno '%s' (names like ENOSPC)", opt, word);
+			fi__util_error(
+				"%s: unknown errno '%s' (names like ENOSPC)",
+				opt, word);
 			return FI_RUN_EXIT_USAGE;
 		}
 		p += l;
@@ -86,8 +90,8 @@ static char *make_rule(const struct fi__sweep_site *s, const char *err,
 		snprintf(when, sizeof(when), "1");
 	n = strlen(s->syscall) + strlen(glob) + strlen(when) + strlen(err) + 32;
 	rule = fi__util_xmalloc(n);
-	snprintf(rule, n, "%s site=%s when=%s error=%s", s->syscall, glob,
-		 when, err);
+	snprintf(rule, n, "%s site=%s when=%s error=%s", s->syscall, glob, when,
+		 err);
 	free(glob);
 	return rule;
 }
@@ -125,7 +129,8 @@ int fi__sweep_plan(const struct fi__sweep_sites *s,
 	for (size_t rank = 0; more; rank++) {
 		more = false;
 		for (size_t i = 0; i < s->n; i++) {
-			const char *const *errs = fi__sweep_errnos(s->v[i].syscall);
+			const char *const *errs =
+				fi__sweep_errnos(s->v[i].syscall);
 			size_t have = 0;
 			const char *err = NULL;
 

@@ -36,10 +36,12 @@ static bool unreached(json_t *run)
 
 size_t fi__sweep_report_summarize(json_t *report)
 {
-	json_t *runs = json_object_get(report, "runs"), *sum = json_object(), *r;
+	json_t *runs = json_object_get(report, "runs"), *sum = json_object(),
+	       *r;
 	size_t count[FI_SWEEP_NOUTCOMES] = { 0 }, fail = 0, acc = 0, unr = 0, i;
 
-	json_array_foreach(runs, i, r) {
+	json_array_foreach(runs, i, r)
+	{
 		int o = fi__sweep_outcome_nr(str(r, "outcome"));
 
 		if (o >= 0)
@@ -48,7 +50,8 @@ size_t fi__sweep_report_summarize(json_t *report)
 		acc += json_is_true(json_object_get(r, "accepted"));
 		unr += unreached(r);
 	}
-	json_object_set_new(sum, "runs", json_integer((json_int_t)json_array_size(runs)));
+	json_object_set_new(sum, "runs",
+			    json_integer((json_int_t)json_array_size(runs)));
 	for (int o = 0; o < FI_SWEEP_NOUTCOMES; o++)
 		json_object_set_new(sum, fi__sweep_outcome_name(o),
 				    json_integer((json_int_t)count[o]));
@@ -61,8 +64,9 @@ size_t fi__sweep_report_summarize(json_t *report)
 
 char *fi__sweep_quote(const char *w)
 {
-	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				   "0123456789_./=:,+-@%^";
+	static const char safe[] =
+		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		"0123456789_./=:,+-@%^";
 	size_t n = strlen(w);
 	char *out, *o;
 
@@ -123,8 +127,7 @@ static void table(json_t *report, FILE *out, bool verbose)
 	size_t n = json_array_size(runs), i, hidden = 0;
 	json_t **v = fi__util_xmalloc((n + 1) * sizeof(*v));
 
-	json_array_foreach(runs, i, r)
-		v[i] = r;
+	json_array_foreach(runs, i, r) v[i] = r;
 	qsort(v, n, sizeof(*v), by_rank);
 	sum = json_object_get(report, "summary");
 	fprintf(out, "%-9s  %-28s %-22s %-12s %-8s %s\n", "OUTCOME", "WHERE",
@@ -145,26 +148,34 @@ static void table(json_t *report, FILE *out, bool verbose)
 			str(v[i], "outcome"), w,
 			*str(v[i], "function") ? str(v[i], "function") : "?",
 			str(v[i], "syscall"), tag, str(v[i], "detail"),
-			json_is_true(json_object_get(v[i], "accepted")) ? " [accepted]" : "",
+			json_is_true(json_object_get(v[i], "accepted"))
+				? " [accepted]"
+				: "",
 			unreached(v[i]) ? " [the rule never fired]" : "");
 		if (bad || verbose)
-			fprintf(out, "           repro: %s\n", str(v[i], "repro"));
+			fprintf(out, "           repro: %s\n",
+				str(v[i], "repro"));
 	}
 	if (hidden)
-		fprintf(out, "(%zu handled or recovered run%s not shown; -v shows every run)\n",
+		fprintf(out,
+			"(%zu handled or recovered run%s not shown; -v shows every run)\n",
 			hidden, hidden == 1 ? "" : "s");
-	fprintf(out, "fi-run: sweep: %lld runs: %lld crash, %lld sanitizer, %lld hang, %lld ignored, %lld handled, %lld recovered; %lld failing",
+	fprintf(out,
+		"fi-run: sweep: %lld runs: %lld crash, %lld sanitizer, %lld hang, %lld ignored, %lld handled, %lld recovered; %lld failing",
 		(long long)json_integer_value(json_object_get(sum, "runs")),
 		(long long)json_integer_value(json_object_get(sum, "crash")),
-		(long long)json_integer_value(json_object_get(sum, "sanitizer")),
+		(long long)json_integer_value(
+			json_object_get(sum, "sanitizer")),
 		(long long)json_integer_value(json_object_get(sum, "hang")),
 		(long long)json_integer_value(json_object_get(sum, "ignored")),
 		(long long)json_integer_value(json_object_get(sum, "handled")),
-		(long long)json_integer_value(json_object_get(sum, "recovered")),
+		(long long)json_integer_value(
+			json_object_get(sum, "recovered")),
 		(long long)json_integer_value(json_object_get(sum, "failing")));
 	if (json_integer_value(json_object_get(sum, "accepted")))
 		fprintf(out, ", %lld accepted",
-			(long long)json_integer_value(json_object_get(sum, "accepted")));
+			(long long)json_integer_value(
+				json_object_get(sum, "accepted")));
 	fputs(" (* = a streak or every occurrence, not only the first)\n", out);
 	free(v);
 }

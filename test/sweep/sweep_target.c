@@ -107,7 +107,8 @@ static int read_back(void)
 	while ((n = pread(fd, buf, 16, off)) != 16) /* PLANT: hang */
 		off += n;
 	close(fd);
-	return memcmp(buf, "0123456789abcdef", 16) ? fail("data.txt: content") : 0;
+	return memcmp(buf, "0123456789abcdef", 16) ? fail("data.txt: content")
+						   : 0;
 }
 
 int main(void)

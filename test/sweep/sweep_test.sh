@@ -173,6 +173,15 @@ if not ign or not all("copy.txt" in x["detail"] or "stdout" in x["detail"] for x
 if not any(x["outcome"] == "recovered" for x in r["runs"]): print("FAIL: no run recovered: the pid line was flagged"); sys.exit(1)
 ' || failed=1
 	[ "$(cat in/data.txt)" = "$(printf 'one\ntwo')" ] || fail "--workdir itself was changed"
+	# --persistent fails every occurrence: when=1+, and no streak runs.
+	"$FI_RUN" --sweep --persistent --timeout 2 --syscalls openat --max-runs 2 \
+		--json p.json -- "$SWEEP_TARGET" >/dev/null 2>&1
+	py '
+import json, sys
+r = json.load(open("p.json"))
+if len(r["runs"]) != 2 or any(" when=1+ " not in x["rule"] or x["when"] != "1+" for x in r["runs"]):
+    print("FAIL: --persistent runs: %s" % [x["rule"] for x in r["runs"]]); sys.exit(1)
+' || failed=1
 	[ -e in/copy.txt ] && fail "a run wrote into --workdir itself"
 	grep -q "repro: fi-run -r 'openat site=dash+0x[0-9a-f]* when=1 error=ENOENT' -- sh -c 'echo \"pid \$\$\"; date +%N; cat ./data.txt >copy.txt; cat data.txt'" out ||
 		fail "repro: $(grep repro out | head -2)"

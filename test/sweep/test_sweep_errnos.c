@@ -41,15 +41,21 @@ int main(void)
 			problem("unknown syscall", r->syscall, NULL);
 		if (!r->errnos[0])
 			problem("no errno", r->syscall, NULL);
-		for (size_t k = 0; k < sizeof(r->errnos) / sizeof(r->errnos[0]) && r->errnos[k]; k++) {
+		for (size_t k = 0;
+		     k < sizeof(r->errnos) / sizeof(r->errnos[0]) &&
+		     r->errnos[k];
+		     k++) {
 			if (fi__names_errno_nr(r->errnos[k]) < 0)
-				problem("unknown errno", r->syscall, r->errnos[k]);
+				problem("unknown errno", r->syscall,
+					r->errnos[k]);
 			for (size_t m = 0; m < k; m++)
 				if (!strcmp(r->errnos[m], r->errnos[k]))
-					problem("errno twice", r->syscall, r->errnos[k]);
+					problem("errno twice", r->syscall,
+						r->errnos[k]);
 		}
 		for (size_t j = 0; j < i; j++)
-			if (!strcmp(fi__sweep_errno_table[j].syscall, r->syscall))
+			if (!strcmp(fi__sweep_errno_table[j].syscall,
+				    r->syscall))
 				problem("listed twice", r->syscall, NULL);
 	}
 	starts("write", "ENOSPC", "EIO", "EINTR");
@@ -57,7 +63,8 @@ int main(void)
 	starts("read", "EIO", "EINTR", NULL);
 	if (fi__sweep_errnos("brk") || fi__sweep_errnos("ioctl") ||
 	    fi__sweep_errnos("exit_group"))
-		problem("swept, but left out on purpose", "brk/ioctl/exit_group", NULL);
+		problem("swept, but left out on purpose",
+			"brk/ioctl/exit_group", NULL);
 	if (!fi__sweep_transient("EINTR") || !fi__sweep_transient("EAGAIN") ||
 	    fi__sweep_transient("EIO"))
 		problem("transient", "EINTR EAGAIN EIO", NULL);
