@@ -146,6 +146,11 @@ check_cmake()
 	run cmake --build "$b" || return
 	run "$b/consumer" || return
 	grep -q "injected ENOSPC" "$log" || fail "consumer printed: $(cat "$log")"
+	# fi_add_sweep() registered a sweep that passes and writes its reports.
+	run ctest --test-dir "$b" -R consumer_sweep --output-on-failure || return
+	grep -q '"outcome": "handled"' "$b/consumer_sweep.json" ||
+		fail "fi_add_sweep: no handled run in $b/consumer_sweep.json"
+	[ -s "$b/consumer_sweep.xml" ] || fail "fi_add_sweep: no JUnit file"
 }
 
 # fi-run under PREFIX loads libfi.so from PREFIX and injects.
