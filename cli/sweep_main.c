@@ -213,7 +213,8 @@ static int run_range(struct ctx *c, size_t from, size_t to)
 }
 
 /* Why a baseline run failed, with the end of its stderr; 125. */
-static int baseline_failed(const struct fi__sweep_job *j, double timeout)
+static int baseline_failed(const struct fi__sweep_job *j, double timeout,
+			   bool workdir)
 {
 	size_t n = strlen(j->dir) + 5, len;
 	char *path = fi__util_xmalloc(n), *err;
@@ -243,6 +244,9 @@ static int baseline_failed(const struct fi__sweep_job *j, double timeout)
 			err[len - 1] == '\n' ? "" : "\n");
 	}
 	free(err);
+	if (!workdir && !j->timed_out)
+		fi__util_error(
+			"--sweep: each run starts in an empty scratch directory of its own; give the files the program needs with --workdir DIR (copied for each run) or absolute paths");
 	return FI_RUN_EXIT_USAGE;
 }
 
@@ -266,7 +270,7 @@ static int baseline(struct ctx *c, json_t *report)
 	for (size_t i = 0; i < 3 && !rc; i++) {
 		if (jobs[i].timed_out || !WIFEXITED(jobs[i].status) ||
 		    WEXITSTATUS(jobs[i].status))
-			rc = baseline_failed(&jobs[i], c->x.timeout);
+			rc = baseline_failed(&jobs[i], c->x.timeout, c->x.workdir != NULL);
 		if (jobs[i].secs > slowest)
 			slowest = jobs[i].secs;
 	}

@@ -185,6 +185,12 @@ if len(r["runs"]) != 2 or any(" when=1+ " not in x["rule"] or x["when"] != "1+" 
 	[ -e in/copy.txt ] && fail "a run wrote into --workdir itself"
 	grep -q "repro: fi-run -r 'openat site=dash+0x[0-9a-f]* when=1 error=ENOENT' -- sh -c 'echo \"pid \$\$\"; date +%N; cat ./data.txt >copy.txt; cat data.txt'" out ||
 		fail "repro: $(grep repro out | head -2)"
+	# The copies keep the files' times: a program that writes a file's
+	# time (gzip, tar) gives the same output in every run.
+	touch -d @1000000000 in/data.txt
+	sweep --workdir in --timeout 5 --syscalls newfstatat,statx -- \
+		sh -c 'test "$(stat -c %Y data.txt)" = 1000000000'
+	[ "$rc" = 0 ] || fail "status $rc, not 0: a copy lost its time: $(head -c 300 err)"
 	;;
 bad_input)
 	expect() { # STATUS MESSAGE ARGS...
