@@ -77,6 +77,8 @@ struct pending {
 	unsigned long seq; /* of a record already written, or 0 */
 	const char *module; /* the calling code, as pre found it */
 	unsigned long offset;
+	bool injected; /* a rule changed the call (short=, redirect=) */
+	struct fi__trace_more more; /* ... how: args holds the program's */
 };
 static __thread struct pending pend[PENDING_MAX];
 static __thread int npend;
@@ -248,9 +250,12 @@ static bool short_iov(long nr, const long *a, long n, long *ret)
 	return true;
 }
 
-/* Carry out a verdict. Returns the stub's verdict. */
+/* Carry out a verdict. Returns the stub's verdict; *chg says what the
+ * kernel is given instead of the program's arguments, for the recorder
+ * (true: the call was changed). */
 static long act(struct fi__frame *f, struct fi__call *c,
-		const struct fi__verdict *v)
+		const struct fi__verdict *v, struct fi__trace_more *chg,
+		bool *changed)
 {
 	if (v->delay_ns > 0)
 		sleep_ns(v->delay_ns);
@@ -270,6 +275,9 @@ static long act(struct fi__frame *f, struct fi__call *c,
 			uint64_t *slot = arg_slot(f, i);
 			if (*slot > (uint64_t)v->value)
 				*slot = (uint64_t)v->value;
+			*changed = true;
+			chg->has_short = true;
+			chg->short_to = (long)*slot;
 			return VERDICT_PASS;
 		}
 		if (fi__names_argindex(c->nr, FI_ARG_IOV) == 1) {
@@ -277,14 +285,20 @@ static long act(struct fi__frame *f, struct fi__call *c,
 			if (!short_iov(c->nr, c->args, v->value, &ret))
 				return VERDICT_PASS;
 			f->rax = (uint64_t)ret;
+			*changed = true;
+			chg->has_short = true;
+			chg->short_to = v->value;
 			return VERDICT_DONE;
 		}
 		return VERDICT_PASS;
 	}
 	case FI_ACT_REDIRECT: {
 		int i = fi__names_argindex(c->nr, FI_ARG_PATH);
-		if (i >= 0)
+		if (i >= 0) {
 			*arg_slot(f, i) = (uint64_t)v->redirect;
+			*changed = true;
+			chg->redirected_to = v->redirect;
+		}
 		return VERDICT_PASS;
 	}
 	default:
@@ -320,8 +334,9 @@ static long see_all(struct fi__frame *f, long nr, int depth)
 {
 	struct fi__call c;
 	struct fi__verdict v;
+	struct fi__trace_more chg = {0};
 	long verdict = VERDICT_PASS;
-	bool tracing = fi__trace_enabled(), harness = false;
+	bool tracing = fi__trace_enabled(), harness = false, changed = false;
 	bool acting = fi__runtime_mode.have_rules || fi__runtime_mode.counting;
 	char *path = path_buf[depth];
 
@@ -351,15 +366,16 @@ static long see_all(struct fi__frame *f, long nr, int depth)
 					   __ATOMIC_RELAXED);
 		if (fi__runtime_mode.have_rules &&
 		    fi__rules_decide(fi__rs, &c, &v)) {
-			verdict = act(f, &c, &v);
+			verdict = act(f, &c, &v, &chg, &changed);
 			if (verdict == VERDICT_DONE && tracing) {
 				char *fdp = fdpath_buf[depth];
 				int fi = fi__names_argindex(nr, FI_ARG_FD);
 				if (fi < 0 || fi__fdpath_get(c.pid, (int)c.args[fi], fdp,
 							     sizeof(fdpath_buf[0])) <= 0)
 					fdp = 0;
-				fi__trace_write(&c, (long)f->rax, true, c.module,
-						c.offset, fdp);
+				fi__trace_write_more(&c, (long)f->rax, true,
+						     c.module, c.offset, fdp, 0,
+						     &chg);
 				goto out;
 			}
 		}
@@ -390,17 +406,28 @@ static long see_all(struct fi__frame *f, long nr, int depth)
 			 (int)c.args[4] >= 0))) {
 		struct pending *p = push_pending();
 		p->nr = nr;
+		/* What the program passed, not what fi changed */
 		for (int i = 0; i < 6; i++)
-			p->args[i] = (long)*arg_slot(f, i);
+			p->args[i] = c.args[i];
 		p->point = fi__frame_point(f);
 		p->module = c.module;
 		p->offset = c.offset;
 		p->seq = 0;
-		if (tracing && (nr == SYS_execve || nr == SYS_execveat))
-			/* Success never comes back: record it now; a failure
-			 * completes this record in post. */
-			p->seq = fi__trace_write_seq(&c, FI_TRACE_RET_NONE, false,
-						     c.module, c.offset, 0, 0);
+		p->injected = changed;
+		p->more = chg;
+		if (tracing && (nr == SYS_execve || nr == SYS_execveat)) {
+			/* Success never comes back: record it now, with what
+			 * it runs; a failure completes this record in post. */
+			int pi = fi__runtime_nr.path_arg[nr];
+			if (!c.path && pi >= 0 &&
+			    fi__safe_copy_str((const void *)c.args[pi], path,
+					      sizeof(path_buf[0])) >= 0)
+				c.path = path;
+			p->more.argv = (const void *)c.args[nr == SYS_execve ? 1 : 2];
+			p->seq = fi__trace_write_more(&c, FI_TRACE_RET_NONE,
+						      changed, c.module, c.offset,
+						      0, 0, &p->more);
+		}
 		verdict = VERDICT_POST;
 	}
 out:
@@ -421,9 +448,12 @@ static long rules_only(struct fi__frame *f, long nr, int depth)
 	if (pi >= 0 && fi__safe_copy_str((const void *)c.args[pi],
 					 path_buf[depth], sizeof(path_buf[0])) >= 0)
 		c.path = path_buf[depth];
+	struct fi__trace_more chg = {0};
+	bool changed = false;
+
 	if (!fi__rules_decide(fi__rs, &c, &v))
 		return VERDICT_PASS;
-	return act(f, &c, &v);
+	return act(f, &c, &v, &chg, &changed);
 }
 
 /* The full path: entry.S saved the whole frame. */
@@ -568,8 +598,8 @@ void fi__dispatch_post(struct fi__frame *f)
 		    fi__fdpath_get(c.pid, (int)c.args[fi], fdp,
 				   sizeof(fdpath_buf[0])) > 0)
 			fdpath = fdp;
-		fi__trace_write_seq(&c, ret, false, c.module, c.offset, fdpath,
-				    p.seq);
+		fi__trace_write_more(&c, ret, p.injected, c.module, c.offset,
+				     fdpath, p.seq, &p.more);
 	}
 out:
 	in_hook = depth;

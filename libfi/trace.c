@@ -21,6 +21,7 @@
 #include "jsonw.h"
 #include "names.h"
 #include "raw.h"
+#include "safe_read.h"
 #include "tracebuf.h"
 
 static bool trace_on;
@@ -75,6 +76,65 @@ unsigned long fi__trace_write_seq(const struct fi__call *c, long ret,
 				  unsigned long site_offset, const char *fd_path,
 				  unsigned long resumes)
 {
+	return fi__trace_write_more(c, ret, injected, site_module, site_offset,
+				    fd_path, resumes, NULL);
+}
+
+/* An execve's argv: at most ARGV_MAX entries, each copied (safely) into
+ * a per-thread scratch of ARG_MAX_LEN bytes, and all of it within the
+ * record's room less PATH_ROOM kept for the path. Returns true when
+ * something was left out or cut. */
+#define ARGV_MAX 256
+#define ARG_MAX_LEN 1024
+#define PATH_ROOM 1100
+
+static bool put_argv(struct fi__jw *w, const void *argv, char *scratch)
+{
+	const char *const *v = argv;
+	bool cut = false;
+
+	fi__jw_reserve(w, PATH_ROOM);
+	fi__jw_key(w, "argv");
+	fi__jw_arr_begin(w);
+	for (int i = 0;; i++) {
+		const char *p;
+		int n;
+
+		if (fi__safe_read(&p, v + i, sizeof(p)) < 0) {
+			cut = true; /* the kernel would say EFAULT */
+			break;
+		}
+		if (!p)
+			break;
+		if (i == ARGV_MAX || fi__jw_room(w) < 16) {
+			cut = true;
+			break;
+		}
+		n = fi__safe_copy_str(p, scratch, ARG_MAX_LEN);
+		if (n == -EFAULT) {
+			cut = true;
+			break;
+		}
+		if (n < 0)
+			cut = true;
+		bool before = w->trunc;
+		fi__jw_str(w, scratch);
+		if (w->trunc && !before)
+			cut = true;
+	}
+	/* the reserve keeps room for the bracket */
+	fi__jw_release(w, PATH_ROOM);
+	fi__jw_arr_end(w);
+	return cut;
+}
+
+unsigned long fi__trace_write_more(const struct fi__call *c, long ret,
+				   bool injected, const char *site_module,
+				   unsigned long site_offset,
+				   const char *fd_path, unsigned long resumes,
+				   const struct fi__trace_more *more)
+{
+	static __thread char argbuf[MAX_NEST][ARG_MAX_LEN];
 	/* Per thread, not on the stack: a handler on a small sigaltstack
 	 * may be what is being recorded. A handler that interrupts a
 	 * record takes the next buffer; deeper nesting is not recorded. */
@@ -173,6 +233,22 @@ unsigned long fi__trace_write_seq(const struct fi__call *c, long ret,
 	}
 	fi__jw_key(&w, "site");
 	fi__jw_str_hex(&w, site_module, "+", site_offset);
+	if (more && more->has_short) {
+		fi__jw_key(&w, "short_to");
+		fi__jw_int(&w, more->short_to);
+	}
+	if (more && more->argv &&
+	    put_argv(&w, more->argv, argbuf[nest - 1])) {
+		fi__jw_key(&w, "argv_truncated");
+		fi__jw_bool(&w, true);
+	}
+	if (more && more->redirected_to) {
+		/* half the record at most: the path comes next */
+		fi__jw_reserve(&w, 2048);
+		fi__jw_key(&w, "redirected_to");
+		fi__jw_str(&w, more->redirected_to);
+		fi__jw_release(&w, 2048);
+	}
 
 	/* Last, since it is the only field of unbounded length. */
 	if (fi__names_argindex(c->nr, FI_ARG_PATH) >= 0)

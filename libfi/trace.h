@@ -43,6 +43,23 @@ unsigned long fi__trace_write_seq(const struct fi__call *c, long ret,
 				  unsigned long site_offset, const char *fd_path,
 				  unsigned long resumes);
 
+/* What a record says beyond the call itself: what fi changed in it, and
+ * the argv of an execve. Zeroed: nothing. */
+struct fi__trace_more {
+	bool has_short;		   /* short=: the kernel was given short_to */
+	long short_to;		   /* bytes */
+	const char *redirected_to; /* redirect=: the path used instead */
+	const void *argv;	   /* execve(at): the program's argv pointer,
+				    * read through fi__safe_read */
+};
+
+/* fi__trace_write_seq with more (NULL: nothing more). Hook-safe. */
+unsigned long fi__trace_write_more(const struct fi__call *c, long ret,
+				   bool injected, const char *site_module,
+				   unsigned long site_offset,
+				   const char *fd_path, unsigned long resumes,
+				   const struct fi__trace_more *more);
+
 /* The process is about to end (exit_group, after its record): let the
  * trace end with the last record written (tracebuf.h). Hook-safe. */
 void fi__trace_exit(void);
