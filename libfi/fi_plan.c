@@ -21,10 +21,10 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "cfi.h"
 #include "disasm.h"
 #include "planner.h"
 #include "region.h"
-#include "site.h"
 
 #define PAGE 4096ul
 #define MAX_PHDRS 64
@@ -44,11 +44,16 @@ static bool cfi_of(void *ctx, uint64_t pc, uint64_t *lo, uint64_t *hi)
 {
 	const struct object *o = ctx;
 	for (int i = 0; i < o->phnum; i++)
-		if (o->ph[i].p_type == PT_GNU_EH_FRAME)
-			return fi__site_function_in(
-				(const void *)(o->base + o->ph[i].p_vaddr),
-				(uint64_t)o->span,
-				(uint64_t)o->span + o->span_len, pc, lo, hi);
+		if (o->ph[i].p_type == PT_GNU_EH_FRAME) {
+			struct fi__cfi_object c = {
+				.start = (uint64_t)o->span,
+				.end = (uint64_t)o->span + o->span_len,
+				.eh_hdr = (const uint8_t *)(o->base +
+							    o->ph[i].p_vaddr),
+			};
+
+			return fi__cfi_function(&c, pc, lo, hi);
+		}
 	return false;
 }
 

@@ -67,18 +67,11 @@ bool fi__site_resolve(const struct fi__site_regs *r,
 bool fi__site_module_of(uint64_t pc, const char **module,
 			unsigned long *offset);
 
-/* The function around pc, from its .eh_frame FDE: [lo, hi). When the FDE
- * ends before pc (clone's CFI stops short on purpose), the nearest one
- * before pc, so hi <= pc. False when the object is not registered with the
+/* The function around pc, from its .eh_frame FDE (fi__cfi_function in the
+ * object that holds pc). False when the object is not registered with the
  * loader yet or has no CFI before pc.
  * Hook-safe; the patcher uses it to decode only functions with syscalls. */
 bool fi__site_function_of(uint64_t pc, uint64_t *lo, uint64_t *hi);
-
-/* The same, in an object that is not registered with the loader: its
- * .eh_frame_hdr is at eh_frame_hdr, and all of its CFI lies in [lo, hi).
- * For fi-plan, which maps the object's file itself. */
-bool fi__site_function_in(const void *eh_frame_hdr, uint64_t lo, uint64_t hi,
-			  uint64_t pc, uint64_t *flo, uint64_t *fhi);
 
 /* Whether the code at pc belongs to an ignored module. Hook-safe. */
 bool fi__site_is_ignored_pc(uint64_t pc);
