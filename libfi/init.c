@@ -19,6 +19,7 @@
 #include "report.h"
 #include "rules.h"
 #include "runtime.h"
+#include "safe_read.h"
 #include "scan.h"
 #include "scenario.h"
 #include "site.h"

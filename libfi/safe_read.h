@@ -6,6 +6,7 @@
 #ifndef FI_SAFE_READ_H
 #define FI_SAFE_READ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Copy exactly n bytes of the program's memory at `user` into dst, without
@@ -23,5 +24,22 @@
  * n == 0 returns 0 without a syscall. Hook-safe: no libc, no allocation,
  * async-signal-safe. */
 int fi__safe_read(void *dst, const void *user, size_t n);
+
+/* Copy the NUL-terminated string at `user` (a pointer the program passed,
+ * possibly bad) into buf without faulting: process_vm_readv on our own
+ * pid, one page at a time, so a string that ends just before an unmapped
+ * page still copies. Returns the length (buf NUL-terminated), -EFAULT when
+ * some byte before the NUL is unreadable (or process_vm_readv is refused,
+ * e.g. by seccomp), -ENAMETOOLONG when no NUL comes within len - 1 bytes
+ * (buf then holds the cut string), -EINVAL when len is 0. Hook-safe. */
+int fi__safe_copy_str(const void *user, char *buf, size_t len);
+
+/* Is the byte at addr, and so its page, readable? For the unwinder, which
+ * probes a stack it knows nothing about page by page. Hook-safe. */
+bool fi__safe_readable(unsigned long addr);
+
+/* Is every page of [lo, hi) mapped (mincore, one call per MiB)? Says
+ * nothing of protection: for a thread's own stack. Hook-safe. */
+bool fi__safe_mapped(unsigned long lo, unsigned long hi);
 
 #endif

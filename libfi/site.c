@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "raw.h"
+#include "safe_read.h"
 
 /* ---- tables, filled outside the hook ---- */
 
@@ -279,7 +280,6 @@ struct unw {
 	uint64_t lo, hi; /* reads allowed in [lo, hi) */
 	uint64_t limit;  /* probing grows hi up to here */
 	bool probe;
-	long pid;
 };
 
 static uint64_t fs_base(void)
@@ -293,24 +293,6 @@ static uint64_t fs_base(void)
 
 /* This thread's stack, [valid_lo, %fs), once checked to be mapped. */
 static __thread uint64_t tls_valid_lo;
-
-/* Is every page of [lo, hi) mapped? One mincore per MiB. */
-static bool range_mapped(uint64_t lo, uint64_t hi)
-{
-	unsigned char vec[256];
-
-	lo &= ~(PAGE - 1);
-	while (lo < hi) {
-		uint64_t n = hi - lo;
-
-		if (n > sizeof(vec) * PAGE)
-			n = sizeof(vec) * PAGE;
-		if (fi__raw3(SYS_mincore, lo, n, vec) != 0)
-			return false;
-		lo += n;
-	}
-	return true;
-}
 
 /* The readable stack above rsp. The main thread's stack runs up to
  * __libc_stack_end; a glibc thread's up to its TCB (%fs), which is checked
@@ -336,7 +318,7 @@ static void stack_bounds(struct unw *u, uint64_t rsp)
 			u->hi = fs;
 			return;
 		}
-		if (range_mapped(page, lo ? lo : fs)) {
+		if (fi__safe_mapped(page, lo ? lo : fs)) {
 			tls_valid_lo = page;
 			u->hi = fs;
 			return;
@@ -349,34 +331,12 @@ static void stack_bounds(struct unw *u, uint64_t rsp)
 	u->limit = page + STACK_PROBE_MAX;
 }
 
-struct raw_iovec {
-	void *base;
-	size_t len;
-};
-
-/* Is the page at addr readable? process_vm_readv fails instead of
- * faulting. */
-static bool page_readable(struct unw *u, uint64_t addr)
-{
-	struct raw_iovec l, r;
-	char b;
-
-	if (!u->pid)
-		u->pid = fi__raw0(SYS_getpid);
-	l.base = &b;
-	l.len = 1;
-	r.base = (void *)addr;
-	r.len = 1;
-	return fi__raw6(SYS_process_vm_readv, u->pid, (long)&l, 1, (long)&r,
-			1, 0) == 1;
-}
-
 static bool read8(struct unw *u, uint64_t addr, uint64_t *out)
 {
 	if (addr < u->lo || addr > UINT64_MAX - 8)
 		return false;
 	while (addr + 8 > u->hi) {
-		if (!u->probe || u->hi >= u->limit || !page_readable(u, u->hi))
+		if (!u->probe || u->hi >= u->limit || !fi__safe_readable(u->hi))
 			return false;
 		u->hi += PAGE;
 	}
@@ -485,7 +445,6 @@ bool fi__site_resolve(const struct fi__site_regs *r,
 		u.r[i] = r->gpr[i];
 	u.r[RA] = r->rip;
 	u.valid = (1u << NREG) - 1;
-	u.pid = 0;
 	stack_bounds(&u, r->gpr[RSP]);
 
 	for (unsigned depth = 0; depth < MAX_DEPTH; depth++) {

@@ -70,13 +70,4 @@ void fi__trace_exit(void);
  * fd_path callback of struct fi__call. */
 int fi__trace_fd_path(int fd, char *buf, size_t len);
 
-/* Copy the NUL-terminated string at `user` (a pointer the program passed,
- * possibly bad) into buf without faulting: process_vm_readv on our own
- * pid, one page at a time, so a string that ends just before an unmapped
- * page still copies. Returns the length (buf NUL-terminated), -EFAULT when
- * some byte before the NUL is unreadable (or process_vm_readv is refused,
- * e.g. by seccomp), -ENAMETOOLONG when no NUL comes within len - 1 bytes
- * (buf then holds the cut string), -EINVAL when len is 0. Hook-safe. */
-int fi__safe_copy_str(const void *user, char *buf, size_t len);
-
 #endif
