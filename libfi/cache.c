@@ -32,7 +32,7 @@ struct header {
 /* One plan and the bytes it was made for. */
 struct entry {
 	struct fi__plan plan;
-	uint8_t site[16];
+	uint8_t point[16];
 	uint8_t pad[FI_JMP32_LEN];
 };
 
@@ -196,7 +196,7 @@ bool fi__cache_parse(const void *entry, size_t size, uint64_t start,
 	for (uint64_t i = 0; i < h.nplans; i++, at += sizeof(struct entry)) {
 		const struct entry *e = (const struct entry *)at;
 		uint64_t s0 = e->plan.start + start, pad = e->plan.pad;
-		if (e->plan.len > sizeof(e->site) ||
+		if (e->plan.len > sizeof(e->point) ||
 		    e->plan.start + e->plan.len > len ||
 		    (pad && pad + start + FI_JMP32_LEN > start + len))
 			return false;
@@ -205,7 +205,7 @@ bool fi__cache_parse(const void *entry, size_t size, uint64_t start,
 		 * than all: reading every page that holds a patch point costs a page
 		 * fault each, for nothing. */
 		if ((i % 32 == 0 || i + 1 == h.nplans) &&
-		    (memcmp((const void *)s0, e->site, e->plan.len) ||
+		    (memcmp((const void *)s0, e->point, e->plan.len) ||
 		     (pad && memcmp((const void *)(pad + start), e->pad,
 				    FI_JMP32_LEN))))
 			return false; /* not the bytes it was planned on */
@@ -303,7 +303,7 @@ bool fi__cache_write(int fd, uint64_t start, size_t len,
 		struct entry e;
 		fi__fill(&e, 0, sizeof(e));
 		fi__planset_get(ps, i, &e.plan);
-		fi__copy(e.site, (const void *)e.plan.start, e.plan.len);
+		fi__copy(e.point, (const void *)e.plan.start, e.plan.len);
 		if (e.plan.pad)
 			fi__copy(e.pad, (const void *)e.plan.pad, FI_JMP32_LEN);
 		rebase(&e.plan, -(int64_t)start);

@@ -37,7 +37,7 @@
 struct meta {
 	char magic[8];
 	uint32_t version; /* fi__cache_version() */
-	uint32_t nsites, nsamples, nrefused, npadded;
+	uint32_t npoints, nsamples, nrefused, npadded;
 	uint32_t page_off; /* start - start's page */
 	uint64_t len;      /* of the region */
 	int64_t delta;     /* area - start's page */
@@ -68,9 +68,9 @@ static uint64_t text_len_of(uint64_t start, size_t len)
 	return ((start + len + PAGE - 1) & ~(PAGE - 1)) - page_of(start);
 }
 
-static size_t body_len_of(uint32_t nsites, uint32_t nsamples, uint32_t nrefused)
+static size_t body_len_of(uint32_t npoints, uint32_t nsamples, uint32_t nrefused)
 {
-	return (((size_t)nsites * 4 + 7) & ~(size_t)7) +
+	return (((size_t)npoints * 4 + 7) & ~(size_t)7) +
 	       (size_t)nsamples * sizeof(struct sample) +
 	       (size_t)nrefused * sizeof(struct fi__refusal);
 }
@@ -174,9 +174,9 @@ static bool meta_fits(const struct meta *mt, uint64_t size, uint64_t start,
 	       mt->text_off == src->file_off - page_off &&
 	       mt->text_off % PAGE == 0 &&
 	       mt->text_len == text_len_of(start, len) &&
-	       mt->nsites && mt->nsites <= FI_MAX_POINTS &&
-	       mt->nsamples <= mt->nsites && mt->nrefused <= FI_MAX_POINTS &&
-	       mt->body_len == body_len_of(mt->nsites, mt->nsamples,
+	       mt->npoints && mt->npoints <= FI_MAX_POINTS &&
+	       mt->nsamples <= mt->npoints && mt->nrefused <= FI_MAX_POINTS &&
+	       mt->body_len == body_len_of(mt->npoints, mt->nsamples,
 					   mt->nrefused) &&
 	       tail <= size && mt->stubs_off % PAGE == 0 &&
 	       mt->stubs_len % PAGE == 0 && mt->stubs_len &&
@@ -188,12 +188,12 @@ static bool meta_fits(const struct meta *mt, uint64_t size, uint64_t start,
 static bool samples_match(const struct meta *mt, const uint8_t *body,
 			  uint64_t start, size_t len)
 {
-	const uint32_t *sites = (const uint32_t *)body;
+	const uint32_t *points = (const uint32_t *)body;
 	const struct sample *s =
-		(const struct sample *)(body + ((mt->nsites * 4ul + 7) & ~7ul));
+		(const struct sample *)(body + ((mt->npoints * 4ul + 7) & ~7ul));
 
-	for (uint32_t i = 0; i < mt->nsites; i++)
-		if (sites[i] >= len)
+	for (uint32_t i = 0; i < mt->npoints; i++)
+		if (points[i] >= len)
 			return false;
 	for (uint32_t i = 0; i < mt->nsamples; i++)
 		if (s[i].len > sizeof(s[i].bytes) || s[i].off + s[i].len > len ||
@@ -204,16 +204,16 @@ static bool samples_match(const struct meta *mt, const uint8_t *body,
 }
 
 /* FI_DEBUG: what the plan path would have said. */
-static void list_sites(const struct fi__module *m, const struct meta *mt,
+static void list_points(const struct fi__module *m, const struct meta *mt,
 		       const uint8_t *body, uint64_t start)
 {
-	const uint32_t *sites = (const uint32_t *)body;
+	const uint32_t *points = (const uint32_t *)body;
 	const struct fi__refusal *f =
-		(const struct fi__refusal *)(body + body_len_of(mt->nsites,
+		(const struct fi__refusal *)(body + body_len_of(mt->npoints,
 								mt->nsamples, 0));
-	for (uint32_t i = 0; fi__log_debug > 1 && i < mt->nsites; i++)
+	for (uint32_t i = 0; fi__log_debug > 1 && i < mt->npoints; i++)
 		fi__log("  patching %s+0x%lx", m->name,
-			(unsigned long)(start + sites[i] - m->base));
+			(unsigned long)(start + points[i] - m->base));
 	for (uint32_t i = 0; i < mt->nrefused; i++) {
 		char why[sizeof(f[i].why)];
 		memcpy(why, f[i].why, sizeof(why));
@@ -228,12 +228,12 @@ static void list_sites(const struct fi__module *m, const struct meta *mt,
 static long map_image(uint32_t mod, uint64_t start, int prot, long fd,
 		      const struct meta *mt, const uint8_t *body)
 {
-	const uint32_t *sites = (const uint32_t *)body;
+	const uint32_t *points = (const uint32_t *)body;
 	uint64_t page = page_of(start), area = page + (uint64_t)mt->delta;
 	uint32_t base = __atomic_load_n(&fi__registry_npoints, __ATOMIC_RELAXED);
 	long r;
 
-	if (base + (uint64_t)mt->nsites > FI_MAX_POINTS)
+	if (base + (uint64_t)mt->npoints > FI_MAX_POINTS)
 		return -2;
 	if (!fi__map_at(area, PAGE, PROT_READ | PROT_WRITE, 0, -1, 0))
 		return -2; /* the spot is taken */
@@ -244,18 +244,18 @@ static long map_image(uint32_t mod, uint64_t start, int prot, long fd,
 		fi__raw2(SYS_munmap, area, PAGE);
 		return -2;
 	}
-	for (uint32_t i = 0; i < mt->nsites; i++) {
-		fi__registry_points[base + i].addr = start + sites[i];
+	for (uint32_t i = 0; i < mt->npoints; i++) {
+		fi__registry_points[base + i].addr = start + points[i];
 		fi__registry_points[base + i].module = mod;
 		fi__registry_points[base + i].flags = 0;
 	}
 	if (fi__area_fill_slots(area, base) < 0)
 		goto undo;
-	__atomic_store_n(&fi__registry_npoints, base + mt->nsites, __ATOMIC_RELEASE);
+	__atomic_store_n(&fi__registry_npoints, base + mt->npoints, __ATOMIC_RELEASE);
 	r = fi__raw6(SYS_mmap, page, mt->text_len, prot, MAP_PRIVATE | MAP_FIXED,
 		     fd, mt->text_off);
 	if ((uint64_t)r == page)
-		return mt->nsites;
+		return mt->npoints;
 	__atomic_store_n(&fi__registry_npoints, base, __ATOMIC_RELEASE);
 undo:
 	fi__raw2(SYS_munmap, area, PAGE + mt->stubs_len);
@@ -311,7 +311,7 @@ long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 		*refused = mt.nrefused;
 		*padded = mt.npadded;
 		if (fi__log_debug)
-			list_sites(m, &mt, body, start);
+			list_points(m, &mt, body, start);
 	} else if (fi__log_debug) {
 		fi__log("  not mapping the image of %s: its trampolines' place "
 			"is taken, or its file system is mounted noexec",
@@ -349,14 +349,14 @@ static void fill_body(uint8_t *body, uint64_t start, const uint8_t *text,
 		      uint32_t nsamples, const struct fi__refusal *refused,
 		      size_t nrefused)
 {
-	uint32_t *sites = (uint32_t *)body;
+	uint32_t *points = (uint32_t *)body;
 	struct sample *s = (struct sample *)(body + ((n * 4 + 7) & ~(size_t)7));
 	struct fi__refusal *f = (struct fi__refusal *)(s + nsamples);
 	uint64_t page = page_of(start);
 	uint32_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		sites[i] = (uint32_t)(fi__registry_points[base + i].addr - start);
+		points[i] = (uint32_t)(fi__registry_points[base + i].addr - start);
 		if ((i % SAMPLE_EVERY == 0 || i + 1 == n) && k < nsamples) {
 			s[k].off = (uint32_t)(pd[i].start - start);
 			s[k].len = pd[i].len;
@@ -444,7 +444,7 @@ void fi__image_store(uint32_t mod, uint64_t start, size_t len,
 		goto out;
 	fi__copy(mt.magic, MAGIC, 8);
 	mt.version = fi__cache_version();
-	mt.nsites = (uint32_t)n;
+	mt.npoints = (uint32_t)n;
 	mt.nsamples = nsamples;
 	mt.nrefused = (uint32_t)nrefused;
 	for (size_t i = 0; i < n; i++)
@@ -458,7 +458,7 @@ void fi__image_store(uint32_t mod, uint64_t start, size_t len,
 	if (mt.stubs_off < mt.text_off + tlen)
 		goto out;
 	mt.stubs_len = (stubs_len + PAGE - 1) & ~(PAGE - 1);
-	body_len = body_len_of(mt.nsites, nsamples, mt.nrefused);
+	body_len = body_len_of(mt.npoints, nsamples, mt.nrefused);
 	mt.body_len = body_len;
 
 	/* The file's code plus the patches must be exactly what memory
@@ -476,7 +476,7 @@ void fi__image_store(uint32_t mod, uint64_t start, size_t len,
 		goto out;
 	fill_body(body, start, text, base, pd, n, nsamples, refused, nrefused);
 	for (size_t i = 0; i < n; i++) {
-		fi__copy(text + (pd[i].start - page), pd[i].site, pd[i].len);
+		fi__copy(text + (pd[i].start - page), pd[i].point, pd[i].len);
 		if (pd[i].pad)
 			fi__copy(text + (pd[i].pad - page), pd[i].padjmp,
 				 sizeof(pd[i].padjmp));

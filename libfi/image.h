@@ -38,7 +38,7 @@ struct fi__image_src {
 struct fi__patch_write {
 	uint64_t start, pad;
 	uint8_t len;
-	uint8_t site[16];
+	uint8_t point[16];
 	uint8_t padjmp[5];
 };
 

@@ -152,7 +152,7 @@ static __attribute__((noinline)) long apply(struct fi__patch_write *pd, size_t n
 	r = fi__raw3(SYS_mprotect, first, last - first, PROT_READ | PROT_WRITE);
 	if (r == 0) {
 		for (size_t i = 0; i < n; i++) {
-			fi__copy((void *)pd[i].start, pd[i].site, pd[i].len);
+			fi__copy((void *)pd[i].start, pd[i].point, pd[i].len);
 			if (pd[i].pad)
 				fi__copy((void *)pd[i].pad, pd[i].padjmp,
 					 FI_JMP32_LEN);
@@ -279,7 +279,7 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 		if (fi__log_debug > 1)
 			fi__log("  patching %s+0x%lx", m->name,
 				(unsigned long)(plan.sys - m->base));
-		fi__plan_emit_patch(&plan, stub, p->site, p->padjmp);
+		fi__plan_emit_patch(&plan, stub, p->point, p->padjmp);
 		p->start = plan.start;
 		p->len = plan.len;
 		p->pad = plan.pad;

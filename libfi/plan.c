@@ -1,7 +1,7 @@
-/* plan.c: plans each syscall site's patch and writes the bytes of the
- * patch and of the per-site stub. Pure; see plan.h.
+/* plan.c: plans each patch point's patch and writes the bytes of the
+ * patch and of the patch point's stub. Pure; see plan.h.
  *
- * A site whose `mov $1,%eax` before the syscall can move:
+ * A patch point whose `mov $1,%eax` before the syscall can move:
  *
  *     before                         after
  *     b8 01 00 00 00  mov $1,%eax    e9 .. .. .. ..  jmp stub ----.
@@ -125,7 +125,7 @@ static const char *try_window(const struct fi__window *w, int k, int m,
 	return NULL;
 }
 
-const char *fi__plan_site(const struct fi__window *w, fi__is_target_fn is_target,
+const char *fi__plan_point(const struct fi__window *w, fi__is_target_fn is_target,
 			  void *ctx, struct fi__pad *pads, size_t npads,
 			  struct fi__plan *out)
 {
@@ -272,9 +272,9 @@ static void relocate(struct emit *e, const struct fi__insn *in)
 	}
 }
 
-/* call *slot(%rip) with the red zone skipped and the site pushed as two
- * words: the area's first site id (from base_slot) and the index of this
- * site within the area. Nothing in a stub depends on the ids handed out
+/* call *slot(%rip) with the red zone skipped and the patch point pushed
+ * as two words: the area's first point id (from base_slot) and the index
+ * of this point within the area. Nothing in a stub depends on the ids handed out
  * at run time, so a stub page can be mapped from the plan cache. */
 static void call_entry(struct emit *e, uint32_t index, uint64_t base_slot,
 		       uint64_t slot)
@@ -372,11 +372,11 @@ size_t fi__plan_emit_stub(const struct fi__plan *p, uint32_t index,
 }
 
 void fi__plan_emit_patch(const struct fi__plan *p, uint64_t stub_addr,
-			 uint8_t *site_bytes, uint8_t *pad_bytes)
+			 uint8_t *point_bytes, uint8_t *pad_bytes)
 {
 	uint64_t jmp_at = p->pad ? p->pad : p->start;
 	int32_t rel = (int32_t)((int64_t)stub_addr - (int64_t)(jmp_at + 5));
-	uint8_t *j = p->pad ? pad_bytes : site_bytes;
+	uint8_t *j = p->pad ? pad_bytes : point_bytes;
 
 	j[0] = 0xe9;
 	j[1] = (uint8_t)rel;
@@ -385,14 +385,14 @@ void fi__plan_emit_patch(const struct fi__plan *p, uint64_t stub_addr,
 	j[4] = (uint8_t)(rel >> 24);
 	if (p->pad) {
 		/* jmp short from the syscall to the pad */
-		site_bytes[0] = 0xeb;
-		site_bytes[1] = (uint8_t)(p->pad - (p->start + 2));
+		point_bytes[0] = 0xeb;
+		point_bytes[1] = (uint8_t)(p->pad - (p->start + 2));
 		return;
 	}
 	for (unsigned i = 5; i < p->len; i++)
-		site_bytes[i] = 0xcc; /* never executed: nothing lands here */
+		point_bytes[i] = 0xcc; /* never executed: nothing lands here */
 	if (p->keep_sys) {
-		site_bytes[p->sys - p->start] = 0x0f;
-		site_bytes[p->sys - p->start + 1] = 0x05;
+		point_bytes[p->sys - p->start] = 0x0f;
+		point_bytes[p->sys - p->start + 1] = 0x05;
 	}
 }

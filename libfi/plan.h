@@ -58,7 +58,7 @@ struct fi__plan {
  * patch), then after, then both, then a short jump into padding
  * (consumed from pads).
  * Returns NULL on success, else the reason the instruction stays unpatched. */
-const char *fi__plan_site(const struct fi__window *w, fi__is_target_fn is_target,
+const char *fi__plan_point(const struct fi__window *w, fi__is_target_fn is_target,
 			  void *ctx, struct fi__pad *pads, size_t npads,
 			  struct fi__plan *out);
 
@@ -82,6 +82,6 @@ size_t fi__plan_emit_stub(const struct fi__plan *p, uint32_t index,
 /* The bytes that replace p->len bytes at p->start (and, for a padding
  * plan, the 5 bytes at p->pad). */
 void fi__plan_emit_patch(const struct fi__plan *p, uint64_t stub_addr,
-			 uint8_t *site_bytes, uint8_t *pad_bytes);
+			 uint8_t *point_bytes, uint8_t *pad_bytes);
 
 #endif

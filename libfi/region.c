@@ -329,7 +329,7 @@ long fi__region_plan(struct fi__disasm *dis, uint64_t start, size_t len,
 		detail(&s, w);
 		no = sigreturn_bytes(&s, w->sys.addr)
 			     ? "rt_sigreturn trampoline (unwinders recognise its bytes)"
-			     : fi__plan_site(w, is_target, &s, s.pads, s.npads,
+			     : fi__plan_point(w, is_target, &s, s.pads, s.npads,
 					     &ps->plans[ps->nplans]);
 		if (no) {
 			struct fi__refusal *f = &ps->refused[ps->nrefused++];

@@ -1,9 +1,9 @@
-/* test_plan.c: golden tests for the site planner (libfi/plan.c). Each case
- * is a piece of machine code at a made-up address. The test sweeps it the
- * way libfi/patch.c sweeps real memory, plans one syscall site, writes the
- * patch and the stub into buffers and compares them with the expected
- * bytes, or checks the exact reason the site is refused. Nothing is
- * patched or executed here. */
+/* test_plan.c: golden tests for the patch-point planner (libfi/plan.c).
+ * Each case is a piece of machine code at a made-up address. The test
+ * scans it the way libfi/region.c scans real memory, plans one patch
+ * point, writes the patch and the stub into buffers and compares them with
+ * the expected bytes, or checks the exact reason the point is refused.
+ * Nothing is patched or executed here. */
 #include <inttypes.h>
 #include <link.h>
 #include <setjmp.h>
@@ -22,7 +22,7 @@
 
 #define BASE 0x401000u  /* where a case's code pretends to be */
 #define STUB 0x500000u  /* where its stub pretends to be */
-#define SITE_ID 42u     /* index pushed by the stub: 68 2a 00 00 00 */
+#define POINT_ID 42u     /* index pushed by the stub: 68 2a 00 00 00 */
 #define MAXCODE 1024
 #define MAXPAD 16 /* pads of one golden case */
 
@@ -381,11 +381,11 @@ struct plan_case {
 	int targets[4];       /* offsets jumped to from outside the code */
 	int ntargets;
 	uint64_t stub;        /* 0: STUB */
-	/* refused by fi__plan_site, with this reason: */
+	/* refused by fi__plan_point, with this reason: */
 	const char *why;
 	/* else planned (offsets from base): */
 	int start, npre, npost, resume, pad;
-	const char *site;     /* the bytes written at start */
+	const char *point;     /* the bytes written at start */
 	const char *padjmp;   /* the 5 bytes written at pad */
 	bool keep;            /* the syscall stays in place (plan.keep_sys) */
 	const char *stub_pre; /* the stub before COMMON */
@@ -402,7 +402,7 @@ static const struct plan_case cases[] = {
 			" c3 | c3",
 		.sys = 5,
 		.start = 0, .npre = 1, .npost = 0, .resume = 7,
-		.site = "e9 fb ef 0f 00 0f 05",
+		.point = "e9 fb ef 0f 00 0f 05",
 		.keep = true,
 		.stub_pre = "b8 01 00 00 00",
 		.stub_post = "e9 ->0x401007",
@@ -417,7 +417,7 @@ static const struct plan_case cases[] = {
 			" 0f 05 | 48 3d 00 f0 ff ff | 77 02 | c3 | c3 | c3",
 		.sys = 0x0e,
 		.start = 0x08, .npre = 3, .npost = 0, .resume = 0x10,
-		.site = "e9 f3 ef 0f 00 cc 0f 05",
+		.point = "e9 f3 ef 0f 00 cc 0f 05",
 		.keep = true,
 		.stub_pre = "85 c0 | 0f 85 ->0x401019 | 31 c0",
 		.stub_post = "e9 ->0x401010",
@@ -431,7 +431,7 @@ static const struct plan_case cases[] = {
 		.targets = {0x0e}, .ntargets = 1,
 		.sys = 0x0e,
 		.start = 0x0e, .npre = 0, .npost = 1, .resume = 0x16,
-		.site = "e9 ed ef 0f 00 cc cc cc",
+		.point = "e9 ed ef 0f 00 cc cc cc",
 		.stub_pre = "",
 		.stub_post = "48 3d 00 f0 ff ff | e9 ->0x401016",
 	},
@@ -442,7 +442,7 @@ static const struct plan_case cases[] = {
 		.code = "b8 07 00 00 00 | 0f 05 | 83 f8 fc | 74 f4 | c3",
 		.sys = 5,
 		.start = 0, .npre = 1, .npost = 0, .resume = 7,
-		.site = "e9 fb ef 0f 00 0f 05",
+		.point = "e9 fb ef 0f 00 0f 05",
 		.keep = true,
 		.stub_pre = "b8 07 00 00 00",
 		.stub_post = "e9 ->0x401007",
@@ -455,7 +455,7 @@ static const struct plan_case cases[] = {
 			" c3",
 		.sys = 5,
 		.start = 5, .npre = 0, .npost = 2, .resume = 0x0b,
-		.site = "e9 f6 ef 0f 00 cc",
+		.point = "e9 f6 ef 0f 00 cc",
 		.stub_pre = "",
 		.stub_post = "85 c0 | 0f 88 ->0x40100e | e9 ->0x40100b",
 	},
@@ -466,7 +466,7 @@ static const struct plan_case cases[] = {
 			" c3",
 		.sys = 8,
 		.start = 3, .npre = 1, .npost = 0, .resume = 0x0a,
-		.site = "e9 f8 ef 0f 00 0f 05",
+		.point = "e9 f8 ef 0f 00 0f 05",
 		.keep = true,
 		.stub_pre = "b8 12 00 00 00",
 		.stub_post = "e9 ->0x40100a",
@@ -476,7 +476,7 @@ static const struct plan_case cases[] = {
 		.code = "49 89 ca | 89 f8 | 0f 05 | 48 3d 01 f0 ff ff | c3",
 		.sys = 5,
 		.start = 0, .npre = 2, .npost = 0, .resume = 7,
-		.site = "e9 fb ef 0f 00 0f 05",
+		.point = "e9 fb ef 0f 00 0f 05",
 		.keep = true,
 		.stub_pre = "49 89 ca | 89 f8",
 		.stub_post = "e9 ->0x401007",
@@ -487,7 +487,7 @@ static const struct plan_case cases[] = {
 		.code = "48 89 f8 | 56 | 5e | 0f 05 | c3",
 		.sys = 5,
 		.start = 0, .npre = 3, .npost = 0, .resume = 7,
-		.site = "e9 fb ef 0f 00 0f 05",
+		.point = "e9 fb ef 0f 00 0f 05",
 		.keep = true,
 		.stub_pre = "48 89 f8 | 56 | 5e",
 		.stub_post = "e9 ->0x401007",
@@ -498,7 +498,7 @@ static const struct plan_case cases[] = {
 		.code = "49 89 ca | 89 f8 | 0f 05 | 85 c0 | 75 f8 | c3",
 		.sys = 5,
 		.start = 5, .npre = 0, .npost = 2, .resume = 0x0b,
-		.site = "e9 f6 ef 0f 00 cc",
+		.point = "e9 f6 ef 0f 00 cc",
 		.stub_pre = "",
 		.stub_post = "85 c0 | 0f 85 ->0x401003 | e9 ->0x40100b",
 	},
@@ -516,7 +516,7 @@ static const struct plan_case cases[] = {
 		.sys = 5,
 		.targets = {7}, .ntargets = 1,
 		.start = 0, .npre = 1, .npost = 0, .resume = 7,
-		.site = "e9 fb ef 0f 00 0f 05",
+		.point = "e9 fb ef 0f 00 0f 05",
 		.keep = true,
 		.stub_pre = "b8 07 00 00 00",
 		.stub_post = "e9 ->0x401007",
@@ -534,7 +534,7 @@ static const struct plan_case cases[] = {
 		.code = "0f 05 | 48 8b 15 34 12 00 00 | c3",
 		.sys = 0,
 		.start = 0, .npre = 0, .npost = 1, .resume = 9,
-		.site = "e9 fb ef 0f 00 cc cc cc cc",
+		.point = "e9 fb ef 0f 00 cc cc cc cc",
 		.stub_pre = "",
 		.stub_post = "48 8b 15 [0x40223d] | e9 ->0x401009",
 	},
@@ -544,7 +544,7 @@ static const struct plan_case cases[] = {
 		.code = "8b 05 10 00 00 00 | 0f 05 | c3",
 		.sys = 6,
 		.start = 0, .npre = 1, .npost = 0, .resume = 8,
-		.site = "e9 fb ef 0f 00 cc 0f 05",
+		.point = "e9 fb ef 0f 00 cc 0f 05",
 		.keep = true,
 		.stub_pre = "8b 05 [0x401016]",
 		.stub_post = "e9 ->0x401008",
@@ -555,7 +555,7 @@ static const struct plan_case cases[] = {
 		.code = "0f 05 | 83 3d 00 01 00 00 07 | c3",
 		.sys = 0,
 		.start = 0, .npre = 0, .npost = 1, .resume = 9,
-		.site = "e9 fb ef 0f 00 cc cc cc cc",
+		.point = "e9 fb ef 0f 00 cc cc cc cc",
 		.stub_pre = "",
 		.stub_post = "83 3d [0x401109] 07 | e9 ->0x401009",
 	},
@@ -598,7 +598,7 @@ static const struct plan_case cases[] = {
 		.code = "e8 00 00 00 00 | 0f 05 | 48 3d 01 f0 ff ff | c3",
 		.sys = 5,
 		.start = 5, .npre = 0, .npost = 1, .resume = 0x0d,
-		.site = "e9 f6 ef 0f 00 cc cc cc",
+		.point = "e9 f6 ef 0f 00 cc cc cc",
 		.stub_pre = "",
 		.stub_post = "48 3d 01 f0 ff ff | e9 ->0x40100d",
 	},
@@ -618,7 +618,7 @@ static const struct plan_case cases[] = {
 		.sys = 2,
 		.targets = {2, 4}, .ntargets = 2,
 		.start = 2, .npre = 0, .npost = 0, .resume = 4, .pad = 5,
-		.site = "eb 01",
+		.point = "eb 01",
 		.padjmp = "e9 f6 ef 0f 00",
 		.stub_pre = "",
 		.stub_post = "e9 ->0x401004",
@@ -631,7 +631,7 @@ static const struct plan_case cases[] = {
 		.targets = {0x0a}, .ntargets = 1,
 		.start = 0x0a, .npre = 0, .npost = 0, .resume = 0x0c,
 		.pad = 1,
-		.site = "eb f5",
+		.point = "eb f5",
 		.padjmp = "e9 fa ef 0f 00",
 		.stub_pre = "",
 		.stub_post = "e9 ->0x40100c",
@@ -651,7 +651,7 @@ static const struct plan_case cases[] = {
 		.sys = 2,
 		.targets = {2}, .ntargets = 1,
 		.start = 2, .npre = 0, .npost = 0, .resume = 4, .pad = 0x83,
-		.site = "eb 7f",
+		.point = "eb 7f",
 		.padjmp = "e9 78 ef 0f 00",
 		.stub_pre = "",
 		.stub_post = "e9 ->0x401004",
@@ -670,7 +670,7 @@ static const struct plan_case cases[] = {
 		.code = "48 c7 c0 0e 00 00 00 | 0f 05 | c3",
 		.sys = 7,
 		.start = 0, .npre = 1, .npost = 0, .resume = 9,
-		.site = "e9 fb ef 0f 00 cc cc 0f 05",
+		.point = "e9 fb ef 0f 00 cc cc 0f 05",
 		.keep = true,
 		.stub_pre = "48 c7 c0 0e 00 00 00",
 		.stub_post = "e9 ->0x401009",
@@ -681,7 +681,7 @@ static const struct plan_case cases[] = {
 		.code = "b8 3c 00 00 00 | 0f 05",
 		.sys = 5,
 		.start = 0, .npre = 1, .npost = 0, .resume = 7,
-		.site = "e9 fb ef 0f 00 0f 05",
+		.point = "e9 fb ef 0f 00 0f 05",
 		.keep = true,
 		.stub_pre = "b8 3c 00 00 00",
 		.stub_post = "e9 ->0x401007",
@@ -699,7 +699,7 @@ static const struct plan_case cases[] = {
 		.base = 0x401ffa,
 		.sys = 5,
 		.start = 0, .npre = 1, .npost = 0, .resume = 7,
-		.site = "e9 01 e0 0f 00 0f 05",
+		.point = "e9 01 e0 0f 00 0f 05",
 		.keep = true,
 		.stub_pre = "b8 01 00 00 00",
 		.stub_post = "e9 ->0x402001",
@@ -711,7 +711,7 @@ static const struct plan_case cases[] = {
 		.sys = 5,
 		.targets = {5}, .ntargets = 1,
 		.start = 5, .npre = 0, .npost = 1, .resume = 0x0d,
-		.site = "e9 fc df 0f 00 cc cc cc",
+		.point = "e9 fc df 0f 00 cc cc cc",
 		.stub_pre = "",
 		.stub_post = "48 3d 01 f0 ff ff | e9 ->0x402007",
 	},
@@ -722,7 +722,7 @@ static const struct plan_case cases[] = {
 		.code = "0f 05 | 85 c0 | eb 10 | c3",
 		.sys = 0,
 		.start = 0, .npre = 0, .npost = 2, .resume = 6,
-		.site = "e9 fb ef 0f 00 cc",
+		.point = "e9 fb ef 0f 00 cc",
 		.stub_pre = "",
 		.stub_post = "85 c0 | e9 ->0x401016 | e9 ->0x401006",
 	},
@@ -732,7 +732,7 @@ static const struct plan_case cases[] = {
 		.code = "0f 05 | 85 c0 | c3",
 		.sys = 0,
 		.start = 0, .npre = 0, .npost = 2, .resume = 5,
-		.site = "e9 fb ef 0f 00",
+		.point = "e9 fb ef 0f 00",
 		.stub_pre = "",
 		.stub_post = "85 c0 | c3 | e9 ->0x401005",
 	},
@@ -744,7 +744,7 @@ static const struct plan_case cases[] = {
 		.code = "c3 | 0f 1f 80 00 00 00 00 | 31 c0 | 0f 05 | c3",
 		.sys = 0x0a,
 		.start = 8, .npre = 1, .npost = 1, .resume = 0x0d,
-		.site = "e9 f3 ef 0f 00",
+		.point = "e9 f3 ef 0f 00",
 		.stub_pre = "31 c0",
 		.stub_post = "c3 | e9 ->0x40100d",
 	},
@@ -761,7 +761,7 @@ static const struct plan_case cases[] = {
 		.code = "0f 05 | 90 | 90 | 90",
 		.sys = 0,
 		.start = 0, .npre = 0, .npost = 3, .resume = 5,
-		.site = "e9 fb ef 0f 00",
+		.point = "e9 fb ef 0f 00",
 		.stub_pre = "",
 		.stub_post = "90 | 90 | 90 | e9 ->0x401005",
 	},
@@ -808,7 +808,7 @@ static bool run_case(struct fi__disasm *d, const struct plan_case *c,
 	struct fi__window *w;
 	struct fi__plan p;
 	const char *why, *ewhy = NULL;
-	uint8_t buf[FI_STUB_MAX], site[16], padb[8];
+	uint8_t buf[FI_STUB_MAX], point[16], padb[8];
 	char text[2048], want[2048], lsys[64];
 	size_t n;
 	bool ok = false;
@@ -823,7 +823,7 @@ static bool run_case(struct fi__disasm *d, const struct plan_case *c,
 		snprintf(err, errlen, "no syscall at +%#x", c->sys);
 		goto out;
 	}
-	why = fi__plan_site(w, is_target, im, im->pads, im->npads, &p);
+	why = fi__plan_point(w, is_target, im, im->pads, im->npads, &p);
 	if (c->why || why) {
 		if (!why || !c->why || strcmp(why, c->why)) {
 			snprintf(err, errlen, "plan: got \"%s\", want \"%s\"",
@@ -833,7 +833,7 @@ static bool run_case(struct fi__disasm *d, const struct plan_case *c,
 		}
 		if (im->npads &&
 		    memcmp(pads_before, im->pads, im->npads * sizeof(*im->pads))) {
-			snprintf(err, errlen, "a refused site consumed padding");
+			snprintf(err, errlen, "a refused patch point consumed padding");
 			goto out;
 		}
 		ok = true;
@@ -879,7 +879,7 @@ static bool run_case(struct fi__disasm *d, const struct plan_case *c,
 	}
 
 	memset(buf, 0xaa, sizeof(buf));
-	n = fi__plan_emit_stub(&p, SITE_ID, stub, &env, buf, sizeof(buf),
+	n = fi__plan_emit_stub(&p, POINT_ID, stub, &env, buf, sizeof(buf),
 			       &ewhy);
 	if (c->emit_why || !n) {
 		if (n || !ewhy || !c->emit_why || strcmp(ewhy, c->emit_why)) {
@@ -913,16 +913,16 @@ static bool run_case(struct fi__disasm *d, const struct plan_case *c,
 		goto out;
 	}
 
-	memset(site, 0xaa, sizeof(site));
+	memset(point, 0xaa, sizeof(point));
 	memset(padb, 0xaa, sizeof(padb));
-	fi__plan_emit_patch(&p, stub, site, padb);
-	if (!bytes_equal(site, c->site, p.len, err, errlen, "site") ||
+	fi__plan_emit_patch(&p, stub, point, padb);
+	if (!bytes_equal(point, c->point, p.len, err, errlen, "point") ||
 	    !bytes_equal(padb, c->pad ? c->padjmp : "", c->pad ? 5 : 0, err,
 			 errlen, "pad"))
 		goto out;
-	for (size_t i = p.len; i < sizeof(site); i++)
-		if (site[i] != 0xaa) {
-			snprintf(err, errlen, "site: byte %zu written", i);
+	for (size_t i = p.len; i < sizeof(point); i++)
+		if (point[i] != 0xaa) {
+			snprintf(err, errlen, "point: byte %zu written", i);
 			goto out;
 		}
 	for (size_t i = c->pad ? 5 : 0; i < sizeof(padb); i++)
@@ -984,14 +984,14 @@ static void test_golden_detects_mismatch(void **state)
 	assert_true(run_case(*state, planned, err, sizeof(err)));
 
 	c = *planned;
-	c.site = "e9 fb ef 0f 00 0f 90";
+	c.point = "e9 fb ef 0f 00 0f 90";
 	assert_false(run_case(*state, &c, err, sizeof(err)));
-	assert_non_null(strstr(err, "site: got \"e9 fb ef 0f 00 0f 05\""));
+	assert_non_null(strstr(err, "point: got \"e9 fb ef 0f 00 0f 05\""));
 	c = *planned;
 	c.keep = false;
 	assert_false(run_case(*state, &c, err, sizeof(err)));
 	c = *planned;
-	c.site = "e9 fb ef 0f 00 0f";
+	c.point = "e9 fb ef 0f 00 0f";
 	assert_false(run_case(*state, &c, err, sizeof(err)));
 	c = *planned;
 	c.npre = 2;
@@ -1042,7 +1042,7 @@ static const char *plan_with_pads(struct fi__disasm *d, struct fi__pad *pads,
 	struct image *im = load(d, BASE, "31 c0 | 0f 05 | c3");
 	const char *why;
 	set_bit(im, im->targets, BASE + 2);
-	why = fi__plan_site(window_at(im, BASE + 2), is_target, im, pads,
+	why = fi__plan_point(window_at(im, BASE + 2), is_target, im, pads,
 			    npads, p);
 	unload(im);
 	return why;
@@ -1065,7 +1065,7 @@ static void test_pad_reach(void **state)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		struct fi__pad pad = {next + (uint64_t)rows[i].at, rows[i].len};
 		struct fi__plan p;
-		uint8_t site[2], jmp[5];
+		uint8_t point[2], jmp[5];
 		const char *why = plan_with_pads(*state, &pad, 1, &p);
 		if (!rows[i].used) {
 			assert_string_equal(why, "a jump lands on the syscall");
@@ -1080,14 +1080,14 @@ static void test_pad_reach(void **state)
 		assert_int_equal(p.resume, next);
 		assert_int_equal(pad.addr, p.pad + 5);
 		assert_int_equal(pad.len, rows[i].len - 5);
-		fi__plan_emit_patch(&p, p.pad + 0x1000, site, jmp);
-		assert_int_equal(site[0], 0xeb);
-		assert_int_equal(site[1], rows[i].rel8);
+		fi__plan_emit_patch(&p, p.pad + 0x1000, point, jmp);
+		assert_int_equal(point[0], 0xeb);
+		assert_int_equal(point[1], rows[i].rel8);
 		assert_memory_equal(jmp, "\xe9\xfb\x0f\x00\x00", 5);
 	}
 }
 
-/* Sites share a pad 5 bytes at a time, in the order they are planned,
+/* Patch points share a pad 5 bytes at a time, in the order they are planned,
  * and the first pad that fits is taken. */
 static void test_pad_sharing(void **state)
 {
@@ -1125,12 +1125,12 @@ static void test_not_a_syscall(void **state)
 
 	assert_true(fi__disasm_one(*state, im->code, im->len, BASE, &w.pre[0]));
 	assert_true(fi__disasm_one(*state, im->code + 5, 2, BASE + 5, &w.sys));
-	assert_string_equal(fi__plan_site(&w, is_target, im, &pad, 1, &p),
+	assert_string_equal(fi__plan_point(&w, is_target, im, &pad, 1, &p),
 			    "not a syscall instruction");
 	/* the same window with the syscall it should have */
 	memcpy(im->own + 5, "\x0f\x05", 2);
 	assert_true(fi__disasm_one(*state, im->code + 5, 2, BASE + 5, &w.sys));
-	assert_null(fi__plan_site(&w, is_target, im, &pad, 1, &p));
+	assert_null(fi__plan_point(&w, is_target, im, &pad, 1, &p));
 	assert_int_equal(p.npre, 1);
 	unload(im);
 }
@@ -1150,13 +1150,13 @@ static void test_control_leaves(void **state)
 	assert_true(fi__disasm_one(*state, im->code + 4, 6, BASE + 4,
 				   &w.post[1]));
 	w.npost = 2;
-	assert_string_equal(fi__plan_site(&w, is_target, im, NULL, 0, &p),
+	assert_string_equal(fi__plan_point(&w, is_target, im, NULL, 0, &p),
 			    "no room around the syscall");
 	/* with a test in place of the jmp, both join */
 	memcpy(im->own + 2, "\x85\xc0", 2);
 	assert_true(fi__disasm_one(*state, im->code + 2, 2, BASE + 2,
 				   &w.post[0]));
-	assert_null(fi__plan_site(&w, is_target, im, NULL, 0, &p));
+	assert_null(fi__plan_point(&w, is_target, im, NULL, 0, &p));
 	assert_int_equal(p.npost, 2);
 	unload(im);
 }
@@ -1179,10 +1179,10 @@ static size_t emit_rip(struct fi__disasm *d, uint64_t base, int32_t disp,
 	im = load_bytes(d, base, code, sizeof(code));
 	assert_int_equal(im->nwins, 1);
 	assert_int_equal(im->wins[0].post[0].kind, FI_INSN_RIP_REL);
-	assert_null(fi__plan_site(&im->wins[0], is_target, im, NULL, 0, &p));
+	assert_null(fi__plan_point(&im->wins[0], is_target, im, NULL, 0, &p));
 	assert_int_equal(p.npost, 1);
 	*why = NULL;
-	n = fi__plan_emit_stub(&p, SITE_ID, stub, &env, buf, cap, why);
+	n = fi__plan_emit_stub(&p, POINT_ID, stub, &env, buf, cap, why);
 	unload(im);
 	return n;
 }
@@ -1221,7 +1221,7 @@ static void test_emit_reach(void **state)
 			 n);
 }
 
-/* ---- end to end: every site of a region, as patch.c does it ---- */
+/* ---- end to end: every patch point of a region, as patch.c does it ---- */
 
 /* What the stub's copy of a relocated instruction renders to. */
 static void say_copy(struct render *r, const struct fi__insn *in)
@@ -1262,11 +1262,11 @@ static const char *const known_reasons[] = {
 	"no room around the syscall",
 };
 
-/* Plan every site of im in address order, sharing its pads; emit the stubs
+/* Plan every patch point of im in address order, sharing its pads; emit the stubs
  * one after another from area + 64 and the patches into a copy of the
  * code. Checks each stub against the plan, and that the patches overlap
  * neither each other nor a branch target, and change nothing else.
- * Appends one line per site to log: "+off shape". */
+ * Appends one line per patch point to log: "+off shape". */
 static void plan_image(struct fi__disasm *d, struct image *im, uint64_t area,
 		       struct render *log, struct tally *t)
 {
@@ -1280,9 +1280,9 @@ static void plan_image(struct fi__disasm *d, struct image *im, uint64_t area,
 	for (size_t i = 0; i < im->nwins; i++) {
 		const struct fi__window *w = &im->wins[i];
 		struct fi__plan p;
-		const char *why = fi__plan_site(w, is_target, im, im->pads,
+		const char *why = fi__plan_point(w, is_target, im, im->pads,
 						im->npads, &p);
-		uint8_t buf[FI_STUB_MAX], site[16], jmp[5];
+		uint8_t buf[FI_STUB_MAX], point[16], jmp[5];
 		char got[2048], want[2048];
 		struct render r = {.out = want, .cap = sizeof(want)};
 		uint64_t stub = area + off;
@@ -1302,7 +1302,7 @@ static void plan_image(struct fi__disasm *d, struct image *im, uint64_t area,
 			t->refused++;
 			continue;
 		}
-		n = fi__plan_emit_stub(&p, SITE_ID, stub, &env, buf,
+		n = fi__plan_emit_stub(&p, POINT_ID, stub, &env, buf,
 				       sizeof(buf), &why);
 		if (!n)
 			fail_msg("+%#" PRIx64 ": emit: %s",
@@ -1325,23 +1325,23 @@ static void plan_image(struct fi__disasm *d, struct image *im, uint64_t area,
 		say(&r, " | e9 ->0x%" PRIx64, p.resume);
 		assert_string_equal(got, want);
 
-		fi__plan_emit_patch(&p, stub, site, jmp);
+		fi__plan_emit_patch(&p, stub, point, jmp);
 		if (p.pad) {
 			assert_int_equal(p.len, 2);
-			assert_int_equal(site[0], 0xeb);
-			assert_int_equal(p.start + 2 + (uint64_t)(int8_t)site[1],
+			assert_int_equal(point[0], 0xeb);
+			assert_int_equal(p.start + 2 + (uint64_t)(int8_t)point[1],
 					 p.pad);
 			assert_int_equal(jmp[0], 0xe9);
 			assert_int_equal(p.pad + 5 + (uint64_t)(int64_t)le32(jmp + 1),
 					 stub);
 		} else {
-			assert_int_equal(site[0], 0xe9);
-			assert_int_equal(p.start + 5 + (uint64_t)(int64_t)le32(site + 1),
+			assert_int_equal(point[0], 0xe9);
+			assert_int_equal(p.start + 5 + (uint64_t)(int64_t)le32(point + 1),
 					 stub);
 			/* int3 up to the end, or up to the syscall that
 			 * stays in place */
 			for (unsigned k = 5; k < p.len; k++)
-				assert_int_equal(site[k],
+				assert_int_equal(point[k],
 						 p.keep_sys && p.start + k >= p.sys
 							 ? (p.start + k == p.sys ? 0x0f : 0x05)
 							 : 0xcc);
@@ -1359,7 +1359,7 @@ static void plan_image(struct fi__disasm *d, struct image *im, uint64_t area,
 			uint64_t o = p.start - im->base + k;
 			assert_true(o < im->len && !written[o]);
 			written[o] = 1;
-			patched[o] = site[k];
+			patched[o] = point[k];
 		}
 		for (unsigned k = 0; p.pad && k < 5; k++) {
 			uint64_t o = p.pad - im->base + k;
@@ -1432,7 +1432,7 @@ static void test_end_to_end(void **state)
 }
 
 /* The executable segment of the libc this test runs on, read in place (it
- * is never written): every site is planned and emitted, with stubs 1 MiB
+ * is never written): every patch point is planned and emitted, with stubs 1 MiB
  * past the segment's end, and the same checks as above. */
 struct segment {
 	uint64_t addr;
@@ -1468,7 +1468,7 @@ static void test_system_libc(void **state)
 	im = load_bytes(*state, seg.addr, (const uint8_t *)seg.addr, seg.len);
 	plan_image(*state, im, (seg.addr + seg.len + (2u << 20)) & ~0xfffull,
 		   &log, &t);
-	print_message("libc: %zu syscall sites, %zu planned (%zu through "
+	print_message("libc: %zu patch points, %zu planned (%zu through "
 		      "padding), %zu refused\n",
 		      im->nwins, t.planned, t.padded, t.refused);
 	if (getenv("FI_PLAN_VERBOSE"))
