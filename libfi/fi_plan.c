@@ -23,6 +23,7 @@
 #include "cache.h"
 #include "cfi.h"
 #include "disasm.h"
+#include "elfobj.h"
 #include "planner.h"
 #include "region.h"
 
@@ -77,7 +78,7 @@ static const char *map_file(int fd, struct object *o)
 			uint8_t note[256];
 			if (pread(fd, note, p->p_filesz, (off_t)p->p_offset) ==
 			    (ssize_t)p->p_filesz)
-				o->id_len = fi__region_build_id(
+				o->id_len = fi__elfobj_build_id(
 					note, p->p_filesz, o->id, sizeof(o->id));
 		}
 		if (p->p_type != PT_LOAD)
@@ -136,7 +137,7 @@ static const char *map_vdso(struct object *o)
 	o->base = (uint64_t)eh - (lo & ~(PAGE - 1));
 	for (int i = 0; i < o->phnum && !o->id_len; i++)
 		if (ph[i].p_type == PT_NOTE)
-			o->id_len = fi__region_build_id(
+			o->id_len = fi__elfobj_build_id(
 				(const uint8_t *)(o->base + ph[i].p_vaddr),
 				ph[i].p_memsz, o->id, sizeof(o->id));
 	return NULL;

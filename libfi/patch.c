@@ -17,6 +17,7 @@
 #include "arena.h"
 #include "cache.h"
 #include "disasm.h"
+#include "elfobj.h"
 #include "image.h"
 #include "log.h"
 #include "plan.h"
@@ -385,29 +386,16 @@ out:
 void fi__patch_mapping(const char *path, uint64_t addr, size_t len, long off,
 		       int prot, int fd)
 {
-	Elf64_Ehdr eh;
 	Elf64_Phdr ph[64];
 	uint64_t end = addr + len;
-
-	if (fi__raw4(SYS_pread64, fd, &eh, sizeof(eh), 0) != sizeof(eh) ||
-	    memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 64)
-		return;
-	if (fi__raw4(SYS_pread64, fd, ph, eh.e_phnum * sizeof(Elf64_Phdr),
-		     eh.e_phoff) != (long)(eh.e_phnum * sizeof(Elf64_Phdr)))
-		return;
+	int phnum = fi__elfobj_phdrs(fd, ph, 64);
 	uint8_t id[32];
-	size_t id_len = 0;
-	for (int i = 0; i < eh.e_phnum && !id_len; i++) {
-		uint8_t note[256];
-		if (ph[i].p_type != PT_NOTE || ph[i].p_filesz > sizeof(note) ||
-		    fi__raw4(SYS_pread64, fd, note, ph[i].p_filesz,
-			     ph[i].p_offset) != (long)ph[i].p_filesz)
-			continue;
-		id_len = fi__region_build_id(note, ph[i].p_filesz, id, sizeof(id));
-	}
-	for (int i = 0; i < eh.e_phnum; i++) {
+	size_t id_len;
+
+	if (phnum < 0)
+		return;
+	id_len = fi__elfobj_file_build_id(fd, ph, phnum, id, sizeof(id));
+	for (int i = 0; i < phnum; i++) {
 		const Elf64_Phdr *p = &ph[i];
 		uint64_t start, base;
 		size_t n;

@@ -348,27 +348,3 @@ out:
 		fi__pages_free(s.pads, s.cappads * sizeof(*s.pads));
 	return r;
 }
-
-size_t fi__region_build_id(const uint8_t *note, size_t len, uint8_t *out,
-			   size_t cap)
-{
-	size_t at = 0;
-	while (at + 12 <= len) {
-		uint32_t namesz, descsz, type;
-		fi__copy(&namesz, note + at, 4);
-		fi__copy(&descsz, note + at + 4, 4);
-		fi__copy(&type, note + at + 8, 4);
-		size_t name_at = at + 12;
-		size_t desc_at = name_at + ((namesz + 3) & ~3u);
-		if (desc_at + descsz > len)
-			break;
-		if (type == NT_GNU_BUILD_ID && namesz == 4 &&
-		    !memcmp(note + name_at, "GNU", 4) && descsz <= cap &&
-		    descsz > 0) {
-			fi__copy(out, note + desc_at, descsz);
-			return descsz;
-		}
-		at = desc_at + ((descsz + 3) & ~3u);
-	}
-	return 0;
-}

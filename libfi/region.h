@@ -33,8 +33,4 @@ bool fi__region_has_syscalls(uint64_t start, size_t len);
 long fi__region_plan(struct fi__disasm *dis, uint64_t start, size_t len,
 		     const struct fi__region_cfi *cfi, struct fi__planset *ps);
 
-/* The NT_GNU_BUILD_ID in a PT_NOTE's bytes; its length, or 0. */
-size_t fi__region_build_id(const uint8_t *note, size_t len, uint8_t *out,
-			   size_t cap);
-
 #endif

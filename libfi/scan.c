@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "elfobj.h"
 #include "image.h"
 #include "log.h"
 #include "patch.h"
@@ -68,7 +69,7 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
 	for (int i = 0; i < info->dlpi_phnum && !id_len; i++) {
 		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
 		if (p->p_type == PT_NOTE)
-			id_len = fi__region_build_id(
+			id_len = fi__elfobj_build_id(
 				(const uint8_t *)(info->dlpi_addr + p->p_vaddr),
 				p->p_memsz, id, sizeof(id));
 	}
