@@ -171,6 +171,7 @@ static bool caller(const struct fi__frame *f, struct fi__call *c)
 	fi__site_regs_from_frame(f, fi__registry_points[id].addr, &r);
 	if (fi__site_resolve(&r, &si)) {
 		c->module = si.module;
+		c->module_path = si.path;
 		c->offset = si.offset;
 	}
 	return si.ignored;
@@ -319,6 +320,7 @@ static void describe(struct fi__frame *f, long nr, struct fi__call *c)
 	c->args[5] = (long)f->r9;
 	c->comm = fi__runtime_comm[0] ? fi__runtime_comm : 0;
 	c->module = 0;
+	c->module_path = 0;
 	c->offset = 0;
 	c->path = 0;
 	c->fd_path = fi__trace_fd_path;

@@ -125,8 +125,10 @@ static bool match(const struct fi__rule *r, const struct fi__call *c)
 	if (r->site_module) {
 		if (!c->module)
 			return false;
+		const char *full = c->module_path ? c->module_path : c->module;
+
 		if (!fi__glob_match(r->site_module, has_slash(r->site_module)
-							    ? c->module
+							    ? full
 							    : base(c->module)))
 			return false;
 	}

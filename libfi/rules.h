@@ -21,6 +21,8 @@ struct fi__call {
 	const char *comm;     /* the process's command name, or NULL */
 	const char *module;   /* file name of the object making the call
 	                       * ("libstore.so"), or NULL if unknown */
+	const char *module_path; /* its full path, for site= patterns with a
+	                          * '/'; NULL when only module is known */
 	unsigned long offset; /* the call's offset in that module */
 	/* The call's path argument, copied safely by dispatch (a bad pointer
 	 * must give the program EFAULT, not crash the hook); NULL when the

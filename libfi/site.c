@@ -186,6 +186,7 @@ void fi__site_init(void)
 struct mod {
 	const struct link_map *map;
 	const char *name;
+	const char *path;
 	uint64_t bias;
 	struct fi__cfi_object cfi; /* the object's mapping and CFI */
 };
@@ -207,6 +208,8 @@ static bool find_mod(uint64_t pc, struct mod *m)
 	m->name = m->map->l_name && m->map->l_name[0]
 			  ? base_name(m->map->l_name)
 			  : exe_name;
+	m->path = m->map->l_name && m->map->l_name[0] ? m->map->l_name
+						      : fi__exe_path();
 	m->cfi.start = (uint64_t)o.dlfo_map_start;
 	m->cfi.end = (uint64_t)o.dlfo_map_end;
 	m->cfi.eh_hdr = o.dlfo_eh_frame;
@@ -439,6 +442,7 @@ bool fi__site_resolve(const struct fi__site_regs *r,
 	bool exact = true; /* pc is not a return address */
 
 	out->module = NULL;
+	out->path = NULL;
 	out->offset = 0;
 	out->ignored = false;
 	for (unsigned i = 0; i < 16; i++)
@@ -467,6 +471,7 @@ bool fi__site_resolve(const struct fi__site_regs *r,
 			if (name_ignored(m.name))
 				out->ignored = true;
 			out->module = m.name;
+			out->path = m.path;
 			out->offset = pc - m.bias;
 			return true;
 		}

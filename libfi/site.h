@@ -22,6 +22,10 @@ struct fi__site_info {
 	 * expression, a signal frame, a bad stack, JIT code). Points into the
 	 * loader's data: valid while the object stays loaded. */
 	const char *module;
+	/* The object's full path, as the loader has it ("/usr/lib/x86_64-
+	 * linux-gnu/libstore.so.1"; fi__exe_path() for the main executable),
+	 * for site= patterns with a '/'. NULL exactly when module is. */
+	const char *path;
 	/* The site's address minus the object's load bias: the return address
 	 * of the call out of that object (for addr2line, subtract 1), or the
 	 * syscall instruction when the syscall is in the object itself. */

@@ -594,6 +594,25 @@ live_inject)
 		expect_out "write: No space left on device"
 	fi
 	;;
+live_site)
+	# site= with a '/' matches the calling object's full path; without
+	# one, its file name. The program's path is /proc/self/exe's target.
+	unset FI_LIBRARY
+	cat_path=$(readlink -f "$(command -v cat)")
+	echo hello >in.txt
+	for pat in "$cat_path" '*/cat' cat; do
+		run_fi -q -r "openat site=$pat path=in.txt error=ENOENT" -- cat in.txt
+		expect_rc 1
+		expect_out
+		grep -qF "in.txt: No such file or directory" "$T/err" ||
+			fail "site=$pat: $(cat "$T/err")"
+	done
+	for pat in /nonexistent/cat '*/cat/*' "${cat_path%/*}"; do
+		run_fi -q -r "openat site=$pat path=in.txt error=ENOENT" -- cat in.txt
+		expect_rc 0
+		expect_out hello
+	done
+	;;
 live_scenario_once)
 	# With the real libfi: a scenario from a pipe, a process substitution
 	# and a FIFO arms its rules in the program and in what it execs.
