@@ -5,7 +5,7 @@
  *     [rsp]    return address into the stub
  *     [rsp+8]  index of the patch point within its stub area
  *     [rsp+16] id of the area's first patch point (both popped, with the red
- *              zone, by `ret $144`)
+ *              zone, by `ret $FI_ENTRY_POP`)
  *     [rsp+24] 128 bytes of the caller's red zone, then the caller's frame
  *
  * Both save every general register and the flags as a struct fi__frame
@@ -15,6 +15,8 @@
  * would clobber anyway. The C side is built with
  * -mgeneral-regs-only, so vector registers need no saving here.
  */
+#include "entry_abi.h"
+
 	.text
 
 /* Unwinding through the hook (a thread cancelled while a delay= sleeps,
@@ -25,9 +27,10 @@
  * that does not hold, the return address is undefined: unwinding stops
  * cleanly instead of reading garbage.
  *
- * CFA = %rbx + 280 (the caller's %rsp: 128 of frame, return address,
- * patch point index and base, red zone); the return address is kept at %rbx - 8. */
-#define FRAME_CFA 280
+ * CFA = %rbx + FI_FRAME_CFA (the caller's %rsp: the frame, return
+ * address, patch point index and base, red zone); the return address is
+ * kept at %rbx - 8. */
+#define FRAME_CFA FI_FRAME_CFA
 
 .macro SAVE_FRAME
 	pushfq
@@ -48,21 +51,21 @@
 	push %r15
 	cld
 	mov %rsp, %rbx
-	mov 136(%rbx), %eax		/* the patch point the stub pushed: */
-	add 144(%rbx), %eax		/* index + base = id */
-	shl $4, %rax
+	mov FI_FRAME_INDEX(%rbx), %eax	/* the patch point the stub pushed: */
+	add FI_FRAME_BASE(%rbx), %eax	/* index + base = id */
+	shl $FI_POINT_SHIFT, %rax
 	mov fi__registry_points(%rip), %rcx
 	mov (%rcx,%rax), %rax		/* fi__registry_points[id].addr: the syscall */
-	add $2, %rax
+	add $FI_SYSCALL_LEN, %rax
 	push %rax			/* at %rbx - 8: "called from there" */
 	.cfi_def_cfa rbx, FRAME_CFA
 	.cfi_escape 0x10, 0x10, 0x02, 0x73, 0x78 /* rip at [rbx - 8] */
-	.cfi_offset rbx, 104 - FRAME_CFA
-	.cfi_offset rbp, 64 - FRAME_CFA
-	.cfi_offset r12, 24 - FRAME_CFA
-	.cfi_offset r13, 16 - FRAME_CFA
-	.cfi_offset r14, 8 - FRAME_CFA
-	.cfi_offset r15, 0 - FRAME_CFA
+	.cfi_offset rbx, FI_FRAME_RBX - FRAME_CFA
+	.cfi_offset rbp, FI_FRAME_RBP - FRAME_CFA
+	.cfi_offset r12, FI_FRAME_R12 - FRAME_CFA
+	.cfi_offset r13, FI_FRAME_R13 - FRAME_CFA
+	.cfi_offset r14, FI_FRAME_R14 - FRAME_CFA
+	.cfi_offset r15, FI_FRAME_R15 - FRAME_CFA
 	mov %rbx, %rdi
 	and $-16, %rsp
 .endm
@@ -93,7 +96,7 @@
  * decide from the syscall number alone. It and what it calls are built
  * -mgeneral-regs-only -mstringop-strategy=loop, so they need neither a
  * 16-byte aligned stack nor DF clear. When it cannot decide (it returns
- * FI_VERDICT_FULL, 3), put everything back and take the full way. */
+ * FI_VERDICT_FULL), put everything back and take the full way. */
 	.globl fi__entry
 	.hidden fi__entry
 	.type fi__entry, @function
@@ -110,7 +113,7 @@ fi__entry:
 	push %r10
 	mov %rsp, %rdi
 	call fi__dispatch_quick
-	cmp $3, %rax
+	cmp $FI_VERDICT_FULL, %rax
 	je 1f
 	mov %rax, %rcx		/* the verdict goes out in %rcx */
 	pop %r10
@@ -121,7 +124,7 @@ fi__entry:
 	pop %rdx
 	pop %rax
 	popfq
-	ret $144		/* the patch point and the red zone too */
+	ret $FI_ENTRY_POP		/* the patch point and the red zone too */
 1:	pop %r10
 	pop %r9
 	pop %r8
@@ -132,9 +135,9 @@ fi__entry:
 	popfq
 	SAVE_FRAME
 	call fi__dispatch
-	mov %rax, 96(%rbx)	/* the verdict goes out in %rcx */
+	mov %rax, FI_FRAME_RCX(%rbx)	/* the verdict goes out in %rcx */
 	RESTORE_FRAME
-	ret $144		/* the patch point and the red zone too */
+	ret $FI_ENTRY_POP		/* the patch point and the red zone too */
 	.cfi_endproc
 	.size fi__entry, .-fi__entry
 
@@ -147,7 +150,7 @@ fi__entry_post:
 	SAVE_FRAME
 	call fi__dispatch_post
 	RESTORE_FRAME
-	ret $144		/* the patch point and the red zone too */
+	ret $FI_ENTRY_POP		/* the patch point and the red zone too */
 	.cfi_endproc
 	.size fi__entry_post, .-fi__entry_post
 

@@ -4,7 +4,10 @@
 #ifndef FI_FRAME_H
 #define FI_FRAME_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "entry_abi.h"
 
 /* Layout must match entry.S (lowest address first). */
 struct fi__frame {
@@ -17,7 +20,6 @@ struct fi__frame {
 	/* then the 128-byte red zone the stub skipped, then the caller's rsp */
 };
 
-#define FI_FRAME_REDZONE 128
 
 /* What the quick way saves: the registers C may clobber but for %rcx and
  * %r11, which the syscall clobbers anyway, and the flags. */
@@ -26,12 +28,19 @@ struct fi__qframe {
 	uint64_t rflags;
 };
 
-/* What the entries return, in %rcx, to the stub (plan.c): jrcxz takes 0,
- * loop takes 2. */
-#define FI_VERDICT_DONE 0 /* the result is in %rax; no syscall */
-#define FI_VERDICT_POST 1 /* do the syscall, then call the post entry */
-#define FI_VERDICT_PASS 2 /* do the syscall */
-#define FI_VERDICT_FULL 3 /* fi__dispatch_quick: take the full way */
+
+_Static_assert(offsetof(struct fi__frame, r15) == FI_FRAME_R15 &&
+		       offsetof(struct fi__frame, r14) == FI_FRAME_R14 &&
+		       offsetof(struct fi__frame, r13) == FI_FRAME_R13 &&
+		       offsetof(struct fi__frame, r12) == FI_FRAME_R12 &&
+		       offsetof(struct fi__frame, rbp) == FI_FRAME_RBP &&
+		       offsetof(struct fi__frame, rcx) == FI_FRAME_RCX &&
+		       offsetof(struct fi__frame, rbx) == FI_FRAME_RBX &&
+		       offsetof(struct fi__frame, ret) == FI_FRAME_RET &&
+		       offsetof(struct fi__frame, index) == FI_FRAME_INDEX &&
+		       offsetof(struct fi__frame, base) == FI_FRAME_BASE &&
+		       sizeof(struct fi__frame) == FI_FRAME_SIZE,
+	       "entry.S reads struct fi__frame at these offsets");
 
 /* The caller's %rsp at the syscall instruction. */
 static inline uint64_t fi__frame_user_rsp(const struct fi__frame *f)

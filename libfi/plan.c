@@ -16,7 +16,7 @@
  *            lea -128(%rsp),%rsp                        |        |
  *            push base_slot(%rip); push $index          |        |
  *            call *entry_slot(%rip)   dispatch: %rcx =  |        |
- *              (returns with ret $144) 0 done, 1 post,  |        |
+ *              (returns with ret $FI_ENTRY_POP) 0 done, 1 post,  |        |
  *            jrcxz .Lafter            2 pass            |        |
  *            loop .Lsys  -------------------------------+        |
  *            syscall; lea/push; call *post_slot(%rip);  |        |
@@ -288,7 +288,7 @@ static void call_entry(struct emit *e, uint32_t index, uint64_t base_slot,
 	put32(e, (int32_t)index);
 	put1(e, 0xff);
 	put1(e, 0x15);
-	put_rel32(e, slot); /* the entry returns with `ret $144`: the red
+	put_rel32(e, slot); /* the entry returns with `ret $FI_ENTRY_POP`: the red
 			     * zone is back */
 }
 

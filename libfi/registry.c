@@ -4,10 +4,16 @@
 #include "registry.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "arena.h"
+#include "entry_abi.h"
+
+_Static_assert(sizeof(struct fi__patch_point) == 1u << FI_POINT_SHIFT &&
+		       offsetof(struct fi__patch_point, addr) == 0,
+	       "entry.S indexes fi__registry_points by shifting the id");
 
 struct fi__module fi__registry_modules[FI_MAX_MODULES];
 uint32_t fi__registry_nmodules;
