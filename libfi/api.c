@@ -71,7 +71,7 @@ static int arm(struct fi__rule *r, const struct fi__scn_error *err)
 	}
 	e = fi__rules_add(fi__rs, r);
 	if (e < 0) {
-		set_error("too many rules armed");
+		set_error(e == -ENOSPC ? "too many rules armed" : "out of memory");
 		return e;
 	}
 	fi__runtime_rules_changed();

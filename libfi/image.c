@@ -223,8 +223,8 @@ static void list_points(const struct fi__module *m, const struct meta *mt,
 	}
 }
 
-/* Map the area (slot page and stub pages) and the patched code. -2 when
- * the image is sound but cannot be used here. */
+/* Map the area (slot page and stub pages) and the patched code.
+ * FI_IMAGE_UNUSABLE when the image is sound but cannot be used here. */
 static long map_image(uint32_t mod, uint64_t start, int prot, long fd,
 		      const struct meta *mt, const uint8_t *body)
 {
@@ -234,15 +234,15 @@ static long map_image(uint32_t mod, uint64_t start, int prot, long fd,
 	long r;
 
 	if (base + (uint64_t)mt->npoints > FI_MAX_POINTS)
-		return -2;
+		return FI_IMAGE_UNUSABLE;
 	if (!fi__map_at(area, PAGE, PROT_READ | PROT_WRITE, 0, -1, 0))
-		return -2; /* the spot is taken */
+		return FI_IMAGE_UNUSABLE; /* the spot is taken */
 	/* Executable pages from the cache's file system first: where it is
 	 * mounted noexec this fails, before anything of the code is touched. */
 	if (!fi__map_at(area + PAGE, mt->stubs_len, PROT_READ | PROT_EXEC, 0,
 			(int)fd, mt->stubs_off)) {
 		fi__raw2(SYS_munmap, area, PAGE);
-		return -2;
+		return FI_IMAGE_UNUSABLE;
 	}
 	for (uint32_t i = 0; i < mt->npoints; i++) {
 		fi__registry_points[base + i].addr = start + points[i];
@@ -259,7 +259,7 @@ static long map_image(uint32_t mod, uint64_t start, int prot, long fd,
 	__atomic_store_n(&fi__registry_npoints, base, __ATOMIC_RELEASE);
 undo:
 	fi__raw2(SYS_munmap, area, PAGE + mt->stubs_len);
-	return -2;
+	return FI_IMAGE_UNUSABLE;
 }
 
 long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
@@ -272,15 +272,15 @@ long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 	struct stat st;
 	uint8_t *body = NULL;
 	size_t slash;
-	long fd, n = -1;
+	long fd, n = FI_IMAGE_MISSING;
 
 	if (!src || !image_path(path, sizeof(path), m, start, len, &slash))
-		return -2;
+		return FI_IMAGE_UNUSABLE;
 	fd = fi__raw4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
-		return fi__image_traced() ? -2 : -1;
+		return fi__image_traced() ? FI_IMAGE_UNUSABLE : FI_IMAGE_MISSING;
 	if (fi__image_traced()) {
-		n = -2;
+		n = FI_IMAGE_UNUSABLE;
 		goto out;
 	}
 	/* Code is about to run from this file: it must be ours alone. */
@@ -290,7 +290,7 @@ long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 		if (fi__log_debug)
 			fi__log("  not using %s: not a file of this user's that "
 				"only they can write", path);
-		n = -2;
+		n = FI_IMAGE_UNUSABLE;
 		goto out;
 	}
 	if (pread_all(fd, &mt, sizeof(mt), (uint64_t)st.st_size - sizeof(mt)) ||
@@ -298,7 +298,7 @@ long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 		goto out; /* stale or damaged: written again */
 	body = fi__pages(mt.body_len);
 	if (!body) {
-		n = -2;
+		n = FI_IMAGE_UNUSABLE;
 		goto out;
 	}
 	if (pread_all(fd, body, mt.body_len,

@@ -50,10 +50,19 @@ uint64_t fi__image_spot(uint64_t start);
  * code's private pages; mapping an image would drop them). Read once. */
 bool fi__image_traced(void);
 
+/* What fi__image_map returns when it patched nothing (nothing has changed
+ * then). */
+enum {
+	FI_IMAGE_MISSING = -1, /* no usable image: patch in place, write one */
+	FI_IMAGE_UNUSABLE = -2, /* images cannot serve here (traced, the spot
+				 * taken, not the user's file): patch in place,
+				 * write none */
+};
+
 /* Patch region [start, start+len) of module mod, whose pages have
  * protection prot, by mapping its image. Returns the number of patch points
- * patched, with *refused and *padded set, or -1 when there is no usable
- * image (nothing has changed then). */
+ * patched, with *refused and *padded set, or FI_IMAGE_MISSING or
+ * FI_IMAGE_UNUSABLE. */
 long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 		   const struct fi__image_src *src, unsigned *refused,
 		   unsigned *padded);

@@ -348,7 +348,7 @@ long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot,
 		from = " (image from the cache)";
 		goto done;
 	}
-	if (r == -2)
+	if (r == FI_IMAGE_UNUSABLE)
 		src = NULL; /* an image is there, but of no use here */
 	r = 0;
 	cached = fi__cache_load(m->build_id, m->build_id_len, start - m->base,
