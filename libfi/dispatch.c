@@ -77,6 +77,7 @@ struct pending {
 	unsigned long seq; /* of a record already written, or 0 */
 	const char *module; /* the calling code, as pre found it */
 	unsigned long offset;
+	long delay_exit_ns; /* delay_exit=: sleep once the call returns */
 	bool injected; /* a rule changed the call (short=, redirect=) */
 	struct fi__trace_more more; /* ... how: args holds the program's */
 };
@@ -263,6 +264,11 @@ static long act(struct fi__frame *f, struct fi__call *c,
 	if (v->signal > 0)
 		fi__raw3(SYS_tgkill, fi__raw0(SYS_getpid), fi__raw0(SYS_gettid),
 			 v->signal);
+	/* delay_exit= on a call that never reaches the kernel: the result is
+	 * decided now, so sleeping now is sleeping after it. */
+	if (v->delay_exit_ns > 0 &&
+	    (v->action == FI_ACT_ERROR || v->action == FI_ACT_RETVAL))
+		sleep_ns(v->delay_exit_ns);
 	switch (v->action) {
 	case FI_ACT_ERROR:
 		f->rax = (uint64_t)-v->value;
@@ -339,6 +345,7 @@ static long see_all(struct fi__frame *f, long nr, int depth)
 	struct fi__trace_more chg = {0};
 	long verdict = VERDICT_PASS;
 	bool tracing = fi__trace_enabled(), harness = false, changed = false;
+	long delay_exit = 0;
 	bool acting = fi__runtime_mode.have_rules || fi__runtime_mode.counting;
 	char *path = path_buf[depth];
 
@@ -369,6 +376,7 @@ static long see_all(struct fi__frame *f, long nr, int depth)
 		if (fi__runtime_mode.have_rules &&
 		    fi__rules_decide(fi__rs, &c, &v)) {
 			verdict = act(f, &c, &v, &chg, &changed);
+			delay_exit = v.delay_exit_ns;
 			if (verdict == VERDICT_DONE && tracing) {
 				char *fdp = fdpath_buf[depth];
 				int fi = fi__names_argindex(nr, FI_ARG_FD);
@@ -404,7 +412,7 @@ static long see_all(struct fi__frame *f, long nr, int depth)
 		goto out;
 	}
 	if (verdict == VERDICT_PASS &&
-	    (tracing || is_fork_family(nr) || (nr == SYS_mmap && (c.args[2] & PROT_EXEC) &&
+	    (tracing || delay_exit > 0 || is_fork_family(nr) || (nr == SYS_mmap && (c.args[2] & PROT_EXEC) &&
 			 (int)c.args[4] >= 0))) {
 		struct pending *p = push_pending();
 		p->nr = nr;
@@ -416,6 +424,7 @@ static long see_all(struct fi__frame *f, long nr, int depth)
 		p->offset = c.offset;
 		p->seq = 0;
 		p->injected = changed;
+		p->delay_exit_ns = delay_exit;
 		p->more = chg;
 		if (tracing && (nr == SYS_execve || nr == SYS_execveat)) {
 			/* Success never comes back: record it now, with what
@@ -453,9 +462,27 @@ static long rules_only(struct fi__frame *f, long nr, int depth)
 	struct fi__trace_more chg = {0};
 	bool changed = false;
 
+	long verdict;
+
 	if (!fi__rules_decide(fi__rs, &c, &v))
 		return VERDICT_PASS;
-	return act(f, &c, &v, &chg, &changed);
+	verdict = act(f, &c, &v, &chg, &changed);
+	if (verdict == VERDICT_PASS && v.delay_exit_ns > 0) {
+		/* delay_exit=: sleep in post, once the call returned */
+		struct pending *p = push_pending();
+		p->nr = nr;
+		for (int i = 0; i < 6; i++)
+			p->args[i] = c.args[i];
+		p->point = fi__frame_point(f);
+		p->module = c.module;
+		p->offset = c.offset;
+		p->seq = 0;
+		p->injected = changed;
+		p->more = chg;
+		p->delay_exit_ns = v.delay_exit_ns;
+		verdict = VERDICT_POST;
+	}
+	return verdict;
 }
 
 /* The full path: entry.S saved the whole frame. */
@@ -568,6 +595,8 @@ void fi__dispatch_post(struct fi__frame *f)
 		goto out;
 	}
 	npend = i;
+	if (p.delay_exit_ns > 0)
+		sleep_ns(p.delay_exit_ns);
 
 	if (p.nr == SYS_mmap && (p.args[2] & PROT_EXEC) &&
 	    (int)p.args[4] >= 0 && !(ret < 0 && ret > -4096))

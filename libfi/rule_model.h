@@ -70,6 +70,7 @@ struct fi__rule {
 	enum fi__action action;
 	long value;
 	long delay_ns;
+	long delay_exit_ns; /* after the call returns */
 	int signal;
 	char *redirect;
 

@@ -233,6 +233,7 @@ static bool trigger(struct fi__ruleset *rs, struct fi__rule *r, uint64_t n,
 		v->value = r->value;
 	}
 	v->delay_ns = r->delay_ns;
+	v->delay_exit_ns = r->delay_exit_ns;
 	v->signal = r->signal;
 	v->redirect = r->redirect;
 	v->rule = r;
@@ -273,6 +274,7 @@ bool fi__rules_decide(struct fi__ruleset *rs, const struct fi__call *c,
 	v->action = FI_ACT_PASS;
 	v->value = 0;
 	v->delay_ns = 0;
+	v->delay_exit_ns = 0;
 	v->signal = 0;
 	v->redirect = NULL;
 	v->rule = NULL;
@@ -760,7 +762,7 @@ static bool filterless(const struct fi__rule *r)
 	return !r->has_fd && !r->site_module && !r->has_site_offset &&
 	       !r->comm && !r->path && !r->per_thread && !r->per_syscall &&
 	       !r->script_len &&
-	       !r->has_prob && !r->delay_ns && !r->signal &&
+	       !r->has_prob && !r->delay_ns && !r->delay_exit_ns && !r->signal &&
 	       (r->action == FI_ACT_ERROR || r->action == FI_ACT_RETVAL);
 }
 

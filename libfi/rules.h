@@ -56,6 +56,7 @@ struct fi__verdict {
 	enum fi__action action;
 	long value;           /* errno (ERROR), result (RETVAL), bytes (SHORT) */
 	long delay_ns;        /* 0: none */
+	long delay_exit_ns;   /* after the call returns; 0: none */
 	int signal;           /* 0: none */
 	const char *redirect; /* REDIRECT: the path to use; owned by the rule */
 	struct fi__rule *rule; /* the rule that decided, or NULL */

@@ -44,6 +44,7 @@ static char *arena_put(struct fi__scn_ctx *p, const char *s, size_t n)
 static const char *const keys[] = {
 	"when", "error", "retval", "short",  "delay",	 "signal", "prob",
 	"path", "fd",	 "site",   "script", "redirect", "comm",   "per",
+	"delay_exit",
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -149,6 +150,8 @@ static bool apply(struct fi__scn_ctx *p, const struct kv *kv,
 	}
 	if (!strcmp(k, "delay"))
 		return fi__scn_delay(p, v, col, &r->delay_ns);
+	if (!strcmp(k, "delay_exit"))
+		return fi__scn_delay(p, v, col, &r->delay_exit_ns);
 	if (!strcmp(k, "signal"))
 		return fi__scn_signal(p, v, col, &r->signal);
 	if (!strcmp(k, "path"))
@@ -198,7 +201,7 @@ static bool apply(struct fi__scn_ctx *p, const struct kv *kv,
 static bool check_rule(struct fi__scn_ctx *p, struct fi__rule *r,
 		       const struct kv *action, int selcol)
 {
-	if (!action && !r->delay_ns && !r->signal) {
+	if (!action && !r->delay_ns && !r->delay_exit_ns && !r->signal) {
 		fi__scn_fail(p, selcol,
 			     "rule has no action; add error=, retval=, "
 			     "short=, delay=, signal=, redirect= or "
@@ -465,7 +468,8 @@ static bool strace_delay(struct fi__scn_ctx *p, struct kv *kv)
 			fi__scn_fail(p, kv->vcol, "out of memory");
 			return false;
 		}
-		kv->key = "delay";
+		if (strcmp(kv->key, "delay_exit") != 0)
+			kv->key = "delay";
 		return true;
 	}
 	fi__scn_fail(p, kv->vcol + (int)(end - kv->val),
@@ -515,12 +519,8 @@ static bool strace_key(struct fi__scn_ctx *p, struct kv *kv, enum form form)
 		return !kv->val || !*kv->val || strace_signal(p, kv);
 	if (!strcmp(kv->key, "delay_enter"))
 		return !kv->val || !*kv->val || strace_delay(p, kv);
-	if (!strcmp(kv->key, "delay_exit")) {
-		fi__scn_fail(p, kv->kcol,
-			     "delay_exit= is not supported yet; fi delays "
-			     "before the call (delay_enter=)");
-		return false;
-	}
+	if (!strcmp(kv->key, "delay_exit"))
+		return !kv->val || !*kv->val || strace_delay(p, kv);
 	if (!strcmp(kv->key, "syscall")) {
 		fi__scn_fail(p, kv->kcol,
 			     "syscall= is not supported yet: fi cannot run "

@@ -59,6 +59,9 @@ same getppid:signal=sigrtmin "$ctor"
 same getppid:delay_enter=2ms:retval=3 "$ctor"
 same getppid:delay_enter=0.001s:retval=4:when=3 "$ctor"
 same getppid:delay_enter=1500:retval=5 "$ctor"
+same getppid:delay_exit=2ms "$ctor"
+same getppid:delay_exit=1ms:retval=6:when=2 "$ctor"
+same getppid:delay_enter=1ms:delay_exit=1ms:error=EPERM "$ctor"
 
 [ $fail = 0 ] && echo "PASS ($n cases)"
 exit $fail

@@ -339,6 +339,15 @@ static void test_strace_forms(void **state)
 	r = parse("inject=write:delay_enter=0.25ms:retval=0");
 	assert_int_equal(r->delay_ns, 250000L);
 	fi__rules_rule_free(r);
+	r = parse("inject=write:delay_exit=2ms");
+	assert_int_equal(r->delay_exit_ns, 2000000L);
+	assert_int_equal(r->delay_ns, 0);
+	assert_int_equal(r->action, FI_ACT_PASS);
+	fi__rules_rule_free(r);
+	r = parse("inject=write:delay_enter=1:delay_exit=3:error=eio");
+	assert_int_equal(r->delay_ns, 1000L);
+	assert_int_equal(r->delay_exit_ns, 3000L);
+	fi__rules_rule_free(r);
 }
 
 /* ---- failure cases: the exact message ---- */
@@ -464,9 +473,8 @@ static const struct {
 	{"write site=lib.so+0xzz error=EIO",
 	 "t.fi:3:19: error: bad site= offset '0xzz': expected a number such "
 	 "as 0x1a2b"},
-	{"inject=write:error=ENOSPC:delay_exit=10",
-	 "t.fi:3:27: error: delay_exit= is not supported yet; fi delays before "
-	 "the call (delay_enter=)"},
+	{"inject=write:error=ENOSPC:delay_exit=10h",
+	 "t.fi:3:40: error: unknown delay_exit= unit 'h'; use s, ms, us or ns"},
 	{"inject=write:path=/x",
 	 "t.fi:3:14: error: unknown inject= key 'path'; strace's inject= "
 	 "takes error, retval, signal, delay_enter and when"},
