@@ -20,9 +20,9 @@
 #include <stdint.h>
 #include <sys/syscall.h>
 
-#include "jsonw.h"
 #include "names.h"
 #include "raw.h"
+#include "trace.h"
 
 #define CLOSING_MASK 0xffffull
 #define GEN_ONE 0x10000ull
@@ -38,33 +38,6 @@ static struct slot slots[FI_FDPATH_FDS];
 static uint64_t state = GEN_ONE;
 static int owner;
 static bool off; /* an !fdunseen call was made: read every time */
-
-static int read_link(int fd, char *buf, size_t len)
-{
-	static const char self[] = "/proc/thread-self/fd/";
-	static const char proc[] = "/proc/self/fd/";
-	char link[48];
-	size_t n;
-	long r;
-
-	if (fd < 0 || len < 2)
-		return -1;
-	for (n = 0; self[n]; n++)
-		link[n] = self[n];
-	fi__fmt_long(link + n, fd);
-	r = fi__raw3(SYS_readlink, link, buf, len - 1);
-	if (r == -ENOENT) {
-		/* Before Linux 3.17 there is no thread-self. */
-		for (n = 0; proc[n]; n++)
-			link[n] = proc[n];
-		fi__fmt_long(link + n, fd);
-		r = fi__raw3(SYS_readlink, link, buf, len - 1);
-	}
-	if (r < 0 || (size_t)r >= len - 1)
-		return -1; /* no path, or it may have been cut */
-	buf[r] = '\0';
-	return (int)r;
-}
 
 /* The slot's path into buf: its length, or -1 (a miss). */
 static int lookup(struct slot *s, uint64_t st, char *buf, size_t len)
@@ -117,7 +90,7 @@ int fi__fdpath_get(int pid, int fd, char *buf, size_t len)
 	usable = usable && o == pid;
 	if (usable && (n = lookup(&slots[fd], st, buf, len)) > 0)
 		return n;
-	n = read_link(fd, buf, len);
+	n = fi__trace_fd_path(fd, buf, len);
 	if (usable && n > 0 && n < FI_FDPATH_LEN)
 		fill(&slots[fd], st, buf, n);
 	return n;
