@@ -7,14 +7,15 @@
 #                               (default: build fuzz, what ci/test.sh runs)
 #
 #   build     compiler, CMake, Ninja, the libraries, strace (live tests),
-#             sqlite3, jq and dash (test/real), groff (cli.manpage)
+#             sqlite3, jq and dash (test/real), groff (cli.manpage),
+#             gcovr (fi-run --sweep --coverage, the coverage label)
 #   fuzz      clang with libFuzzer (the fuzz label's libFuzzer target)
 #   format    clang-format (the format-check target)
 #   coverage  gcovr (coverage/report.sh)
 #   bench     valgrind (bench/run.py's callgrind part)
 set -euo pipefail
 
-pkgs_build="build-essential cmake ninja-build pkg-config python3
+pkgs_build="build-essential cmake ninja-build pkg-config python3 gcovr
 	libcapstone-dev libcmocka-dev libjansson-dev libdw-dev strace sqlite3 jq dash
 	groff-base"
 pkgs_fuzz="clang libclang-rt-dev"

@@ -10,6 +10,10 @@
  *   sweep_report.c    the JSON report -> JUnit XML and the terminal table
  *   sweep_accept.c    --accept and --write-accept
  *   sweep_merge.c     fi-run --merge of shard reports
+ *   sweep_cov_check.c --coverage: the program's .gcno files, gcovr, DIR
+ *   sweep_cov_gcovr.c --coverage: each run's .gcda tree -> a tracefile
+ *                     (gcovr JSON); the tracefiles -> gcovr's HTML
+ *   sweep_cov_paths.c --coverage: tracefiles -> error-paths.json, totals
  * The JSON report (jansson) is the unit every renderer reads. */
 #ifndef FI_RUN_SWEEP_H
 #define FI_RUN_SWEEP_H
@@ -103,6 +107,7 @@ void fi__sweep_plan_free(struct fi__sweep_plan *p);
 struct fi__sweep_job {
 	const char *rules; /* FI_RULES, or NULL */
 	bool record;	   /* write a trace to dir/trace.jsonl */
+	char *gcov;	   /* GCOV_PREFIX (--coverage), or NULL; caller's */
 	void *owner;	   /* the caller's */
 	/* filled */
 	char *dir;  /* its scratch dir: work/, out, err, report */
@@ -219,6 +224,40 @@ char *fi__sweep_quote(const char *word);
 int fi__sweep_accept_apply(json_t *report, const char *file);
 /* Write every failing run as an accept line. Returns 0 or 125. */
 int fi__sweep_accept_write(json_t *report, const char *file);
+
+/* --- coverage (sweep_cov_check.c, sweep_cov_gcovr.c, sweep_cov_paths.c) --- */
+
+struct fi__sweep_cov {
+	const char *dir; /* --coverage DIR */
+	char *gcovr;	 /* gcovr, as found on PATH */
+	char *trees;	 /* ROOT/cov: one .gcda tree per run */
+	unsigned jobs;	 /* gcovr processes at a time */
+};
+
+/* Before any run: the program names .gcda files whose .gcno notes
+ * exist, gcovr is on PATH, DIR is new or empty (or --force); then DIR
+ * and ROOT/cov are made. Returns 0, or 125 after the reason. */
+int fi__sweep_cov_check(const struct fi__sweep_opts *so,
+			const struct fi__target *t, const char *root,
+			struct fi__sweep_cov *cv);
+/* Leave out the sites of libgcov itself (it writes the counts at exit:
+ * failing it only spoils the measure). Returns how many. */
+size_t fi__sweep_cov_drop_gcov(struct fi__sweep_sites *s);
+/* The GCOV_PREFIX of a run: ROOT/cov/NAME (a new string). */
+char *fi__sweep_cov_tree(const struct fi__sweep_cov *cv, const char *name);
+/* gcovr over the trees: DIR/tracefiles/baseline.json from base-0..2 and
+ * run-ID.json for each run of the report that left counts ("coverage":
+ * true or false in its object). Returns 0 or 125. */
+int fi__sweep_cov_tracefiles(const struct fi__sweep_cov *cv, json_t *report);
+/* DIR/index.html (with a page per file) from every tracefile. */
+int fi__sweep_cov_html(const struct fi__sweep_cov *cv, json_t *report);
+/* DIR/error-paths.json from the tracefiles, and the summary line to out
+ * (NULL: none). Returns 0 or 125. */
+int fi__sweep_cov_paths(const struct fi__sweep_cov *cv, json_t *report,
+			FILE *out);
+void fi__sweep_cov_free(struct fi__sweep_cov *cv);
+/* Run argv with stdout and stderr to `log`; its exit status, or -1. */
+int fi__sweep_cov_spawn(char *const *argv, const char *log);
 
 /* fi-run --merge. Returns the exit status. */
 int fi__sweep_merge(const struct fi__run_opts *o);

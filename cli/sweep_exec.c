@@ -175,6 +175,40 @@ void fi__sweep_strv_free(char **v)
 	free(v);
 }
 
+/* Whether s is one of environ's own strings (fi__launch_free_env
+ * frees only the others). */
+static bool in_environ(const char *s)
+{
+	for (size_t i = 0; environ[i]; i++)
+		if (environ[i] == s)
+			return true;
+	return false;
+}
+
+/* --coverage: the run writes its .gcda files under its own tree,
+ * prefix + the object's absolute path; the user's GCOV_* give way. */
+static char **gcov_env(char **envp, const char *prefix)
+{
+	size_t n = 0, k = 0;
+	char **v;
+
+	while (envp[n])
+		n++;
+	v = fi__util_xmalloc((n + 3) * sizeof(*v));
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(envp[i], "GCOV_PREFIX=", 12) &&
+		    strncmp(envp[i], "GCOV_PREFIX_STRIP=", 18))
+			v[k++] = envp[i];
+		else if (!in_environ(envp[i]))
+			free(envp[i]);
+	v[k] = fi__util_xmalloc(strlen(prefix) + 13);
+	sprintf(v[k++], "GCOV_PREFIX=%s", prefix);
+	v[k++] = fi__util_xstrdup("GCOV_PREFIX_STRIP=0");
+	v[k] = NULL;
+	free(envp);
+	return v;
+}
+
 /* Make the job's directories and start it. 0, or -1 after a message. */
 static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
 		 const sigset_t *oldmask)
@@ -210,6 +244,8 @@ static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
 	e.trace = trace;
 	e.report = report;
 	envp = fi__launch_make_env(environ, &e);
+	if (j->gcov)
+		envp = gcov_env(envp, j->gcov);
 	argv = fi__sweep_expand(x->argv, j->work);
 
 	j->secs = now();

@@ -22,6 +22,7 @@ struct ctx {
 	struct fi__sweep_sites sites;
 	struct fi__sweep_plan plan;
 	struct fi__sweep_base base;
+	struct fi__sweep_cov cov; /* --coverage; cov.dir NULL without */
 	size_t done, total;
 	double t0, last_line;
 	bool tty;
@@ -200,11 +201,19 @@ static int run_range(struct ctx *c, size_t from, size_t to)
 	for (size_t i = from; i < to; i++) {
 		jobs[i - from].rules = c->plan.v[i].rule;
 		jobs[i - from].owner = (void *)(uintptr_t)i;
+		if (c->cov.dir) {
+			char name[32];
+
+			snprintf(name, sizeof(name), "run-%zu",
+				 c->plan.v[i].id);
+			jobs[i - from].gcov = fi__sweep_cov_tree(&c->cov, name);
+		}
 	}
 	c->x.done = run_done;
 	c->x.arg = c;
 	rc = fi__sweep_exec_all(&c->x, jobs, to - from);
 	for (size_t i = 0; i < to - from; i++) {
+		free(jobs[i].gcov);
 		free(jobs[i].dir);
 		free(jobs[i].work);
 	}
@@ -262,6 +271,12 @@ static int baseline(struct ctx *c, json_t *report)
 
 	memset(jobs, 0, sizeof(jobs));
 	jobs[0].record = true;
+	for (size_t i = 0; i < 3 && c->cov.dir; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "base/%zu", i);
+		jobs[i].gcov = fi__sweep_cov_tree(&c->cov, name);
+	}
 	c->x.done = NULL;
 	if (timeout <= 0)
 		c->x.timeout = BASELINE_TIMEOUT;
@@ -317,6 +332,7 @@ static int baseline(struct ctx *c, json_t *report)
 	for (size_t i = 0; i < 3; i++) {
 		if (jobs[i].dir)
 			fi__sweep_rmtree(jobs[i].dir);
+		free(jobs[i].gcov);
 		free(jobs[i].dir);
 		free(jobs[i].work);
 	}
@@ -414,6 +430,14 @@ int fi__sweep(const struct fi__run_opts *o, const struct fi__target *t,
 	c.x.workdir = so->workdir;
 	c.x.jobs = so->jobs ? so->jobs : 1;
 	c.x.timeout = so->timeout;
+	if (so->coverage &&
+	    (rc = fi__sweep_cov_check(so, t, root, &c.cov))) {
+		fi__sweep_rmtree(root);
+		free(tt.path);
+		json_decref(report);
+		json_decref(cmd);
+		return rc;
+	}
 
 	json_object_set_new(report, "fi_sweep", json_integer(1));
 	for (size_t i = 0; o->argv[i]; i++)
@@ -427,6 +451,8 @@ int fi__sweep(const struct fi__run_opts *o, const struct fi__target *t,
 	rc = baseline(&c, report);
 	if (!rc) {
 		fi__sweep_symbolize(&c.sites, t);
+		if (c.cov.dir)
+			fi__sweep_cov_drop_gcov(&c.sites);
 		json_object_set_new(report, "sites", sites_json(&c.sites));
 		rc = fi__sweep_plan(&c.sites, so, &c.plan);
 	}
@@ -465,12 +491,25 @@ int fi__sweep(const struct fi__run_opts *o, const struct fi__target *t,
 		if (!rc)
 			rc = failing ? 1 : 0;
 	}
+	/* The coverage report comes last: its summary ends the run. */
+	if ((rc == 0 || rc == 1) && c.cov.dir) {
+		int crc = fi__sweep_cov_tracefiles(&c.cov, report);
+
+		if (!crc)
+			crc = fi__sweep_cov_html(&c.cov, report);
+		if (!crc)
+			crc = fi__sweep_cov_paths(&c.cov, report,
+						  o->quiet ? NULL : stdout);
+		if (crc)
+			rc = crc;
+	}
 	fi__sweep_rmtree(root);
 	free(tt.path);
 	for (size_t i = 0; i < c.base.n; i++) {
 		fi__sweep_snap_free(&c.base.snap[i]);
 		free(c.base.err[i]);
 	}
+	fi__sweep_cov_free(&c.cov);
 	fi__sweep_plan_free(&c.plan);
 	fi__sweep_sites_free(&c.sites);
 	json_decref(report);

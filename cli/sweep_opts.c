@@ -124,6 +124,16 @@ int fi__sweep_opt(int c, const char *arg, struct fi__sweep_opts *s)
 	case FI_SWEEP_OPT_PERSISTENT:
 		s->persistent = true;
 		return 0;
+	case FI_SWEEP_OPT_COVERAGE:
+		if (!*arg) {
+			fi__util_error("--coverage needs a directory name");
+			return FI_RUN_EXIT_USAGE;
+		}
+		s->coverage = arg;
+		return 0;
+	case FI_SWEEP_OPT_FORCE:
+		s->force = true;
+		return 0;
 	}
 	return FI_RUN_EXIT_USAGE;
 }
@@ -133,7 +143,8 @@ int fi__sweep_opts_check(const struct fi__sweep_opts *s, bool has_rules,
 {
 	bool sweep_only = s->jobs || s->timeout > 0 || s->shard_n ||
 			  s->workdir || s->syscalls || s->errnos ||
-			  s->max_runs || s->persistent || s->write_accept;
+			  s->max_runs || s->persistent || s->write_accept ||
+			  s->coverage || s->force;
 	bool report = s->json || s->junit || s->accept;
 
 	if (s->on && s->merge) {
@@ -143,12 +154,17 @@ int fi__sweep_opts_check(const struct fi__sweep_opts *s, bool has_rules,
 	}
 	if (!s->on && !s->merge && (sweep_only || report)) {
 		fi__util_error(
-			"-j, --timeout, --shard, --json, --junit, --accept, --write-accept, --workdir, --syscalls, --errnos, --max-runs and --persistent need --sweep (or --merge for --json, --junit and --accept)");
+			"-j, --timeout, --shard, --json, --junit, --accept, --write-accept, --workdir, --syscalls, --errnos, --max-runs, --persistent, --coverage and --force need --sweep (or --merge for --json, --junit and --accept)");
 		return FI_RUN_EXIT_USAGE;
 	}
 	if (s->merge && sweep_only) {
 		fi__util_error(
 			"--merge takes only --json, --junit and --accept: the other sweep options act while a sweep runs");
+		return FI_RUN_EXIT_USAGE;
+	}
+	if (s->force && !s->coverage) {
+		fi__util_error(
+			"--force needs --coverage DIR: it lets the report go into a directory that holds files");
 		return FI_RUN_EXIT_USAGE;
 	}
 	if ((s->on || s->merge) && (has_rules || has_record_or_replay)) {

@@ -21,6 +21,8 @@ struct fi__sweep_opts {
 	const char *syscalls, *errnos; /* --syscalls, --errnos: comma lists */
 	unsigned long max_runs;	       /* --max-runs, 0: no limit */
 	bool persistent;	       /* --persistent */
+	const char *coverage;	       /* --coverage DIR */
+	bool force;		       /* --force: DIR may hold files */
 };
 
 /* getopt values of the sweep's long options, beyond options.c's own. */
@@ -38,6 +40,8 @@ enum {
 	FI_SWEEP_OPT_ERRNOS,
 	FI_SWEEP_OPT_MAX_RUNS,
 	FI_SWEEP_OPT_PERSISTENT,
+	FI_SWEEP_OPT_COVERAGE,
+	FI_SWEEP_OPT_FORCE,
 };
 
 /* Entries for options.c's struct option table; -j is a short option. */
@@ -58,6 +62,9 @@ enum {
 		{ "errnos", required_argument, NULL, FI_SWEEP_OPT_ERRNOS },   \
 		{ "max-runs", required_argument, NULL,                        \
 		  FI_SWEEP_OPT_MAX_RUNS },                                    \
+		{ "coverage", required_argument, NULL,                        \
+		  FI_SWEEP_OPT_COVERAGE },                                    \
+		{ "force", no_argument, NULL, FI_SWEEP_OPT_FORCE },           \
 	{                                                                     \
 		"persistent", no_argument, NULL, FI_SWEEP_OPT_PERSISTENT      \
 	}

@@ -60,10 +60,11 @@ help)
 		"-e fault=SPEC" "--record FILE" "--seed N" "--strict" "-v, --verbose" \
 		"-q, --quiet" "-h, --help" "--version" "Examples:" \
 		"--replay FILE" "--replay-strict" "--sweep" "--shard K/N" \
-		"--merge A.json" "fi-run -s disk_full.fi -- ./program args"; do
+		"--merge A.json" "--coverage DIR" "--force" \
+		"fi-run -s disk_full.fi -- ./program args"; do
 		grep -qF -- "$opt" "$T/out" || fail "help lacks '$opt'"
 	done
-	for later in --supervise --coverage; do
+	for later in --supervise; do
 		grep -qF -- "$later" "$T/out" && fail "help lists $later, not there yet"
 	done
 	run_fi -h

@@ -1,0 +1,242 @@
+/* sweep_cov_paths.c: fi-run --sweep --coverage, the error-path view.
+ * From the tracefiles (sweep_cov_gcovr.c): for each fault, the lines
+ * and branches it reached that no baseline run did; the lines no run
+ * reached; the totals. Writes DIR/error-paths.json and the summary. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sweep.h"
+
+/* Sets of "file\nline" and "file\nline\nbranch" keys: jansson objects
+ * are hash tables. */
+struct sets {
+	json_t *lines, *base, *any;	  /* every code line; reached */
+	json_t *branches, *bbase, *bany; /* the same for branches */
+};
+
+static char *key(const char *file, json_int_t line, long branch)
+{
+	size_t n = strlen(file) + 48;
+	char *k = fi__util_xmalloc(n);
+
+	if (branch < 0)
+		snprintf(k, n, "%s\n%lld", file, (long long)line);
+	else
+		snprintf(k, n, "%s\n%lld\n%ld", file, (long long)line, branch);
+	return k;
+}
+
+/* Add to a file's array in `by_file` (a new one when needed). */
+static void add(json_t *by_file, const char *file, json_t *v)
+{
+	json_t *a = json_object_get(by_file, file);
+
+	if (!a) {
+		a = json_array();
+		json_object_set_new(by_file, file, a);
+	}
+	json_array_append_new(a, v);
+}
+
+/* Read one tracefile into the sets (`hit` and `bhit` take what it
+ * reached). When `only` is given, lines and branches reached here and
+ * not in the baseline go to only->lines and only->branches, by file. */
+static int read_trace(const char *path, struct sets *s, json_t *hit,
+		      json_t *bhit, json_t *only_lines, json_t *only_br)
+{
+	json_error_t e;
+	json_t *t = json_load_file(path, 0, &e), *f, *l, *b;
+	size_t i, k, m;
+
+	if (!t) {
+		fi__util_error("--coverage: %s: %s (line %d)", path, e.text,
+			       e.line);
+		return FI_RUN_EXIT_USAGE;
+	}
+	json_array_foreach(json_object_get(t, "files"), i, f) {
+		const char *file = json_string_value(json_object_get(f, "file"));
+
+		if (!file)
+			continue;
+		json_array_foreach(json_object_get(f, "lines"), k, l) {
+			json_int_t n = json_integer_value(
+				json_object_get(l, "line_number"));
+			json_int_t c =
+				json_integer_value(json_object_get(l, "count"));
+			char *kl;
+
+			if (json_is_true(json_object_get(l, "gcovr/noncode")) ||
+			    json_is_true(json_object_get(l, "gcovr/excluded")))
+				continue;
+			kl = key(file, n, -1);
+			json_object_set_new(s->lines, kl, json_true());
+			if (c > 0) {
+				if (only_lines &&
+				    !json_object_get(s->base, kl))
+					add(only_lines, file, json_integer(n));
+				json_object_set_new(hit, kl, json_true());
+				json_object_set_new(s->any, kl, json_true());
+			}
+			free(kl);
+			json_array_foreach(json_object_get(l, "branches"), m,
+					   b) {
+				char *kb = key(file, n, (long)m);
+
+				json_object_set_new(s->branches, kb,
+						    json_true());
+				if (json_integer_value(
+					    json_object_get(b, "count")) > 0) {
+					if (only_br &&
+					    !json_object_get(s->bbase, kb)) {
+						char v[48];
+
+						snprintf(v, sizeof(v),
+							 "%lld/%zu",
+							 (long long)n, m);
+						add(only_br, file,
+						    json_string(v));
+					}
+					json_object_set_new(bhit, kb,
+							    json_true());
+					json_object_set_new(s->bany, kb,
+							    json_true());
+				}
+				free(kb);
+			}
+		}
+	}
+	json_decref(t);
+	return 0;
+}
+
+static const char *const copied[] = { "id",	 "syscall", "errno",
+				      "when",	 "site",    "file",
+				      "line",	 "function", "outcome",
+				      "detail", "rule",    "repro" };
+
+/* Lines of the baseline's files that no run reached, by file. */
+static json_t *never(const char *baseline, const struct sets *s)
+{
+	json_t *t = json_load_file(baseline, 0, NULL), *out = json_object(),
+	       *f, *l;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(t, "files"), i, f) {
+		const char *file = json_string_value(json_object_get(f, "file"));
+
+		if (!file)
+			continue;
+		json_array_foreach(json_object_get(f, "lines"), k, l) {
+			json_int_t n = json_integer_value(
+				json_object_get(l, "line_number"));
+			char *kl = key(file, n, -1);
+
+			if (json_object_get(s->lines, kl) &&
+			    !json_object_get(s->any, kl))
+				add(out, file, json_integer(n));
+			free(kl);
+		}
+	}
+	json_decref(t);
+	return out;
+}
+
+int fi__sweep_cov_paths(const struct fi__sweep_cov *cv, json_t *report,
+			FILE *out)
+{
+	struct sets s = { json_object(), json_object(), json_object(),
+			  json_object(), json_object(), json_object() };
+	json_t *doc = json_object(), *runs = json_array(), *r, *totals;
+	size_t n = strlen(cv->dir) + 48, i, nolines = 0, only = 0;
+	char *path = fi__util_xmalloc(n), *base = fi__util_xmalloc(n);
+	int rc;
+
+	snprintf(base, n, "%s/tracefiles/baseline.json", cv->dir);
+	rc = read_trace(base, &s, s.base, s.bbase, NULL, NULL);
+	json_object_update(s.any, s.base);
+	json_object_update(s.bany, s.bbase);
+	json_array_foreach(json_object_get(report, "runs"), i, r) {
+		json_t *o = json_object(), *ol = json_object(),
+		       *ob = json_object(), *hit = json_object(),
+		       *bhit = json_object();
+		bool counts;
+
+		if (rc)
+			break;
+		for (size_t k = 0; k < sizeof(copied) / sizeof(*copied); k++)
+			json_object_set(o, copied[k],
+					json_object_get(r, copied[k]));
+		snprintf(path, n, "%s/tracefiles/run-%lld.json", cv->dir,
+			 json_integer_value(json_object_get(r, "id")));
+		counts = !access(path, R_OK);
+		if (counts)
+			rc = read_trace(path, &s, hit, bhit, ol, ob);
+		else
+			nolines++;
+		/* A run killed by a signal or the timeout writes no counts:
+		 * what it reached is unknown, not nothing. */
+		json_object_set_new(o, "counts", json_boolean(counts));
+		json_object_set_new(o, "lines", ol);
+		json_object_set_new(o, "branches", ob);
+		json_array_append_new(runs, o);
+		json_decref(hit);
+		json_decref(bhit);
+	}
+	only = json_object_size(s.any) - json_object_size(s.base);
+	totals = json_pack(
+		"{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"lines", (json_int_t)json_object_size(s.lines),
+		"lines_baseline", (json_int_t)json_object_size(s.base),
+		"lines_with_faults", (json_int_t)json_object_size(s.any),
+		"lines_only_under_faults", (json_int_t)only,
+		"lines_never_reached",
+		(json_int_t)(json_object_size(s.lines) -
+			     json_object_size(s.any)),
+		"branches", (json_int_t)json_object_size(s.branches),
+		"branches_baseline", (json_int_t)json_object_size(s.bbase),
+		"branches_with_faults", (json_int_t)json_object_size(s.bany),
+		"branches_only_under_faults",
+		(json_int_t)(json_object_size(s.bany) -
+			     json_object_size(s.bbase)),
+		"runs", (json_int_t)json_array_size(runs), "runs_without_counts",
+		(json_int_t)nolines);
+	json_object_set_new(doc, "fi_coverage", json_integer(1));
+	json_object_set(doc, "command", json_object_get(report, "command"));
+	json_object_set_new(doc, "html", json_string("index.html"));
+	json_object_set_new(doc, "totals", totals);
+	json_object_set_new(doc, "runs", runs);
+	if (!rc)
+		json_object_set_new(doc, "never_reached", never(base, &s));
+	snprintf(path, n, "%s/error-paths.json", cv->dir);
+	if (!rc && json_dump_file(doc, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) {
+		fi__util_error("--coverage: cannot write %s: %s", path,
+			       strerror(errno));
+		rc = FI_RUN_EXIT_USAGE;
+	}
+	if (!rc && out) {
+		fprintf(out,
+			"error paths: %zu lines reached only under faults (baseline %zu/%zu lines, with faults %zu/%zu); %zu never reached\n",
+			only, json_object_size(s.base),
+			json_object_size(s.lines), json_object_size(s.any),
+			json_object_size(s.lines),
+			json_object_size(s.lines) - json_object_size(s.any));
+		if (nolines)
+			fprintf(out,
+				"error paths: %zu runs left no counts (killed by a signal or the timeout: gcov writes at exit)\n",
+				nolines);
+		fprintf(out, "error paths: report in %s/index.html and %s\n",
+			cv->dir, path);
+	}
+	json_decref(doc);
+	json_decref(s.lines);
+	json_decref(s.base);
+	json_decref(s.any);
+	json_decref(s.branches);
+	json_decref(s.bbase);
+	json_decref(s.bany);
+	free(path);
+	free(base);
+	return rc;
+}

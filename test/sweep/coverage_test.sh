@@ -1,0 +1,128 @@
+#!/bin/bash
+# coverage_test.sh CASE: one test of fi-run --sweep --coverage
+# (docs/coverage.md). Runs in a fresh directory under $WORK; fails with
+# "FAIL: why" and status 1; 77 (skip) when gcovr is not installed.
+set -u
+case_name=$1
+T=$WORK/$case_name
+rm -rf "$T" && mkdir -p "$T" && cd "$T" || exit 1
+export FI_CACHE_DIR=${FI_CACHE_DIR:-$T/cache}
+export TMPDIR=$T/tmp
+mkdir -p "$TMPDIR"
+failed=0
+fail() { echo "FAIL: $*"; failed=1; }
+have_gcovr() { command -v gcovr >/dev/null; }
+
+# The line of sweep_target.c that holds TEXT (fixed string), once.
+line_of() {
+	local n
+	n=$(grep -nF -- "$1" "$SWEEP_SOURCE" | cut -d: -f1)
+	[ "$(echo "$n" | wc -w)" = 1 ] || { echo "FAIL: '$1' is on lines '$n' of sweep_target.c" >&2; exit 1; }
+	echo "$n"
+}
+
+case $case_name in
+report)
+	have_gcovr || { echo "gcovr is not installed (ci/setup.sh)"; exit 77; }
+	# A narrow plan keeps it fast: openat, write and close, one or two
+	# errnos each.
+	"$FI_RUN" --sweep -j2 --timeout 5 --syscalls openat,write,close \
+		--errnos ENOENT,ENOSPC,EIO,EINTR --coverage cov \
+		-- "$SWEEP_TARGET_COV" >out 2>err
+	rc=$?
+	[ "$rc" = 0 ] || fail "status $rc, not 0: $(cat err)"
+	grep -E '^error paths: [0-9]+ lines reached only under faults \(baseline [0-9]+/[0-9]+ lines, with faults [0-9]+/[0-9]+\); [0-9]+ never reached$' out >/dev/null ||
+		fail "no summary line in: $(cat out)"
+	[ -s cov/index.html ] || fail "no cov/index.html"
+	ls cov/index.sweep_target.c.*.html >/dev/null 2>&1 || fail "no per-file page: $(ls cov)"
+	grep -q 'sweep_target.c' cov/index.html || fail "index.html does not name sweep_target.c"
+	[ -s cov/tracefiles/baseline.json ] || fail "no baseline tracefile"
+	python3 - "$(line_of 'return fail("data.txt");')" \
+		"$(line_of 'return fail("data.txt: write");')" \
+		"$(line_of 'return fail("data.txt: close");')" \
+		"$(line_of 'continue;')" \
+		"$(line_of 'return fail("log.txt");')" <<'PY' || failed=1
+import json, sys
+open_h, write_h, close_h, retry, log_h = map(int, sys.argv[1:])
+d = json.load(open("cov/error-paths.json"))
+t = d["totals"]
+def bad(msg):
+    print("FAIL: " + msg); sys.exit(1)
+if not t["lines_with_faults"] > t["lines_baseline"]:
+    bad("coverage with faults %d is not above the baseline's %d" % (t["lines_with_faults"], t["lines_baseline"]))
+if t["lines_only_under_faults"] != t["lines_with_faults"] - t["lines_baseline"]:
+    bad("totals do not add up: %s" % t)
+if t["lines_never_reached"] != t["lines"] - t["lines_with_faults"]:
+    bad("never reached does not add up: %s" % t)
+if any(r["function"] and r["function"].startswith(("__gcov", "gcov_")) for r in d["runs"]):
+    bad("libgcov's own sites were swept")
+def reached(r):
+    return {l for f, ls in r["lines"].items() if f.endswith("/sweep_target.c") for l in ls}
+def runs(fn, sc, err):
+    rs = [r for r in d["runs"] if r["function"] == fn and r["syscall"] == sc and r["errno"] == err and r["when"] == "1"]
+    if len(rs) != 1: bad("%d runs of %s %s in %s" % (len(rs), sc, err, fn))
+    return rs[0]
+want = [("save_data", "openat", "ENOENT", open_h, "handled"),
+        ("write_all", "write", "ENOSPC", write_h, "handled"),
+        ("save_data", "close", "EIO", close_h, "handled"),
+        ("write_all", "write", "EINTR", retry, "recovered"),
+        ("save_log", "openat", "ENOENT", log_h, "handled")]
+for fn, sc, err, line, outcome in want:
+    r = runs(fn, sc, err)
+    if r["outcome"] != outcome or not r["counts"]:
+        bad("%s %s in %s: %s, counts %s" % (sc, err, fn, r["outcome"], r["counts"]))
+    if line not in reached(r):
+        bad("%s %s in %s did not reach line %d only under the fault: %s" % (sc, err, fn, line, sorted(reached(r))))
+    # Each handler belongs to its fault: no other fault's line.
+    for fn2, sc2, err2, line2, _ in want:
+        if line2 != line and line2 in reached(r) and not (line2 == write_h and line == retry):
+            bad("%s %s in %s reached line %d, the handler of %s %s" % (sc, err, fn, line2, sc2, err2))
+if not r["branches"]:
+    bad("no branch reached only under a fault")
+# The baseline tracefile parses and has the file.
+b = json.load(open("cov/tracefiles/baseline.json"))
+if not any(f["file"].endswith("/sweep_target.c") for f in b["files"]):
+    bad("baseline.json lacks sweep_target.c")
+PY
+	# A second report into the same DIR is refused, then forced.
+	"$FI_RUN" --sweep --max-runs 1 --coverage cov -- "$SWEEP_TARGET_COV" >out2 2>err2
+	[ $? = 125 ] || fail "a second report into cov/ was not refused"
+	"$FI_RUN" -q --sweep --max-runs 1 --coverage cov --force -- "$SWEEP_TARGET_COV" >out2 2>err2
+	[ $? = 0 ] || fail "--force: $(cat err2)"
+	;;
+bad_input)
+	expect() { # STATUS MESSAGE ARGS...
+		local want=$1 msg=$2
+		shift 2
+		"$FI_RUN" "$@" >out 2>err
+		rc=$?
+		[ "$rc" = "$want" ] || fail "$*: status $rc, not $want"
+		grep -qF -- "$msg" err || fail "$*: no '$msg' in: $(cat err)"
+	}
+	expect 125 "fi-run: --coverage: $SWEEP_TARGET was not built with --coverage (no .gcno file found for it); rebuild it with --coverage when compiling and linking, for example gcc -O0 -g --coverage -o prog prog.c, or cmake -DCMAKE_C_FLAGS=--coverage -DCMAKE_EXE_LINKER_FLAGS=--coverage" \
+		--sweep --coverage c1 -- "$SWEEP_TARGET"
+	[ -e c1 ] && fail "c1 was made for a program without --coverage"
+	# gcovr missing: a PATH without it (fi-run needs nothing else there).
+	PATH=/nonexistent "$FI_RUN" --sweep --coverage c2 -- "$SWEEP_TARGET_COV" >out 2>err
+	rc=$?
+	[ "$rc" = 125 ] || fail "without gcovr: status $rc, not 125"
+	grep -qxF "fi-run: --coverage needs gcovr, which is not on PATH; install the Debian package gcovr (apt-get install gcovr) or pip install gcovr" err ||
+		fail "without gcovr: $(cat err)"
+	mkdir full && touch full/old
+	if have_gcovr; then
+		expect 125 "fi-run: --coverage: full exists and is not empty; give a new or empty directory, or add --force to write the report over what is there" \
+			--sweep --coverage full -- "$SWEEP_TARGET_COV"
+		touch afile
+		expect 125 "fi-run: --coverage: afile exists and is not a directory" \
+			--sweep --coverage afile -- "$SWEEP_TARGET_COV"
+	fi
+	expect 125 "fi-run: --force needs --coverage DIR" --sweep --force -- true
+	expect 125 "need --sweep" --coverage c3 -- true
+	expect 125 "fi-run: --coverage needs a directory name" --sweep --coverage '' -- true
+	;;
+*)
+	echo "unknown case $case_name"
+	exit 2
+	;;
+esac
+exit $failed
