@@ -155,6 +155,13 @@ int fi__sweep_cov_paths(const struct fi__sweep_cov *cv, json_t *report,
 
 	snprintf(base, n, "%s/tracefiles/baseline.json", cv->dir);
 	rc = read_trace(base, &s, s.base, s.bbase, NULL, NULL);
+	if (!rc && !json_object_size(s.lines)) {
+		/* gcov opens a relative source name from its own working
+		 * directory, never the compiler's. */
+		fi__util_error(
+			"--coverage: gcov found no source file for the program's counts; compile it with absolute source paths (gcc --coverage -O0 -g \"$PWD/prog.c\"; CMake does so), see docs/coverage.md");
+		rc = FI_RUN_EXIT_USAGE;
+	}
 	json_object_update(s.any, s.base);
 	json_object_update(s.bany, s.bbase);
 	json_array_foreach(json_object_get(report, "runs"), i, r) {
