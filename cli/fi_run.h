@@ -43,6 +43,8 @@ void fi__opts_free(struct fi__run_opts *o);
 /* Helpers (util.c). Allocation failure ends fi-run with status 125. */
 void *fi__util_xmalloc(size_t n);
 char *fi__util_xstrdup(const char *s);
+/* printf into a new string. */
+char *fi__util_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* `path` made absolute against the working directory, without resolving
  * symbolic links and without requiring that it exists. */
 char *fi__util_abspath(const char *path);

@@ -10,7 +10,6 @@
  *              swallowed and data was lost
  * in that order: a sanitizer that aborts is a sanitizer, not a crash. */
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,22 +122,6 @@ static const char *new_message(const struct fi__sweep_base *b, const char *err)
 	return NULL;
 }
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	if (!s) {
-		fi__util_error("out of memory");
-		exit(FI_RUN_EXIT_USAGE);
-	}
-	return s;
-}
 
 enum fi__sweep_outcome fi__sweep_classify(const struct fi__sweep_base *b,
 					  const struct fi__sweep_job *j,
@@ -160,7 +143,7 @@ enum fi__sweep_outcome fi__sweep_classify(const struct fi__sweep_base *b,
 	msg = new_message(b, err);
 	if (j->timed_out) {
 		o = FI_SWEEP_HANG;
-		*detail = fmt(
+		*detail = fi__util_xasprintf(
 			"timed out after %.0f s; its process group was killed",
 			j->secs);
 	} else if (san) {
@@ -170,14 +153,14 @@ enum fi__sweep_outcome fi__sweep_classify(const struct fi__sweep_base *b,
 		const char *sig = fi__names_signal(WTERMSIG(j->status));
 
 		o = FI_SWEEP_CRASH;
-		*detail = fmt("killed by signal %d (%s)", WTERMSIG(j->status),
+		*detail = fi__util_xasprintf("killed by signal %d (%s)", WTERMSIG(j->status),
 			      sig ? sig : "?");
 	} else if (WEXITSTATUS(j->status) != 0) {
 		char *m = msg ? line_at(msg) : NULL;
 
 		o = FI_SWEEP_HANDLED;
-		*detail = m ? fmt("exit %d: %s", WEXITSTATUS(j->status), m)
-			    : fmt("exit %d, with no message on stderr",
+		*detail = m ? fi__util_xasprintf("exit %d: %s", WEXITSTATUS(j->status), m)
+			    : fi__util_xasprintf("exit %d, with no message on stderr",
 				  WEXITSTATUS(j->status));
 		free(m);
 	} else {
@@ -186,7 +169,7 @@ enum fi__sweep_outcome fi__sweep_classify(const struct fi__sweep_base *b,
 		fi__sweep_snap_free(&s);
 		if (diff) {
 			o = FI_SWEEP_IGNORED;
-			*detail = fmt("exit 0, but %s", diff);
+			*detail = fi__util_xasprintf("exit 0, but %s", diff);
 			free(diff);
 		} else {
 			o = FI_SWEEP_RECOVERED;

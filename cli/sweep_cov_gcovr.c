@@ -14,9 +14,9 @@
 
 #include "sweep.h"
 
-int fi__sweep_cov_spawn(char *const *argv, const char *log)
+/* Start argv with stdin from /dev/null and its output into log. */
+static pid_t start_logged(char *const *argv, const char *log)
 {
-	int st;
 	pid_t pid = fork();
 
 	if (pid == 0) {
@@ -30,6 +30,14 @@ int fi__sweep_cov_spawn(char *const *argv, const char *log)
 		execv(argv[0], argv);
 		_exit(127);
 	}
+	return pid;
+}
+
+int fi__sweep_cov_spawn(char *const *argv, const char *log)
+{
+	int st;
+	pid_t pid = start_logged(argv, log);
+
 	if (pid < 0)
 		return -1;
 	while (waitpid(pid, &st, 0) < 0)
@@ -105,20 +113,8 @@ static pid_t start(const struct fi__sweep_cov *cv, struct job *j)
 	char *argv[] = { cv->gcovr, "--root", "/", "--filter", "/",
 			 "--exclude", "/usr/", "--object-directory", j->tree,
 			 "--json", j->out, j->tree, NULL };
-	pid_t pid = fork();
 
-	if (pid == 0) {
-		int fd = open(j->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			      0644);
-		int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-		if (fd < 0 || in < 0 || dup2(in, 0) < 0 || dup2(fd, 1) < 0 ||
-		    dup2(fd, 2) < 0)
-			_exit(127);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
+	return start_logged(argv, j->log);
 }
 
 /* Why gcovr failed: its status and the end of its output. */

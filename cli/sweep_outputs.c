@@ -11,7 +11,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,22 +252,6 @@ static size_t compare(const struct fi__sweep_blob *const *base, size_t nb,
 	return bad;
 }
 
-static char *say(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *say(const char *f, ...)
-{
-	va_list ap;
-	char *s;
-
-	va_start(ap, f);
-	if (vasprintf(&s, f, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	if (!s) {
-		fi__util_error("out of memory");
-		exit(FI_RUN_EXIT_USAGE);
-	}
-	return s;
-}
 
 char *fi__sweep_snap_differs(const struct fi__sweep_snap *b, size_t nb,
 			     const struct fi__sweep_snap *s)
@@ -286,15 +269,15 @@ char *fi__sweep_snap_differs(const struct fi__sweep_snap *b, size_t nb,
 		if (in < nb)
 			continue; /* not left by every baseline: masked */
 		if (!r)
-			return say("%s is missing", base[0]->name);
+			return fi__util_xasprintf("%s is missing", base[0]->name);
 		k = compare(base, nb, r);
 		if (k == (size_t)-2)
-			return say("%s differs", base[0]->name);
+			return fi__util_xasprintf("%s differs", base[0]->name);
 		if (k == (size_t)-1)
-			return say("%s has another number of lines",
+			return fi__util_xasprintf("%s has another number of lines",
 				   base[0]->name);
 		if (k)
-			return say("%s differs at line %zu", base[0]->name, k);
+			return fi__util_xasprintf("%s differs at line %zu", base[0]->name, k);
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		bool known = false;
@@ -302,7 +285,7 @@ char *fi__sweep_snap_differs(const struct fi__sweep_snap *b, size_t nb,
 		for (size_t j = 0; j < nb && !known; j++)
 			known = get(&b[j], s->v[i].name) != NULL;
 		if (!known)
-			return say("there is a new file %s", s->v[i].name);
+			return fi__util_xasprintf("there is a new file %s", s->v[i].name);
 	}
 	return NULL;
 }

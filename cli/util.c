@@ -80,3 +80,19 @@ void fi__util_error(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 }
+
+char *fi__util_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (!s) {
+		fi__util_error("out of memory");
+		exit(FI_RUN_EXIT_USAGE);
+	}
+	return s;
+}

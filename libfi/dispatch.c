@@ -94,6 +94,27 @@ static struct pending *push_pending(void)
 	return &pend[npend++];
 }
 
+/* The call, as the program made it, for post to find after the syscall. */
+static struct pending *pend_call(const struct fi__frame *f,
+				 const struct fi__call *c, bool changed,
+				 const struct fi__trace_more *chg,
+				 long delay_exit_ns)
+{
+	struct pending *p = push_pending();
+
+	p->nr = c->nr;
+	for (int i = 0; i < 6; i++)
+		p->args[i] = c->args[i];
+	p->point = fi__frame_point(f);
+	p->module = c->module;
+	p->offset = c->offset;
+	p->seq = 0;
+	p->injected = changed;
+	p->more = *chg;
+	p->delay_exit_ns = delay_exit_ns;
+	return p;
+}
+
 static int find_pending(uint32_t point)
 {
 	for (int i = npend - 1; i >= 0; i--)
@@ -414,18 +435,9 @@ static long see_all(struct fi__frame *f, long nr, int depth)
 	if (verdict == VERDICT_PASS &&
 	    (tracing || delay_exit > 0 || is_fork_family(nr) || (nr == SYS_mmap && (c.args[2] & PROT_EXEC) &&
 			 (int)c.args[4] >= 0))) {
-		struct pending *p = push_pending();
-		p->nr = nr;
 		/* What the program passed, not what fi changed */
-		for (int i = 0; i < 6; i++)
-			p->args[i] = c.args[i];
-		p->point = fi__frame_point(f);
-		p->module = c.module;
-		p->offset = c.offset;
-		p->seq = 0;
-		p->injected = changed;
-		p->delay_exit_ns = delay_exit;
-		p->more = chg;
+		struct pending *p = pend_call(f, &c, changed, &chg, delay_exit);
+
 		if (tracing && (nr == SYS_execve || nr == SYS_execveat)) {
 			/* Success never comes back: record it now, with what
 			 * it runs; a failure completes this record in post. */
@@ -469,17 +481,7 @@ static long rules_only(struct fi__frame *f, long nr, int depth)
 	verdict = act(f, &c, &v, &chg, &changed);
 	if (verdict == VERDICT_PASS && v.delay_exit_ns > 0) {
 		/* delay_exit=: sleep in post, once the call returned */
-		struct pending *p = push_pending();
-		p->nr = nr;
-		for (int i = 0; i < 6; i++)
-			p->args[i] = c.args[i];
-		p->point = fi__frame_point(f);
-		p->module = c.module;
-		p->offset = c.offset;
-		p->seq = 0;
-		p->injected = changed;
-		p->more = chg;
-		p->delay_exit_ns = v.delay_exit_ns;
+		pend_call(f, &c, changed, &chg, v.delay_exit_ns);
 		verdict = VERDICT_POST;
 	}
 	return verdict;
