@@ -1,6 +1,7 @@
 /* scan.c: enumerates the loaded objects (dl_iterate_phdr) at start-up: the
  * program, ld.so, libc, the other libraries and the vDSO, and patches the
- * executable segments of each, libfi's own excepted. */
+ * executable segments of each, except libfi's own and the sanitizer
+ * runtimes'. */
 #include "scan.h"
 
 #include <elf.h>
@@ -43,6 +44,27 @@ static int prot_of(uint32_t flags)
 	       (flags & PF_X ? PROT_EXEC : 0);
 }
 
+/* The sanitizer runtimes' own syscall instructions serve only the
+ * sanitizer: its shadow memory, its reports on stderr, LeakSanitizer's
+ * tracer (which takes a getppid() that differs from its parent's pid for
+ * the parent's death, and waits forever). The program's calls reach libc
+ * through their interceptors and are patched there. A rule is about the
+ * program, so these are left alone, like libfi's. */
+static bool sanitizer_runtime(const char *path)
+{
+	static const char *const names[] = {
+		"libasan.so", "libtsan.so",   "liblsan.so",
+		"libubsan.so", "libhwasan.so",
+	};
+	const char *b = path ? strrchr(path, '/') : NULL;
+
+	b = b ? b + 1 : path;
+	for (size_t i = 0; b && i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strncmp(b, names[i], strlen(names[i])))
+			return true;
+	return false;
+}
+
 static int collect(struct dl_phdr_info *info, size_t size, void *data)
 {
 	struct collect *c = data;
@@ -55,6 +77,11 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
 		if (p->p_type == PT_LOAD && c->self >= lo &&
 		    c->self < lo + p->p_memsz)
 			return 0; /* libfi itself: never patched */
+	}
+	if (sanitizer_runtime(name)) {
+		if (fi__log_debug)
+			fi__log("not patched: %s (a sanitizer runtime)", name);
+		return 0;
 	}
 	uint64_t vdso = getauxval(AT_SYSINFO_EHDR);
 	bool has_file = true;

@@ -7,6 +7,8 @@
  *   wait FILE     create FILE, then wait for a signal
  *   kill SIG      raise signal number SIG
  *   exit N        exit with status N
+ *   ppid          print "ppid ok", or "ppid failed" when getppid() <= 0
+ *   overflow      write past a 4-byte heap block (an ASan report)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +53,21 @@ int main(int argc, char **argv)
 				printf("write: %s\n", strerror(errno));
 				return 1;
 			}
+			continue;
+		}
+		if (!strcmp(cmd, "ppid")) {
+			long p = (long)getppid();
+
+			printf("ppid %s\n", p > 0 ? "ok" : "failed");
+			fflush(stdout);
+			continue;
+		}
+		if (!strcmp(cmd, "overflow")) {
+			volatile char *p = malloc(4);
+
+			for (int k = 0; p && k <= 4; k++)
+				p[k] = 'x';
+			free((void *)p);
 			continue;
 		}
 		if (!arg) {

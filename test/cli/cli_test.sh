@@ -595,6 +595,23 @@ live_inject)
 		expect_out "write: No space left on device"
 	fi
 	;;
+live_asan)
+	# The sanitizer runtimes' own calls are not patched: LeakSanitizer's
+	# tracer takes a failed getppid() for its parent's death and would
+	# wait forever, and ASan's report reaches stderr whatever the rules
+	# say about fd 2. The program's own calls still fail.
+	[ -n "$CLI_ASAN" ] || { echo "no libasan here"; exit 77; }
+	unset FI_LIBRARY
+	timeout 60 "$FI_RUN" -q -r 'getppid error=EPERM' -- "$CLI_ASAN" ppid \
+		>"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+	expect_rc 0
+	expect_out "ppid failed"
+	run_fi -q -r 'write fd=2 error=EIO' -- "$CLI_ASAN" overflow
+	[ "$rc" != 0 ] || fail "the overflow was not reported"
+	grep -q 'AddressSanitizer: heap-buffer-overflow' "$T/err" ||
+		fail "no ASan report on stderr: $(cat "$T/err")"
+	;;
 live_site)
 	# site= with a '/' matches the calling object's full path; without
 	# one, its file name. The program's path is /proc/self/exe's target.
