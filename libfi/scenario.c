@@ -41,153 +41,203 @@ static char *arena_put(struct fi__scn_ctx *p, const char *s, size_t n)
 	return d;
 }
 
-static const char *const keys[] = {
-	"when", "error", "retval", "short",  "delay",	 "signal", "prob",
-	"path", "fd",	 "site",   "script", "redirect", "comm",   "per",
-	"delay_exit",
-};
-#define NKEYS (sizeof(keys) / sizeof(keys[0]))
-
 /* ---- one rule ---- */
+
+/* What the keys of one rule share while it is read: the rule, and the
+ * pairs that set its action, when= and prob= (for the conflicts). */
+struct rule_state {
+	struct fi__rule *r;
+	const struct kv *action, *when, *prob;
+};
 
 /* Set r's action, refusing a second one. */
 static bool set_action(struct fi__scn_ctx *p, const struct kv *kv,
-		       const struct kv **prev, struct fi__rule *r,
-		       enum fi__action a)
+		       struct rule_state *st, enum fi__action a)
 {
-	if (*prev) {
+	if (st->action) {
 		fi__scn_fail(p, kv->kcol,
-			     "%s= conflicts with %s=; a rule has one "
-			     "result",
-			     kv->key, (*prev)->key);
+			     "%s= conflicts with %s=; a rule has one result",
+			     kv->key, st->action->key);
 		return false;
 	}
-	*prev = kv;
-	r->action = a;
+	st->action = kv;
+	st->r->action = a;
 	return true;
 }
 
-static bool apply(struct fi__scn_ctx *p, const struct kv *kv,
-		  struct fi__rule *r, const struct kv **action,
-		  const struct kv **when, const struct kv **prob)
+/* when= and prob= count calls, which script= does on its own. */
+static bool not_with_script(struct fi__scn_ctx *p, const struct kv *kv,
+			    const struct rule_state *st)
 {
-	const char *k = kv->key, *v = kv->val;
-	int col = kv->vcol;
+	if (!st->r->script_len)
+		return true;
+	fi__scn_fail(p, kv->kcol, "%s= cannot be combined with script=",
+		     kv->key);
+	return false;
+}
+
+static bool key_when(struct fi__scn_ctx *p, const struct kv *kv,
+		     struct rule_state *st)
+{
+	if (!not_with_script(p, kv, st))
+		return false;
+	st->when = kv;
+	st->r->has_when = true;
+	return fi__scn_when(p, kv->val, kv->vcol, &st->r->when);
+}
+
+static bool key_prob(struct fi__scn_ctx *p, const struct kv *kv,
+		     struct rule_state *st)
+{
+	if (!not_with_script(p, kv, st))
+		return false;
+	st->prob = kv;
+	st->r->has_prob = true;
+	return fi__scn_prob(p, kv->val, kv->vcol, &st->r->prob);
+}
+
+static bool key_error(struct fi__scn_ctx *p, const struct kv *kv,
+		      struct rule_state *st)
+{
+	return set_action(p, kv, st, FI_ACT_ERROR) &&
+	       fi__scn_errno(p, kv->val, kv->vcol, "error", &st->r->value);
+}
+
+static bool key_retval(struct fi__scn_ctx *p, const struct kv *kv,
+		       struct rule_state *st)
+{
+	if (!set_action(p, kv, st, FI_ACT_RETVAL))
+		return false;
+	if (!fi__scn_long(kv->val, &st->r->value)) {
+		fi__scn_fail(p, kv->vcol, "bad retval= '%s': expected an integer",
+			     kv->val);
+		return false;
+	}
+	return true;
+}
+
+static bool key_short(struct fi__scn_ctx *p, const struct kv *kv,
+		      struct rule_state *st)
+{
 	long n;
 
-	if (!strcmp(k, "when") || !strcmp(k, "prob")) {
-		if (r->script_len) {
-			fi__scn_fail(p, kv->kcol,
-				     "%s= cannot be combined with "
-				     "script=",
-				     k);
-			return false;
-		}
-		if (k[0] == 'w') {
-			*when = kv;
-			r->has_when = true;
-			return fi__scn_when(p, v, col, &r->when);
-		}
-		*prob = kv;
-		r->has_prob = true;
-		return fi__scn_prob(p, v, col, &r->prob);
+	if (!set_action(p, kv, st, FI_ACT_SHORT))
+		return false;
+	if (!fi__scn_long(kv->val, &n) || n < 0) {
+		fi__scn_fail(p, kv->vcol, "bad short= '%s': expected a byte count, 0 or more",
+			     kv->val);
+		return false;
 	}
-	if (!strcmp(k, "error"))
-		return set_action(p, kv, action, r, FI_ACT_ERROR) &&
-		       fi__scn_errno(p, v, col, "error", &r->value);
-	if (!strcmp(k, "retval")) {
-		if (!set_action(p, kv, action, r, FI_ACT_RETVAL))
-			return false;
-		if (!fi__scn_long(v, &r->value)) {
-			fi__scn_fail(p, col,
-				     "bad retval= '%s': expected an integer",
-				     v);
-			return false;
-		}
-		return true;
-	}
-	if (!strcmp(k, "short")) {
-		if (!set_action(p, kv, action, r, FI_ACT_SHORT))
-			return false;
-		if (!fi__scn_long(v, &n) || n < 0) {
-			fi__scn_fail(p, col,
-				     "bad short= '%s': expected a byte count, "
-				     "0 or more",
-				     v);
-			return false;
-		}
-		r->value = n;
-		return true;
-	}
-	if (!strcmp(k, "redirect")) {
-		if (!set_action(p, kv, action, r, FI_ACT_REDIRECT))
-			return false;
-		if (v[0] != '/' && p->base_dir) {
-			size_t len = strlen(p->base_dir) + strlen(v) + 2;
+	st->r->value = n;
+	return true;
+}
 
-			r->redirect = malloc(len);
-			if (r->redirect)
-				snprintf(r->redirect, len, "%s/%s", p->base_dir, v);
-		} else {
-			r->redirect = strdup(v);
-		}
-		if (!r->redirect) {
-			fi__scn_fail(p, col, "out of memory");
-			return false;
-		}
-		return true;
+static bool key_redirect(struct fi__scn_ctx *p, const struct kv *kv,
+			 struct rule_state *st)
+{
+	struct fi__rule *r = st->r;
+	const char *v = kv->val;
+
+	if (!set_action(p, kv, st, FI_ACT_REDIRECT))
+		return false;
+	if (v[0] != '/' && p->base_dir) {
+		size_t len = strlen(p->base_dir) + strlen(v) + 2;
+
+		r->redirect = malloc(len);
+		if (r->redirect)
+			snprintf(r->redirect, len, "%s/%s", p->base_dir, v);
+	} else {
+		r->redirect = strdup(v);
 	}
-	if (!strcmp(k, "script")) {
-		if (!set_action(p, kv, action, r, FI_ACT_PASS))
-			return false;
-		if (*when || *prob) {
-			fi__scn_fail(p, kv->kcol,
-				     "script= cannot be combined with %s=",
-				     (*when ? *when : *prob)->key);
-			return false;
-		}
-		return fi__scn_script(p, v, col, r);
+	if (!r->redirect) {
+		fi__scn_fail(p, kv->vcol, "out of memory");
+		return false;
 	}
-	if (!strcmp(k, "delay"))
-		return fi__scn_delay(p, v, col, &r->delay_ns);
-	if (!strcmp(k, "delay_exit"))
-		return fi__scn_delay(p, v, col, &r->delay_exit_ns);
-	if (!strcmp(k, "signal"))
-		return fi__scn_signal(p, v, col, &r->signal);
-	if (!strcmp(k, "path"))
-		return fi__scn_glob(p, "path", v, col, &r->path);
-	if (!strcmp(k, "comm"))
-		return fi__scn_glob(p, "comm", v, col, &r->comm);
-	if (!strcmp(k, "site"))
-		return fi__scn_site(p, v, col, r);
-	if (!strcmp(k, "fd")) {
-		if (!fi__scn_long(v, &n) || n < 0 || n > INT_MAX) {
-			fi__scn_fail(p, col,
-				     "bad fd= '%s': expected a descriptor "
-				     "number, 0 or more",
-				     v);
-			return false;
-		}
-		r->has_fd = true;
-		r->fd = (int)n;
-		return true;
+	return true;
+}
+
+static bool key_script(struct fi__scn_ctx *p, const struct kv *kv,
+		       struct rule_state *st)
+{
+	if (!set_action(p, kv, st, FI_ACT_PASS))
+		return false;
+	if (st->when || st->prob) {
+		fi__scn_fail(p, kv->kcol, "script= cannot be combined with %s=",
+			     (st->when ? st->when : st->prob)->key);
+		return false;
 	}
-	/* per=, the last key check_key() lets through: process, or a comma
-	 * list of thread and syscall. */
-	r->per_thread = r->per_syscall = false;
+	return fi__scn_script(p, kv->val, kv->vcol, st->r);
+}
+
+static bool key_delay(struct fi__scn_ctx *p, const struct kv *kv,
+		      struct rule_state *st)
+{
+	return fi__scn_delay(p, kv->val, kv->vcol, &st->r->delay_ns);
+}
+
+static bool key_delay_exit(struct fi__scn_ctx *p, const struct kv *kv,
+			   struct rule_state *st)
+{
+	return fi__scn_delay(p, kv->val, kv->vcol, &st->r->delay_exit_ns);
+}
+
+static bool key_signal(struct fi__scn_ctx *p, const struct kv *kv,
+		       struct rule_state *st)
+{
+	return fi__scn_signal(p, kv->val, kv->vcol, &st->r->signal);
+}
+
+static bool key_path(struct fi__scn_ctx *p, const struct kv *kv,
+		     struct rule_state *st)
+{
+	return fi__scn_glob(p, "path", kv->val, kv->vcol, &st->r->path);
+}
+
+static bool key_comm(struct fi__scn_ctx *p, const struct kv *kv,
+		     struct rule_state *st)
+{
+	return fi__scn_glob(p, "comm", kv->val, kv->vcol, &st->r->comm);
+}
+
+static bool key_site(struct fi__scn_ctx *p, const struct kv *kv,
+		     struct rule_state *st)
+{
+	return fi__scn_site(p, kv->val, kv->vcol, st->r);
+}
+
+static bool key_fd(struct fi__scn_ctx *p, const struct kv *kv,
+		   struct rule_state *st)
+{
+	long n;
+
+	if (!fi__scn_long(kv->val, &n) || n < 0 || n > INT_MAX) {
+		fi__scn_fail(p, kv->vcol, "bad fd= '%s': expected a descriptor number, 0 or more",
+			     kv->val);
+		return false;
+	}
+	st->r->has_fd = true;
+	st->r->fd = (int)n;
+	return true;
+}
+
+/* per=: process, or a comma list of thread and syscall. */
+static bool key_per(struct fi__scn_ctx *p, const struct kv *kv,
+		    struct rule_state *st)
+{
+	const char *v = kv->val;
+
+	st->r->per_thread = st->r->per_syscall = false;
 	if (!strcmp(v, "process"))
 		return true;
 	for (const char *w = v; *w;) {
 		size_t len = strcspn(w, ",");
 
 		if (len == 6 && !strncmp(w, "thread", 6)) {
-			r->per_thread = true;
+			st->r->per_thread = true;
 		} else if (len == 7 && !strncmp(w, "syscall", 7)) {
-			r->per_syscall = true;
+			st->r->per_syscall = true;
 		} else {
-			fi__scn_fail(p, col,
-				     "bad per= '%s': expected process, "
-				     "thread, syscall or thread,syscall",
+			fi__scn_fail(p, kv->vcol, "bad per= '%s': expected process, thread, syscall or thread,syscall",
 				     v);
 			return false;
 		}
@@ -195,6 +245,40 @@ static bool apply(struct fi__scn_ctx *p, const struct kv *kv,
 		w += *w == ',';
 	}
 	return true;
+}
+
+/* Every key of the rule language, with the function that reads its
+ * value (docs/rules.md). The order is the order "did you mean" tries
+ * them in. */
+static const struct key {
+	const char *name;
+	bool (*parse)(struct fi__scn_ctx *p, const struct kv *kv,
+		      struct rule_state *st);
+} keys[] = {
+	{ "when", key_when },
+	{ "error", key_error },
+	{ "retval", key_retval },
+	{ "short", key_short },
+	{ "delay", key_delay },
+	{ "signal", key_signal },
+	{ "prob", key_prob },
+	{ "path", key_path },
+	{ "fd", key_fd },
+	{ "site", key_site },
+	{ "script", key_script },
+	{ "redirect", key_redirect },
+	{ "comm", key_comm },
+	{ "per", key_per },
+	{ "delay_exit", key_delay_exit },
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const struct key *find_key(const char *name)
+{
+	for (size_t k = 0; k < NKEYS; k++)
+		if (!strcmp(name, keys[k].name))
+			return &keys[k];
+	return NULL;
 }
 
 /* The checks that need the whole rule. */
@@ -351,13 +435,8 @@ static int tokenize(struct fi__scn_ctx *p, const char *s, size_t len, int col0,
 			part = next;
 		}
 	} else if (teq[0] >= 0) {
-		size_t k;
-
 		*strchr(tok[0], '=') = '\0';
-		for (k = 0; k < NKEYS; k++)
-			if (!strcmp(tok[0], keys[k]))
-				break;
-		if (k < NKEYS)
+		if (find_key(tok[0]))
 			fi__scn_fail(p, tcol[0],
 				     "missing syscall name before '%s='",
 				     tok[0]);
@@ -541,31 +620,31 @@ static bool strace_key(struct fi__scn_ctx *p, struct kv *kv, enum form form)
 	return false;
 }
 
-/* Check the key of one pair: known, has a value, not seen before. */
-static bool check_key(struct fi__scn_ctx *p, const struct kv *kv, size_t i)
+/* Check the key of one pair: known, has a value, not seen before.
+ * Returns its row of keys[], or NULL (p->err filled). */
+static const struct key *check_key(struct fi__scn_ctx *p, const struct kv *kv,
+				   size_t i)
 {
 	struct fi__scn_suggest sg = FI_SCN_SUGGEST(kv[i].key);
+	const struct key *key = find_key(kv[i].key);
 	const char *hint;
 	size_t k;
 
-	for (k = 0; k < NKEYS; k++) {
-		if (!strcmp(kv[i].key, keys[k]))
-			break;
-		fi__scn_consider(&sg, keys[k]);
-	}
-	if (k == NKEYS) {
+	if (!key) {
+		for (k = 0; k < NKEYS; k++)
+			fi__scn_consider(&sg, keys[k].name);
 		if (!kv[i].val && fi__names_sys_nr(kv[i].key) >= 0) {
 			fi__scn_fail(p, kv[i].kcol,
 				     "expected KEY=VALUE, got '%s'; "
 				     "list several syscalls as "
 				     "'a,b'",
 				     kv[i].key);
-			return false;
+			return NULL;
 		}
 		if (!kv[i].val) {
 			fi__scn_fail(p, kv[i].kcol,
 				     "expected KEY=VALUE, got '%s'", kv[i].key);
-			return false;
+			return NULL;
 		}
 		hint = fi__scn_suggestion(&sg);
 		if (hint)
@@ -575,21 +654,21 @@ static bool check_key(struct fi__scn_ctx *p, const struct kv *kv, size_t i)
 		else
 			fi__scn_fail(p, kv[i].kcol, "unknown key '%s'",
 				     kv[i].key);
-		return false;
+		return NULL;
 	}
 	if (!kv[i].val || !*kv[i].val) {
 		fi__scn_fail(p, kv[i].vcol, "missing value for '%s='",
 			     kv[i].key);
-		return false;
+		return NULL;
 	}
 	for (k = 0; k < i; k++) {
 		if (!strcmp(kv[k].key, kv[i].key)) {
 			fi__scn_fail(p, kv[i].kcol, "duplicate key '%s='",
 				     kv[i].key);
-			return false;
+			return NULL;
 		}
 	}
-	return true;
+	return key;
 }
 
 static bool per_given(const struct kv *kv, size_t n)
@@ -615,7 +694,8 @@ static struct fi__rule *parse_segment(struct fi__scn_ctx *p, const char *s,
 				      size_t len, int col0, bool *empty)
 {
 	struct kv kv[MAX_TOKENS];
-	const struct kv *action = NULL, *when = NULL, *prob = NULL;
+	struct rule_state st = { 0 };
+	const struct key *key;
 	const char *sel = NULL;
 	struct fi__rule *r = NULL;
 	enum form form = FORM_FI;
@@ -642,6 +722,7 @@ static struct fi__rule *parse_segment(struct fi__scn_ctx *p, const char *s,
 		fi__scn_fail(p, col0, "out of memory");
 		goto out;
 	}
+	st.r = r;
 	/* The text as written, without surrounding blanks and comment. */
 	for (a = 0; a < len && (s[a] == ' ' || s[a] == '\t'); a++)
 		;
@@ -664,26 +745,25 @@ static struct fi__rule *parse_segment(struct fi__scn_ctx *p, const char *s,
 	for (i = 0; i < (size_t)n; i++) {
 		if (kv[i].from_strace && !strace_key(p, &kv[i], form))
 			goto bad;
-		if (!check_key(p, kv, i))
-			goto bad;
-		if (!apply(p, &kv[i], r, &action, &when, &prob))
+		key = check_key(p, kv, i);
+		if (!key || !key->parse(p, &kv[i], &st))
 			goto bad;
 	}
-	if (form != FORM_FI && when && !per_given(kv, (size_t)n)) {
+	if (form != FORM_FI && st.when && !per_given(kv, (size_t)n)) {
 		/* strace counts when= per thread and per syscall of the set */
 		r->per_thread = true;
 		r->per_syscall = set_size(r) > 1;
 	}
-	if (form == FORM_FAULT && !action) {
+	if (form == FORM_FAULT && !st.action) {
 		/* strace's fault= fails with ENOSYS unless told otherwise */
 		static const struct kv fault_error = {"error", "ENOSYS", 1, 1,
 						      true};
 
 		r->action = FI_ACT_ERROR;
 		r->value = ENOSYS;
-		action = &fault_error;
+		st.action = &fault_error;
 	}
-	if (!check_rule(p, r, action, selcol))
+	if (!check_rule(p, r, st.action, selcol))
 		goto bad;
 	goto out;
 bad:
