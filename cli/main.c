@@ -196,8 +196,7 @@ static void say_seed(const struct fi__validated *v, const char *opt_seed,
 		prob |= v->rules[i].text && strstr(v->rules[i].text, "prob=");
 	if (!prob || quiet)
 		return;
-	fprintf(stderr, "fi: prob= rules drew from seed %s; --seed %s repeats "
-			"this run\n",
+	fprintf(stderr, "fi: prob= rules drew from seed %s; --seed %s repeats this run\n",
 		seed && *seed ? seed : "0", seed && *seed ? seed : "0");
 }
 

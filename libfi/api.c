@@ -32,8 +32,7 @@ static int enter(void)
 {
 	last_error[0] = 0;
 	if (!fi__runtime_active() || !fi__runtime_rules()) {
-		set_error("libfi is not active in this process (no syscall "
-			      "site could be patched)");
+		set_error("libfi is not active in this process (no syscall site could be patched)");
 		return -ENOSYS;
 	}
 	fi__dispatch_suspend();

@@ -222,9 +222,8 @@ int main(int argc, char **argv)
 	if (a < argc && !strcmp(argv[a], "--full"))
 		full = true, a++;
 	if (a >= argc || (argc - a - 1) % 3) {
-		fprintf(stderr, "usage: fi-plan [--full] OUTFD (fd:N | file:PATH | "
-				"vdso:) OFF LEN ...\n(run by libfi; see "
-				"planner.h)\n");
+		fprintf(stderr, "usage: fi-plan [--full] OUTFD (fd:N | file:PATH | vdso:) OFF LEN ...\n"
+				"(run by libfi; see planner.h)\n");
 		return 2;
 	}
 	out = (int)strtol(argv[a++], NULL, 10);

@@ -288,8 +288,7 @@ long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 	    st.st_uid != (uid_t)fi__raw0(SYS_geteuid) || (st.st_mode & 022) ||
 	    (uint64_t)st.st_size < sizeof(mt)) {
 		if (fi__log_debug)
-			fi__log("  not using %s: not a file of this user's that "
-				"only they can write", path);
+			fi__log("  not using %s: not a file of this user's that only they can write", path);
 		n = FI_IMAGE_UNUSABLE;
 		goto out;
 	}
@@ -313,8 +312,7 @@ long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 		if (fi__log_debug)
 			list_points(m, &mt, body, start);
 	} else if (fi__log_debug) {
-		fi__log("  not mapping the image of %s: its trampolines' place "
-			"is taken, or its file system is mounted noexec",
+		fi__log("  not mapping the image of %s: its trampolines' place is taken, or its file system is mounted noexec",
 			m->name);
 	}
 out:

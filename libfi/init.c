@@ -110,8 +110,7 @@ static void open_channels(void)
 			fi__log("cannot record to %s: %s", v, strerror(-r));
 			fi__raw1(SYS_exit_group, FI_EXIT_SETUP);
 		} else if (r < 0) {
-			fi__log("warning: pid %d is not recorded: cannot open %s: "
-				"%s", (int)getpid(), v, strerror(-r));
+			fi__log("warning: pid %d is not recorded: cannot open %s: %s", (int)getpid(), v, strerror(-r));
 		}
 	}
 	v = getenv("FI_REPORT");
@@ -144,14 +143,12 @@ static void say_features(void)
 	long sud = fi__raw6(SYS_prctl, 59 /* PR_SET_SYSCALL_USER_DISPATCH */,
 			    0 /* PR_SYS_DISPATCH_OFF */, 0, 0, 0, 0);
 
-	fi__log("kernel features: clone3 %s; reading the program's memory "
-		"safely (process_vm_readv) %s; Syscall User Dispatch %s",
+	fi__log("kernel features: clone3 %s; reading the program's memory safely (process_vm_readv) %s; Syscall User Dispatch %s",
 		clone3 == -ENOSYS ? "missing (glibc falls back to clone)"
 				  : "present",
 		fi__safe_copy_str("probe", buf, sizeof(buf)) == 5
 			? "works"
-			: "refused (path= rules and recorded paths will not "
-			  "match)",
+			: "refused (path= rules and recorded paths will not match)",
 		sud == 0 ? "available (fi does not use it yet)"
 			 : "missing (kernel older than 5.11)");
 }

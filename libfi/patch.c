@@ -62,8 +62,7 @@ bool fi__patch_decoder(const char **why)
 	if (dis)
 		return true;
 	if (!fi__disasm_ready() && (fi__patch_in_hook || fi__patch_no_dlopen)) {
-		*why = "the decoder is not loaded and cannot be now (inside "
-		       "ld.so, or before libc is set up)";
+		*why = "the decoder is not loaded and cannot be now (inside ld.so, or before libc is set up)";
 		return false;
 	}
 	dis = fi__disasm_open();
@@ -217,8 +216,7 @@ static long plan_region(uint32_t mod, uint64_t start, size_t len,
 		fi__log("  fi-plan could not plan %s: %s", m->name, why);
 	if (!fi__patch_decoder(&dec_why)) {
 		/* Said even without FI_DEBUG: a rule on them would not fire. */
-		fi__log("cannot plan %s, so its own syscall instructions stay "
-			"unpatched: %s%s%s",
+		fi__log("cannot plan %s, so its own syscall instructions stay unpatched: %s%s%s",
 			m->name, plan_why ? plan_why : "", plan_why ? "; " : "",
 			dec_why);
 		return -ENOSYS;

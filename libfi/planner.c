@@ -295,8 +295,7 @@ bool fi__planner_run(const struct fi__plan_request *req, size_t n, bool full,
 	if (!plan_path[0] && self_addr)
 		path_from_maps((uint64_t)self_addr);
 	if (!plan_path[0]) {
-		*why = "cannot tell where libfi.so was loaded from, so where "
-		       "fi-plan is";
+		*why = "cannot tell where libfi.so was loaded from, so where fi-plan is";
 		return false;
 	}
 	if (fi__raw4(SYS_faccessat, AT_FDCWD, plan_path, X_OK, 0) < 0) {
@@ -449,8 +448,7 @@ bool fi__planner_take(const struct fi__planner_out *out, size_t i,
 		}
 		if (rec.id_len != id_len || id_len > sizeof(rec.build_id) ||
 		    !same(rec.build_id, build_id, id_len)) {
-			*why = "the file fi-plan read is not the object mapped "
-			       "here (another build-id)";
+			*why = "the file fi-plan read is not the object mapped here (another build-id)";
 			return false;
 		}
 		if (!fi__cache_parse(out->map + at + sizeof(rec), rec.size,

@@ -670,11 +670,7 @@ int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len)
 		if (!failures++) {
 			format_result(res, sizeof(res), q->list->v[used]);
 			snprintf(first, sizeof(first),
-				 "expected %s to return %s (fi_expect #%lu of "
-				 "%s) "
-				 "but it was not called: %lu of %zu "
-				 "expectation%s "
-				 "consumed",
+				 "expected %s to return %s (fi_expect #%lu of %s) but it was not called: %lu of %zu expectation%s consumed",
 				 s ? s->name : "?", res, used + 1,
 				 s ? s->name : "?", used, q->list->n,
 				 plural(q->list->n));
@@ -694,16 +690,12 @@ int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len)
 		expected_what(r, what, sizeof(what));
 		if (fired == 0)
 			snprintf(first, sizeof(first),
-				 "expected %s %s (rule \"%s\" at %s) but it "
-				 "never "
-				 "fired: %llu matching call%s",
+				 "expected %s %s (rule \"%s\" at %s) but it never fired: %llu matching call%s",
 				 r->what, what, r->text, r->origin,
 				 (unsigned long long)matched, plural(matched));
 		else
 			snprintf(first, sizeof(first),
-				 "expected %s %s (rule \"%s\" at %s) but it "
-				 "fired "
-				 "%llu of %llu times: %llu matching call%s",
+				 "expected %s %s (rule \"%s\" at %s) but it fired %llu of %llu times: %llu matching call%s",
 				 r->what, what, r->text, r->origin,
 				 (unsigned long long)fired,
 				 (unsigned long long)need,

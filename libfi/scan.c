@@ -168,11 +168,9 @@ long fi__scan_loaded(void)
 		}
 		if (!fi__patch_plan_ahead(jobs, njobs, &why)) {
 			if (fi__log_debug)
-				fi__log("fi-plan could not plan at start-up (%s): "
-					"loading the decoder here", why);
+				fi__log("fi-plan could not plan at start-up (%s): loading the decoder here", why);
 			if (!fi__patch_decoder(&why))
-				fi__log("no decoder, so only cached plans apply: "
-					"%s", why);
+				fi__log("no decoder, so only cached plans apply: %s", why);
 		}
 	}
 	for (int i = 0; i < c.n; i++) {

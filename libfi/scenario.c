@@ -287,38 +287,32 @@ static bool check_rule(struct fi__scn_ctx *p, struct fi__rule *r,
 {
 	if (!action && !r->delay_ns && !r->delay_exit_ns && !r->signal) {
 		fi__scn_fail(p, selcol,
-			     "rule has no action; add error=, retval=, "
-			     "short=, delay=, signal=, redirect= or "
-			     "script=");
+			     "rule has no action; add error=, retval=, short=, delay=, signal=, redirect= or script=");
 		return false;
 	}
 	if (r->action == FI_ACT_SHORT &&
 	    !fi__scn_set_has(r, FI_ARG_COUNT, FI_ARG_IOVCNT, true)) {
 		fi__scn_fail(p, action->kcol,
-			     "short= needs a syscall with a byte "
-			     "count; '%s' has none",
+			     "short= needs a syscall with a byte count; '%s' has none",
 			     r->what);
 		return false;
 	}
 	if (r->action == FI_ACT_REDIRECT &&
 	    !fi__scn_set_has(r, FI_ARG_PATH, FI_ARG_PATH, true)) {
 		fi__scn_fail(p, action->kcol,
-			     "redirect= needs a syscall with a path "
-			     "argument; '%s' has none",
+			     "redirect= needs a syscall with a path argument; '%s' has none",
 			     r->what);
 		return false;
 	}
 	if (r->path && !fi__scn_set_has(r, FI_ARG_PATH, FI_ARG_FD, false)) {
 		fi__scn_fail(p, selcol,
-			     "path= needs a syscall with a path or fd "
-			     "argument; '%s' has none",
+			     "path= needs a syscall with a path or fd argument; '%s' has none",
 			     r->what);
 		return false;
 	}
 	if (r->has_fd && !fi__scn_set_has(r, FI_ARG_FD, FI_ARG_DIRFD, false)) {
 		fi__scn_fail(p, selcol,
-			     "fd= needs a syscall with an fd argument; '%s' "
-			     "has none",
+			     "fd= needs a syscall with an fd argument; '%s' has none",
 			     r->what);
 		return false;
 	}
@@ -452,8 +446,7 @@ static int tokenize(struct fi__scn_ctx *p, const char *s, size_t len, int col0,
 	for (i = 1; i < ntok; i++) {
 		if (nkv == MAX_TOKENS) {
 			fi__scn_fail(p, tcol[i],
-				     "too many words in one rule (at "
-				     "most %d)",
+				     "too many words in one rule (at most %d)",
 				     MAX_TOKENS);
 			return -1;
 		}
@@ -503,8 +496,7 @@ static bool strace_signal(struct fi__scn_ctx *p, struct kv *kv)
 	if (sig >= 0) {
 		if (sig < 32 || sig > 64) {
 			fi__scn_fail(p, kv->vcol,
-				     "signal %s is out of range (SIGRTMIN is 32, "
-				     "SIGRTMAX 64)",
+				     "signal %s is out of range (SIGRTMIN is 32, SIGRTMAX 64)",
 				     kv->val);
 			return false;
 		}
@@ -533,8 +525,7 @@ static bool strace_delay(struct fi__scn_ctx *p, struct kv *kv)
 	v = strtod(kv->val, &end);
 	if (end == kv->val || errno || v < 0 || !isdigit((unsigned char)kv->val[0])) {
 		fi__scn_fail(p, kv->vcol,
-			     "bad %s= '%s': expected a number of microseconds, "
-			     "or with a unit (s, ms, us, ns)",
+			     "bad %s= '%s': expected a number of microseconds, or with a unit (s, ms, us, ns)",
 			     kv->key, kv->val);
 		return false;
 	}
@@ -587,8 +578,7 @@ static bool strace_key(struct fi__scn_ctx *p, struct kv *kv, enum form form)
 	}
 	if (form == FORM_FAULT) {
 		fi__scn_fail(p, kv->kcol,
-			     "fault= takes only error= and when=, not "
-			     "'%s='",
+			     "fault= takes only error= and when=, not '%s='",
 			     kv->key);
 		return false;
 	}
@@ -602,20 +592,17 @@ static bool strace_key(struct fi__scn_ctx *p, struct kv *kv, enum form form)
 		return !kv->val || !*kv->val || strace_delay(p, kv);
 	if (!strcmp(kv->key, "syscall")) {
 		fi__scn_fail(p, kv->kcol,
-			     "syscall= is not supported yet: fi cannot run "
-			     "another syscall in place of one");
+			     "syscall= is not supported yet: fi cannot run another syscall in place of one");
 		return false;
 	}
 	if (!strncmp(kv->key, "poke_", 5)) {
 		fi__scn_fail(p, kv->kcol,
-			     "%s= is not supported yet: fi does not write into "
-			     "the program's memory",
+			     "%s= is not supported yet: fi does not write into the program's memory",
 			     kv->key);
 		return false;
 	}
 	fi__scn_fail(p, kv->kcol,
-		     "unknown inject= key '%s'; strace's inject= takes "
-		     "error, retval, signal, delay_enter and when",
+		     "unknown inject= key '%s'; strace's inject= takes error, retval, signal, delay_enter and when",
 		     kv->key);
 	return false;
 }
@@ -635,9 +622,7 @@ static const struct key *check_key(struct fi__scn_ctx *p, const struct kv *kv,
 			fi__scn_consider(&sg, keys[k].name);
 		if (!kv[i].val && fi__names_sys_nr(kv[i].key) >= 0) {
 			fi__scn_fail(p, kv[i].kcol,
-				     "expected KEY=VALUE, got '%s'; "
-				     "list several syscalls as "
-				     "'a,b'",
+				     "expected KEY=VALUE, got '%s'; list several syscalls as 'a,b'",
 				     kv[i].key);
 			return NULL;
 		}
@@ -792,8 +777,7 @@ struct fi__rule *fi__scn_parse_rule(const char *text, const char *origin,
 	nl = strchr(text, '\n');
 	if (nl && nl[strspn(nl, " \t\r\n")]) {
 		fi__scn_fail(&p, (int)(nl - text) + 1,
-			     "one rule expected, but the "
-			     "text goes on after a newline");
+			     "one rule expected, but the text goes on after a newline");
 		return NULL;
 	}
 	r = parse_segment(&p, text, nl ? (size_t)(nl - text) : strlen(text), 1,
@@ -969,8 +953,7 @@ int fi__scn_load_file(struct fi__ruleset *rs, const char *path,
 				fclose(f);
 				free(buf);
 				snprintf(err->msg, sizeof(err->msg),
-					 "%s: error: file is larger than %u "
-					 "bytes",
+					 "%s: error: file is larger than %u bytes",
 					 path, MAX_FILE_SIZE);
 				return -EIO;
 			}

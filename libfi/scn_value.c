@@ -324,8 +324,7 @@ bool fi__scn_delay(struct fi__scn_ctx *p, const char *v, int col, long *ns)
 
 	if (rc == -1) {
 		fi__scn_fail(p, col,
-			     "bad delay= '%s': expected a number and a unit "
-			     "(ns, us, ms or s), such as 200ms",
+			     "bad delay= '%s': expected a number and a unit (ns, us, ms or s), such as 200ms",
 			     v);
 		return false;
 	}
@@ -391,8 +390,7 @@ bool fi__scn_prob(struct fi__scn_ctx *p, const char *v, int col, uint64_t *out)
 	}
 	if (!digits || *s) {
 		fi__scn_fail(p, col,
-			     "bad prob= '%s': expected a fraction such as 0.25 "
-			     "or a percentage such as 25%%",
+			     "bad prob= '%s': expected a fraction such as 0.25 or a percentage such as 25%%",
 			     v);
 		return false;
 	}
@@ -454,8 +452,7 @@ bool fi__scn_script(struct fi__scn_ctx *p, const char *v, int col,
 		} else if (is_digit(item[0]) || item[0] == '-' ||
 			   item[0] != 'E') {
 			fi__scn_fail(p, scol,
-				     "bad script= step '%s': expected ok, an "
-				     "errno name or a return value",
+				     "bad script= step '%s': expected ok, an errno name or a return value",
 				     item);
 			return false;
 		} else {
@@ -499,16 +496,13 @@ bool fi__scn_site(struct fi__scn_ctx *p, const char *v, int col,
 	if (plus) {
 		if (plus == v) {
 			fi__scn_fail(p, col,
-				     "bad site= '%s': expected MODULE or "
-				     "MODULE+0xOFFSET",
+				     "bad site= '%s': expected MODULE or MODULE+0xOFFSET",
 				     v);
 			return false;
 		}
 		if (!parse_ulong(plus + 1, &r->site_offset)) {
 			fi__scn_fail(p, col + (int)(plus + 1 - v),
-				     "bad site= offset '%s': expected a number "
-				     "such as "
-				     "0x1a2b",
+				     "bad site= offset '%s': expected a number such as 0x1a2b",
 				     plus + 1);
 			return false;
 		}
@@ -612,14 +606,12 @@ bool fi__scn_set(struct fi__scn_ctx *p, const char *v, int col,
 		}
 		if (*name == '!') {
 			fi__scn_fail(p, icol,
-				     "negated syscall sets ('!') are not "
-				     "supported; list the syscalls");
+				     "negated syscall sets ('!') are not supported; list the syscalls");
 			return false;
 		}
 		if (*name == '/') {
 			fi__scn_fail(p, icol,
-				     "regular expressions ('/') are not "
-				     "supported; list the syscalls");
+				     "regular expressions ('/') are not supported; list the syscalls");
 			return false;
 		}
 		if (*name == '%') {
