@@ -9,6 +9,7 @@
 
 #include "dispatch.h"
 #include "fi.h"
+#include "gcov.h"
 #include "names.h"
 #include "rules.h"
 #include "runtime.h"
@@ -87,12 +88,16 @@ int fi_rule(const char *rule)
 		set_error("rule is NULL");
 		return leave(-EINVAL);
 	}
-	return leave(arm(fi__scn_parse_rule(rule, "<rule>", 1, &err), &err));
+	r = arm(fi__scn_parse_rule(rule, "<rule>", 1, &err), &err);
+	if (!r)
+		fi__gcov_armed(__builtin_return_address(0), rule);
+	return leave(r);
 }
 
 int fi_load_scenario(const char *path)
 {
 	struct fi__scn_error err;
+	char text[512];
 	int r = enter();
 	if (r < 0)
 		return r;
@@ -101,11 +106,14 @@ int fi_load_scenario(const char *path)
 		return leave(-EINVAL);
 	}
 	r = fi__scn_load_file(fi__rs, path, &err);
-	if (r < 0)
+	if (r < 0) {
 		set_error("%s", err.msg);
-	else
-		fi__runtime_rules_changed();
-	return leave(r < 0 ? r : 0);
+		return leave(r);
+	}
+	fi__runtime_rules_changed();
+	snprintf(text, sizeof(text), "scenario %s", path);
+	fi__gcov_armed(__builtin_return_address(0), text);
+	return leave(0);
 }
 
 int fi_fail_nth(const char *syscall, unsigned n, int err)
@@ -128,11 +136,15 @@ int fi_fail_nth(const char *syscall, unsigned n, int err)
 		return leave(-EINVAL);
 	}
 	snprintf(text, sizeof(text), "%s when=%u error=%d", syscall, n, err);
-	return leave(arm(fi__scn_parse_rule(text, "fi_fail_nth", 1, &perr), &perr));
+	r = arm(fi__scn_parse_rule(text, "fi_fail_nth", 1, &perr), &perr);
+	if (!r)
+		fi__gcov_armed(__builtin_return_address(0), text);
+	return leave(r);
 }
 
 int fi_expect(const char *syscall, long result)
 {
+	char text[128];
 	long nr;
 	int r = enter();
 	if (r < 0)
@@ -141,10 +153,13 @@ int fi_expect(const char *syscall, long result)
 	if (nr < 0)
 		return leave((int)nr);
 	r = fi__rules_expect(fi__rs, nr, result);
-	if (r < 0)
+	if (r < 0) {
 		set_error("cannot queue an expectation for %s", syscall);
-	else
-		fi__runtime_rules_changed();
+		return leave(r);
+	}
+	fi__runtime_rules_changed();
+	snprintf(text, sizeof(text), "fi_expect %s %ld", syscall, result);
+	fi__gcov_armed(__builtin_return_address(0), text);
 	return leave(r);
 }
 
@@ -180,6 +195,7 @@ void fi_reset(void)
 	fi__rules_clear(fi__rs);
 	fi__runtime_reset_counts();
 	fi__runtime_rules_changed();
+	fi__gcov_disarmed();
 	leave(0);
 }
 
