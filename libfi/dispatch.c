@@ -30,6 +30,7 @@
 #include "rules.h"
 #include "runtime.h"
 #include "safe_read.h"
+#include "scratch.h"
 #include "site.h"
 #include "trace.h"
 #include "xstate.h"
@@ -123,10 +124,8 @@ static int find_pending(uint32_t point)
 	return -1;
 }
 
-/* Scratch for paths, per thread and per depth rather than on the stack:
- * the hook may run on a signal handler's small alternate stack. */
-static __thread char path_buf[FI_MAX_DEPTH][4096];
-static __thread char fdpath_buf[FI_MAX_DEPTH][4096];
+_Static_assert(FI_MAX_DEPTH <= FI_SCRATCH_DEPTH,
+	       "every depth of the hook has scratch of its own");
 
 
 static uint64_t *arg_slot(struct fi__frame *f, int i)
@@ -359,7 +358,8 @@ static void describe(struct fi__frame *f, long nr, struct fi__call *c)
 
 /* The whole full path: the recorder, counting, call sites, the report,
  * fd protection, new code to patch. */
-static long see_all(struct fi__frame *f, long nr, int depth)
+static long see_all(struct fi__frame *f, long nr, int depth,
+		    struct fi__scratch *s)
 {
 	struct fi__call c;
 	struct fi__verdict v;
@@ -368,7 +368,7 @@ static long see_all(struct fi__frame *f, long nr, int depth)
 	bool tracing = fi__trace_enabled(), harness = false, changed = false;
 	long delay_exit = 0;
 	bool acting = fi__runtime_mode.have_rules || fi__runtime_mode.counting;
-	char *path = path_buf[depth];
+	char *path = s->path[depth];
 
 	describe(f, nr, &c);
 	/* Name the calling code now when the harness must be told apart
@@ -389,7 +389,7 @@ static long see_all(struct fi__frame *f, long nr, int depth)
 		/* Only rules look at the path; counting does not. */
 		if (fi__runtime_mode.have_rules && pi >= 0 &&
 		    fi__safe_copy_str((const void *)c.args[pi], path,
-				      sizeof(path_buf[0])) >= 0)
+				      FI_SCRATCH_PATH) >= 0)
 			c.path = path;
 		if (fi__runtime_mode.counting)
 			__atomic_fetch_add(&fi__runtime_counts[nr], 1,
@@ -399,10 +399,10 @@ static long see_all(struct fi__frame *f, long nr, int depth)
 			verdict = act(f, &c, &v, &chg, &changed);
 			delay_exit = v.delay_exit_ns;
 			if (verdict == VERDICT_DONE && tracing) {
-				char *fdp = fdpath_buf[depth];
+				char *fdp = s->fdpath[depth];
 				int fi = fi__names_argindex(nr, FI_ARG_FD);
 				if (fi < 0 || fi__fdpath_get(c.pid, (int)c.args[fi], fdp,
-							     sizeof(fdpath_buf[0])) <= 0)
+							     FI_SCRATCH_PATH) <= 0)
 					fdp = 0;
 				fi__trace_write_more(&c, (long)f->rax, true,
 						     c.module, c.offset, fdp, 0,
@@ -444,7 +444,7 @@ static long see_all(struct fi__frame *f, long nr, int depth)
 			int pi = fi__runtime_nr.path_arg[nr];
 			if (!c.path && pi >= 0 &&
 			    fi__safe_copy_str((const void *)c.args[pi], path,
-					      sizeof(path_buf[0])) >= 0)
+					      FI_SCRATCH_PATH) >= 0)
 				c.path = path;
 			p->more.argv = (const void *)c.args[nr == SYS_execve ? 1 : 2];
 			p->seq = fi__trace_write_more(&c, FI_TRACE_RET_NONE,
@@ -461,7 +461,8 @@ out:
 
 /* The full path when only rules are armed and this number needs nothing
  * else: rules that look at more than the number (a path, a site, ...). */
-static long rules_only(struct fi__frame *f, long nr, int depth)
+static long rules_only(struct fi__frame *f, long nr, int depth,
+		       struct fi__scratch *s)
 {
 	struct fi__call c;
 	struct fi__verdict v;
@@ -469,8 +470,8 @@ static long rules_only(struct fi__frame *f, long nr, int depth)
 
 	describe(f, nr, &c);
 	if (pi >= 0 && fi__safe_copy_str((const void *)c.args[pi],
-					 path_buf[depth], sizeof(path_buf[0])) >= 0)
-		c.path = path_buf[depth];
+					 s->path[depth], FI_SCRATCH_PATH) >= 0)
+		c.path = s->path[depth];
 	struct fi__trace_more chg = {0};
 	bool changed = false;
 
@@ -492,14 +493,29 @@ static __attribute__((noinline)) long full_path(struct fi__frame *f, long nr,
 						 int depth)
 {
 	long verdict;
+	struct fi__scratch *s;
 
+	if (nr == SYS_exit && !fi__runtime_mode.exit_wanted) {
+		if (depth == 0)
+			fi__scratch_thread_exit();
+		return VERDICT_PASS;
+	}
+	s = fi__scratch_begin();
+	if (!s)
+		return VERDICT_PASS; /* no memory for scratch: untouched */
 	in_hook = depth + 1;
 	if (!fi__runtime_mode.see_all && !fi__runtime_nr.special[nr])
-		verdict = fi__runtime_mode.have_rules ? rules_only(f, nr, depth)
-						      : VERDICT_PASS;
+		verdict = fi__runtime_mode.have_rules
+				  ? rules_only(f, nr, depth, s)
+				  : VERDICT_PASS;
 	else
-		verdict = see_all(f, nr, depth);
+		verdict = see_all(f, nr, depth, s);
 	in_hook = depth;
+	fi__scratch_end(s);
+	/* The thread ends: its scratch goes back (a failed exit maps it
+	 * again on its next call). */
+	if (nr == SYS_exit && verdict == VERDICT_PASS && depth == 0)
+		fi__scratch_thread_exit();
 	return verdict;
 }
 
@@ -567,12 +583,13 @@ void fi__dispatch_post(struct fi__frame *f)
 	long ret = (long)f->rax;
 	int depth = in_hook, i;
 	char *fdp, *path;
+	struct fi__scratch *s;
 
-	if (depth >= FI_MAX_DEPTH)
+	if (depth >= FI_MAX_DEPTH || !(s = fi__scratch_begin()))
 		return;
 	in_hook = depth + 1;
-	fdp = fdpath_buf[depth];
-	path = path_buf[depth];
+	fdp = s->fdpath[depth];
+	path = s->path[depth];
 	i = find_pending(fi__frame_point(f));
 	if (i < 0)
 		goto out;
@@ -593,6 +610,7 @@ void fi__dispatch_post(struct fi__frame *f)
 			fi__patch_forked();
 			fi__report_fork_child();
 			fi__fdpath_forked((int)fi__raw0(SYS_getpid));
+			fi__scratch_forked((int)fi__raw0(SYS_gettid));
 		}
 		goto out;
 	}
@@ -602,7 +620,7 @@ void fi__dispatch_post(struct fi__frame *f)
 
 	if (p.nr == SYS_mmap && (p.args[2] & PROT_EXEC) &&
 	    (int)p.args[4] >= 0 && !(ret < 0 && ret > -4096))
-		patch_mapping(p.args, ret, fdp, sizeof(fdpath_buf[0]));
+		patch_mapping(p.args, ret, fdp, FI_SCRATCH_PATH);
 
 	if (fi__trace_enabled()) {
 		const char *fdpath = 0;
@@ -624,18 +642,19 @@ void fi__dispatch_post(struct fi__frame *f)
 		c.offset = p.offset;
 		pi = fi__names_argindex(c.nr, FI_ARG_PATH);
 		if (pi >= 0 && fi__safe_copy_str((const void *)c.args[pi], path,
-						 sizeof(path_buf[0])) >= 0)
+						 FI_SCRATCH_PATH) >= 0)
 			c.path = path;
 		fi = fi__names_argindex(c.nr, FI_ARG_FD);
 		if (pi < 0 && fi >= 0 && ret >= 0 &&
 		    fi__fdpath_get(c.pid, (int)c.args[fi], fdp,
-				   sizeof(fdpath_buf[0])) > 0)
+				   FI_SCRATCH_PATH) > 0)
 			fdpath = fdp;
 		fi__trace_write_more(&c, ret, p.injected, c.module, c.offset,
 				     fdpath, p.seq, &p.more);
 	}
 out:
 	in_hook = depth;
+	fi__scratch_end(s);
 }
 
 /* --- dispatch.h ------------------------------------------------------ */

@@ -75,6 +75,8 @@ void fi__runtime_rules_changed(void)
 			 __ATOMIC_RELEASE);
 	if (!fi__runtime_comm[0])
 		fi__raw2(SYS_prctl, PR_GET_NAME, fi__runtime_comm);
+	__atomic_store_n(&m->exit_wanted, t[SYS_exit], __ATOMIC_RELEASE);
+	mark(t, SYS_exit); /* a thread's scratch goes back */
 	mark(t, SYS_mmap); /* new code to patch */
 	mark(t, SYS_clone); /* a child forgets cached ids */
 	mark(t, SYS_clone3);
@@ -94,7 +96,7 @@ void fi__runtime_rules_changed(void)
 	/* Numbers that only the whole full path serves: everything marked
 	 * above but for the rules themselves. */
 	static const long always[] = {
-		SYS_mmap, SYS_clone, SYS_clone3, SYS_fork, SYS_vfork,
+		SYS_exit, SYS_mmap, SYS_clone, SYS_clone3, SYS_fork, SYS_vfork,
 		SYS_exit_group, SYS_execve, SYS_execveat, SYS_close,
 		SYS_close_range, SYS_dup2, SYS_dup3, SYS_fcntl,
 	};

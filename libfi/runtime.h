@@ -32,6 +32,10 @@ struct fi__runtime_mode {
 	int see_all;
 	int tracing;   /* the recorder is on (trace.h) */
 	int reporting; /* the end-of-run report is on (report.h) */
+	/* Rules, counting or the recorder want SYS_exit; otherwise it is
+	 * in the interest table only for a thread to hand back its scratch
+	 * (scratch.h). */
+	int exit_wanted;
 };
 extern struct fi__runtime_mode fi__runtime_mode FI_RUNTIME_SHARED;
 

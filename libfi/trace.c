@@ -22,6 +22,7 @@
 #include "names.h"
 #include "raw.h"
 #include "safe_read.h"
+#include "scratch.h"
 #include "tracebuf.h"
 
 static bool trace_on;
@@ -69,7 +70,7 @@ void fi__trace_write(const struct fi__call *c, long ret, bool injected,
 			    0);
 }
 
-#define MAX_NEST 2
+#define MAX_NEST FI_SCRATCH_DEPTH
 
 unsigned long fi__trace_write_seq(const struct fi__call *c, long ret,
 				  bool injected, const char *site_module,
@@ -85,7 +86,7 @@ unsigned long fi__trace_write_seq(const struct fi__call *c, long ret,
  * record's room less PATH_ROOM kept for the path. Returns true when
  * something was left out or cut. */
 #define ARGV_MAX 256
-#define ARG_MAX_LEN 1024
+#define ARG_MAX_LEN FI_SCRATCH_ARGV
 #define PATH_ROOM 1100
 
 static bool put_argv(struct fi__jw *w, const void *argv, char *scratch)
@@ -134,12 +135,12 @@ unsigned long fi__trace_write_more(const struct fi__call *c, long ret,
 				   const char *fd_path, unsigned long resumes,
 				   const struct fi__trace_more *more)
 {
-	static __thread char argbuf[MAX_NEST][ARG_MAX_LEN];
-	/* Per thread, not on the stack: a handler on a small sigaltstack
-	 * may be what is being recorded. A handler that interrupts a
-	 * record takes the next buffer; deeper nesting is not recorded. */
-	static __thread char bufs[MAX_NEST][4096];
+	/* In the thread's scratch, not on the stack: a handler on a small
+	 * sigaltstack may be what is being recorded. A handler that
+	 * interrupts a record takes the next buffer; deeper nesting is not
+	 * recorded. */
 	static __thread int nest;
+	struct fi__scratch *sc = fi__scratch_current();
 	struct fi__jw w;
 	const struct fi__sysinfo *si = fi__names_sys(c->nr);
 	const char *path = NULL, *name, *errname = NULL;
@@ -147,13 +148,13 @@ unsigned long fi__trace_write_more(const struct fi__call *c, long ret,
 	unsigned long seq;
 	char *buf, *d;
 
-	if (!fi__trace_enabled() || nest >= MAX_NEST)
+	if (!fi__trace_enabled() || nest >= MAX_NEST || !sc)
 		return 0;
-	buf = bufs[nest++];
+	buf = sc->record[nest++];
 	seq = resumes ? resumes
 		      : __atomic_add_fetch(&trace_seq, 1, __ATOMIC_RELAXED);
 
-	fi__jw_init(&w, buf, sizeof(bufs[0]));
+	fi__jw_init(&w, buf, FI_SCRATCH_RECORD);
 	fi__jw_reserve(&w, TAIL_ROOM);
 	fi__jw_obj_begin(&w);
 	/* The members of bounded length go in with one check each run (the
@@ -238,7 +239,7 @@ unsigned long fi__trace_write_more(const struct fi__call *c, long ret,
 		fi__jw_int(&w, more->short_to);
 	}
 	if (more && more->argv &&
-	    put_argv(&w, more->argv, argbuf[nest - 1])) {
+	    put_argv(&w, more->argv, sc->argv[nest - 1])) {
 		fi__jw_key(&w, "argv_truncated");
 		fi__jw_bool(&w, true);
 	}

@@ -1,0 +1,41 @@
+/* scratch.h: each thread's scratch memory for the full path (paths, fd
+ * paths, trace records), mapped on its first use instead of kept in
+ * thread-local arrays. Hook-safe. */
+#ifndef FI_SCRATCH_H
+#define FI_SCRATCH_H
+
+#include <stdbool.h>
+
+/* The hook's nesting: a signal handler may take it once more while it
+ * runs, with scratch of its own. */
+#define FI_SCRATCH_DEPTH 2
+#define FI_SCRATCH_PATH 4096
+#define FI_SCRATCH_RECORD 4096
+#define FI_SCRATCH_ARGV 1024
+
+struct fi__scratch {
+	char path[FI_SCRATCH_DEPTH][FI_SCRATCH_PATH];
+	char fdpath[FI_SCRATCH_DEPTH][FI_SCRATCH_PATH];
+	char record[FI_SCRATCH_DEPTH][FI_SCRATCH_RECORD];
+	char argv[FI_SCRATCH_DEPTH][FI_SCRATCH_ARGV];
+	int owner; /* the thread it was mapped for (tid) */
+};
+
+/* This thread's scratch for one pass of the full path (or of the post
+ * hook), NULL when there is no memory for one: then the call passes
+ * untouched. Pair each non-NULL result with fi__scratch_end. */
+struct fi__scratch *fi__scratch_begin(void);
+void fi__scratch_end(struct fi__scratch *s);
+
+/* The scratch the current pass holds (for the recorder), or NULL. */
+struct fi__scratch *fi__scratch_current(void);
+
+/* The thread is about to exit (SYS_exit): its scratch goes back to the
+ * pool, unless the caller is not the thread it was mapped for (a vfork
+ * child, or a clone without a TLS of its own, runs on another's). */
+void fi__scratch_thread_exit(void);
+
+/* In a fork child: the scratch now belongs to the child's thread. */
+void fi__scratch_forked(int tid);
+
+#endif
