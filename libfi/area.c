@@ -11,8 +11,6 @@
 #include "raw.h"
 #include "runtime.h"
 
-#define PAGE 4096ul
-
 void fi__entry(void);
 void fi__entry_post(void);
 
@@ -59,7 +57,7 @@ static void *alloc_near_maps(uint64_t lo, uint64_t hi, size_t size)
 			/* gap [prev_end, a) */
 			uint64_t cand, dist;
 			if (a <= lo) {
-				cand = (a - size) & ~(PAGE - 1);
+				cand = (a - size) & ~(FI_PAGE - 1);
 				dist = hi - cand;
 			} else if (prev_end >= hi) {
 				cand = prev_end;
@@ -112,6 +110,6 @@ long fi__area_fill_slots(uint64_t area, uint32_t base)
 	slot[SLOT_ENTRY] = (uint64_t)fi__entry;
 	slot[SLOT_POST] = (uint64_t)fi__entry_post;
 	slot[SLOT_BASE] = base;
-	return fi__raw3(SYS_mprotect, area, PAGE, PROT_READ);
+	return fi__raw3(SYS_mprotect, area, FI_PAGE, PROT_READ);
 }
 

@@ -25,9 +25,9 @@
 #include "disasm.h"
 #include "elfobj.h"
 #include "planner.h"
+#include "raw.h"
 #include "region.h"
 
-#define PAGE 4096ul
 #define MAX_PHDRS 64
 
 /* One object, mapped here at base + p_vaddr like the loader maps it. */
@@ -83,14 +83,14 @@ static const char *map_file(int fd, struct object *o)
 		}
 		if (p->p_type != PT_LOAD)
 			continue;
-		if ((p->p_vaddr & ~(PAGE - 1)) < lo)
-			lo = p->p_vaddr & ~(PAGE - 1);
+		if ((p->p_vaddr & ~(FI_PAGE - 1)) < lo)
+			lo = p->p_vaddr & ~(FI_PAGE - 1);
 		if (p->p_vaddr + p->p_memsz > hi)
 			hi = p->p_vaddr + p->p_memsz;
 	}
 	if (lo >= hi || hi - lo > (1ull << 36))
 		return "no loadable segment";
-	o->span_len = (hi - lo + PAGE - 1) & ~(PAGE - 1);
+	o->span_len = (hi - lo + FI_PAGE - 1) & ~(FI_PAGE - 1);
 	o->span = mmap(NULL, o->span_len, PROT_NONE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (o->span == MAP_FAILED) {
@@ -100,10 +100,10 @@ static const char *map_file(int fd, struct object *o)
 	o->base = (uint64_t)o->span - lo;
 	for (int i = 0; i < o->phnum; i++) {
 		const Elf64_Phdr *p = &o->ph[i];
-		uint64_t skew = p->p_vaddr & (PAGE - 1);
+		uint64_t skew = p->p_vaddr & (FI_PAGE - 1);
 		if (p->p_type != PT_LOAD || !p->p_filesz)
 			continue;
-		if ((p->p_offset & (PAGE - 1)) != skew ||
+		if ((p->p_offset & (FI_PAGE - 1)) != skew ||
 		    mmap((void *)(o->base + p->p_vaddr - skew), p->p_filesz + skew,
 			 PROT_READ, MAP_PRIVATE | MAP_FIXED, fd,
 			 (off_t)(p->p_offset - skew)) == MAP_FAILED)
@@ -134,7 +134,7 @@ static const char *map_vdso(struct object *o)
 		}
 	if (lo >= hi)
 		return "no loadable segment in the vDSO";
-	o->base = (uint64_t)eh - (lo & ~(PAGE - 1));
+	o->base = (uint64_t)eh - (lo & ~(FI_PAGE - 1));
 	for (int i = 0; i < o->phnum && !o->id_len; i++)
 		if (ph[i].p_type == PT_NOTE)
 			o->id_len = fi__elfobj_build_id(

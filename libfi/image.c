@@ -28,7 +28,6 @@
 #include "raw.h"
 #include "registry.h"
 
-#define PAGE 4096ul
 #define GAP (1ull << 30)           /* from the code down to its area */
 #define MAX_FILE (64ull << 20)    /* larger objects are patched in place */
 #define SAMPLE_EVERY 32
@@ -60,12 +59,12 @@ static int traced = -1;
 
 static uint64_t page_of(uint64_t a)
 {
-	return a & ~(PAGE - 1);
+	return a & ~(FI_PAGE - 1);
 }
 
 static uint64_t text_len_of(uint64_t start, size_t len)
 {
-	return ((start + len + PAGE - 1) & ~(PAGE - 1)) - page_of(start);
+	return ((start + len + FI_PAGE - 1) & ~(FI_PAGE - 1)) - page_of(start);
 }
 
 static size_t body_len_of(uint32_t npoints, uint32_t nsamples, uint32_t nrefused)
@@ -172,14 +171,14 @@ static bool meta_fits(const struct meta *mt, uint64_t size, uint64_t start,
 	       mt->page_off == page_off &&
 	       src->file_off >= page_off &&
 	       mt->text_off == src->file_off - page_off &&
-	       mt->text_off % PAGE == 0 &&
+	       mt->text_off % FI_PAGE == 0 &&
 	       mt->text_len == text_len_of(start, len) &&
 	       mt->npoints && mt->npoints <= FI_MAX_POINTS &&
 	       mt->nsamples <= mt->npoints && mt->nrefused <= FI_MAX_POINTS &&
 	       mt->body_len == body_len_of(mt->npoints, mt->nsamples,
 					   mt->nrefused) &&
-	       tail <= size && mt->stubs_off % PAGE == 0 &&
-	       mt->stubs_len % PAGE == 0 && mt->stubs_len &&
+	       tail <= size && mt->stubs_off % FI_PAGE == 0 &&
+	       mt->stubs_len % FI_PAGE == 0 && mt->stubs_len &&
 	       mt->stubs_off >= mt->text_off + mt->text_len &&
 	       mt->stubs_off + mt->stubs_len <= size - tail;
 }
@@ -235,13 +234,13 @@ static long map_image(uint32_t mod, uint64_t start, int prot, long fd,
 
 	if (base + (uint64_t)mt->npoints > FI_MAX_POINTS)
 		return FI_IMAGE_UNUSABLE;
-	if (!fi__map_at(area, PAGE, PROT_READ | PROT_WRITE, 0, -1, 0))
+	if (!fi__map_at(area, FI_PAGE, PROT_READ | PROT_WRITE, 0, -1, 0))
 		return FI_IMAGE_UNUSABLE; /* the spot is taken */
 	/* Executable pages from the cache's file system first: where it is
 	 * mounted noexec this fails, before anything of the code is touched. */
-	if (!fi__map_at(area + PAGE, mt->stubs_len, PROT_READ | PROT_EXEC, 0,
+	if (!fi__map_at(area + FI_PAGE, mt->stubs_len, PROT_READ | PROT_EXEC, 0,
 			(int)fd, mt->stubs_off)) {
-		fi__raw2(SYS_munmap, area, PAGE);
+		fi__raw2(SYS_munmap, area, FI_PAGE);
 		return FI_IMAGE_UNUSABLE;
 	}
 	for (uint32_t i = 0; i < mt->npoints; i++) {
@@ -258,7 +257,7 @@ static long map_image(uint32_t mod, uint64_t start, int prot, long fd,
 		return mt->npoints;
 	__atomic_store_n(&fi__registry_npoints, base, __ATOMIC_RELEASE);
 undo:
-	fi__raw2(SYS_munmap, area, PAGE + mt->stubs_len);
+	fi__raw2(SYS_munmap, area, FI_PAGE + mt->stubs_len);
 	return FI_IMAGE_UNUSABLE;
 }
 
@@ -429,7 +428,7 @@ void fi__image_store(uint32_t mod, uint64_t start, size_t len,
 
 	if (!src || !n || n > FI_MAX_POINTS || nrefused > FI_MAX_POINTS ||
 	    src->file_off < start - page ||
-	    (src->file_off - (start - page)) % PAGE ||
+	    (src->file_off - (start - page)) % FI_PAGE ||
 	    !image_path(path, sizeof(path), m, start, len, &slash) ||
 	    fi__image_traced())
 		return;
@@ -452,10 +451,10 @@ void fi__image_store(uint32_t mod, uint64_t start, size_t len,
 	mt.delta = (int64_t)(area - page);
 	mt.text_off = src->file_off - (start - page);
 	mt.text_len = tlen;
-	mt.stubs_off = ((uint64_t)st.st_size + PAGE - 1) & ~(PAGE - 1);
+	mt.stubs_off = ((uint64_t)st.st_size + FI_PAGE - 1) & ~(FI_PAGE - 1);
 	if (mt.stubs_off < mt.text_off + tlen)
 		goto out;
-	mt.stubs_len = (stubs_len + PAGE - 1) & ~(PAGE - 1);
+	mt.stubs_len = (stubs_len + FI_PAGE - 1) & ~(FI_PAGE - 1);
 	body_len = body_len_of(mt.npoints, nsamples, mt.nrefused);
 	mt.body_len = body_len;
 
@@ -483,7 +482,7 @@ void fi__image_store(uint32_t mod, uint64_t start, size_t len,
 		goto out;
 	mt.sum = fi__fnv1a(FI_FNV_SEED, body, body_len);
 	write_image(path, slash, in, (uint64_t)st.st_size, text, &mt,
-		    (const void *)(area + PAGE), body);
+		    (const void *)(area + FI_PAGE), body);
 out:
 	if (text)
 		fi__pages_free(text, tlen);

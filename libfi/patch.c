@@ -27,8 +27,6 @@
 #include "registry.h"
 #include "site.h"
 
-#define PAGE 4096ul
-
 bool fi__patch_full_scan;
 
 static struct fi__disasm *dis;
@@ -143,8 +141,8 @@ void fi__patch_ahead_done(void)
 static __attribute__((noinline)) long apply(struct fi__patch_write *pd, size_t n,
 					    uint64_t lo, uint64_t hi, int prot)
 {
-	uint64_t first = lo & ~(PAGE - 1);
-	uint64_t last = (hi + PAGE - 1) & ~(PAGE - 1);
+	uint64_t first = lo & ~(FI_PAGE - 1);
+	uint64_t last = (hi + FI_PAGE - 1) & ~(FI_PAGE - 1);
 	unsigned long all = ~0ul, old = 0;
 	long r;
 
@@ -240,12 +238,12 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 {
 	const struct fi__module *m = &fi__registry_modules[mod];
 	struct fi__patch_write *pd;
-	size_t npd = 0, area_len, off = PAGE;
+	size_t npd = 0, area_len, off = FI_PAGE;
 	uint32_t base = __atomic_load_n(&fi__registry_npoints, __ATOMIC_RELAXED);
 	uint8_t *area;
 	long r;
 
-	area_len = (PAGE + ps->nplans * FI_STUB_MAX + PAGE - 1) & ~(PAGE - 1);
+	area_len = (FI_PAGE + ps->nplans * FI_STUB_MAX + FI_PAGE - 1) & ~(FI_PAGE - 1);
 	area = fi__area_alloc(fi__image_spot(start), start, start + len,
 			      area_len);
 	if (!area) {
@@ -289,7 +287,7 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 	}
 	__atomic_store_n(&fi__registry_npoints, base + (uint32_t)npd, __ATOMIC_RELEASE);
 	if (fi__area_fill_slots((uint64_t)area, base) ||
-	    fi__raw3(SYS_mprotect, area + PAGE, area_len - PAGE,
+	    fi__raw3(SYS_mprotect, area + FI_PAGE, area_len - FI_PAGE,
 		     PROT_READ | PROT_EXEC)) {
 		r = -EPERM;
 		goto out;
@@ -318,7 +316,7 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 	/* Keep the result for the next runs, if they can map it. */
 	if (src && npd && *refused == ps->nrefused &&
 	    (uint64_t)area == fi__image_spot(start))
-		fi__image_store(mod, start, len, src, (uint64_t)area, off - PAGE,
+		fi__image_store(mod, start, len, src, (uint64_t)area, off - FI_PAGE,
 				base, pd, npd, ps->refused, ps->nrefused);
 out:
 	fi__pages_free(pd, ps->nplans * sizeof(*pd));

@@ -3,6 +3,10 @@
 #ifndef FI_RAW_H
 #define FI_RAW_H
 
+/* The page size: x86_64's, the unit of mmap, mprotect and the kernel's
+ * checks of a user address. */
+#define FI_PAGE 4096ul
+
 static inline long fi__raw6(long nr, long a1, long a2, long a3, long a4,
 			    long a5, long a6)
 {

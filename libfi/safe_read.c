@@ -9,8 +9,6 @@
 
 #include "raw.h"
 
-#define PAGE 4096ul
-
 /* struct iovec without <sys/uio.h>'s libc declarations. */
 struct raw_iovec {
 	void *base;
@@ -36,7 +34,7 @@ static long copy_in_page(long pid, void *dst, unsigned long addr, size_t n)
 /* The bytes from addr to the end of its page, at most want. */
 static size_t in_page(unsigned long addr, size_t want)
 {
-	size_t to_page = PAGE - (addr & (PAGE - 1));
+	size_t to_page = FI_PAGE - (addr & (FI_PAGE - 1));
 
 	return want > to_page ? to_page : want;
 }
@@ -106,12 +104,12 @@ bool fi__safe_mapped(unsigned long lo, unsigned long hi)
 {
 	unsigned char vec[256];
 
-	lo &= ~(PAGE - 1);
+	lo &= ~(FI_PAGE - 1);
 	while (lo < hi) {
 		unsigned long n = hi - lo;
 
-		if (n > sizeof(vec) * PAGE)
-			n = sizeof(vec) * PAGE;
+		if (n > sizeof(vec) * FI_PAGE)
+			n = sizeof(vec) * FI_PAGE;
 		if (fi__raw3(SYS_mincore, lo, n, vec) != 0)
 			return false;
 		lo += n;

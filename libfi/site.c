@@ -274,7 +274,6 @@ bool fi__site_is_ignored_pc(uint64_t pc)
 #define RSP FI_CFI_RSP
 #define RA FI_CFI_RA
 #define MAX_DEPTH 64
-#define PAGE 4096ull
 #define STACK_PROBE_MAX (16ull << 20)
 
 struct unw {
@@ -305,13 +304,13 @@ static void stack_bounds(struct unw *u, uint64_t rsp)
 {
 	uint64_t fs = fs_base();
 	uint64_t end = (uint64_t)__libc_stack_end;
-	uint64_t page = rsp & ~(PAGE - 1);
+	uint64_t page = rsp & ~(FI_PAGE - 1);
 
 	u->lo = rsp > FI_FRAME_REDZONE ? rsp - FI_FRAME_REDZONE : 0;
 	u->probe = false;
 	u->limit = 0;
 	if (main_stack_lo && rsp >= main_stack_lo && rsp < end) {
-		u->hi = (end | (PAGE - 1)) + 1;
+		u->hi = (end | (FI_PAGE - 1)) + 1;
 		return;
 	}
 	if (rsp < fs && fs - rsp < (64ull << 20)) {
@@ -341,7 +340,7 @@ static bool read8(struct unw *u, uint64_t addr, uint64_t *out)
 	while (addr + 8 > u->hi) {
 		if (!u->probe || u->hi >= u->limit || !fi__safe_readable(u->hi))
 			return false;
-		u->hi += PAGE;
+		u->hi += FI_PAGE;
 	}
 	*out = *(const volatile uint64_t *)addr;
 	return true;

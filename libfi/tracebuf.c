@@ -37,7 +37,6 @@
 #include "jsonw.h"
 #include "raw.h"
 
-#define PAGE 4096ul
 #define CHUNK_MIN (64ul << 10)
 #define CHUNK_MAX (16ul << 20)
 #define LOCK_SPINS 20000
@@ -173,7 +172,7 @@ static unsigned long fsize_limit(void)
 
 static unsigned long round_page(unsigned long n)
 {
-	return (n + PAGE - 1) & ~(PAGE - 1);
+	return (n + FI_PAGE - 1) & ~(FI_PAGE - 1);
 }
 
 /* Make the file hold at least `need` bytes with their blocks reserved. */
