@@ -92,7 +92,7 @@ static inline void put(struct fi__jw *w, const char *p, size_t n)
 /* strlen by aligned words: an aligned load never crosses into the next
  * page, so the bytes it reads past the NUL are harmless (and not the
  * sanitizers' business). */
-__attribute__((no_sanitize_address)) static size_t slen(const char *s)
+__attribute__((no_sanitize_address)) size_t fi__jw_strlen(const char *s)
 {
 	const char *p = s;
 
@@ -108,7 +108,7 @@ __attribute__((no_sanitize_address)) static size_t slen(const char *s)
 
 void fi__jw_raw(struct fi__jw *w, const char *s)
 {
-	put(w, s, slen(s));
+	put(w, s, fi__jw_strlen(s));
 }
 
 /* Before a value: a comma when the enclosing array already has one. */
@@ -151,7 +151,7 @@ void fi__jw_key(struct fi__jw *w, const char *key)
 {
 	before_value(w);
 	put(w, "\"", 1);
-	put(w, key, slen(key));
+	put(w, key, fi__jw_strlen(key));
 	put(w, "\":", 2);
 	w->after_key = true;
 }
@@ -319,7 +319,7 @@ void fi__jw_str(struct fi__jw *w, const char *s)
 		fi__jw_null(w);
 		return;
 	}
-	fi__jw_strn(w, s, slen(s));
+	fi__jw_strn(w, s, fi__jw_strlen(s));
 }
 
 static const char pairs[] =
@@ -423,7 +423,7 @@ char *fi__jw_put_dec(char *d, long long v)
 
 char *fi__jw_put_plain(char *d, const char *s)
 {
-	size_t n = slen(s);
+	size_t n = fi__jw_strlen(s);
 
 	fi__jw_copy(d, s, n);
 	return d + n;
@@ -473,8 +473,8 @@ void fi__jw_str_hex(struct fi__jw *w, const char *s, const char *sep,
 		return;
 	}
 	put(w, "\"", 1);
-	put_escaped(w, s, slen(s), n + 1 + slen(sep));
-	put_escaped(w, sep, slen(sep), n + 1);
+	put_escaped(w, s, fi__jw_strlen(s), n + 1 + fi__jw_strlen(sep));
+	put_escaped(w, sep, fi__jw_strlen(sep), n + 1);
 	put(w, tmp, n);
 	put(w, "\"", 1);
 }

@@ -100,4 +100,7 @@ size_t fi__fmt_ulong(char *out, unsigned long long v);
 size_t fi__fmt_long(char *out, long long v);
 size_t fi__fmt_hex(char *out, unsigned long long v);
 
+/* strlen for hook code: no libc, by aligned words. */
+size_t fi__jw_strlen(const char *s);
+
 #endif

@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "arena.h"
+#include "jsonw.h"
 #include "log.h"
 #include "patch.h"
 #include "raw.h"
@@ -37,14 +38,6 @@ static bool same(const void *a, const void *b, size_t n)
 		if (*x++ != *y++)
 			return false;
 	return true;
-}
-
-static size_t slen(const char *s)
-{
-	size_t n = 0;
-	while (s[n])
-		n++;
-	return n;
 }
 
 /* Append s at out[at], NUL-terminated; returns the new end (capped). */
@@ -88,7 +81,7 @@ static void set_path(const char *name)
 		 * started, which is now; the program may chdir later. */
 		if (fi__raw2(SYS_getcwd, plan_path, sizeof(plan_path) - 1) <= 0)
 			return;
-		at = put(plan_path, slen(plan_path), sizeof(plan_path), "/");
+		at = put(plan_path, fi__jw_strlen(plan_path), sizeof(plan_path), "/");
 	}
 	at = put(plan_path, at, sizeof(plan_path), name);
 	for (cut = at; cut > 0 && plan_path[cut - 1] != '/'; cut--)
@@ -308,8 +301,8 @@ bool fi__planner_run(const struct fi__plan_request *req, size_t n, bool full,
 		return false;
 	}
 	for (size_t i = 0; i < n; i++)
-		cap += (req[i].path ? slen(req[i].path) : 0) + 3 * 24;
-	cap += slen(plan_path) + 64;
+		cap += (req[i].path ? fi__jw_strlen(req[i].path) : 0) + 3 * 24;
+	cap += fi__jw_strlen(plan_path) + 64;
 	sp_len += (3 * n + 8) * 2 * sizeof(char *);
 	strs = fi__pages(cap);
 	sp = fi__pages(sp_len);

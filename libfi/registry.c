@@ -10,6 +10,7 @@
 
 #include "arena.h"
 #include "entry_abi.h"
+#include "site.h"
 
 _Static_assert(sizeof(struct fi__patch_point) == 1u << FI_POINT_SHIFT &&
 		       offsetof(struct fi__patch_point, addr) == 0,
@@ -31,11 +32,9 @@ uint32_t fi__registry_module(const char *name, uint64_t base,
 			     const uint8_t *build_id, size_t id_len)
 {
 	struct fi__module *m = fi__registry_modules;
-	const char *slash = strrchr(name, '/');
 	uint32_t i;
 
-	if (slash)
-		name = slash + 1;
+	name = fi__site_file_name(name);
 	for (i = 0; i < fi__registry_nmodules; i++)
 		if (m[i].base == base && !strcmp(m[i].name, name))
 			return i;

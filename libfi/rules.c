@@ -16,6 +16,7 @@
 
 #include "glob.h"
 #include "rule_model.h"
+#include "site.h"
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
@@ -68,16 +69,6 @@ bool fi__rules_when(const struct fi__when *w, uint64_t n)
 	return w->step <= 1 || (n - w->first) % w->step == 0;
 }
 
-/* The file name part of a path. */
-static const char *base(const char *path)
-{
-	const char *b = path;
-
-	for (; *path; path++)
-		if (*path == '/')
-			b = path + 1;
-	return b;
-}
 
 static bool has_slash(const char *s)
 {
@@ -129,7 +120,7 @@ static bool match(const struct fi__rule *r, const struct fi__call *c)
 
 		if (!fi__glob_match(r->site_module, has_slash(r->site_module)
 							    ? full
-							    : base(c->module)))
+							    : fi__site_file_name(c->module)))
 			return false;
 	}
 	if (r->has_site_offset && c->offset != r->site_offset)

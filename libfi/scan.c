@@ -56,9 +56,8 @@ static bool sanitizer_runtime(const char *path)
 		"libasan.so", "libtsan.so",   "liblsan.so",
 		"libubsan.so", "libhwasan.so",
 	};
-	const char *b = path ? strrchr(path, '/') : NULL;
+	const char *b = path ? fi__site_file_name(path) : NULL;
 
-	b = b ? b + 1 : path;
 	for (size_t i = 0; b && i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strncmp(b, names[i], strlen(names[i])))
 			return true;

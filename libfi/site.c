@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "jsonw.h"
 #include "raw.h"
 #include "safe_read.h"
 
@@ -52,24 +53,6 @@ static uint64_t main_stack_lo;
 
 extern void *__libc_stack_end;
 
-static size_t slen(const char *s)
-{
-	size_t n = 0;
-	while (s[n])
-		n++;
-	return n;
-}
-
-static const char *base_name(const char *path)
-{
-	const char *b = path;
-
-	for (const char *p = path; *p; p++)
-		if (*p == '/')
-			b = p + 1;
-	return b;
-}
-
 /* name equals pat, or starts with pat followed by '.' */
 static bool name_matches(const char *name, const char *pat)
 {
@@ -87,17 +70,17 @@ int fi__site_ignore(const char *module)
 
 	if (!module)
 		return -EINVAL;
-	b = base_name(module);
-	if (!*b || slen(b) >= NAME_LEN)
+	b = fi__site_file_name(module);
+	if (!*b || fi__jw_strlen(b) >= NAME_LEN)
 		return -EINVAL;
 	n = __atomic_load_n(&ignored_count, __ATOMIC_ACQUIRE);
 	for (unsigned i = 0; i < n; i++)
 		if (name_matches(b, ignored_names[i]) &&
-		    slen(b) == slen(ignored_names[i]))
+		    fi__jw_strlen(b) == fi__jw_strlen(ignored_names[i]))
 			return 0;
 	if (n >= MAX_IGNORED)
 		return -ENOSPC;
-	for (size_t i = 0; i <= slen(b); i++)
+	for (size_t i = 0; i <= fi__jw_strlen(b); i++)
 		ignored_names[n][i] = b[i];
 	/* Publish the entry only once it is complete. */
 	__atomic_store_n(&ignored_count, n + 1, __ATOMIC_RELEASE);
@@ -142,7 +125,7 @@ void fi__site_init(void)
 		return;
 	inited = true;
 	{
-		const char *b = base_name(fi__exe_path());
+		const char *b = fi__site_file_name(fi__exe_path());
 		size_t i;
 		for (i = 0; b[i] && i + 1 < sizeof(exe_name); i++)
 			exe_name[i] = b[i];
@@ -160,7 +143,7 @@ void fi__site_init(void)
 		while (m->l_prev)
 			m = m->l_prev;
 		for (; m && internal_count < MAX_INTERNAL; m = m->l_next) {
-			const char *b = base_name(m->l_name);
+			const char *b = fi__site_file_name(m->l_name);
 
 			for (size_t i = 0; i < sizeof(internal_names) /
 						       sizeof(internal_names[0]);
@@ -206,7 +189,7 @@ static bool find_mod(uint64_t pc, struct mod *m)
 	m->map = o.dlfo_link_map;
 	m->bias = m->map->l_addr;
 	m->name = m->map->l_name && m->map->l_name[0]
-			  ? base_name(m->map->l_name)
+			  ? fi__site_file_name(m->map->l_name)
 			  : exe_name;
 	m->path = m->map->l_name && m->map->l_name[0] ? m->map->l_name
 						      : fi__exe_path();

@@ -10,6 +10,19 @@
 
 #include "frame.h"
 
+/* The file name part of path: the name a site gives its object
+ * ("libstore.so.1" for "/usr/lib/libstore.so.1"). Hook-safe; inline, so
+ * that the rule engine matches site= without linking the unwinder. */
+static inline const char *fi__site_file_name(const char *path)
+{
+	const char *b = path;
+
+	for (const char *p = path; *p; p++)
+		if (*p == '/')
+			b = p + 1;
+	return b;
+}
+
 /* Registers at the syscall instruction. */
 struct fi__site_regs {
 	uint64_t rip;     /* the syscall instruction itself, not a return address */
