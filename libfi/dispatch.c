@@ -547,29 +547,9 @@ static void patch_mapping(const long *a, long addr, char *target,
 			  size_t cap)
 {
 	struct fi__xstate xs;
-	char self[64];
-	int n;
 
 	fi__xstate_save(&xs);
-	/* /proc/self/fd/N, formatted by hand */
-	{
-		static const char pre[] = "/proc/self/fd/";
-		char digits[16];
-		int k = 0, i = 0;
-		long fd = a[4];
-		for (; pre[i]; i++)
-			self[i] = pre[i];
-		do
-			digits[k++] = (char)('0' + fd % 10), fd /= 10;
-		while (fd);
-		while (k)
-			self[i++] = digits[--k];
-		self[i] = 0;
-	}
-	n = (int)fi__raw4(SYS_readlinkat, AT_FDCWD, self, target,
-			  cap - 1);
-	if (n > 0) {
-		target[n] = 0;
+	if (fi__trace_fd_path((int)a[4], target, cap) > 0) {
 		fi__patch_mapping(target, (uint64_t)addr, (size_t)a[1], a[5],
 				  (int)a[2], (int)a[4]);
 	}

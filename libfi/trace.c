@@ -294,22 +294,19 @@ void fi__trace_exit(void)
 
 int fi__trace_fd_path(int fd, char *buf, size_t len)
 {
-	static const char self[] = "/proc/thread-self/fd/";
-	static const char proc[] = "/proc/self/fd/";
+	/* Before Linux 3.17 there is no thread-self. */
+	static const char *const dirs[] = { "/proc/thread-self/fd/",
+					    "/proc/self/fd/" };
 	char link[48];
-	size_t n;
-	long r;
+	long r = -ENOENT;
 
 	if (fd < 0 || len < 2)
 		return -1;
-	for (n = 0; self[n]; n++)
-		link[n] = self[n];
-	fi__fmt_long(link + n, fd);
-	r = fi__raw3(SYS_readlink, link, buf, len - 1);
-	if (r == -ENOENT) {
-		/* Before Linux 3.17 there is no thread-self. */
-		for (n = 0; proc[n]; n++)
-			link[n] = proc[n];
+	for (size_t i = 0; i < 2 && r == -ENOENT; i++) {
+		size_t n = 0;
+
+		for (; dirs[i][n]; n++)
+			link[n] = dirs[i][n];
 		fi__fmt_long(link + n, fd);
 		r = fi__raw3(SYS_readlink, link, buf, len - 1);
 	}
