@@ -5,9 +5,13 @@
 #   2. a normal build with -DFI_WERROR=ON, every ctest label on a cold
 #      cache, then the live label again on the cache the first run filled
 #   3. an ASan+UBSan build (-DFI_SANITIZE=ON), labels unit, cli and fuzz
-#   4. cmake --install into a temporary prefix, then test/install/check.sh
-#   5. ci/demo.sh on the build of step 2
-#   6. real programs nobody on the team wrote (sqlite3, jq, bash, dash,
+#   4. fi's own coverage: a -DFI_COVERAGE=ON build, labels unit and cli,
+#      under coverage/fi-coverage.sh (coverage/report.sh): gcovr's summary
+#      in the log, the HTML in ${FI_CI_BUILD}-cov/coverage/index.html
+#      (75 s on 2 busy cores, 53 s of CPU, most of it the build)
+#   5. cmake --install into a temporary prefix, then test/install/check.sh
+#   6. ci/demo.sh on the build of step 2
+#   7. real programs nobody on the team wrote (sqlite3, jq, bash, dash,
 #      coreutils), bare and under libfi: test/real/run_real.sh
 # Every step runs even when an earlier one failed (a failed build skips its
 # own tests); a summary at the end lists each step, and the exit status is
@@ -19,7 +23,8 @@
 # machine running this has cached.
 #
 # Environment: FI_CI_JOBS (default 2), FI_CI_BUILD (default build-ci; the
-# sanitizer build goes to ${FI_CI_BUILD}-asan), FI_CI_SKIP_SETUP=1.
+# sanitizer build goes to ${FI_CI_BUILD}-asan, the coverage build to
+# ${FI_CI_BUILD}-cov), FI_CI_SKIP_SETUP=1.
 # shellcheck disable=SC2317 # functions called through step()
 set -uo pipefail
 
@@ -128,6 +133,9 @@ if [ -z "${summary_only:-}" ]; then
 	else
 		skip "sanitizer tests: unit, cli, fuzz" "build failed"
 	fi
+
+	step "coverage: unit, cli (coverage/report.sh)" env FI_CI_SKIP_SETUP=1 \
+		FI_CI_JOBS="$jobs" FI_COV_BUILD="$build-cov" coverage/report.sh unit cli
 
 	if [ -f "$build/build.ninja" ] && [ -e "$build/cli/fi-run" ]; then
 		step "install check" install_check

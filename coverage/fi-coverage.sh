@@ -23,7 +23,9 @@
 # Options:
 #   --out DIR        the report's directory (default DIR/fi-coverage)
 #   --force          write over a --out that is not empty
-#   --root SRC       the sources' root, as gcovr's --root (default: .)
+#   --root SRC       the sources' root, as gcovr's --root (default: ., or
+#                    what --config says)
+#   --config FILE    a gcovr configuration file (root, filters, title...)
 #   --filter REGEX   --exclude REGEX: which sources count, as in gcovr
 #                    (repeatable; the default is every file under --root)
 #   -j N             gcovr processes at a time (default: the cores)
@@ -44,7 +46,7 @@ me=fi-coverage
 die() { echo "$me: $*" >&2; exit 125; }
 usage() { sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"; }
 
-build='' out='' force=0 root=. jobs=$(nproc 2>/dev/null || echo 2)
+build='' out='' force=0 root='' config='' jobs=$(nproc 2>/dev/null || echo 2)
 filters=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -52,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--out) [ $# -ge 2 ] || die "--out needs a directory"; out=$2; shift 2 ;;
 	--force) force=1; shift ;;
 	--root) [ $# -ge 2 ] || die "--root needs a directory"; root=$2; shift 2 ;;
+	--config) [ $# -ge 2 ] || die "--config needs a file"; config=$2; shift 2 ;;
 	--filter | --exclude)
 		[ $# -ge 2 ] || die "$1 needs a regular expression"
 		filters+=("$1" "$2"); shift 2 ;;
@@ -65,7 +68,9 @@ done
 [ $# -gt 0 ] || die "no command after --: give the command that runs the suite, e.g. -- ctest --test-dir $build"
 case $jobs in '' | *[!0-9]* | 0) die "-j takes a positive number, not '$jobs'" ;; esac
 [ -d "$build" ] || die "--build $build: no such directory"
-[ -d "$root" ] || die "--root $root: no such directory"
+[ -z "$root" ] || [ -d "$root" ] || die "--root $root: no such directory"
+[ -z "$config" ] || [ -f "$config" ] || die "--config $config: no such file"
+[ -n "$root" ] || [ -n "$config" ] || root=.
 
 command -v gcovr >/dev/null ||
 	die "gcovr is not on PATH; install the Debian package gcovr (apt-get install gcovr) or pip install gcovr"
@@ -75,7 +80,8 @@ if [ -z "$(find "$build" -name '*.gcno' -print -quit)" ]; then
 fi
 
 build=$(cd "$build" && pwd)
-root=$(cd "$root" && pwd)
+[ -z "$root" ] || root=$(cd "$root" && pwd)
+[ -z "$config" ] || config=$(cd "$(dirname "$config")" && pwd)/$(basename "$config")
 out=${out:-$build/fi-coverage}
 if [ -d "$out" ] && [ -n "$(ls -A "$out")" ]; then
 	[ $force = 1 ] ||
@@ -93,7 +99,12 @@ FI_COVERAGE_WINDOWS=$out/windows "$@"
 rc=$?
 echo "$me: the suite exited with status $rc"
 
-gcovr_args=(--root "$root" "${filters[@]}")
+gcovr_args=()
+[ -z "$config" ] || gcovr_args+=(--config "$config")
+[ -z "$root" ] || gcovr_args+=(--root "$root")
+gcovr_args+=("${filters[@]}")
+title=()
+[ -n "$config" ] || title=(--html-title "fi-coverage: $(basename "$1")")
 # gcovr looks for .gcda files below the build directory: never in the
 # windows' trees, when --out is inside it.
 ex_out=$(printf '%s' "$out" | sed 's/[][\.*^$+?(){}|]/\\&/g')
@@ -127,12 +138,12 @@ while [ "$(jobs -rp | wc -l)" -gt 0 ]; do wait -n || failed=1; done
 tracefiles=()
 for t in "$out"/tracefiles/*.json; do tracefiles+=(--add-tracefile "$t"); done
 gcovr "${gcovr_args[@]}" "${tracefiles[@]}" \
-	--html-details "$out/index.html" --html-title "fi-coverage: $(basename "$1")" \
+	--html-details "$out/index.html" "${title[@]}" \
 	--json "$out/coverage.json" --txt "$out/coverage.txt" --print-summary >"$out/gcovr.log" 2>&1 ||
 	{ cat "$out/gcovr.log" >&2; die "gcovr failed to write $out/index.html"; }
 grep -E '^(lines|functions|branches):' "$out/gcovr.log"
 
-python3 - "$out" "$root" <<'PY' || die "the error-path view failed"
+python3 - "$out" "${root:-$PWD}" <<'PY' || die "the error-path view failed"
 # The error-path view: lines reached in each window of armed rules and
 # not without rules (plain.json), and lines no run reached.
 import glob, json, os, re, subprocess, sys

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # coverage/report.sh: builds fi with -DFI_COVERAGE=ON, runs the tests of
-# the given ctest labels (default: unit), and writes a gcovr report:
+# the given ctest labels (default: unit) under coverage/fi-coverage.sh,
+# and writes its report (gcovr's summary goes to the log):
 #   build-cov/coverage/index.html   (HTML, one page per file)
 #   build-cov/coverage/coverage.txt (text, per file)
-# Settings live in coverage/gcovr.cfg.
+#   build-cov/coverage/error-paths.txt, error-paths.json (docs/coverage.md)
+# Settings live in coverage/gcovr.cfg. ci/test.sh runs it with unit cli.
 #
 #   coverage/report.sh [LABEL...]        e.g. coverage/report.sh unit cli
 #
@@ -26,26 +28,13 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
 	-DFI_COVERAGE=ON
 ninja -C "$build" -j"$jobs"
 
-# Counts from an earlier run would add up with this one's.
-find "$build" -name '*.gcda' -delete
-rm -rf "$out"
-mkdir -p "$out"
-
+rc=0
 regex="^($(echo "$labels" | tr ' ' '|'))\$"
-# A failing test still leaves counts behind: report, then fail.
-set +e
-ctest --test-dir "$build" -j"$jobs" --output-on-failure -L "$regex"
-rc=$?
-set -e
-
-gcovr --config coverage/gcovr.cfg \
-	--object-directory "$build" \
-	--html-details "$out/index.html" \
-	--txt "$out/coverage.txt" \
-	"$build"
-
+# fi-coverage.sh clears the counts of earlier runs, runs the tests, and
+# reports even when some fail (then exits with ctest's status).
+coverage/fi-coverage.sh --config coverage/gcovr.cfg --build "$build" \
+	--out "$out" --force -j "$jobs" \
+	-- ctest --test-dir "$build" -j"$jobs" --output-on-failure -L "$regex" ||
+	rc=$?
 echo "coverage: $out/index.html and $out/coverage.txt (labels: $labels)"
-if [ $rc != 0 ]; then
-	echo "coverage: some tests failed (ctest exit $rc)" >&2
-	exit $rc
-fi
+exit $rc

@@ -128,9 +128,9 @@ bad_input)
 	[ ! -e full/old ] || fail "--force left the old file"
 	[ -s full/error-paths.json ] || fail "--force: no report after a failing suite"
 	run --build "$COV_STORE_OBJ" --bogus -- true
-	[ $? = 125 ] && grep -qF "fi-coverage: unknown option '--bogus'" err || fail "bad option: $(cat err)"
+	{ [ $? = 125 ] && grep -qF "fi-coverage: unknown option '--bogus'" err; } || fail "bad option: $(cat err)"
 	run --build "$COV_STORE_OBJ"
-	[ $? = 125 ] && grep -qF "fi-coverage: no command after --" err || fail "no command: $(cat err)"
+	{ [ $? = 125 ] && grep -qF "fi-coverage: no command after --" err; } || fail "no command: $(cat err)"
 	;;
 *)
 	echo "unknown case $case_name"
