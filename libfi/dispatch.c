@@ -604,18 +604,14 @@ void fi__dispatch_post(struct fi__frame *f)
 
 	if (fi__trace_enabled()) {
 		const char *fdpath = 0;
+		int pi, fi;
 
 		fi__fdpath_end(p.nr);
-		int pi, fi;
-		c.nr = p.nr;
+		/* The call as pre saw it: the program's args (a rule may have
+		 * changed the registers since) and the caller pre found. */
+		describe(f, p.nr, &c);
 		for (int k = 0; k < 6; k++)
 			c.args[k] = p.args[k];
-		ids(&c);
-		c.comm = fi__runtime_comm[0] ? fi__runtime_comm : 0;
-		c.module = 0;
-		c.offset = 0;
-		c.path = 0;
-		c.fd_path = fi__trace_fd_path;
 		c.caller = 0;
 		c.ctx = 0;
 		c.module = p.module;
