@@ -15,7 +15,6 @@
 #include "log.h"
 #include "patch.h"
 #include "raw.h"
-#include "registry.h"
 #include "report.h"
 #include "rules.h"
 #include "runtime.h"
@@ -160,6 +159,7 @@ static int started;
 static void start(bool early)
 {
 	const char *v;
+	unsigned nobjects;
 	long n;
 
 	v = getenv("FI_DEBUG");
@@ -183,13 +183,12 @@ static void start(bool early)
 	arm_from_env();
 	fi__runtime_rules_changed();
 
-	n = fi__scan_loaded();
+	n = fi__scan_loaded(&nobjects);
 	fi__runtime_set_active(n > 0);
 	/* From now on every object arrives through ld.so's mmap, in the hook. */
 	fi__patch_in_hook = true;
 	if (fi__log_debug) {
-		fi__log("%ld patch points in %u objects%s", n,
-			fi__registry_nmodules,
+		fi__log("%ld patch points in %u objects%s", n, nobjects,
 			early ? ", before any constructor (LD_AUDIT)" : "");
 		say_features();
 	}

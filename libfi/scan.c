@@ -124,7 +124,7 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
 	return 0;
 }
 
-long fi__scan_loaded(void)
+long fi__scan_loaded(unsigned *nobjects)
 {
 	static struct collect c;
 	static struct fi__image_src srcs[256];
@@ -133,6 +133,7 @@ long fi__scan_loaded(void)
 	const char *eager = getenv("FI_DECODER"), *why;
 	size_t njobs = 0;
 	long total = 0;
+	uint32_t last = 0;
 
 	c.n = 0;
 	c.self = (uint64_t)(uintptr_t)&fi__scan_loaded;
@@ -172,12 +173,18 @@ long fi__scan_loaded(void)
 				fi__log("no decoder, so only cached plans apply: %s", why);
 		}
 	}
+	*nobjects = 0;
 	for (int i = 0; i < c.n; i++) {
 		const struct region *r = &c.r[i];
 		long n = fi__patch_region(mods[i], r->start, r->len, r->prot,
 					  r->has_file ? &srcs[i] : NULL);
-		if (n > 0)
-			total += n;
+		if (n <= 0)
+			continue;
+		/* An object's regions are adjacent in c.r: count it once. */
+		if (!total || mods[i] != last)
+			++*nobjects;
+		last = mods[i];
+		total += n;
 	}
 	fi__patch_ahead_done();
 	return total;

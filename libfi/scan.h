@@ -5,7 +5,9 @@
 #define FI_SCAN_H
 
 /* Patch every loaded object except libfi itself. Returns the number of
- * sites patched or a negative errno. Not for the hook. */
-long fi__scan_loaded(void);
+ * patch points written, and in *nobjects the number of objects that got
+ * at least one (those FI_DEBUG lists as patched with patch points). Not
+ * for the hook. */
+long fi__scan_loaded(unsigned *nobjects);
 
 #endif
