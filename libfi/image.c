@@ -24,7 +24,6 @@
 #include "area.h"
 #include "arena.h"
 #include "log.h"
-#include "patch.h"
 #include "raw.h"
 #include "registry.h"
 

@@ -20,7 +20,6 @@
 #include "arena.h"
 #include "jsonw.h"
 #include "log.h"
-#include "patch.h"
 #include "raw.h"
 #include "registry.h"
 
