@@ -11,8 +11,14 @@
 #include "raw.h"
 #include "runtime.h"
 
-void fi__entry(void);
-void fi__entry_post(void);
+/* entry.S's fi__entry and fi__entry_post, from init.c. */
+static uint64_t entry_addr, post_addr;
+
+void fi__area_set_entries(void (*entry)(void), void (*post)(void))
+{
+	entry_addr = (uint64_t)entry;
+	post_addr = (uint64_t)post;
+}
 
 /* Find `size` free bytes within 1 GiB of [lo, hi) by reading
  * /proc/self/maps with raw syscalls, and map them there. */
@@ -107,8 +113,8 @@ long fi__area_fill_slots(uint64_t area, uint32_t base)
 {
 	uint64_t *slot = (uint64_t *)area;
 	slot[SLOT_TABLE] = (uint64_t)fi__interest;
-	slot[SLOT_ENTRY] = (uint64_t)fi__entry;
-	slot[SLOT_POST] = (uint64_t)fi__entry_post;
+	slot[SLOT_ENTRY] = entry_addr;
+	slot[SLOT_POST] = post_addr;
 	slot[SLOT_BASE] = base;
 	return fi__raw3(SYS_mprotect, area, FI_PAGE, PROT_READ);
 }

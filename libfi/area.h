@@ -12,6 +12,10 @@
 
 #include "plan.h"
 
+/* Where the stubs go into the hook (entry.h): set once at start-up,
+ * before anything is patched. Not for the hook. */
+void fi__area_set_entries(void (*entry)(void), void (*post)(void));
+
 /* Map `size` bytes (read-write) for a trampoline area within 1 GiB of
  * [lo, hi): at `spot` if it is nonzero and free (where images are made
  * for), else in the nearest free gap found in /proc/self/maps. NULL when

@@ -9,9 +9,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "area.h"
 #include "arena.h"
 #include "cache.h"
 #include "disasm.h"
+#include "entry.h"
 #include "log.h"
 #include "patch.h"
 #include "raw.h"
@@ -170,6 +172,7 @@ static void start(bool early)
 		v = getenv("FI_SWEEP");
 	fi__patch_full_scan = v && !strcmp(v, "full");
 	fi__cache_init();
+	fi__area_set_entries(fi__entry, fi__entry_post);
 	if (fi__patch_init() < 0)
 		fatal("fi: out of memory at start-up");
 	fi__site_init();
