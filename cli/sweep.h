@@ -14,6 +14,8 @@
  *   sweep_cov_gcovr.c --coverage: each run's .gcda tree -> a tracefile
  *                     (gcovr JSON); the tracefiles -> gcovr's HTML
  *   sweep_cov_paths.c --coverage: tracefiles -> error-paths.json, totals
+ *   sweep_cov_sites.c --coverage: never-reached lines by the site that
+ *                     leads there; error-paths.txt
  * The JSON report (jansson) is the unit every renderer reads. */
 #ifndef FI_RUN_SWEEP_H
 #define FI_RUN_SWEEP_H
@@ -255,6 +257,15 @@ int fi__sweep_cov_html(const struct fi__sweep_cov *cv, json_t *report);
  * (NULL: none). Returns 0 or 125. */
 int fi__sweep_cov_paths(const struct fi__sweep_cov *cv, json_t *report,
 			FILE *out);
+/* The never-reached lines (`never`: by file) in groups by the site that
+ * leads there: [{file, line, function, syscalls, runs, lines}], line null
+ * when no site the discovery reached comes before them in their
+ * function. `sites` are the report's, `runs` error-paths.json's. A new
+ * array. */
+json_t *fi__sweep_cov_by_site(const char *baseline, json_t *never,
+			      json_t *sites, json_t *runs);
+/* error-paths.txt from error-paths.json's document; 0 or -1 (errno). */
+int fi__sweep_cov_text(const char *path, json_t *doc);
 void fi__sweep_cov_free(struct fi__sweep_cov *cv);
 /* Run argv with stdout and stderr to `log`; its exit status, or -1. */
 int fi__sweep_cov_spawn(char *const *argv, const char *log);

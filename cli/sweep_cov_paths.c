@@ -12,7 +12,7 @@
 /* Sets of "file\nline" and "file\nline\nbranch" keys: jansson objects
  * are hash tables. */
 struct sets {
-	json_t *lines, *base, *any;	  /* every code line; reached */
+	json_t *lines, *base, *any;	 /* every code line; reached */
 	json_t *branches, *bbase, *bany; /* the same for branches */
 };
 
@@ -55,12 +55,15 @@ static int read_trace(const char *path, struct sets *s, json_t *hit,
 			       e.line);
 		return FI_RUN_EXIT_USAGE;
 	}
-	json_array_foreach(json_object_get(t, "files"), i, f) {
-		const char *file = json_string_value(json_object_get(f, "file"));
+	json_array_foreach(json_object_get(t, "files"), i, f)
+	{
+		const char *file =
+			json_string_value(json_object_get(f, "file"));
 
 		if (!file)
 			continue;
-		json_array_foreach(json_object_get(f, "lines"), k, l) {
+		json_array_foreach(json_object_get(f, "lines"), k, l)
+		{
 			json_int_t n = json_integer_value(
 				json_object_get(l, "line_number"));
 			json_int_t c =
@@ -73,15 +76,14 @@ static int read_trace(const char *path, struct sets *s, json_t *hit,
 			kl = key(file, n, -1);
 			json_object_set_new(s->lines, kl, json_true());
 			if (c > 0) {
-				if (only_lines &&
-				    !json_object_get(s->base, kl))
+				if (only_lines && !json_object_get(s->base, kl))
 					add(only_lines, file, json_integer(n));
 				json_object_set_new(hit, kl, json_true());
 				json_object_set_new(s->any, kl, json_true());
 			}
 			free(kl);
-			json_array_foreach(json_object_get(l, "branches"), m,
-					   b) {
+			json_array_foreach(json_object_get(l, "branches"), m, b)
+			{
 				char *kb = key(file, n, (long)m);
 
 				json_object_set_new(s->branches, kb,
@@ -111,24 +113,26 @@ static int read_trace(const char *path, struct sets *s, json_t *hit,
 	return 0;
 }
 
-static const char *const copied[] = { "id",	 "syscall", "errno",
-				      "when",	 "site",    "file",
-				      "line",	 "function", "outcome",
-				      "detail", "rule",    "repro" };
+static const char *const copied[] = { "id",	 "syscall", "errno", "when",
+				      "site",	 "file",    "line",  "function",
+				      "outcome", "detail",  "rule",  "repro" };
 
 /* Lines of the baseline's files that no run reached, by file. */
 static json_t *never(const char *baseline, const struct sets *s)
 {
-	json_t *t = json_load_file(baseline, 0, NULL), *out = json_object(),
-	       *f, *l;
+	json_t *t = json_load_file(baseline, 0, NULL), *out = json_object(), *f,
+	       *l;
 	size_t i, k;
 
-	json_array_foreach(json_object_get(t, "files"), i, f) {
-		const char *file = json_string_value(json_object_get(f, "file"));
+	json_array_foreach(json_object_get(t, "files"), i, f)
+	{
+		const char *file =
+			json_string_value(json_object_get(f, "file"));
 
 		if (!file)
 			continue;
-		json_array_foreach(json_object_get(f, "lines"), k, l) {
+		json_array_foreach(json_object_get(f, "lines"), k, l)
+		{
 			json_int_t n = json_integer_value(
 				json_object_get(l, "line_number"));
 			char *kl = key(file, n, -1);
@@ -150,7 +154,8 @@ int fi__sweep_cov_paths(const struct fi__sweep_cov *cv, json_t *report,
 			  json_object(), json_object(), json_object() };
 	json_t *doc = json_object(), *runs = json_array(), *r, *totals;
 	size_t n = strlen(cv->dir) + 48, i, nolines = 0, only = 0;
-	char *path = fi__util_xmalloc(n), *base = fi__util_xmalloc(n);
+	char *path = fi__util_xmalloc(n), *base = fi__util_xmalloc(n),
+	     *text = fi__util_xmalloc(n);
 	int rc;
 
 	snprintf(base, n, "%s/tracefiles/baseline.json", cv->dir);
@@ -164,7 +169,8 @@ int fi__sweep_cov_paths(const struct fi__sweep_cov *cv, json_t *report,
 	}
 	json_object_update(s.any, s.base);
 	json_object_update(s.bany, s.bbase);
-	json_array_foreach(json_object_get(report, "runs"), i, r) {
+	json_array_foreach(json_object_get(report, "runs"), i, r)
+	{
 		json_t *o = json_object(), *ol = json_object(),
 		       *ob = json_object(), *hit = json_object(),
 		       *bhit = json_object();
@@ -207,18 +213,33 @@ int fi__sweep_cov_paths(const struct fi__sweep_cov *cv, json_t *report,
 		"branches_only_under_faults",
 		(json_int_t)(json_object_size(s.bany) -
 			     json_object_size(s.bbase)),
-		"runs", (json_int_t)json_array_size(runs), "runs_without_counts",
-		(json_int_t)nolines);
+		"runs", (json_int_t)json_array_size(runs),
+		"runs_without_counts", (json_int_t)nolines);
 	json_object_set_new(doc, "fi_coverage", json_integer(1));
 	json_object_set(doc, "command", json_object_get(report, "command"));
 	json_object_set_new(doc, "html", json_string("index.html"));
 	json_object_set_new(doc, "totals", totals);
 	json_object_set_new(doc, "runs", runs);
-	if (!rc)
-		json_object_set_new(doc, "never_reached", never(base, &s));
+	if (!rc) {
+		json_t *nv = never(base, &s);
+
+		json_object_set_new(doc, "never_reached", nv);
+		json_object_set_new(
+			doc, "never_reached_by_site",
+			fi__sweep_cov_by_site(base, nv,
+					      json_object_get(report, "sites"),
+					      runs));
+	}
 	snprintf(path, n, "%s/error-paths.json", cv->dir);
-	if (!rc && json_dump_file(doc, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) {
+	if (!rc &&
+	    json_dump_file(doc, path, JSON_INDENT(1) | JSON_PRESERVE_ORDER)) {
 		fi__util_error("--coverage: cannot write %s: %s", path,
+			       strerror(errno));
+		rc = FI_RUN_EXIT_USAGE;
+	}
+	snprintf(text, n, "%s/error-paths.txt", cv->dir);
+	if (!rc && fi__sweep_cov_text(text, doc)) {
+		fi__util_error("--coverage: cannot write %s: %s", text,
 			       strerror(errno));
 		rc = FI_RUN_EXIT_USAGE;
 	}
@@ -233,8 +254,9 @@ int fi__sweep_cov_paths(const struct fi__sweep_cov *cv, json_t *report,
 			fprintf(out,
 				"error paths: %zu runs left no counts (killed by a signal or the timeout: gcov writes at exit)\n",
 				nolines);
-		fprintf(out, "error paths: report in %s/index.html and %s\n",
-			cv->dir, path);
+		fprintf(out,
+			"error paths: report in %s/index.html, %s and %s\n",
+			cv->dir, text, path);
 	}
 	json_decref(doc);
 	json_decref(s.lines);
@@ -245,5 +267,6 @@ int fi__sweep_cov_paths(const struct fi__sweep_cov *cv, json_t *report,
 	json_decref(s.bany);
 	free(path);
 	free(base);
+	free(text);
 	return rc;
 }

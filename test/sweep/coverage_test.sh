@@ -41,9 +41,11 @@ report)
 		"$(line_of 'return fail("data.txt: write");')" \
 		"$(line_of 'return fail("data.txt: close");')" \
 		"$(line_of 'continue;')" \
-		"$(line_of 'return fail("log.txt");')" <<'PY' || failed=1
+		"$(line_of 'return fail("log.txt");')" \
+		"$(line_of 'while ((n = pread(fd, buf, 16, off)) != 16)')" \
+		"$(line_of 'return memcmp(buf, "0123456789abcdef", 16)')" <<'PY' || failed=1
 import json, sys
-open_h, write_h, close_h, retry, log_h = map(int, sys.argv[1:])
+open_h, write_h, close_h, retry, log_h, pread_l, content_l = map(int, sys.argv[1:])
 d = json.load(open("cov/error-paths.json"))
 t = d["totals"]
 def bad(msg):
@@ -79,6 +81,27 @@ for fn, sc, err, line, outcome in want:
             bad("%s %s in %s reached line %d, the handler of %s %s" % (sc, err, fn, line2, sc2, err2))
 if not r["branches"]:
     bad("no branch reached only under a fault")
+# Never reached, next to the site that leads there: the line after the
+# pread (not swept here) goes with the pread's site, which has no run;
+# the content check after the last close, with that close and its runs.
+groups = d["never_reached_by_site"]
+never = sorted(l for f, ls in d["never_reached"].items() for l in ls)
+if sorted(l for g in groups for l in g["lines"]) != never:
+    bad("the groups do not hold each never-reached line once: %s vs %s" % (groups, never))
+def group_of(line):
+    return [g for g in groups if line in g["lines"]][0]
+g = group_of(pread_l + 1)
+if g["line"] != pread_l or g["syscalls"] != ["pread64"] or g["runs"] or g["function"] != "read_back":
+    bad("line %d is not next to the pread of line %d, unswept: %s" % (pread_l + 1, pread_l, g))
+# (gcov counts the content check's return on its first line, 0 times.)
+g = group_of(content_l)
+if g["line"] != pread_l + 2 or g["syscalls"] != ["close"] or not g["runs"] or \
+        any(r["outcome"] != "recovered" for r in g["runs"]):
+    bad("line %d is not next to the close of line %d and its recovered runs: %s" % (content_l, pread_l + 2, g))
+text = open("cov/error-paths.txt").read()
+want_text = "after sweep_target.c:%d (read_back), pread64: not swept" % pread_l
+if want_text not in text:
+    bad("error-paths.txt lacks %r:\n%s" % (want_text, text))
 # The baseline tracefile parses and has the file.
 b = json.load(open("cov/tracefiles/baseline.json"))
 if not any(f["file"].endswith("/sweep_target.c") for f in b["files"]):
