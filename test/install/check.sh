@@ -85,6 +85,8 @@ check_layout()
 	cmp -s "$src/docs/fi-run.1" "$prefix/share/man/man1/fi-run.1" ||
 		fail "$prefix/share/man/man1/fi-run.1 is missing or differs from docs/fi-run.1"
 	[ -x "$prefix/lib/fi/fi-plan" ] || fail "$prefix/lib/fi/fi-plan is not executable"
+	[ -x "$prefix/share/fi/fi-coverage.sh" ] || fail "$prefix/share/fi/fi-coverage.sh is missing or not executable"
+	[ -e "$prefix/lib/cmake/fi/fiCoverage.cmake" ] || fail "missing $prefix/lib/cmake/fi/fiCoverage.cmake"
 }
 
 check_symbols()
@@ -151,6 +153,16 @@ check_cmake()
 	grep -q '"outcome": "handled"' "$b/consumer_sweep.json" ||
 		fail "fi_add_sweep: no handled run in $b/consumer_sweep.json"
 	[ -s "$b/consumer_sweep.xml" ] || fail "fi_add_sweep: no JUnit file"
+	# fi_coverage() and the installed fi-coverage.sh: one window, the
+	# write that fails, armed by main.
+	[ "$(cat "$b/fi-coverage-script.txt")" = "$prefix/share/fi/fi-coverage.sh" ] ||
+		fail "FI_COVERAGE_SCRIPT is '$(cat "$b/fi-coverage-script.txt")', not $prefix/share/fi/fi-coverage.sh"
+	command -v gcovr >/dev/null || return 0
+	run "$prefix/share/fi/fi-coverage.sh" --build "$b" --out "$work/cov" \
+		--root "$here/consumer" -- "$b/consumer_cov" || return
+	grep -q '; 1 windows$' "$log" || fail "fi-coverage.sh: not one window: $(cat "$log")"
+	grep -q 'main.c:20 (main): write when=1 error=28' "$work/cov/error-paths.txt" ||
+		fail "fi-coverage.sh: the window's rule: $(cat "$work/cov/error-paths.txt")"
 }
 
 # fi-run under PREFIX loads libfi.so from PREFIX and injects.
