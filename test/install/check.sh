@@ -158,6 +158,7 @@ check_cmake()
 	[ "$(cat "$b/fi-coverage-script.txt")" = "$prefix/share/fi/fi-coverage.sh" ] ||
 		fail "FI_COVERAGE_SCRIPT is '$(cat "$b/fi-coverage-script.txt")', not $prefix/share/fi/fi-coverage.sh"
 	command -v gcovr >/dev/null || return 0
+	rm -rf "$work/cov"
 	run "$prefix/share/fi/fi-coverage.sh" --build "$b" --out "$work/cov" \
 		--root "$here/consumer" -- "$b/consumer_cov" || return
 	grep -q '; 1 windows$' "$log" || fail "fi-coverage.sh: not one window: $(cat "$log")"
