@@ -135,7 +135,14 @@ int fi_fail_nth(const char *syscall, unsigned n, int err)
 		set_error("fi_fail_nth: errno %d is out of range 1..4095", err);
 		return leave(-EINVAL);
 	}
-	snprintf(text, sizeof(text), "%s when=%u error=%d", syscall, n, err);
+	/* The errno by name where it has one: the text is also what a
+	 * coverage window (gcov.c) shows. */
+	if (fi__names_errno(err))
+		snprintf(text, sizeof(text), "%s when=%u error=%s", syscall, n,
+			 fi__names_errno(err));
+	else
+		snprintf(text, sizeof(text), "%s when=%u error=%d", syscall, n,
+			 err);
 	r = arm(fi__scn_parse_rule(text, "fi_fail_nth", 1, &perr), &perr);
 	if (!r)
 		fi__gcov_armed(__builtin_return_address(0), text);

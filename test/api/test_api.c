@@ -269,7 +269,7 @@ static void verify_names_the_rule(void **state)
 	assert_int_equal(fi_fail_nth("fsync", 2, EIO), 0);
 	assert_int_equal(fi_verify(), -EPROTO);
 	assert_non_null(strstr(fi_last_error(), "fsync"));
-	assert_non_null(strstr(fi_last_error(), "fsync when=2 error=5"));
+	assert_non_null(strstr(fi_last_error(), "fsync when=2 error=EIO"));
 	assert_int_equal(fi_expect("close", 0), 0);
 	fi_reset();
 	assert_int_equal(fi_verify(), 0);

@@ -65,7 +65,7 @@ def window(rule):
     return ws[0]
 def lines(w):
     return set(w["lines"].get("store.c", []))
-full = window("write when=3 error=28")
+full = window("write when=3 error=ENOSPC")
 r = full["rules"][0]
 if r["function"] != "disk_full_keeps_old_file" or not (r["file"] or "").endswith("test_store.c"):
     bad("the ENOSPC rule's caller is %s, not disk_full_keeps_old_file in test_store.c" % r)
@@ -74,7 +74,7 @@ if unlink not in lines(full):
     bad("the ENOSPC window did not reach unlink(tmp), line %d: %s" % (unlink, full["lines"]))
 if any(f.endswith("test_store.c") for f in full["lines"]):
     bad("--exclude test_store.c was not applied: %s" % full["lines"])
-fs = window("fsync when=1 error=5")
+fs = window("fsync when=1 error=EIO")
 if not {unlink} <= lines(fs) or not any(l in lines(fs) for l in (fsync + 1,)):
     bad("the fsync window did not reach lines %d and %d: %s" % (fsync + 1, unlink, fs["lines"]))
 eintr = window("fi_expect read -4")

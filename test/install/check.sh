@@ -162,7 +162,7 @@ check_cmake()
 	run "$prefix/share/fi/fi-coverage.sh" --build "$b" --out "$work/cov" \
 		--root "$here/consumer" -- "$b/consumer_cov" || return
 	grep -q '; 1 windows$' "$log" || fail "fi-coverage.sh: not one window: $(cat "$log")"
-	grep -q 'main.c:20 (main): write when=1 error=28' "$work/cov/error-paths.txt" ||
+	grep -q 'main.c:20 (main): write when=1 error=ENOSPC' "$work/cov/error-paths.txt" ||
 		fail "fi-coverage.sh: the window's rule: $(cat "$work/cov/error-paths.txt")"
 }
 
