@@ -104,7 +104,9 @@ gcovr_args=()
 [ -z "$root" ] || gcovr_args+=(--root "$root")
 gcovr_args+=("${filters[@]}")
 title=()
-[ -n "$config" ] || title=(--html-title "fi-coverage: $(basename "$1")")
+cmd="$*"
+[ ${#cmd} -le 60 ] || cmd="${cmd:0:57}..."
+[ -n "$config" ] || title=(--html-title "fi-coverage: $cmd")
 # gcovr looks for .gcda files below the build directory: never in the
 # windows' trees, when --out is inside it.
 ex_out=$(printf '%s' "$out" | sed 's/[][\.*^$+?(){}|]/\\&/g')

@@ -165,7 +165,12 @@ int fi_expect(const char *syscall, long result)
 		return leave(r);
 	}
 	fi__runtime_rules_changed();
-	snprintf(text, sizeof(text), "fi_expect %s %ld", syscall, result);
+	if (result < 0 && result >= -4095 && fi__names_errno((int)-result))
+		snprintf(text, sizeof(text), "fi_expect %s -%s", syscall,
+			 fi__names_errno((int)-result));
+	else
+		snprintf(text, sizeof(text), "fi_expect %s %ld", syscall,
+			 result);
 	fi__gcov_armed(__builtin_return_address(0), text);
 	return leave(r);
 }

@@ -77,7 +77,7 @@ if any(f.endswith("test_store.c") for f in full["lines"]):
 fs = window("fsync when=1 error=EIO")
 if not {unlink} <= lines(fs) or not any(l in lines(fs) for l in (fsync + 1,)):
     bad("the fsync window did not reach lines %d and %d: %s" % (fsync + 1, unlink, fs["lines"]))
-eintr = window("fi_expect read -4")
+eintr = window("fi_expect read -EINTR")
 never = set(d["never_reached"].get("store.c", []))
 if unlink in never or fsync + 1 in never:
     bad("lines reached under rules are called never reached: %s" % sorted(never))
