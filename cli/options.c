@@ -77,6 +77,7 @@ static void help(void)
 	      "                        the HTML report and error-paths.json (gcovr)\n"
 	      "      --force           sweep: --coverage may write into a full DIR\n"
 	      "      --merge A.json B.json...  join the reports of sweep shards\n"
+	      "                        (with --coverage DIR: their coverage too)\n"
 	      "  -v, --verbose         say which libfi is used and what it patched\n"
 	      "  -q, --quiet           no end-of-run summary\n"
 	      "  -h, --help            show this help and exit\n"

@@ -16,6 +16,8 @@
  *   sweep_cov_paths.c --coverage: tracefiles -> error-paths.json, totals
  *   sweep_cov_sites.c --coverage: never-reached lines by the site that
  *                     leads there; error-paths.txt
+ *   sweep_cov_merge.c --merge --coverage: the shards' tracefiles, one
+ *                     report
  * The JSON report (jansson) is the unit every renderer reads. */
 #ifndef FI_RUN_SWEEP_H
 #define FI_RUN_SWEEP_H
@@ -264,6 +266,15 @@ int fi__sweep_cov_paths(const struct fi__sweep_cov *cv, json_t *report,
  * array. */
 json_t *fi__sweep_cov_by_site(const char *baseline, json_t *never,
 			      json_t *sites, json_t *runs);
+/* gcovr on PATH, DIR new or empty (or --force, made when missing): the
+ * checks of --coverage DIR that --merge shares. 0, or 125 after why. */
+int fi__sweep_cov_out(const struct fi__sweep_opts *so,
+		      struct fi__sweep_cov *cv);
+/* --merge --coverage: the tracefiles of each shard (inputs[i], whose
+ * report's "coverage" is dirs[i]) into cv->dir, then the HTML and the
+ * error-path view of `merged`. Sets cv->trees. 0, or 125 after why. */
+int fi__sweep_cov_merge(struct fi__sweep_cov *cv, const char **inputs,
+			json_t *dirs, json_t *merged, FILE *out);
 /* error-paths.txt from error-paths.json's document; 0 or -1 (errno). */
 int fi__sweep_cov_text(const char *path, json_t *doc);
 void fi__sweep_cov_free(struct fi__sweep_cov *cv);

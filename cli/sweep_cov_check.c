@@ -93,31 +93,12 @@ static int has_entries(const char *dir)
 	return rc;
 }
 
-int fi__sweep_cov_check(const struct fi__sweep_opts *so,
-			const struct fi__target *t, const char *root,
-			struct fi__sweep_cov *cv)
+int fi__sweep_cov_out(const struct fi__sweep_opts *so, struct fi__sweep_cov *cv)
 {
 	const char *dir = so->coverage;
 	struct stat st;
-	size_t named;
-	char *missing;
-	int found = gcno_files(t->elf, &named, &missing), e;
+	int e;
 
-	memset(cv, 0, sizeof(*cv));
-	if (!named) {
-		fi__util_error(
-			"--coverage: %s was not built with --coverage (no .gcno file found for it); rebuild it with --coverage when compiling and linking, for example gcc -O0 -g --coverage -o prog prog.c, or cmake -DCMAKE_C_FLAGS=--coverage -DCMAKE_EXE_LINKER_FLAGS=--coverage",
-			t->path);
-		return FI_RUN_EXIT_USAGE;
-	}
-	if (!found) {
-		fi__util_error(
-			"--coverage: %s was built with --coverage, but its notes file %s is missing (the compiler writes it beside the object file); rebuild it where it was built",
-			t->path, missing);
-		free(missing);
-		return FI_RUN_EXIT_USAGE;
-	}
-	free(missing);
 	cv->gcovr = on_path("gcovr");
 	if (!cv->gcovr) {
 		fi__util_error(
@@ -148,6 +129,34 @@ int fi__sweep_cov_check(const struct fi__sweep_opts *so,
 	}
 	cv->dir = dir;
 	cv->jobs = so->jobs ? so->jobs : 1;
+	return 0;
+}
+
+int fi__sweep_cov_check(const struct fi__sweep_opts *so,
+			const struct fi__target *t, const char *root,
+			struct fi__sweep_cov *cv)
+{
+	size_t named;
+	char *missing;
+	int found = gcno_files(t->elf, &named, &missing), e;
+
+	memset(cv, 0, sizeof(*cv));
+	if (!named) {
+		fi__util_error(
+			"--coverage: %s was not built with --coverage (no .gcno file found for it); rebuild it with --coverage when compiling and linking, for example gcc -O0 -g --coverage -o prog prog.c, or cmake -DCMAKE_C_FLAGS=--coverage -DCMAKE_EXE_LINKER_FLAGS=--coverage",
+			t->path);
+		return FI_RUN_EXIT_USAGE;
+	}
+	if (!found) {
+		fi__util_error(
+			"--coverage: %s was built with --coverage, but its notes file %s is missing (the compiler writes it beside the object file); rebuild it where it was built",
+			t->path, missing);
+		free(missing);
+		return FI_RUN_EXIT_USAGE;
+	}
+	free(missing);
+	if ((e = fi__sweep_cov_out(so, cv)))
+		return e;
 	cv->trees = fi__util_xmalloc(strlen(root) + 5);
 	sprintf(cv->trees, "%s/cov", root);
 	if (mkdir(cv->trees, 0700)) {
@@ -165,7 +174,8 @@ size_t fi__sweep_cov_drop_gcov(struct fi__sweep_sites *s)
 	for (size_t i = 0; i < s->n; i++) {
 		const char *f = s->v[i].function;
 
-		if (f && (!strncmp(f, "__gcov", 6) || !strncmp(f, "gcov_", 5))) {
+		if (f &&
+		    (!strncmp(f, "__gcov", 6) || !strncmp(f, "gcov_", 5))) {
 			free(s->v[i].syscall);
 			free(s->v[i].site);
 			free(s->v[i].function);

@@ -447,6 +447,8 @@ int fi__sweep(const struct fi__run_opts *o, const struct fi__target *t,
 	snprintf(shard, sizeof(shard), "%u/%u", so->shard_n ? so->shard_k : 1,
 		 so->shard_n ? so->shard_n : 1);
 	set_str(report, "shard", shard);
+	/* where --merge --coverage finds this shard's tracefiles */
+	set_str(report, "coverage", so->coverage);
 
 	rc = baseline(&c, report);
 	if (!rc) {

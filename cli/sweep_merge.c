@@ -56,9 +56,19 @@ int fi__sweep_merge(const struct fi__run_opts *o)
 {
 	const struct fi__sweep_opts *so = &o->sweep;
 	json_t *first = NULL, *all = json_array(), **v, *r, *run;
+	json_t *covs = json_array(); /* each report's "coverage" */
+	struct fi__sweep_cov cv;
 	json_int_t plan = 0;
 	size_t i, n, main_runs = 0;
 	int rc = 0;
+
+	memset(&cv, 0, sizeof(cv));
+	if (so->coverage && (rc = fi__sweep_cov_out(so, &cv))) {
+		json_decref(all);
+		json_decref(covs);
+		fi__sweep_cov_free(&cv);
+		return rc;
+	}
 
 	for (size_t f = 0; f < so->ninputs && !rc; f++) {
 		if (!(r = load(so->inputs[f]))) {
@@ -93,6 +103,9 @@ int fi__sweep_merge(const struct fi__run_opts *o)
 		}
 		json_array_foreach(json_object_get(r, "runs"), i, run)
 			json_array_append(all, run);
+		json_array_append(covs, json_object_get(r, "coverage")
+						? json_object_get(r, "coverage")
+						: json_null());
 		if (r != first)
 			json_decref(r);
 	}
@@ -116,6 +129,10 @@ int fi__sweep_merge(const struct fi__run_opts *o)
 			json_array_append(runs, v[i]);
 		json_object_set_new(first, "runs", runs);
 		json_object_set_new(first, "shard", json_string("merged"));
+		/* The shards' coverage directories are theirs, not this one's. */
+		json_object_set_new(first, "coverage",
+				    so->coverage ? json_string(so->coverage)
+						 : json_null());
 		json_object_set_new(first, "merged",
 				    json_integer((json_int_t)so->ninputs));
 		if (main_runs < (size_t)plan)
@@ -134,6 +151,16 @@ int fi__sweep_merge(const struct fi__run_opts *o)
 		if (!rc)
 			rc = failing ? 1 : 0;
 	}
+	/* The coverage report comes last: its summary ends the run. */
+	if ((rc == 0 || rc == 1) && so->coverage) {
+		int crc = fi__sweep_cov_merge(&cv, so->inputs, covs, first,
+					      o->quiet ? NULL : stdout);
+
+		if (crc)
+			rc = crc;
+	}
+	fi__sweep_cov_free(&cv);
+	json_decref(covs);
 	free(v);
 	json_decref(all);
 	json_decref(first);

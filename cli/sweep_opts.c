@@ -143,9 +143,9 @@ int fi__sweep_opts_check(const struct fi__sweep_opts *s, bool has_rules,
 {
 	bool sweep_only = s->jobs || s->timeout > 0 || s->shard_n ||
 			  s->workdir || s->syscalls || s->errnos ||
-			  s->max_runs || s->persistent || s->write_accept ||
-			  s->coverage || s->force;
-	bool report = s->json || s->junit || s->accept;
+			  s->max_runs || s->persistent || s->write_accept;
+	bool report = s->json || s->junit || s->accept || s->coverage ||
+		      s->force;
 
 	if (s->on && s->merge) {
 		fi__util_error(
@@ -154,12 +154,12 @@ int fi__sweep_opts_check(const struct fi__sweep_opts *s, bool has_rules,
 	}
 	if (!s->on && !s->merge && (sweep_only || report)) {
 		fi__util_error(
-			"-j, --timeout, --shard, --json, --junit, --accept, --write-accept, --workdir, --syscalls, --errnos, --max-runs, --persistent, --coverage and --force need --sweep (or --merge for --json, --junit and --accept)");
+			"-j, --timeout, --shard, --json, --junit, --accept, --write-accept, --workdir, --syscalls, --errnos, --max-runs, --persistent, --coverage and --force need --sweep (or --merge for --json, --junit, --accept, --coverage and --force)");
 		return FI_RUN_EXIT_USAGE;
 	}
 	if (s->merge && sweep_only) {
 		fi__util_error(
-			"--merge takes only --json, --junit and --accept: the other sweep options act while a sweep runs");
+			"--merge takes only --json, --junit, --accept and --coverage (with --force): the other sweep options act while a sweep runs");
 		return FI_RUN_EXIT_USAGE;
 	}
 	if (s->force && !s->coverage) {

@@ -113,6 +113,67 @@ PY
 	"$FI_RUN" -q --sweep --max-runs 1 --coverage cov --force -- "$SWEEP_TARGET_COV" >out2 2>err2
 	[ $? = 0 ] || fail "--force: $(cat err2)"
 	;;
+merge)
+	have_gcovr || { echo "gcovr is not installed (ci/setup.sh)"; exit 77; }
+	# Two shards, each in a directory of its own as a CI job would leave
+	# them, merged with --coverage: one report of every run.
+	plan=(--syscalls openat,write,close --errnos ENOENT,ENOSPC,EIO)
+	for k in 1 2; do
+		mkdir s$k
+		(cd s$k && "$FI_RUN" -q --sweep -j2 --timeout 5 "${plan[@]}" --shard $k/2 \
+			--json sweep.json --coverage cov -- "$SWEEP_TARGET_COV") >out-$k 2>&1
+		rc=$?
+		[ "$rc" = 0 ] || fail "shard $k: status $rc: $(cat out-$k)"
+	done
+	"$FI_RUN" --merge s1/sweep.json s2/sweep.json --json all.json --coverage m >out 2>err
+	rc=$?
+	[ "$rc" = 0 ] || fail "merge: status $rc: $(cat err)"
+	grep -qE '^error paths: [0-9]+ lines reached only under faults \(baseline [0-9]+/[0-9]+ lines, with faults [0-9]+/[0-9]+\); [0-9]+ never reached$' out ||
+		fail "merge: no summary line in: $(cat out)"
+	[ -s m/index.html ] || fail "merge: no m/index.html"
+	[ -s m/error-paths.txt ] || fail "merge: no m/error-paths.txt"
+	python3 - <<'PY' || failed=1
+import json, sys
+def bad(msg):
+    print("FAIL: " + msg); sys.exit(1)
+m = json.load(open("m/error-paths.json"))
+shards = [json.load(open("s%d/cov/error-paths.json" % k)) for k in (1, 2)]
+runs = {r["id"]: r for s in shards for r in s["runs"]}
+if not all(s["runs"] for s in shards):
+    bad("a shard ran nothing: %s" % [len(s["runs"]) for s in shards])
+if sorted(r["id"] for r in m["runs"]) != sorted(runs):
+    bad("the merged runs %s are not the shards' %s" % (sorted(r["id"] for r in m["runs"]), sorted(runs)))
+for r in m["runs"]:
+    if r["lines"] != runs[r["id"]]["lines"] or r["counts"] != runs[r["id"]]["counts"]:
+        bad("run %d: merged lines %s, in its shard %s" % (r["id"], r["lines"], runs[r["id"]]["lines"]))
+t, ts = m["totals"], [s["totals"] for s in shards]
+if t["lines_with_faults"] < max(x["lines_with_faults"] for x in ts):
+    bad("the merged coverage %s is below a shard's %s" % (t, ts))
+if t["lines_baseline"] != ts[0]["lines_baseline"] or t["runs"] != sum(x["runs"] for x in ts):
+    bad("totals: merged %s, shards %s" % (t, ts))
+if json.load(open("all.json")).get("coverage") != "m":
+    bad("the merged JSON report does not name m as its coverage")
+PY
+	# A shard swept without --coverage, a shard whose DIR is gone, and
+	# the merged report into a shard's own DIR.
+	# (A real sweep without --coverage also fails libgcov's own calls:
+	# another plan. The report says so with "coverage": null.)
+	mkdir s3 && python3 -c 'import json; r = json.load(open("s2/sweep.json")); r["coverage"] = None; json.dump(r, open("s3/sweep.json", "w"))'
+	"$FI_RUN" -q --merge s1/sweep.json s3/sweep.json --json x.json --coverage m3 >out 2>err
+	[ $? = 125 ] || fail "a shard without --coverage: status not 125"
+	grep -qxF "fi-run: --merge --coverage: s3/sweep.json comes from a sweep without --coverage; sweep every shard with --coverage DIR" err ||
+		fail "a shard without --coverage: $(cat err)"
+	mv s2/cov s2/gone
+	"$FI_RUN" -q --merge s1/sweep.json s2/sweep.json --json x.json --coverage m4 >out 2>err
+	[ $? = 125 ] || fail "a shard's DIR gone: status not 125"
+	grep -qxF "fi-run: --merge --coverage: the coverage of s2/sweep.json is not found: cov/tracefiles holds no baseline.json, beside the report or here; keep each shard's --coverage DIR beside its report" err ||
+		fail "a shard's DIR gone: $(cat err)"
+	mv s2/gone s2/cov
+	"$FI_RUN" -q --merge s1/sweep.json s2/sweep.json --json x.json --coverage s2/cov --force >out 2>err
+	[ $? = 125 ] || fail "into a shard's DIR: status not 125"
+	grep -qxF "fi-run: --merge --coverage: the coverage of s2/sweep.json is cov, where the merged report goes; give --coverage another directory" err ||
+		fail "into a shard's DIR: $(cat err)"
+	;;
 bad_input)
 	expect() { # STATUS MESSAGE ARGS...
 		local want=$1 msg=$2
