@@ -184,11 +184,13 @@ static int read_elf(const char *shown, int fd, struct elf_facts *f)
 		long v = (long)dyn[i].d_un.d_val;
 
 		switch (dyn[i].d_tag) {
+		/* clang-format off */
 		case DT_STRTAB: strtab = dyn[i].d_un.d_ptr; break;
 		case DT_NEEDED: if (nneeded < 64) needed[nneeded++] = v; break;
 		case DT_SONAME: soname = v; break;
 		case DT_RPATH: rpath = v; break;
 		case DT_RUNPATH: runpath = v; break;
+		/* clang-format on */
 		}
 	}
 	if (strtab && va_to_off(ph, eh.e_phnum, strtab, &stroff)) {

@@ -78,6 +78,7 @@ static uint64_t get_enc(struct cur *c, uint8_t enc, uint64_t datarel)
 		return 0;
 	}
 	switch (enc & 0x0f) {
+	/* clang-format off */
 	case 0x00: v = get(c, 8); break;                     /* absptr */
 	case 0x01: v = uleb(c); break;                       /* uleb128 */
 	case 0x02: v = get(c, 2); break;                     /* udata2 */
@@ -88,12 +89,15 @@ static uint64_t get_enc(struct cur *c, uint8_t enc, uint64_t datarel)
 	case 0x0b: v = (uint64_t)(int64_t)(int32_t)get(c, 4); break;
 	case 0x0c: v = get(c, 8); break;
 	default: c->bad = true; return 0;
+	/* clang-format on */
 	}
 	switch (enc & 0x70) {
+	/* clang-format off */
 	case 0x00: break;
 	case 0x10: v += here; break;    /* pcrel */
 	case 0x30: v += datarel; break; /* datarel */
 	default: c->bad = true; return 0;
+	/* clang-format on */
 	}
 	if (enc & PE_INDIRECT)
 		c->bad = true; /* only personality pointers use it; not needed */
@@ -295,9 +299,11 @@ static bool run_cfa(struct cur c, const struct cie *ci, uint64_t loc,
 				return !c.bad;
 			loc = delta;
 			continue;
+		/* clang-format off */
 		case 0x02: delta = get(&c, 1) * ci->caf; goto advance;
 		case 0x03: delta = get(&c, 2) * ci->caf; goto advance;
 		case 0x04: delta = get(&c, 4) * ci->caf; goto advance;
+		/* clang-format on */
 		case 0x05: /* offset_extended */
 			reg = uleb(&c);
 			off = (int64_t)uleb(&c) * ci->daf;

@@ -154,8 +154,10 @@ bool fi__disasm_set_mem(const struct fi__disasm_mem *mem)
 static bool is_prefix(uint8_t b)
 {
 	switch (b) {
+	/* clang-format off */
 	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
 	case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
+	/* clang-format on */
 		return true;
 	default:
 		return (b & 0xf0) == 0x40; /* REX */

@@ -131,12 +131,14 @@ _Static_assert(FI_MAX_DEPTH <= FI_SCRATCH_DEPTH,
 static uint64_t *arg_slot(struct fi__frame *f, int i)
 {
 	switch (i) {
+	/* clang-format off */
 	case 0: return &f->rdi;
 	case 1: return &f->rsi;
 	case 2: return &f->rdx;
 	case 3: return &f->r10;
 	case 4: return &f->r8;
 	default: return &f->r9;
+	/* clang-format on */
 	}
 }
 

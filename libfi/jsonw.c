@@ -142,10 +142,12 @@ static void close_container(struct fi__jw *w, char c)
 	put(w, &c, 1);
 }
 
+/* clang-format off */
 void fi__jw_obj_begin(struct fi__jw *w) { open_container(w, '{'); }
 void fi__jw_obj_end(struct fi__jw *w) { close_container(w, '}'); }
 void fi__jw_arr_begin(struct fi__jw *w) { open_container(w, '['); }
 void fi__jw_arr_end(struct fi__jw *w) { close_container(w, ']'); }
+/* clang-format on */
 
 void fi__jw_key(struct fi__jw *w, const char *key)
 {
