@@ -252,7 +252,7 @@ int fi__sweep_cov_paths(const struct fi__sweep_cov *cv, json_t *report,
 			json_object_size(s.lines) - json_object_size(s.any));
 		if (nolines)
 			fprintf(out,
-				"error paths: %zu runs left no counts (killed by a signal or the timeout: gcov writes at exit)\n",
+				"error paths: %zu runs left no counts (killed by a signal or the timeout: gcov writes at exit; a program that exports __gcov_dump keeps them, see docs/coverage.md)\n",
 				nolines);
 		fprintf(out,
 			"error paths: report in %s/index.html, %s and %s\n",

@@ -95,8 +95,8 @@ static int copy_tree(const char *src, const char *dst)
 		}
 		closedir(d);
 		chmod(dst, st.st_mode & 07777);
-		utimensat(AT_FDCWD, dst, (struct timespec[2]){st.st_atim, st.st_mtim},
-			  0);
+		utimensat(AT_FDCWD, dst,
+			  (struct timespec[2]){ st.st_atim, st.st_mtim }, 0);
 	} else if (S_ISLNK(st.st_mode)) {
 		char target[4096];
 		ssize_t n = readlink(src, target, sizeof(target) - 1);
@@ -106,7 +106,8 @@ static int copy_tree(const char *src, const char *dst)
 		target[n] = '\0';
 		if (symlink(target, dst))
 			return -errno;
-		utimensat(AT_FDCWD, dst, (struct timespec[2]){st.st_atim, st.st_mtim},
+		utimensat(AT_FDCWD, dst,
+			  (struct timespec[2]){ st.st_atim, st.st_mtim },
 			  AT_SYMLINK_NOFOLLOW);
 	} else if (S_ISREG(st.st_mode)) {
 		int in = open(src, O_RDONLY | O_CLOEXEC), out;
@@ -129,7 +130,7 @@ static int copy_tree(const char *src, const char *dst)
 			}
 		if (n < 0)
 			rc = -errno;
-		futimens(out, (struct timespec[2]){st.st_atim, st.st_mtim});
+		futimens(out, (struct timespec[2]){ st.st_atim, st.st_mtim });
 		close(in);
 		close(out);
 	}
@@ -186,7 +187,9 @@ static bool in_environ(const char *s)
 }
 
 /* --coverage: the run writes its .gcda files under its own tree,
- * prefix + the object's absolute path; the user's GCOV_* give way. */
+ * prefix + the object's absolute path; the user's GCOV_* give way.
+ * FI_COVERAGE_SIGNALS=1: libfi writes the counts of a run that a fatal
+ * signal ends, when the program exports __gcov_dump (libfi/gcov.c). */
 static char **gcov_env(char **envp, const char *prefix)
 {
 	size_t n = 0, k = 0;
@@ -194,16 +197,18 @@ static char **gcov_env(char **envp, const char *prefix)
 
 	while (envp[n])
 		n++;
-	v = fi__util_xmalloc((n + 3) * sizeof(*v));
+	v = fi__util_xmalloc((n + 4) * sizeof(*v));
 	for (size_t i = 0; i < n; i++)
 		if (strncmp(envp[i], "GCOV_PREFIX=", 12) &&
-		    strncmp(envp[i], "GCOV_PREFIX_STRIP=", 18))
+		    strncmp(envp[i], "GCOV_PREFIX_STRIP=", 18) &&
+		    strncmp(envp[i], "FI_COVERAGE_SIGNALS=", 20))
 			v[k++] = envp[i];
 		else if (!in_environ(envp[i]))
 			free(envp[i]);
 	v[k] = fi__util_xmalloc(strlen(prefix) + 13);
 	sprintf(v[k++], "GCOV_PREFIX=%s", prefix);
 	v[k++] = fi__util_xstrdup("GCOV_PREFIX_STRIP=0");
+	v[k++] = fi__util_xstrdup("FI_COVERAGE_SIGNALS=1");
 	v[k] = NULL;
 	free(envp);
 	return v;
@@ -331,12 +336,20 @@ int fi__sweep_exec_all(struct fi__sweep_exec *x, struct fi__sweep_job *jobs,
 					x->done(j, x->arg);
 				continue;
 			}
+			/* --coverage: SIGTERM first, on which libfi writes
+			 * the counts; SIGKILL a second later. */
 			if (!j->timed_out && t - j->secs > x->timeout) {
 				j->timed_out = true;
+				kill(-j->pid, j->gcov ? SIGTERM : SIGKILL);
+			} else if (j->timed_out &&
+				   t - j->secs > x->timeout + 1) {
 				kill(-j->pid, SIGKILL);
 			}
-			if (j->secs + x->timeout < wake)
+			if (!j->timed_out && j->secs + x->timeout < wake)
 				wake = j->secs + x->timeout;
+			else if (j->timed_out &&
+				 j->secs + x->timeout + 1 < wake)
+				wake = j->secs + x->timeout + 1;
 			i++;
 		}
 		if (!nactive && (next >= n || rc))

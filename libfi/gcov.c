@@ -19,9 +19,17 @@
  * back when the window closes. Without FI_COVERAGE_WINDOWS nothing here
  * runs. A program that does not export the two functions is left alone,
  * and DIR/PID.nodump names it, so that the script can say why its counts
- * were not split. */
+ * were not split.
+ *
+ * With FI_COVERAGE_SIGNALS=1 (fi-run --sweep --coverage sets it in each
+ * run), a program that exports __gcov_dump keeps the counts of a run
+ * that a fatal signal ends: see fi__gcov_init. */
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <link.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -30,7 +38,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dispatch.h"
 #include "gcov.h"
+#include "raw.h"
 
 static struct {
 	int state; /* 0: environment not read; 1: off; 2: on */
@@ -169,4 +179,80 @@ void fi__gcov_disarmed(void)
 	free(cw.strip);
 	cw.prefix = cw.strip = NULL;
 	cw.open = false;
+}
+
+/* --- the counts of a run that a signal ends --- */
+
+static void (*signal_dump)(void);
+
+/* The signals that end a sweep's run without exit: a crash, an abort,
+ * and the SIGTERM fi-run sends a run past its timeout before SIGKILL. */
+static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM };
+
+/* A fatal signal arrived. A copy of the process (a raw clone, like fork
+ * but without atfork handlers and without SIGCHLD to the program) writes
+ * the counts with __gcov_dump, its stderr on /dev/null; the process
+ * itself waits up to 2 s for it and kills it after that (libgcov
+ * allocates: a crash inside malloc can hang the copy, never this one).
+ * Then the signal again, with the default action SA_RESETHAND put back:
+ * the run ends as it would have. Only raw syscalls here. */
+static void on_fatal(int sig, siginfo_t *si, void *uc)
+{
+	long pid = fi__raw6(SYS_clone, 0, 0, 0, 0, 0, 0);
+	int st;
+
+	(void)si;
+	(void)uc;
+	if (pid == 0) {
+		long fd = fi__raw3(SYS_open, "/dev/null", O_WRONLY, 0);
+
+		if (fd >= 0)
+			fi__raw2(SYS_dup2, fd, 2);
+		signal_dump();
+		fi__raw1(SYS_exit_group, 0);
+	}
+	if (pid > 0) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		int i;
+
+		for (i = 0; i < 200; i++) {
+			if (fi__raw4(SYS_wait4, pid, &st, WNOHANG | __WCLONE,
+				     0) != 0)
+				break;
+			fi__raw4(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts,
+				 0);
+		}
+		if (i == 200) {
+			fi__raw2(SYS_kill, pid, SIGKILL);
+			fi__raw4(SYS_wait4, pid, &st, __WCLONE, 0);
+		}
+	}
+	fi__raw3(SYS_tgkill, fi__raw0(SYS_getpid), fi__raw0(SYS_gettid), sig);
+}
+
+void fi__gcov_init(void)
+{
+	const char *v = getenv("FI_COVERAGE_SIGNALS");
+	struct sigaction sa, old;
+
+	if (!v || strcmp(v, "1"))
+		return;
+	/* libfi's own calls: never counted, recorded or failed. */
+	fi__dispatch_suspend();
+	signal_dump = (void (*)(void))dlsym(RTLD_DEFAULT, "__gcov_dump");
+	if (!signal_dump) {
+		fi__dispatch_resume();
+		return;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_fatal;
+	sa.sa_flags = SA_SIGINFO | SA_RESETHAND | SA_NODEFER | SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	/* Only where nothing else handles the signal: a sanitizer's or the
+	 * program's own handler stays as it is. */
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(*fatal); i++)
+		if (!sigaction(fatal[i], NULL, &old) &&
+		    !(old.sa_flags & SA_SIGINFO) && old.sa_handler == SIG_DFL)
+			sigaction(fatal[i], &sa, NULL);
+	fi__dispatch_resume();
 }

@@ -13,6 +13,7 @@
 #include "arena.h"
 #include "cache.h"
 #include "disasm.h"
+#include "gcov.h"
 #include "entry.h"
 #include "log.h"
 #include "patch.h"
@@ -226,4 +227,5 @@ __attribute__((constructor)) static void fi_init(void)
 	else if (!started)
 		start(false);
 	started = 2;
+	fi__gcov_init(); /* after libc's own start: it uses dlsym */
 }

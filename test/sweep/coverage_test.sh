@@ -174,6 +174,47 @@ PY
 	grep -qxF "fi-run: --merge --coverage: the coverage of s2/sweep.json is cov, where the merged report goes; give --coverage another directory" err ||
 		fail "into a shard's DIR: $(cat err)"
 	;;
+signals)
+	have_gcovr || { echo "gcovr is not installed (ci/setup.sh)"; exit 77; }
+	# The planted crash (mmap ENOMEM) and hang (pread EIO) end their runs
+	# on a signal: a program that exports __gcov_dump still gives their
+	# counts, and the hang's run reaches the loop's body; one that does
+	# not gives none, as before.
+	plan=(--syscalls mmap,pread64 --errnos ENOMEM,EIO --timeout 2)
+	"$FI_RUN" -q --sweep -j2 "${plan[@]}" --coverage dump -- "$SWEEP_TARGET_COVDUMP" >out 2>&1
+	rc=$?
+	[ "$rc" = 1 ] || fail "exporting: status $rc, not 1 (a crash and a hang): $(cat out)"
+	"$FI_RUN" -q --sweep -j2 "${plan[@]}" --coverage plain -- "$SWEEP_TARGET_COV" >out2 2>&1
+	rc=$?
+	[ "$rc" = 1 ] || fail "not exporting: status $rc, not 1: $(cat out2)"
+	python3 - "$(line_of 'while ((n = pread(fd, buf, 16, off)) != 16)')" <<'PY' || failed=1
+import json, sys
+pread_l = int(sys.argv[1])
+def bad(msg):
+    print("FAIL: " + msg); sys.exit(1)
+def runs(d):
+    out = {}
+    for r in d["runs"]:
+        if r["outcome"] in ("crash", "hang") and r["when"] == "1":
+            out[r["outcome"]] = r
+    if set(out) != {"crash", "hang"}:
+        bad("no crash and hang runs: %s" % [(r["syscall"], r["errno"], r["outcome"]) for r in d["runs"]])
+    return out
+dump = json.load(open("dump/error-paths.json"))
+plain = json.load(open("plain/error-paths.json"))
+for k, r in runs(dump).items():
+    if not r["counts"]:
+        bad("exporting: the %s run left no counts" % k)
+h = runs(dump)["hang"]
+if pread_l + 1 not in {l for f, ls in h["lines"].items() if f.endswith("/sweep_target.c") for l in ls}:
+    bad("exporting: the hang run did not reach line %d, the loop's body: %s" % (pread_l + 1, h["lines"]))
+if dump["totals"]["runs_without_counts"] != 0:
+    bad("exporting: runs without counts: %s" % dump["totals"])
+for k, r in runs(plain).items():
+    if r["counts"]:
+        bad("not exporting: the %s run has counts (libfi changed a program that does not export __gcov_dump?)" % k)
+PY
+	;;
 bad_input)
 	expect() { # STATUS MESSAGE ARGS...
 		local want=$1 msg=$2
