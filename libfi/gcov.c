@@ -187,7 +187,7 @@ static void (*signal_dump)(void);
 
 /* The signals that end a sweep's run without exit: a crash, an abort,
  * and the SIGTERM fi-run sends a run past its timeout before SIGKILL. */
-static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM };
+static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM};
 
 /* A fatal signal arrived. A copy of the process (a raw clone, like fork
  * but without atfork handlers and without SIGCHLD to the program) writes
@@ -212,7 +212,7 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 		fi__raw1(SYS_exit_group, 0);
 	}
 	if (pid > 0) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		struct timespec ts = {0, 10 * 1000 * 1000};
 		int i;
 
 		for (i = 0; i < 200; i++) {
