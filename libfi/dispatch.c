@@ -79,6 +79,7 @@ struct pending {
 	const char *module; /* the calling code, as pre found it */
 	unsigned long offset;
 	long delay_exit_ns; /* delay_exit=: sleep once the call returns */
+	const struct fi__pokes *poke_exit; /* poke_exit=: write once it returns */
 	bool injected; /* a rule changed the call (short=, redirect=) */
 	struct fi__trace_more more; /* ... how: args holds the program's */
 };
@@ -99,7 +100,7 @@ static struct pending *push_pending(void)
 static struct pending *pend_call(const struct fi__frame *f,
 				 const struct fi__call *c, bool changed,
 				 const struct fi__trace_more *chg,
-				 long delay_exit_ns)
+				 const struct fi__verdict *v)
 {
 	struct pending *p = push_pending();
 
@@ -112,7 +113,8 @@ static struct pending *pend_call(const struct fi__frame *f,
 	p->seq = 0;
 	p->injected = changed;
 	p->more = *chg;
-	p->delay_exit_ns = delay_exit_ns;
+	p->delay_exit_ns = v ? v->delay_exit_ns : 0;
+	p->poke_exit = v ? v->poke_exit : 0;
 	return p;
 }
 
@@ -274,13 +276,56 @@ static bool short_iov(long nr, const long *a, long n, long *ret)
 	return true;
 }
 
+/* poke_enter= / poke_exit=: write each poke's bytes where its argument
+ * points (args are the program's), as strace does; an argument the call
+ * does not have, or memory that cannot be written, is left alone and
+ * marked in *failed (bit shift + i). */
+static void poke(const long *args, long nr, const struct fi__pokes *pk,
+		 unsigned shift, unsigned *failed)
+{
+	const struct fi__sysinfo *si = fi__names_sys(nr);
+
+	for (int i = 0; i < pk->n; i++) {
+		const struct fi__poke *p = &pk->p[i];
+
+		if ((si && p->arg >= si->nargs) ||
+		    fi__safe_write((void *)args[p->arg], p->data, p->len) < 0)
+			*failed |= 1u << (shift + i);
+	}
+}
+
 /* Carry out a verdict. Returns the stub's verdict; *chg says what the
  * kernel is given instead of the program's arguments, for the recorder
  * (true: the call was changed). */
+static long do_act(struct fi__frame *f, struct fi__call *c,
+		   const struct fi__verdict *v, struct fi__trace_more *chg,
+		   bool *changed);
+
 static long act(struct fi__frame *f, struct fi__call *c,
 		const struct fi__verdict *v, struct fi__trace_more *chg,
 		bool *changed)
 {
+	long verdict = do_act(f, c, v, chg, changed);
+
+	if (v->poke_enter || (v->poke_exit && verdict == VERDICT_DONE))
+		*changed = true;
+	/* A call that is over already gets its poke_exit= now; others in
+	 * post, once the kernel returned. */
+	if (v->poke_exit && verdict == VERDICT_DONE) {
+		poke(c->args, c->nr, v->poke_exit, 8, &chg->poke_failed);
+		chg->poked_exit = v->poke_exit;
+	}
+	return verdict;
+}
+
+static long do_act(struct fi__frame *f, struct fi__call *c,
+		   const struct fi__verdict *v, struct fi__trace_more *chg,
+		   bool *changed)
+{
+	if (v->poke_enter) {
+		poke(c->args, c->nr, v->poke_enter, 0, &chg->poke_failed);
+		chg->poked_enter = v->poke_enter;
+	}
 	if (v->delay_ns > 0)
 		sleep_ns(v->delay_ns);
 	if (v->signal > 0)
@@ -291,6 +336,13 @@ static long act(struct fi__frame *f, struct fi__call *c,
 	if (v->delay_exit_ns > 0 &&
 	    (v->action == FI_ACT_ERROR || v->action == FI_ACT_RETVAL))
 		sleep_ns(v->delay_exit_ns);
+	if (v->instead &&
+	    (v->action == FI_ACT_ERROR || v->action == FI_ACT_RETVAL)) {
+		/* syscall=: the kernel runs this one, the program gets the
+		 * rule's result, as under strace */
+		fi__raw0(v->instead);
+		chg->ran_instead = v->instead;
+	}
 	switch (v->action) {
 	case FI_ACT_ERROR:
 		f->rax = (uint64_t)-v->value;
@@ -368,7 +420,7 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 	struct fi__trace_more chg = {0};
 	long verdict = VERDICT_PASS;
 	bool tracing = fi__trace_enabled(), harness = false, changed = false;
-	long delay_exit = 0;
+	const struct fi__verdict *decided = 0; /* for post: delay_exit=, poke_exit= */
 	bool acting = fi__runtime_mode.have_rules || fi__runtime_mode.counting;
 	char *path = s->path[depth];
 
@@ -399,7 +451,7 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 		if (fi__runtime_mode.have_rules &&
 		    fi__rules_decide(fi__rs, &c, &v)) {
 			verdict = act(f, &c, &v, &chg, &changed);
-			delay_exit = v.delay_exit_ns;
+			decided = &v;
 			if (verdict == VERDICT_DONE && tracing) {
 				char *fdp = s->fdpath[depth];
 				int fi = fi__names_argindex(nr, FI_ARG_FD);
@@ -435,10 +487,11 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 		goto out;
 	}
 	if (verdict == VERDICT_PASS &&
-	    (tracing || delay_exit > 0 || is_fork_family(nr) || (nr == SYS_mmap && (c.args[2] & PROT_EXEC) &&
+	    (tracing || (decided && (decided->delay_exit_ns > 0 || decided->poke_exit)) ||
+	     is_fork_family(nr) || (nr == SYS_mmap && (c.args[2] & PROT_EXEC) &&
 			 (int)c.args[4] >= 0))) {
 		/* What the program passed, not what fi changed */
-		struct pending *p = pend_call(f, &c, changed, &chg, delay_exit);
+		struct pending *p = pend_call(f, &c, changed, &chg, decided);
 
 		if (tracing && (nr == SYS_execve || nr == SYS_execveat)) {
 			/* Success never comes back: record it now, with what
@@ -482,9 +535,9 @@ static long rules_only(struct fi__frame *f, long nr, int depth,
 	if (!fi__rules_decide(fi__rs, &c, &v))
 		return VERDICT_PASS;
 	verdict = act(f, &c, &v, &chg, &changed);
-	if (verdict == VERDICT_PASS && v.delay_exit_ns > 0) {
-		/* delay_exit=: sleep in post, once the call returned */
-		pend_call(f, &c, changed, &chg, v.delay_exit_ns);
+	if (verdict == VERDICT_PASS && (v.delay_exit_ns > 0 || v.poke_exit)) {
+		/* delay_exit=, poke_exit=: in post, once the call returned */
+		pend_call(f, &c, changed, &chg, &v);
 		verdict = VERDICT_POST;
 	}
 	return verdict;
@@ -599,6 +652,11 @@ void fi__dispatch_post(struct fi__frame *f)
 	npend = i;
 	if (p.delay_exit_ns > 0)
 		sleep_ns(p.delay_exit_ns);
+	if (p.poke_exit) {
+		poke(p.args, p.nr, p.poke_exit, 8, &p.more.poke_failed);
+		p.more.poked_exit = p.poke_exit;
+		p.injected = true;
+	}
 
 	if (p.nr == SYS_mmap && (p.args[2] & PROT_EXEC) &&
 	    (int)p.args[4] >= 0 && !(ret < 0 && ret > -4096))

@@ -227,6 +227,9 @@ static bool trigger(struct fi__ruleset *rs, struct fi__rule *r, uint64_t n,
 	v->delay_exit_ns = r->delay_exit_ns;
 	v->signal = r->signal;
 	v->redirect = r->redirect;
+	v->instead = r->instead;
+	v->poke_enter = r->poke_enter;
+	v->poke_exit = r->poke_exit;
 	v->rule = r;
 	return true;
 }
@@ -268,6 +271,8 @@ bool fi__rules_decide(struct fi__ruleset *rs, const struct fi__call *c,
 	v->delay_exit_ns = 0;
 	v->signal = 0;
 	v->redirect = NULL;
+	v->instead = 0;
+	v->poke_enter = v->poke_exit = NULL;
 	v->rule = NULL;
 
 	if (claim_expect(rs, c->nr, &result)) {
@@ -321,6 +326,8 @@ void fi__rules_rule_free(struct fi__rule *r)
 	free(r->comm);
 	free(r->script);
 	free(r->redirect);
+	free(r->poke_enter);
+	free(r->poke_exit);
 	free(r->slots);
 	free(r);
 }
@@ -622,6 +629,8 @@ static void expected_what(const struct fi__rule *r, char *buf, size_t len)
 			snprintf(buf, len, "to raise %s", sig);
 		else if (r->signal)
 			snprintf(buf, len, "to raise signal %d", r->signal);
+		else if (r->poke_enter || r->poke_exit)
+			snprintf(buf, len, "to have its memory poked");
 		else
 			snprintf(buf, len, "to be delayed");
 		break;
@@ -746,6 +755,7 @@ static bool filterless(const struct fi__rule *r)
 	       !r->comm && !r->path && !r->per_thread && !r->per_syscall &&
 	       !r->script_len &&
 	       !r->has_prob && !r->delay_ns && !r->delay_exit_ns && !r->signal &&
+	       !r->instead && !r->poke_enter && !r->poke_exit &&
 	       (r->action == FI_ACT_ERROR || r->action == FI_ACT_RETVAL);
 }
 

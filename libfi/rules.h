@@ -50,6 +50,19 @@ enum fi__action {
 
 struct fi__rule; /* opaque; built by the scenario parser */
 
+/* poke_enter= / poke_exit= (strace's @argN=HEX): bytes written into the
+ * memory that argument arg points to, before or after the call. */
+#define FI_POKE_MAX 1024 /* bytes in one poke, as strace takes */
+struct fi__poke {
+	int arg; /* 0-based */
+	size_t len;
+	const unsigned char *data;
+};
+struct fi__pokes {
+	int n;
+	struct fi__poke p[6]; /* one per argument at most */
+};
+
 /* What to do with one call. delay_ns and signal combine with any action:
  * sleep first, then raise the signal, then act. */
 struct fi__verdict {
@@ -59,6 +72,11 @@ struct fi__verdict {
 	long delay_exit_ns;   /* after the call returns; 0: none */
 	int signal;           /* 0: none */
 	const char *redirect; /* REDIRECT: the path to use; owned by the rule */
+	long instead; /* syscall=: run this syscall (no arguments, no side
+	               * effects) in place of an ERROR or RETVAL call; 0:
+	               * none (read is never one) */
+	const struct fi__pokes *poke_enter, *poke_exit; /* NULL: none; owned
+	                                                 * by the rule */
 	struct fi__rule *rule; /* the rule that decided, or NULL */
 };
 

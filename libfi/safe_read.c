@@ -1,7 +1,9 @@
 /* safe_read.c: hook-safe reads of the program's memory (safe_read.h).
  * dispatch and the rule engine see a call's pointers only through these
  * copies; the unwinder (site.c) asks here which stack pages it may read.
- * Every read goes through one call of process_vm_readv on our own pid. */
+ * Every read goes through one call of process_vm_readv on our own pid,
+ * and the one write a rule may ask for (poke_enter=, poke_exit=) through
+ * process_vm_writev. */
 #include "safe_read.h"
 
 #include <errno.h>
@@ -28,6 +30,20 @@ static long copy_in_page(long pid, void *dst, unsigned long addr, size_t n)
 	remote.base = (void *)addr;
 	remote.len = n;
 	return fi__raw6(SYS_process_vm_readv, pid, (long)&local, 1,
+			(long)&remote, 1, 0);
+}
+
+/* The same, the other way: n bytes from src to addr. */
+static long copy_out_page(long pid, const void *src, unsigned long addr,
+			  size_t n)
+{
+	struct raw_iovec local, remote;
+
+	local.base = (void *)src;
+	local.len = n;
+	remote.base = (void *)addr;
+	remote.len = n;
+	return fi__raw6(SYS_process_vm_writev, pid, (long)&local, 1,
 			(long)&remote, 1, 0);
 }
 
@@ -58,6 +74,31 @@ int fi__safe_read(void *dst, const void *user, size_t n)
 		if (got < 0 && got != -EFAULT)
 			return (int)got; /* refused: seccomp, or no memory */
 		if (got != (long)want)
+			return -EFAULT;
+		off += want;
+	}
+	return 0;
+}
+
+int fi__safe_write(void *user, const void *src, size_t n)
+{
+	unsigned long addr = (unsigned long)user;
+	const char *in = src;
+	size_t off = 0;
+	long pid;
+
+	if (n == 0)
+		return 0;
+	if (addr + n < addr)
+		return -EFAULT;
+	pid = fi__raw0(SYS_getpid);
+	while (off < n) {
+		size_t want = in_page(addr + off, n - off);
+		long put = copy_out_page(pid, in + off, addr + off, want);
+
+		if (put < 0 && put != -EFAULT)
+			return (int)put;
+		if (put != (long)want)
 			return -EFAULT;
 		off += want;
 	}

@@ -25,6 +25,14 @@
  * async-signal-safe. */
 int fi__safe_read(void *dst, const void *user, size_t n);
 
+/* Write n bytes from src into the program's memory at `user`, without
+ * faulting: process_vm_writev on our own pid, a page at a time, for
+ * poke_enter= and poke_exit=. Returns 0, -EFAULT when some page is not
+ * writable (the pages before it were written, as the kernel would have
+ * written them), or the errno of a refused process_vm_writev. Read-only
+ * memory stays as it is. Hook-safe. */
+int fi__safe_write(void *user, const void *src, size_t n);
+
 /* Copy the NUL-terminated string at `user` (a pointer the program passed,
  * possibly bad) into buf without faulting: process_vm_readv on our own
  * pid, one page at a time, so a string that ends just before an unmapped

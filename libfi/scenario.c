@@ -220,6 +220,26 @@ static bool key_fd(struct fi__scn_ctx *p, const struct kv *kv,
 	return true;
 }
 
+static bool key_syscall(struct fi__scn_ctx *p, const struct kv *kv,
+			struct rule_state *st)
+{
+	return fi__scn_instead(p, kv->val, kv->vcol, &st->r->instead);
+}
+
+static bool key_poke_enter(struct fi__scn_ctx *p, const struct kv *kv,
+			   struct rule_state *st)
+{
+	return fi__scn_pokes(p, kv->key, kv->val, kv->vcol,
+			     &st->r->poke_enter);
+}
+
+static bool key_poke_exit(struct fi__scn_ctx *p, const struct kv *kv,
+			  struct rule_state *st)
+{
+	return fi__scn_pokes(p, kv->key, kv->val, kv->vcol,
+			     &st->r->poke_exit);
+}
+
 /* per=: process, or a comma list of thread and syscall. */
 static bool key_per(struct fi__scn_ctx *p, const struct kv *kv,
 		    struct rule_state *st)
@@ -270,6 +290,9 @@ static const struct key {
 	{ "comm", key_comm },
 	{ "per", key_per },
 	{ "delay_exit", key_delay_exit },
+	{ "syscall", key_syscall },
+	{ "poke_enter", key_poke_enter },
+	{ "poke_exit", key_poke_exit },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -285,9 +308,17 @@ static const struct key *find_key(const char *name)
 static bool check_rule(struct fi__scn_ctx *p, struct fi__rule *r,
 		       const struct kv *action, int selcol)
 {
-	if (!action && !r->delay_ns && !r->delay_exit_ns && !r->signal) {
+	if (!action && !r->delay_ns && !r->delay_exit_ns && !r->signal &&
+	    !r->poke_enter && !r->poke_exit) {
 		fi__scn_fail(p, selcol,
-			     "rule has no action; add error=, retval=, short=, delay=, signal=, redirect= or script=");
+			     "rule has no action; add error=, retval=, short=, delay=, signal=, redirect=, script= or poke_enter=");
+		return false;
+	}
+	if (r->instead && action && r->action != FI_ACT_ERROR &&
+	    r->action != FI_ACT_RETVAL) {
+		fi__scn_fail(p, action->kcol,
+			     "%s= cannot be combined with syscall=, which runs in place of an error= or retval= call",
+			     action->key);
 		return false;
 	}
 	if (r->action == FI_ACT_SHORT &&
@@ -317,6 +348,19 @@ static bool check_rule(struct fi__scn_ctx *p, struct fi__rule *r,
 		return false;
 	}
 	return true;
+}
+
+/* The inject= keys that strace refuses twice, where others take the
+ * last value. */
+static bool once_in_strace(const char *part)
+{
+	static const char *const once[] = {"syscall=", "poke_enter=",
+					   "poke_exit="};
+
+	for (size_t i = 0; i < sizeof(once) / sizeof(once[0]); i++)
+		if (!strncmp(part, once[i], strlen(once[i])))
+			return true;
+	return false;
 }
 
 /* Split a segment into tokens (quotes decoded) and turn them into the
@@ -403,8 +447,9 @@ static int tokenize(struct fi__scn_ctx *p, const char *s, size_t len, int col0,
 				return -1;
 			}
 			eq = strchr(part, '=');
-			/* strace takes a key given twice: the last wins. */
-			for (int k = 0; k < nkv; k++) {
+			/* strace takes a key given twice: the last wins,
+			 * except these, which it refuses (check_key). */
+			for (int k = 0; k < nkv && !once_in_strace(part); k++) {
 				size_t kl = eq ? (size_t)(eq - part) : strlen(part);
 
 				if (kv[k].from_strace && strlen(kv[k].key) == kl &&
@@ -590,19 +635,11 @@ static bool strace_key(struct fi__scn_ctx *p, struct kv *kv, enum form form)
 		return !kv->val || !*kv->val || strace_delay(p, kv);
 	if (!strcmp(kv->key, "delay_exit"))
 		return !kv->val || !*kv->val || strace_delay(p, kv);
-	if (!strcmp(kv->key, "syscall")) {
-		fi__scn_fail(p, kv->kcol,
-			     "syscall= is not supported yet: fi cannot run another syscall in place of one");
-		return false;
-	}
-	if (!strncmp(kv->key, "poke_", 5)) {
-		fi__scn_fail(p, kv->kcol,
-			     "%s= is not supported yet: fi does not write into the program's memory",
-			     kv->key);
-		return false;
-	}
+	if (!strcmp(kv->key, "syscall") || !strcmp(kv->key, "poke_enter") ||
+	    !strcmp(kv->key, "poke_exit"))
+		return true;
 	fi__scn_fail(p, kv->kcol,
-		     "unknown inject= key '%s'; strace's inject= takes error, retval, signal, delay_enter and when",
+		     "unknown inject= key '%s'; strace's inject= takes error, retval, signal, syscall, delay_enter, delay_exit, poke_enter, poke_exit and when",
 		     kv->key);
 	return false;
 }

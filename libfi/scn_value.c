@@ -2,6 +2,7 @@
  * errno and signal names, delays, probabilities, scripts, globs, sites
  * and syscall sets. Called by the rule parser (scenario.c) at arm time;
  * never in the hook. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -670,4 +671,128 @@ bool fi__scn_set_has(struct fi__rule *r, enum fi__argkind a, enum fi__argkind b,
 			r->nrs[nr] = 0;
 	}
 	return any;
+}
+
+/* strace's %pure on x86_64: the syscalls that take no arguments and
+ * always succeed, the only ones strace runs in place of another. */
+static const char *const pure[] = {"getpid", "getppid", "gettid", "getuid",
+				   "geteuid", "getgid", "getegid", "getpgrp"};
+
+bool fi__scn_instead(struct fi__scn_ctx *p, const char *v, int col, long *nr)
+{
+	for (size_t i = 0; i < sizeof(pure) / sizeof(pure[0]); i++) {
+		if (!strcmp(v, pure[i])) {
+			*nr = fi__names_sys_nr(v);
+			return *nr > 0;
+		}
+	}
+	if (fi__names_sys_nr(v) < 0)
+		fi__scn_fail(p, col, "unknown syscall '%s' in syscall=", v);
+	else
+		fi__scn_fail(p, col, "syscall=%s: only a syscall without arguments or side effects can run instead (getpid, getppid, gettid, getuid, geteuid, getgid, getegid, getpgrp), as in strace",
+			     v);
+	return false;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+bool fi__scn_pokes(struct fi__scn_ctx *p, const char *key, const char *v,
+		   int col, struct fi__pokes **out)
+{
+	struct fi__pokes *pk;
+	unsigned char *data;
+	size_t total = 0;
+	const char *w;
+
+	/* Every HEX is at most half its text: one allocation holds all. */
+	pk = calloc(1, sizeof(*pk) + strlen(v) / 2 + 1);
+	if (!pk) {
+		fi__scn_fail(p, col, "out of memory");
+		return false;
+	}
+	data = (unsigned char *)(pk + 1);
+	for (w = v; *w;) {
+		const char *item = w, *hex;
+		size_t len = strcspn(w, ","), nhex;
+		char *end;
+		long n;
+
+		if (strncmp(w, "@arg", 4) != 0 || !isdigit((unsigned char)w[4])) {
+			fi__scn_fail(p, col + (int)(w - v),
+				     "bad %s= '%s': expected @argN=HEX, several joined with ','",
+				     key, v);
+			goto bad;
+		}
+		errno = 0;
+		n = strtol(w + 4, &end, 10);
+		if (*end != '=') {
+			fi__scn_fail(p, col + (int)(end - v),
+				     "bad %s= '%s': expected '=' after @arg%ld",
+				     key, v, n);
+			goto bad;
+		}
+		if (errno || n < 1 || n > 6) {
+			fi__scn_fail(p, col + (int)(w - v) + 4,
+				     "%s=: @arg%.*s is out of range; a syscall has @arg1 to @arg6",
+				     key, (int)(end - w - 4), w + 4);
+			goto bad;
+		}
+		for (int i = 0; i < pk->n; i++) {
+			if (pk->p[i].arg == n - 1) {
+				fi__scn_fail(p, col + (int)(w - v),
+					     "%s=: @arg%ld given twice", key, n);
+				goto bad;
+			}
+		}
+		hex = end + 1;
+		nhex = len - (size_t)(hex - item);
+		if (nhex == 0 || nhex % 2) {
+			fi__scn_fail(p, col + (int)(hex - v),
+				     "bad %s= data for @arg%ld: expected an even number of hex digits, 2 for each byte",
+				     key, n);
+			goto bad;
+		}
+		if (nhex / 2 > FI_POKE_MAX) {
+			fi__scn_fail(p, col + (int)(hex - v),
+				     "%s= data for @arg%ld is %zu bytes; at most %d",
+				     key, n, nhex / 2, FI_POKE_MAX);
+			goto bad;
+		}
+		pk->p[pk->n].arg = (int)n - 1;
+		pk->p[pk->n].len = nhex / 2;
+		pk->p[pk->n].data = data + total;
+		for (size_t i = 0; i < nhex; i += 2) {
+			int hi = hex_digit(hex[i]), lo = hex_digit(hex[i + 1]);
+
+			if (hi < 0 || lo < 0) {
+				fi__scn_fail(p, col + (int)(hex - v + i + (hi >= 0)),
+					     "bad %s= data for @arg%ld: '%c' is not a hex digit",
+					     key, n, hi < 0 ? hex[i] : hex[i + 1]);
+				goto bad;
+			}
+			data[total++] = (unsigned char)(hi << 4 | lo);
+		}
+		pk->n++;
+		w += len;
+		if (*w == ',' && !*++w) {
+			fi__scn_fail(p, col + (int)(w - v),
+				     "bad %s= '%s': nothing after ','", key, v);
+			goto bad;
+		}
+	}
+	free(*out);
+	*out = pk;
+	return true;
+bad:
+	free(pk);
+	return false;
 }

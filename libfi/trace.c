@@ -129,6 +129,48 @@ static bool put_argv(struct fi__jw *w, const void *argv, char *scratch)
 	return cut;
 }
 
+/* "poked": [{"arg":2,"at":"exit","len":4,"data":"41424344"}, ...]: what
+ * poke_enter= and poke_exit= wrote (arg 1-based, as strace counts), the
+ * data's first POKE_SHOWN bytes in hex, "failed":true where the memory
+ * could not be written. */
+#define POKE_SHOWN 64
+static void put_pokes(struct fi__jw *w, const struct fi__trace_more *more)
+{
+	static const char hexd[] = "0123456789abcdef";
+	const struct fi__pokes *set[2] = {more->poked_enter, more->poked_exit};
+	char hex[2 * POKE_SHOWN + 1];
+
+	fi__jw_key(w, "poked");
+	fi__jw_arr_begin(w);
+	for (int s = 0; s < 2; s++) {
+		for (int i = 0; set[s] && i < set[s]->n; i++) {
+			const struct fi__poke *pk = &set[s]->p[i];
+			size_t n = pk->len < POKE_SHOWN ? pk->len : POKE_SHOWN;
+
+			for (size_t k = 0; k < n; k++) {
+				hex[2 * k] = hexd[pk->data[k] >> 4];
+				hex[2 * k + 1] = hexd[pk->data[k] & 15];
+			}
+			hex[2 * n] = '\0';
+			fi__jw_obj_begin(w);
+			fi__jw_key(w, "arg");
+			fi__jw_int(w, pk->arg + 1);
+			fi__jw_key(w, "at");
+			fi__jw_str(w, s ? "exit" : "enter");
+			fi__jw_key(w, "len");
+			fi__jw_uint(w, pk->len);
+			fi__jw_key(w, "data");
+			fi__jw_str(w, hex);
+			if (more->poke_failed & (1u << (8 * s + i))) {
+				fi__jw_key(w, "failed");
+				fi__jw_bool(w, true);
+			}
+			fi__jw_obj_end(w);
+		}
+	}
+	fi__jw_arr_end(w);
+}
+
 unsigned long fi__trace_write_more(const struct fi__call *c, long ret,
 				   bool injected, const char *site_module,
 				   unsigned long site_offset,
@@ -243,6 +285,14 @@ unsigned long fi__trace_write_more(const struct fi__call *c, long ret,
 		fi__jw_key(&w, "argv_truncated");
 		fi__jw_bool(&w, true);
 	}
+	if (more && more->ran_instead) {
+		const struct fi__sysinfo *ri = fi__names_sys(more->ran_instead);
+
+		fi__jw_key(&w, "ran_instead");
+		fi__jw_str(&w, ri ? ri->name : 0);
+	}
+	if (more && (more->poked_enter || more->poked_exit))
+		put_pokes(&w, more);
 	if (more && more->redirected_to) {
 		/* half the record at most: the path comes next */
 		fi__jw_reserve(&w, 2048);

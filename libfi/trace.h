@@ -51,6 +51,10 @@ struct fi__trace_more {
 	const char *redirected_to; /* redirect=: the path used instead */
 	const void *argv;	   /* execve(at): the program's argv pointer,
 				    * read through fi__safe_read */
+	long ran_instead;	   /* syscall=: the syscall run, or 0 */
+	const struct fi__pokes *poked_enter, *poked_exit; /* poke_*= done */
+	unsigned poke_failed;	   /* bit i: poked_enter's p[i] not written;
+				    * bit 8 + i: poked_exit's */
 };
 
 /* fi__trace_write_seq with more (NULL: nothing more). Hook-safe. */

@@ -3,14 +3,20 @@
 # inject=...` means, on the same program: the same stdout, stderr and exit
 # status, for strace 6.1's forms (when= counted per syscall and per
 # thread, N..M+, a key given twice, lower-case errno and signal names,
-# SIGRT_N, delays with units). Process ids differ between the two runs
+# SIGRT_N, delays with units, syscall= run instead, poke_enter= and
+# poke_exit= writing into the program's memory, and the forms both refuse).
+# Process ids differ between the two runs
 # (the parent is strace or fi-run), so numbers of 3 digits or more read
 # as N.
 #
-#   strace_inject_test.sh FI_RUN STRACE LIVE_CTOR
+# strace warns on its stderr when a poke's pointer is bad; fi never writes
+# to the program's stderr (its trace marks the poke "failed"), so those
+# warnings are left out of the comparison.
+#
+#   strace_inject_test.sh FI_RUN STRACE LIVE_CTOR LIVE_POKE
 set -uo pipefail
 
-fi_run=$(realpath "$1") strace=$2 ctor=$(realpath "$3")
+fi_run=$(realpath "$1") strace=$2 ctor=$(realpath "$3") pokes=$(realpath "$4")
 work=$(mktemp -d "${TMPDIR:-/tmp}/fi-inject.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export FI_CACHE_DIR=$work/cache
@@ -20,7 +26,8 @@ fail=0 n=0
 
 norm()
 {
-	sed -E 's/[0-9.e-]+ s, [0-9.]+ [kMG]?B\/s/T/; s/[0-9]{3,}/N/g' "$1"
+	sed -E '/^strace: poke_tcb: Failed to tamper with process [0-9]+: couldn.t poke$/d
+		s/[0-9.e-]+ s, [0-9.]+ [kMG]?B\/s/T/; s/[0-9]{3,}/N/g' "$1"
 }
 
 # same SPEC CMD...: strace and fi-run agree.
@@ -62,6 +69,61 @@ same getppid:delay_enter=1500:retval=5 "$ctor"
 same getppid:delay_exit=2ms "$ctor"
 same getppid:delay_exit=1ms:retval=6:when=2 "$ctor"
 same getppid:delay_enter=1ms:delay_exit=1ms:error=EPERM "$ctor"
+
+# syscall=: the result is the rule's; alone with a delay it changes nothing.
+same getppid:syscall=getpid:retval=7:when=2 "$ctor"
+same getppid:syscall=gettid:error=EPERM:when=1..2 "$ctor"
+same getppid:syscall=getuid:delay_enter=1ms "$ctor"
+same recvfrom:syscall=getegid:error=EIO:when=1 "$pokes"
+# poke_exit= corrupts what a receive returns, poke_enter= what a write
+# sends; with error=/retval= the poke still happens; a bad pointer (the
+# second recvfrom's NULL) leaves the program alone.
+same recvfrom:poke_exit=@arg2=41424344 "$pokes"
+same write:poke_enter=@arg2=5a5a:when=1 "$pokes"
+same recvfrom:poke_exit=@arg2=41:when=2 "$pokes"
+same recvfrom:poke_enter=@arg2=4142:error=EAGAIN:when=1 "$pokes"
+same recvfrom:poke_exit=@arg2=4142:retval=3:when=1 "$pokes"
+same recvfrom:poke_exit=@arg2=7a,@arg6=00 "$pokes"
+same getcwd:poke_exit=@arg1=2f6e6f6e65 pwd -P
+same write:poke_enter=@arg2=5a5a echo hello
+
+# refused SPEC: both refuse it (strace 1, fi-run 125), before running.
+refused()
+{
+	local rc_s rc_f
+	"$strace" -f -qq -o /dev/null -e "inject=$1" true >/dev/null 2>&1
+	rc_s=$?
+	"$fi_run" -q -e "inject=$1" -- true >/dev/null 2>f.err
+	rc_f=$?
+	n=$((n + 1))
+	if [ $rc_s = 0 ] || [ $rc_f != 125 ]; then
+		echo "FAIL: inject=$1: strace status $rc_s, fi-run status $rc_f: $(cat f.err)"
+		fail=1
+	fi
+}
+refused read:syscall=getpid
+refused read:syscall=write:error=EIO
+refused read:syscall=getpid:syscall=getppid:error=EIO
+refused read:poke_exit=@arg2=414
+refused read:poke_exit=@arg0=41
+refused read:poke_exit=@arg2=41,@arg2=42
+refused read:poke_exit=@arg2=
+refused read:poke_exit=@arg2=41:poke_exit=@arg3=42
+refused "read:poke_exit=@arg2=$(head -c 1025 /dev/zero | od -An -v -tx1 | tr -d ' \n')"
+
+# syscall= really runs: the kernel sees one getegid per replaced call.
+count_getegid()
+{
+	"$strace" -f -qq -e trace=getegid -o trace.log "$fi_run" -q "$@" -- "$ctor" >/dev/null 2>&1
+	grep -c getegid trace.log
+}
+base=$(count_getegid -r 'getppid retval=7')
+with=$(count_getegid -e inject=getppid:syscall=getegid:retval=7)
+n=$((n + 1))
+if [ $((with - base)) != 3 ]; then
+	echo "FAIL: syscall=getegid: $base getegid calls without it, $with with it (3 more expected)"
+	fail=1
+fi
 
 [ $fail = 0 ] && echo "PASS ($n cases)"
 exit $fail

@@ -5,7 +5,7 @@ usage: trace_injected_test.py FI_RUN
 
 A call fi changed carries "injected": true, its args and path are what the
 program passed, and what fi gave the kernel instead is in fields of its
-own (short_to, redirected_to). A successful execve's record names the
+own (short_to, redirected_to, ran_instead, poked). A successful execve's record names the
 path and the argv it ran; a long argv is cut and said to be.
 """
 import json, os, subprocess, sys, tempfile
@@ -74,6 +74,43 @@ o = [r for r in recs if r["name"] == "openat" and r.get("path") == dst]
 if [(r["ret"], r.get("errno"), r.get("injected")) for r in o] != \
         [(-13, "EACCES", True)]:
     bad("error: %r" % o)
+
+# syscall=: the rule's result, and the syscall the kernel ran instead
+p, recs = run(["write fd=1 syscall=getppid retval=11"], ["/bin/echo", "0123456789"])
+w = [r for r in recs if r["name"] == "write" and r["args"][0] == 1]
+if p.stdout != b"" or [(r["args"][2], r["ret"], r.get("injected"),
+                        r.get("ran_instead")) for r in w] != \
+        [(11, 11, True, "getppid")]:
+    bad("syscall=: stdout %r, %r" % (p.stdout, w))
+
+# poke_exit=: the bytes written where the argument points, after the call
+p = subprocess.run([fi_run, "-q", "--record", os.path.join(work, "t.trace"),
+                    "-r", "getcwd poke_exit=@arg1=2f6e6f6e65", "--", "pwd", "-P"],
+                   capture_output=True, timeout=60, cwd=work)
+recs = [json.loads(l) for l in open(os.path.join(work, "t.trace"), "rb")]
+g = [r for r in recs if r["name"] == "getcwd"]
+if not p.stdout.startswith(b"/none") or len(g) != 1 or \
+        g[0].get("injected") is not True or g[0]["ret"] <= 0 or \
+        g[0].get("poked") != [{"arg": 1, "at": "exit", "len": 5,
+                               "data": "2f6e6f6e65"}]:
+    bad("poke_exit: pwd printed %r, %r" % (p.stdout, g))
+# poke_enter=: before the call; an argument the call lacks is not written
+p, recs = run(["write fd=1 poke_enter=@arg2=5a5a,@arg5=41"],
+              ["/bin/echo", "hello"])
+w = [r for r in recs if r["name"] == "write" and r["args"][0] == 1]
+if p.stdout != b"ZZllo\n" or [(r["ret"], r.get("injected"), r.get("poked"))
+                               for r in w] != \
+        [(6, True, [{"arg": 2, "at": "enter", "len": 2, "data": "5a5a"},
+                    {"arg": 5, "at": "enter", "len": 1, "data": "41",
+                     "failed": True}])]:
+    bad("poke_enter: echo printed %r, %r" % (p.stdout, w))
+# a bad pointer: nothing written, the program goes on
+p, recs = run(["write fd=1 poke_enter=@arg1=41"], ["/bin/echo", "hello"])
+w = [r for r in recs if r["name"] == "write" and r["args"][0] == 1]
+if p.stdout != b"hello\n" or p.returncode != 0 or \
+        [r.get("poked", [{}])[0].get("failed") for r in w] != [True]:
+    bad("poke bad pointer: echo printed %r, status %d, %r" %
+        (p.stdout, p.returncode, w))
 
 # execve: path and argv, even with nothing else recorded about it
 p, recs = run([], ["sh", "-c", 'exec /bin/echo a "b c" ""'])

@@ -294,6 +294,31 @@ static void test_strace_forms(void **state)
 	assert_int_equal(r->value, EACCES);
 	assert_int_equal(r->nrs[SYS_openat], 1);
 	fi__rules_rule_free(r);
+	/* syscall=: a pure syscall run in place of the call */
+	r = parse("inject=read:syscall=getppid:error=EIO");
+	assert_int_equal(r->instead, SYS_getppid);
+	assert_int_equal(r->action, FI_ACT_ERROR);
+	fi__rules_rule_free(r);
+	r = parse("read syscall=gettid retval=3");
+	assert_int_equal(r->instead, SYS_gettid);
+	fi__rules_rule_free(r);
+	/* poke_enter= / poke_exit=: @argN=HEX, a comma list, any case */
+	r = parse("inject=read:poke_exit=@arg2=41424344,@arg4=00fF");
+	assert_null(r->poke_enter);
+	assert_non_null(r->poke_exit);
+	assert_int_equal(r->poke_exit->n, 2);
+	assert_int_equal(r->poke_exit->p[0].arg, 1);
+	assert_int_equal(r->poke_exit->p[0].len, 4);
+	assert_memory_equal(r->poke_exit->p[0].data, "ABCD", 4);
+	assert_int_equal(r->poke_exit->p[1].arg, 3);
+	assert_int_equal(r->poke_exit->p[1].len, 2);
+	assert_memory_equal(r->poke_exit->p[1].data, "\x00\xff", 2);
+	assert_int_equal(r->action, FI_ACT_PASS); /* a poke is an action */
+	fi__rules_rule_free(r);
+	r = parse("write poke_enter=@arg2=5a when=2");
+	assert_int_equal(r->poke_enter->n, 1);
+	assert_int_equal(r->poke_enter->p[0].data[0], 'Z');
+	fi__rules_rule_free(r);
 	/* fi keys may follow strace's form */
 	r = parse("inject=openat:error=ENOENT path=/etc/*");
 	assert_string_equal(r->path, "/etc/*");
@@ -413,7 +438,7 @@ static const struct {
 	 "result"},
 	{"write when=3",
 	 "t.fi:3:1: error: rule has no action; add error=, retval=, short=, "
-	 "delay=, signal=, redirect= or script="},
+	 "delay=, signal=, redirect=, script= or poke_enter="},
 	{"write when= error=EIO",
 	 "t.fi:3:12: error: missing value for 'when='"},
 	{"write error", "t.fi:3:12: error: missing value for 'error='"},
@@ -464,12 +489,38 @@ static const struct {
 	{"inject=write:signal=SIGRT_40",
 	 "t.fi:3:21: error: signal SIGRT_40 is out of range (SIGRTMIN is 32, "
 	 "SIGRTMAX 64)"},
-	{"inject=write:error=EIO:poke_enter=@arg2=00",
-	 "t.fi:3:24: error: poke_enter= is not supported yet: fi does not "
-	 "write into the program's memory"},
 	{"inject=write:syscall=getpid",
-	 "t.fi:3:14: error: syscall= is not supported yet: fi cannot run "
-	 "another syscall in place of one"},
+	 "t.fi:3:8: error: rule has no action; add error=, retval=, short=, "
+	 "delay=, signal=, redirect=, script= or poke_enter="},
+	{"inject=write:syscall=write:error=EIO",
+	 "t.fi:3:22: error: syscall=write: only a syscall without arguments "
+	 "or side effects can run instead (getpid, getppid, gettid, getuid, "
+	 "geteuid, getgid, getegid, getpgrp), as in strace"},
+	{"inject=write:syscall=getpd:error=EIO",
+	 "t.fi:3:22: error: unknown syscall 'getpd' in syscall="},
+	{"inject=write:syscall=getpid:syscall=gettid:error=EIO",
+	 "t.fi:3:29: error: duplicate key 'syscall='"},
+	{"write syscall=getpid short=1",
+	 "t.fi:3:22: error: short= cannot be combined with syscall=, which "
+	 "runs in place of an error= or retval= call"},
+	{"inject=read:poke_exit=@arg2=414",
+	 "t.fi:3:29: error: bad poke_exit= data for @arg2: expected an even "
+	 "number of hex digits, 2 for each byte"},
+	{"inject=read:poke_exit=@arg2=41zz",
+	 "t.fi:3:31: error: bad poke_exit= data for @arg2: 'z' is not a hex "
+	 "digit"},
+	{"inject=read:poke_exit=@arg7=41",
+	 "t.fi:3:27: error: poke_exit=: @arg7 is out of range; a syscall has "
+	 "@arg1 to @arg6"},
+	{"inject=read:poke_exit=@arg2=41,@arg2=42",
+	 "t.fi:3:32: error: poke_exit=: @arg2 given twice"},
+	{"read poke_enter=arg2=41",
+	 "t.fi:3:17: error: bad poke_enter= 'arg2=41': expected @argN=HEX, "
+	 "several joined with ','"},
+	{"read poke_enter=@arg2=41,",
+	 "t.fi:3:26: error: bad poke_enter= '@arg2=41,': nothing after ','"},
+	{"inject=read:poke_exit=@arg2=41:poke_exit=@arg3=42",
+	 "t.fi:3:32: error: duplicate key 'poke_exit='"},
 	{"write site=lib.so+0xzz error=EIO",
 	 "t.fi:3:19: error: bad site= offset '0xzz': expected a number such "
 	 "as 0x1a2b"},
@@ -477,7 +528,8 @@ static const struct {
 	 "t.fi:3:40: error: unknown delay_exit= unit 'h'; use s, ms, us or ns"},
 	{"inject=write:path=/x",
 	 "t.fi:3:14: error: unknown inject= key 'path'; strace's inject= "
-	 "takes error, retval, signal, delay_enter and when"},
+	 "takes error, retval, signal, syscall, delay_enter, delay_exit, "
+	 "poke_enter, poke_exit and when"},
 	{"fault=write:retval=0",
 	 "t.fi:3:13: error: fault= takes only error= and when=, not "
 	 "'retval='"},
