@@ -422,15 +422,23 @@ static bool run_cfa(struct cur c, const struct cie *ci, uint64_t loc,
 	return !c.bad;
 }
 
-bool fi__cfi_row_at(const struct fi__cfi_object *o, uint64_t pc,
-		    struct fi__cfi_row *row)
+/* The row for pc, or with `past_end`, for a pc at most PAST_END_MAX
+ * bytes after the end of the FDE before it: that FDE's last row. */
+#define PAST_END_MAX 16
+static bool row_for(const struct fi__cfi_object *o, uint64_t pc,
+		    struct fi__cfi_row *row, bool past_end)
 {
 	struct cie ci;
 	struct fde fd;
 	struct fi__cfi_row init = {0};
 
-	if (!find_fde(o, pc, &ci, &fd, false))
+	if (!find_fde(o, pc, &ci, &fd, past_end))
 		return false;
+	if (pc >= fd.end) {
+		if (pc - fd.end > PAST_END_MAX || fd.end == fd.begin)
+			return false;
+		pc = fd.end - 1;
+	}
 	if (!run_cfa(ci.insn, &ci, 0, UINT64_MAX, &init, NULL))
 		return false;
 	*row = init;
@@ -438,6 +446,18 @@ bool fi__cfi_row_at(const struct fi__cfi_object *o, uint64_t pc,
 		return false;
 	row->signal = ci.signal;
 	return true;
+}
+
+bool fi__cfi_row_at(const struct fi__cfi_object *o, uint64_t pc,
+		    struct fi__cfi_row *row)
+{
+	return row_for(o, pc, row, false);
+}
+
+bool fi__cfi_row_past_end(const struct fi__cfi_object *o, uint64_t pc,
+			  struct fi__cfi_row *row)
+{
+	return row_for(o, pc, row, true);
 }
 
 bool fi__cfi_function(const struct fi__cfi_object *o, uint64_t pc,

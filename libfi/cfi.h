@@ -48,6 +48,14 @@ struct fi__cfi_row {
 bool fi__cfi_row_at(const struct fi__cfi_object *o, uint64_t pc,
 		    struct fi__cfi_row *row);
 
+/* The same, and for a pc just past the end of an FDE (up to 16 bytes),
+ * that FDE's last row. glibc's clone and clone3 end their CFI on purpose
+ * right before the syscall (the child's frame would be wrong); in the
+ * parent the last row still describes the caller. Only for the frame of
+ * the syscall itself. Hook-safe. */
+bool fi__cfi_row_past_end(const struct fi__cfi_object *o, uint64_t pc,
+			  struct fi__cfi_row *row);
+
 /* The function around pc, from its FDE: [lo, hi). When the FDE ends
  * before pc (clone's CFI stops short on purpose), the nearest one before
  * pc, so hi <= pc. False when the object has no CFI before pc. Hook-safe. */

@@ -335,15 +335,20 @@ static bool read8(struct unw *u, uint64_t addr, uint64_t *out)
 	 (0xfu << 8))
 
 /* One step: from the frame at u->r[RA] (= its pc) to its caller.
- * Returns 1 stepped, 0 end of stack, -1 gave up. */
+ * Returns 1 stepped, 0 end of stack, -1 gave up. `first`: the frame of
+ * the syscall instruction itself, where glibc's fork-like wrappers bend
+ * the rules: clone and clone3 end their CFI just before the syscall (the
+ * FDE's last row still holds in the parent), and vfork pops its return
+ * address into %rdi, so its caller's rsp equals its own. */
 static int step(struct unw *u, const struct mod *m, uint64_t lookup,
-		bool *signal)
+		bool *signal, bool first)
 {
 	struct fi__cfi_row row;
 	uint64_t cfa, nr[NREG];
 	uint32_t nvalid = 0;
 
-	if (!fi__cfi_row_at(&m->cfi, lookup, &row))
+	if (!(first ? fi__cfi_row_past_end(&m->cfi, lookup, &row)
+		    : fi__cfi_row_at(&m->cfi, lookup, &row)))
 		return -1;
 	if (row.cfa_bad || row.cfa_reg >= 16 ||
 	    !(u->valid & (1u << row.cfa_reg)))
@@ -368,7 +373,8 @@ static int step(struct unw *u, const struct mod *m, uint64_t lookup,
 			break;
 		case FI_CFI_REG:
 			nr[i] = u->r[row.val[i]];
-			nvalid |= u->valid & (1u << row.val[i]);
+			if (u->valid & (1u << row.val[i]))
+				nvalid |= 1u << i;
 			break;
 		default:
 			if (i == RA)
@@ -384,8 +390,9 @@ static int step(struct unw *u, const struct mod *m, uint64_t lookup,
 	}
 	if (!(nvalid & (1u << RA)) || !(nvalid & (1u << RSP)) || nr[RA] == 0)
 		return -1;
-	/* The stack grows down: callers sit strictly higher. */
-	if (nr[RSP] <= u->r[RSP])
+	/* The stack grows down: callers sit strictly higher (vfork's own
+	 * frame aside: it has popped its return address). */
+	if (nr[RSP] < u->r[RSP] || (nr[RSP] == u->r[RSP] && !first))
 		return -1;
 	nvalid &= ~(uint32_t)CALLER_SAVED;
 	for (unsigned i = 0; i < NREG; i++)
@@ -457,7 +464,7 @@ bool fi__site_resolve(const struct fi__site_regs *r,
 			out->offset = pc - m.bias;
 			return true;
 		}
-		s = step(&u, &m, lookup, &exact);
+		s = step(&u, &m, lookup, &exact, depth == 0);
 		if (s <= 0)
 			return false;
 	}

@@ -26,7 +26,7 @@ fail=0 n=0
 
 norm()
 {
-	sed -E '/^strace: poke_tcb: Failed to tamper with process [0-9]+: couldn.t poke$/d
+	sed -E '/^[^ ]*strace: poke_tcb: Failed to tamper with process [0-9]+: couldn.t poke$/d
 		s/[0-9.e-]+ s, [0-9.]+ [kMG]?B\/s/T/; s/[0-9]{3,}/N/g' "$1"
 }
 
