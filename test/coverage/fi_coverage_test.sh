@@ -100,6 +100,25 @@ t = json.load(open("cov/error-paths.json"))["totals"]
 if t["lines_with_rules"] != t["lines_without_rules"] or t["programs_not_split"] != 1 or t["lines"] == 0:
     print("FAIL: not split, yet: %s" % t); sys.exit(1)' || failed=1
 	;;
+abort)
+	need_gcovr
+	# The suite aborts inside a window: its status comes back, and the
+	# window's counts are there (libfi writes them on SIGABRT).
+	run --build "$ABORT_SUITE_OBJ" --out cov --root "$(dirname "$ABORT_SUITE_SOURCE")" -- "$ABORT_SUITE"
+	rc=$?
+	[ "$rc" = 134 ] || fail "status $rc, not 134 (SIGABRT): $(cat err)"
+	h=$(grep -n 'HANDLER' "$ABORT_SUITE_SOURCE" | cut -d: -f1)
+	python3 - "$h" <<'PY' || failed=1
+import json, sys
+h = int(sys.argv[1])
+d = json.load(open("cov/error-paths.json"))
+if len(d["windows"]) != 1:
+    sys.exit("FAIL: %d windows, not 1: %s" % (len(d["windows"]), d["totals"]))
+w = d["windows"][0]
+if h not in w["lines"].get("abort_suite.c", []):
+    sys.exit("FAIL: the window did not reach the handler, line %d: %s" % (h, w["lines"]))
+PY
+	;;
 bad_input)
 	# gcovr missing: the script is found, gcovr is not (checked first).
 	mkdir empty
