@@ -420,7 +420,8 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 	struct fi__trace_more chg = {0};
 	long verdict = VERDICT_PASS;
 	bool tracing = fi__trace_enabled(), harness = false, changed = false;
-	const struct fi__verdict *decided = 0; /* for post: delay_exit=, poke_exit= */
+	/* The rule's verdict, for post: delay_exit=, poke_exit= */
+	const struct fi__verdict *decided = 0;
 	bool acting = fi__runtime_mode.have_rules || fi__runtime_mode.counting;
 	char *path = s->path[depth];
 
@@ -487,9 +488,11 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 		goto out;
 	}
 	if (verdict == VERDICT_PASS &&
-	    (tracing || (decided && (decided->delay_exit_ns > 0 || decided->poke_exit)) ||
-	     is_fork_family(nr) || (nr == SYS_mmap && (c.args[2] & PROT_EXEC) &&
-			 (int)c.args[4] >= 0))) {
+	    (tracing ||
+	     (decided && (decided->delay_exit_ns > 0 || decided->poke_exit)) ||
+	     is_fork_family(nr) ||
+	     (nr == SYS_mmap && (c.args[2] & PROT_EXEC) &&
+	      (int)c.args[4] >= 0))) {
 		/* What the program passed, not what fi changed */
 		struct pending *p = pend_call(f, &c, changed, &chg, decided);
 

@@ -73,7 +73,7 @@ struct fi__rule {
 	long delay_exit_ns; /* after the call returns */
 	int signal;
 	char *redirect;
-	long instead;			 /* syscall=, or 0 */
+	long instead;				  /* syscall=, or 0 */
 	struct fi__pokes *poke_enter, *poke_exit; /* one malloc each */
 
 	/* Engine state, owned by rules.c; touched with atomics only. */

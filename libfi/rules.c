@@ -753,9 +753,9 @@ static bool filterless(const struct fi__rule *r)
 {
 	return !r->has_fd && !r->site_module && !r->has_site_offset &&
 	       !r->comm && !r->path && !r->per_thread && !r->per_syscall &&
-	       !r->script_len &&
-	       !r->has_prob && !r->delay_ns && !r->delay_exit_ns && !r->signal &&
-	       !r->instead && !r->poke_enter && !r->poke_exit &&
+	       !r->script_len && !r->has_prob && !r->delay_ns &&
+	       !r->delay_exit_ns && !r->signal && !r->instead &&
+	       !r->poke_enter && !r->poke_exit &&
 	       (r->action == FI_ACT_ERROR || r->action == FI_ACT_RETVAL);
 }
 

@@ -675,8 +675,8 @@ bool fi__scn_set_has(struct fi__rule *r, enum fi__argkind a, enum fi__argkind b,
 
 /* strace's %pure on x86_64: the syscalls that take no arguments and
  * always succeed, the only ones strace runs in place of another. */
-static const char *const pure[] = {"getpid", "getppid", "gettid", "getuid",
-				   "geteuid", "getgid", "getegid", "getpgrp"};
+static const char *const pure[] = {"getpid",  "getppid", "gettid",  "getuid",
+				   "geteuid", "getgid",	 "getegid", "getpgrp"};
 
 bool fi__scn_instead(struct fi__scn_ctx *p, const char *v, int col, long *nr)
 {
@@ -689,8 +689,10 @@ bool fi__scn_instead(struct fi__scn_ctx *p, const char *v, int col, long *nr)
 	if (fi__names_sys_nr(v) < 0)
 		fi__scn_fail(p, col, "unknown syscall '%s' in syscall=", v);
 	else
-		fi__scn_fail(p, col, "syscall=%s: only a syscall without arguments or side effects can run instead (getpid, getppid, gettid, getuid, geteuid, getgid, getegid, getpgrp), as in strace",
-			     v);
+		fi__scn_fail(
+			p, col,
+			"syscall=%s: only a syscall without arguments or side effects can run instead (getpid, getppid, gettid, getuid, geteuid, getgid, getegid, getpgrp), as in strace",
+			v);
 	return false;
 }
 
@@ -726,10 +728,12 @@ bool fi__scn_pokes(struct fi__scn_ctx *p, const char *key, const char *v,
 		char *end;
 		long n;
 
-		if (strncmp(w, "@arg", 4) != 0 || !isdigit((unsigned char)w[4])) {
-			fi__scn_fail(p, col + (int)(w - v),
-				     "bad %s= '%s': expected @argN=HEX, several joined with ','",
-				     key, v);
+		if (strncmp(w, "@arg", 4) != 0 ||
+		    !isdigit((unsigned char)w[4])) {
+			fi__scn_fail(
+				p, col + (int)(w - v),
+				"bad %s= '%s': expected @argN=HEX, several joined with ','",
+				key, v);
 			goto bad;
 		}
 		errno = 0;
@@ -741,30 +745,34 @@ bool fi__scn_pokes(struct fi__scn_ctx *p, const char *key, const char *v,
 			goto bad;
 		}
 		if (errno || n < 1 || n > 6) {
-			fi__scn_fail(p, col + (int)(w - v) + 4,
-				     "%s=: @arg%.*s is out of range; a syscall has @arg1 to @arg6",
-				     key, (int)(end - w - 4), w + 4);
+			fi__scn_fail(
+				p, col + (int)(w - v) + 4,
+				"%s=: @arg%.*s is out of range; a syscall has @arg1 to @arg6",
+				key, (int)(end - w - 4), w + 4);
 			goto bad;
 		}
 		for (int i = 0; i < pk->n; i++) {
 			if (pk->p[i].arg == n - 1) {
 				fi__scn_fail(p, col + (int)(w - v),
-					     "%s=: @arg%ld given twice", key, n);
+					     "%s=: @arg%ld given twice", key,
+					     n);
 				goto bad;
 			}
 		}
 		hex = end + 1;
 		nhex = len - (size_t)(hex - item);
 		if (nhex == 0 || nhex % 2) {
-			fi__scn_fail(p, col + (int)(hex - v),
-				     "bad %s= data for @arg%ld: expected an even number of hex digits, 2 for each byte",
-				     key, n);
+			fi__scn_fail(
+				p, col + (int)(hex - v),
+				"bad %s= data for @arg%ld: expected an even number of hex digits, 2 for each byte",
+				key, n);
 			goto bad;
 		}
 		if (nhex / 2 > FI_POKE_MAX) {
-			fi__scn_fail(p, col + (int)(hex - v),
-				     "%s= data for @arg%ld is %zu bytes; at most %d",
-				     key, n, nhex / 2, FI_POKE_MAX);
+			fi__scn_fail(
+				p, col + (int)(hex - v),
+				"%s= data for @arg%ld is %zu bytes; at most %d",
+				key, n, nhex / 2, FI_POKE_MAX);
 			goto bad;
 		}
 		pk->p[pk->n].arg = (int)n - 1;
@@ -774,9 +782,10 @@ bool fi__scn_pokes(struct fi__scn_ctx *p, const char *key, const char *v,
 			int hi = hex_digit(hex[i]), lo = hex_digit(hex[i + 1]);
 
 			if (hi < 0 || lo < 0) {
-				fi__scn_fail(p, col + (int)(hex - v + i + (hi >= 0)),
-					     "bad %s= data for @arg%ld: '%c' is not a hex digit",
-					     key, n, hi < 0 ? hex[i] : hex[i + 1]);
+				fi__scn_fail(
+					p, col + (int)(hex - v + i + (hi >= 0)),
+					"bad %s= data for @arg%ld: '%c' is not a hex digit",
+					key, n, hi < 0 ? hex[i] : hex[i + 1]);
 				goto bad;
 			}
 			data[total++] = (unsigned char)(hi << 4 | lo);

@@ -62,8 +62,7 @@ bool fi__scn_site(struct fi__scn_ctx *p, const char *v, int col,
 		  struct fi__rule *r);
 /* syscall=NAME: one of strace's %pure syscalls (no arguments, no side
  * effects), run in place of an error= or retval= call. */
-bool fi__scn_instead(struct fi__scn_ctx *p, const char *v, int col,
-		     long *nr);
+bool fi__scn_instead(struct fi__scn_ctx *p, const char *v, int col, long *nr);
 /* poke_enter= / poke_exit=: @argN=HEX[,@argM=HEX...] into one malloc'd
  * struct fi__pokes (key names the key in messages). */
 bool fi__scn_pokes(struct fi__scn_ctx *p, const char *key, const char *v,

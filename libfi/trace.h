@@ -53,7 +53,7 @@ struct fi__trace_more {
 				    * read through fi__safe_read */
 	long ran_instead;	   /* syscall=: the syscall run, or 0 */
 	const struct fi__pokes *poked_enter, *poked_exit; /* poke_*= done */
-	unsigned poke_failed;	   /* bit i: poked_enter's p[i] not written;
+	unsigned poke_failed; /* bit i: poked_enter's p[i] not written;
 				    * bit 8 + i: poked_exit's */
 };
 

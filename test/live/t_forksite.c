@@ -25,7 +25,8 @@ static int report(const char *mode, int err)
 	if (err == 0)
 		printf("%s: ok\n", mode);
 	else
-		printf("%s: %s\n", mode, err == EAGAIN ? "EAGAIN" : strerror(err));
+		printf("%s: %s\n", mode,
+		       err == EAGAIN ? "EAGAIN" : strerror(err));
 	return err == 0 || err == EAGAIN ? 0 : 1;
 }
 
@@ -46,7 +47,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(mode, "posix_spawn")) {
 		char *args[] = {"true", NULL};
-		int err = posix_spawn(&pid, "/bin/true", NULL, NULL, args, environ);
+		int err = posix_spawn(&pid, "/bin/true", NULL, NULL, args,
+				      environ);
 
 		if (err == 0)
 			waitpid(pid, &status, 0);
