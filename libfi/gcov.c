@@ -1,5 +1,7 @@
-/* gcov.c: coverage windows, for coverage/fi-coverage.sh (docs/coverage.md).
- * Runs in the program's context, from the API (api.c), never in the hook.
+/* gcov.c: gcov's counts under fi (docs/coverage.md): coverage windows for
+ * coverage/fi-coverage.sh, and the counts of a sweep's run that a signal
+ * ends. Runs in the program's context, from the API (api.c), libfi's
+ * constructor (init.c) and a signal handler; never in the hook.
  *
  * With FI_COVERAGE_WINDOWS=DIR in the environment, and a program built with
  * --coverage that exports libgcov's __gcov_dump and __gcov_reset, the
@@ -26,16 +28,16 @@
  * that a fatal signal ends: see fi__gcov_init. */
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <link.h>
 #include <limits.h>
+#include <link.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dispatch.h"
