@@ -25,6 +25,7 @@ ARG_KINDS = {
     "iov": "FI_ARG_IOV",
     "iovcnt": "FI_ARG_IOVCNT",
     "ptr": "FI_ARG_PTR",
+    "oflags": "FI_ARG_OFLAGS",
 }
 
 # Class names as rules spell them (%file); aliases last.

@@ -22,6 +22,7 @@ enum fi__argkind {
 	FI_ARG_IOV,     /* a struct iovec array */
 	FI_ARG_IOVCNT,  /* the count of the preceding iovec array */
 	FI_ARG_PTR,     /* any other pointer */
+	FI_ARG_OFLAGS,  /* open flags: O_WRONLY, O_CREAT... (flags=) */
 };
 
 /* strace's syscall classes (%file ...), as a bit mask. */

@@ -57,6 +57,12 @@ struct fi__rule {
 	bool has_site_offset;
 	unsigned long site_offset;
 	char *comm;	 /* glob on the process's command name */
+	bool not_path, not_fd, not_comm; /* path!=, fd!=, comm!=: the call
+					  * has one, and it does not match */
+	bool has_flags;		/* flags=: the call's open flags ... */
+	unsigned char accmodes; /* ... have an access mode of this set (bit
+				 * O_RDONLY, O_WRONLY or O_RDWR) */
+	long flags_any;		/* ... or any of these other bits */
 	bool per_thread; /* when= counts each thread's calls apart */
 	bool per_syscall; /* ... and each syscall of the set apart */
 

@@ -90,14 +90,14 @@ static bool match_path(const struct fi__rule *r, const struct fi__call *c)
 	int i;
 
 	if (fi__names_argindex(c->nr, FI_ARG_PATH) >= 0)
-		return c->path && fi__glob_match(r->path, c->path);
+		return c->path && fi__glob_match(r->path, c->path) != r->not_path;
 	i = fi__names_argindex(c->nr, FI_ARG_FD);
 	if (i < 0 || !c->fd_path)
 		return false;
 	if (c->fd_path((int)c->args[i], buf, sizeof(buf)) < 0)
 		return false;
 	buf[sizeof(buf) - 1] = '\0';
-	return fi__glob_match(r->path, buf);
+	return fi__glob_match(r->path, buf) != r->not_path;
 }
 
 static bool match_fd(const struct fi__rule *r, const struct fi__call *c)
@@ -106,7 +106,19 @@ static bool match_fd(const struct fi__rule *r, const struct fi__call *c)
 
 	if (i < 0)
 		i = fi__names_argindex(c->nr, FI_ARG_DIRFD);
-	return i >= 0 && (int)c->args[i] == r->fd;
+	return i >= 0 && ((int)c->args[i] == r->fd) != r->not_fd;
+}
+
+/* flags=: any of the access modes or other bits the rule names. */
+static bool match_flags(const struct fi__rule *r, const struct fi__call *c)
+{
+	int i = fi__names_argindex(c->nr, FI_ARG_OFLAGS);
+	long f;
+
+	if (i < 0)
+		return false;
+	f = c->args[i];
+	return ((r->accmodes >> (f & 3)) & 1) || (f & r->flags_any);
 }
 
 static bool match(const struct fi__rule *r, const struct fi__call *c)
@@ -125,9 +137,12 @@ static bool match(const struct fi__rule *r, const struct fi__call *c)
 	}
 	if (r->has_site_offset && c->offset != r->site_offset)
 		return false;
-	if (r->comm && (!c->comm || !fi__glob_match(r->comm, c->comm)))
+	if (r->comm && (!c->comm || fi__glob_match(r->comm, c->comm) ==
+					    r->not_comm))
 		return false;
 	if (r->path && !match_path(r, c))
+		return false;
+	if (r->has_flags && !match_flags(r, c))
 		return false;
 	return true;
 }
@@ -755,7 +770,7 @@ static bool filterless(const struct fi__rule *r)
 	       !r->comm && !r->path && !r->per_thread && !r->per_syscall &&
 	       !r->script_len && !r->has_prob && !r->delay_ns &&
 	       !r->delay_exit_ns && !r->signal && !r->instead &&
-	       !r->poke_enter && !r->poke_exit &&
+	       !r->poke_enter && !r->poke_exit && !r->has_flags &&
 	       (r->action == FI_ACT_ERROR || r->action == FI_ACT_RETVAL);
 }
 

@@ -24,6 +24,7 @@ struct kv {
 	const char *val; /* NULL: the token had no '=' */
 	int kcol, vcol;
 	bool from_strace; /* a part of inject=...:KEY=VALUE */
+	bool negated;	  /* written KEY!=VALUE (path!=, fd!=, comm!=) */
 };
 
 enum form { FORM_FI, FORM_INJECT, FORM_FAULT };
@@ -190,13 +191,21 @@ static bool key_signal(struct fi__scn_ctx *p, const struct kv *kv,
 static bool key_path(struct fi__scn_ctx *p, const struct kv *kv,
 		     struct rule_state *st)
 {
+	st->r->not_path = kv->negated;
 	return fi__scn_glob(p, "path", kv->val, kv->vcol, &st->r->path);
 }
 
 static bool key_comm(struct fi__scn_ctx *p, const struct kv *kv,
 		     struct rule_state *st)
 {
+	st->r->not_comm = kv->negated;
 	return fi__scn_glob(p, "comm", kv->val, kv->vcol, &st->r->comm);
+}
+
+static bool key_flags(struct fi__scn_ctx *p, const struct kv *kv,
+		      struct rule_state *st)
+{
+	return fi__scn_flags(p, kv->val, kv->vcol, st->r);
 }
 
 static bool key_site(struct fi__scn_ctx *p, const struct kv *kv,
@@ -216,6 +225,7 @@ static bool key_fd(struct fi__scn_ctx *p, const struct kv *kv,
 		return false;
 	}
 	st->r->has_fd = true;
+	st->r->not_fd = kv->negated;
 	st->r->fd = (int)n;
 	return true;
 }
@@ -293,6 +303,7 @@ static const struct key {
 	{ "syscall", key_syscall },
 	{ "poke_enter", key_poke_enter },
 	{ "poke_exit", key_poke_exit },
+	{ "flags", key_flags },
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -338,6 +349,13 @@ static bool check_rule(struct fi__scn_ctx *p, struct fi__rule *r,
 	if (r->path && !fi__scn_set_has(r, FI_ARG_PATH, FI_ARG_FD, false)) {
 		fi__scn_fail(p, selcol,
 			     "path= needs a syscall with a path or fd argument; '%s' has none",
+			     r->what);
+		return false;
+	}
+	if (r->has_flags &&
+	    !fi__scn_set_has(r, FI_ARG_OFLAGS, FI_ARG_OFLAGS, true)) {
+		fi__scn_fail(p, selcol,
+			     "flags= needs a syscall with open flags (open, openat); '%s' has none",
 			     r->what);
 		return false;
 	}
@@ -465,6 +483,7 @@ static int tokenize(struct fi__scn_ctx *p, const char *s, size_t len, int col0,
 			kv[nkv].val = NULL;
 			kv[nkv].vcol = kv[nkv].kcol + (int)strlen(part);
 			kv[nkv].from_strace = true;
+			kv[nkv].negated = false;
 			if (eq) {
 				*eq = '\0';
 				kv[nkv].val = eq + 1;
@@ -500,6 +519,7 @@ static int tokenize(struct fi__scn_ctx *p, const char *s, size_t len, int col0,
 		kv[nkv].val = NULL;
 		kv[nkv].vcol = tcol[i] + (int)strlen(tok[i]);
 		kv[nkv].from_strace = false;
+		kv[nkv].negated = false;
 		if (teq[i] >= 0) {
 			char *eq = strchr(tok[i], '=');
 
@@ -644,6 +664,28 @@ static bool strace_key(struct fi__scn_ctx *p, struct kv *kv, enum form form)
 	return false;
 }
 
+/* KEY!=VALUE: the tokenizer cut at '=', leaving "KEY!". Only filters
+ * that compare one value can be negated. */
+static bool negation(struct fi__scn_ctx *p, struct kv *kv)
+{
+	static const char *const can[] = {"path", "fd", "comm"};
+	size_t n = strlen(kv->key);
+
+	if (n < 2 || kv->key[n - 1] != '!')
+		return true;
+	for (size_t i = 0; i < sizeof(can) / sizeof(can[0]); i++) {
+		if (strlen(can[i]) == n - 1 && !strncmp(kv->key, can[i], n - 1)) {
+			kv->key = can[i];
+			kv->negated = true;
+			return true;
+		}
+	}
+	fi__scn_fail(p, kv->kcol,
+		     "'%s=' cannot be negated; only path!=, fd!= and comm!= can",
+		     kv->key);
+	return false;
+}
+
 /* Check the key of one pair: known, has a value, not seen before.
  * Returns its row of keys[], or NULL (p->err filled). */
 static const struct key *check_key(struct fi__scn_ctx *p, const struct kv *kv,
@@ -767,6 +809,8 @@ static struct fi__rule *parse_segment(struct fi__scn_ctx *p, const char *s,
 	for (i = 0; i < (size_t)n; i++) {
 		if (kv[i].from_strace && !strace_key(p, &kv[i], form))
 			goto bad;
+		if (!negation(p, &kv[i]))
+			goto bad;
 		key = check_key(p, kv, i);
 		if (!key || !key->parse(p, &kv[i], &st))
 			goto bad;
@@ -779,7 +823,7 @@ static struct fi__rule *parse_segment(struct fi__scn_ctx *p, const char *s,
 	if (form == FORM_FAULT && !st.action) {
 		/* strace's fault= fails with ENOSYS unless told otherwise */
 		static const struct kv fault_error = {"error", "ENOSYS", 1, 1,
-						      true};
+						      true, false};
 
 		r->action = FI_ACT_ERROR;
 		r->value = ENOSYS;

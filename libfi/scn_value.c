@@ -4,6 +4,7 @@
  * never in the hook. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -804,4 +805,83 @@ bool fi__scn_pokes(struct fi__scn_ctx *p, const char *key, const char *v,
 bad:
 	free(pk);
 	return false;
+}
+
+/* The open flags flags= knows: the access modes, then the bits. O_SYNC
+ * and O_TMPFILE are their own bit, without the O_DSYNC and O_DIRECTORY
+ * bits their values include. */
+static const struct {
+	const char *name;
+	long bit;
+} oflag_names[] = {
+	{"O_RDONLY", -1 - O_RDONLY},
+	{"O_WRONLY", -1 - O_WRONLY},
+	{"O_RDWR", -1 - O_RDWR},
+	{"O_CREAT", O_CREAT},
+	{"O_EXCL", O_EXCL},
+	{"O_NOCTTY", O_NOCTTY},
+	{"O_TRUNC", O_TRUNC},
+	{"O_APPEND", O_APPEND},
+	{"O_NONBLOCK", O_NONBLOCK},
+	{"O_DSYNC", O_DSYNC},
+	{"O_SYNC", O_SYNC & ~O_DSYNC},
+	{"O_DIRECT", O_DIRECT},
+	{"O_LARGEFILE", O_LARGEFILE},
+	{"O_DIRECTORY", O_DIRECTORY},
+	{"O_NOFOLLOW", O_NOFOLLOW},
+	{"O_NOATIME", O_NOATIME},
+	{"O_CLOEXEC", O_CLOEXEC},
+	{"O_PATH", O_PATH},
+	{"O_TMPFILE", O_TMPFILE & ~O_DIRECTORY},
+};
+#define N_OFLAGS (sizeof(oflag_names) / sizeof(oflag_names[0]))
+
+bool fi__scn_flags(struct fi__scn_ctx *p, const char *v, int col,
+		   struct fi__rule *r)
+{
+	r->has_flags = true;
+	for (const char *w = v;;) {
+		size_t len = strcspn(w, "|");
+		char name[32];
+		long n;
+		size_t k;
+
+		if (len == 0 || len >= sizeof(name)) {
+			fi__scn_fail(p, col + (int)(w - v),
+				     "bad flags= '%s': expected open flags joined by '|', such as O_WRONLY|O_CREAT",
+				     v);
+			return false;
+		}
+		memcpy(name, w, len);
+		name[len] = '\0';
+		for (k = 0; k < N_OFLAGS; k++)
+			if (!strcmp(name, oflag_names[k].name))
+				break;
+		if (k < N_OFLAGS && oflag_names[k].bit < 0) {
+			r->accmodes |= (unsigned char)(1u << (-1 - oflag_names[k].bit));
+		} else if (k < N_OFLAGS) {
+			r->flags_any |= oflag_names[k].bit;
+		} else if (fi__scn_long(name, &n) && n > 0) {
+			r->flags_any |= n;
+		} else {
+			struct fi__scn_suggest sg = FI_SCN_SUGGEST(name);
+			const char *hint;
+
+			for (k = 0; k < N_OFLAGS; k++)
+				fi__scn_consider(&sg, oflag_names[k].name);
+			hint = fi__scn_suggestion(&sg);
+			if (hint)
+				fi__scn_fail(p, col + (int)(w - v),
+					     "unknown open flag '%s' in flags=; did you mean '%s'?",
+					     name, hint);
+			else
+				fi__scn_fail(p, col + (int)(w - v),
+					     "unknown open flag '%s' in flags=", name);
+			return false;
+		}
+		w += len;
+		if (!*w)
+			return true;
+		w++;
+	}
 }

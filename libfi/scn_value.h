@@ -60,6 +60,10 @@ bool fi__scn_glob(struct fi__scn_ctx *p, const char *key, const char *v,
 		  int col, char **out);
 bool fi__scn_site(struct fi__scn_ctx *p, const char *v, int col,
 		  struct fi__rule *r);
+/* flags=: open flag names joined by '|' (O_WRONLY|O_CREAT), or numbers;
+ * the call matches when its flags have any of them. */
+bool fi__scn_flags(struct fi__scn_ctx *p, const char *v, int col,
+		   struct fi__rule *r);
 /* syscall=NAME: one of strace's %pure syscalls (no arguments, no side
  * effects), run in place of an error= or retval= call. */
 bool fi__scn_instead(struct fi__scn_ctx *p, const char *v, int col, long *nr);

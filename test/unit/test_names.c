@@ -203,7 +203,7 @@ static void test_argkinds(void **state)
 	assert_int_equal(s->nargs, 4);
 	assert_int_equal(s->arg[0], FI_ARG_DIRFD);
 	assert_int_equal(s->arg[1], FI_ARG_PATH);
-	assert_int_equal(s->arg[2], FI_ARG_INT);
+	assert_int_equal(s->arg[2], FI_ARG_OFLAGS);
 	assert_int_equal(s->arg[3], FI_ARG_INT);
 
 	s = fi__names_sys(SYS_read);
@@ -225,6 +225,8 @@ static void test_argkinds(void **state)
 	assert_int_equal(fi__names_argindex(SYS_renameat, FI_ARG_PATH), 1);
 	assert_int_equal(fi__names_argindex(SYS_mmap, FI_ARG_FD), 4);
 	assert_int_equal(fi__names_argindex(SYS_getpid, FI_ARG_FD), -1);
+	assert_int_equal(fi__names_argindex(SYS_open, FI_ARG_OFLAGS), 1);
+	assert_int_equal(fi__names_argindex(SYS_creat, FI_ARG_OFLAGS), -1);
 	assert_int_equal(fi__names_argindex(-1, FI_ARG_FD), -1);
 	assert_int_equal(fi__names_sys(SYS_getpid)->nargs, 0);
 	assert_int_equal(fi__names_sys(SYS_rt_sigreturn)->nargs, 0);

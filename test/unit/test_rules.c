@@ -53,7 +53,8 @@ static int fake_fd_path(int fd, char *buf, size_t len)
  * process_vm_readv refused): args holds the pointer, c->path is NULL. */
 static const char unreadable[] = "!";
 
-/* A call of `name` as dispatch describes it: its fd arguments `fd`; its
+/* A call of `name` as dispatch describes it: its fd arguments (and the
+ * open flags of an open or openat) `fd`; its
  * path copied into c->path (path == unreadable: not copied; NULL: a NULL
  * pointer); every pointer argument poisoned. */
 static struct fi__call make_call(const char *name, int fd, const char *path)
@@ -68,6 +69,7 @@ static struct fi__call make_call(const char *name, int fd, const char *path)
 	for (i = 0; i < s->nargs; i++) {
 		switch (s->arg[i]) {
 		case FI_ARG_FD:
+		case FI_ARG_OFLAGS:
 			c.args[i] = fd;
 			break;
 		case FI_ARG_DIRFD:
@@ -228,6 +230,24 @@ static const struct row rows[] = {
 	{"readv path=/tmp/*.log error=EIO", "readv@7 readv@1", "EIO -"},
 	{"@write fd=7 error=ENOSPC", "write@7 writev@7 pwritev2@7 write@1",
 	 "ENOSPC ENOSPC ENOSPC -"},
+	/* flags=: any of the access modes or bits named (@FD is the flags
+	 * of an open: 1 O_WRONLY, 2 O_RDWR, 64 O_CREAT, 577 O_WRONLY|O_CREAT|
+	 * O_TRUNC, 1024 O_APPEND) */
+	{"openat flags=O_WRONLY|O_RDWR error=EROFS",
+	 "openat@0 openat@1 openat@2 openat@577 openat@1024", "- EROFS EROFS EROFS -"},
+	{"openat flags=O_CREAT|O_APPEND error=EROFS",
+	 "openat@0 openat@64 openat@577 openat@1024", "- EROFS EROFS EROFS"},
+	{"openat flags=O_RDONLY error=EACCES", "openat@0 openat@1 openat@1024",
+	 "EACCES - EACCES"},
+	{"open,openat flags=O_WRONLY error=EROFS", "open@1 openat@1 open@0",
+	 "EROFS EROFS -"},
+	/* negation: the call has the value, and it differs */
+	{"write fd!=2 error=ENOSPC", "write@1 write@2 write@7", "ENOSPC - ENOSPC"},
+	{"openat path!=/proc/* error=EACCES", "openat:/proc/1 openat:/etc/a openat:!",
+	 "- EACCES -"},
+	{"write path!=*.log error=EIO", "write@7 write@1", "- EIO"},
+	{"openat comm!=ap? error=EACCES", "openat:/x", "-"},
+	{"openat comm!=db error=EACCES", "openat:/x", "EACCES"},
 	/* one thread: per=thread counts like the default */
 	{"write when=2 per=thread error=EIO", "write*3", "- EIO -"},
 	/* per=syscall: each syscall of the set counts apart, as strace does */

@@ -213,6 +213,36 @@ static void test_filters(void **state)
 	assert_true(r->per_thread);
 	assert_true(r->per_syscall);
 	fi__rules_rule_free(r);
+	/* negation */
+	r = parse("@write fd!=2 error=ENOSPC");
+	assert_true(r->has_fd);
+	assert_true(r->not_fd);
+	assert_int_equal(r->fd, 2);
+	fi__rules_rule_free(r);
+	r = parse("openat path!=/proc/* comm!=sh error=EACCES");
+	assert_string_equal(r->path, "/proc/*");
+	assert_true(r->not_path);
+	assert_true(r->not_comm);
+	fi__rules_rule_free(r);
+	r = parse("openat path=/etc/* fd=3 error=EACCES");
+	assert_false(r->not_path);
+	assert_false(r->not_fd);
+	fi__rules_rule_free(r);
+	/* flags=: access modes apart, other bits as a mask; @open keeps the
+	 * members with open flags (open, openat) */
+	r = parse("@open flags=O_WRONLY|O_RDWR|O_CREAT|0x200000 error=EROFS");
+	assert_true(r->has_flags);
+	assert_int_equal(r->accmodes, (1 << 1) | (1 << 2));
+	assert_int_equal(r->flags_any, 0100 | 0x200000);
+	assert_int_equal(r->nrs[SYS_open], 1);
+	assert_int_equal(r->nrs[SYS_openat], 1);
+	assert_int_equal(r->nrs[SYS_creat], 0);
+	assert_int_equal(r->nrs[SYS_openat2], 0);
+	fi__rules_rule_free(r);
+	r = parse("openat flags=O_RDONLY|O_TMPFILE error=EACCES");
+	assert_int_equal(r->accmodes, 1);
+	assert_int_equal(r->flags_any, 020000000);
+	fi__rules_rule_free(r);
 }
 
 static void test_script(void **state)
@@ -436,6 +466,20 @@ static const struct {
 	{"write short=1 error=EIO",
 	 "t.fi:3:15: error: error= conflicts with short=; a rule has one "
 	 "result"},
+	{"openat flags=O_WRONY error=EROFS",
+	 "t.fi:3:14: error: unknown open flag 'O_WRONY' in flags=; did you "
+	 "mean 'O_WRONLY'?"},
+	{"openat flags=O_WRONLY|| error=EROFS",
+	 "t.fi:3:23: error: bad flags= 'O_WRONLY||': expected open flags "
+	 "joined by '|', such as O_WRONLY|O_CREAT"},
+	{"creat flags=O_CREAT error=EROFS",
+	 "t.fi:3:1: error: flags= needs a syscall with open flags (open, "
+	 "openat); 'creat' has none"},
+	{"write error!=EIO",
+	 "t.fi:3:7: error: 'error!=' cannot be negated; only path!=, fd!= and "
+	 "comm!= can"},
+	{"write fd=1 fd!=2 error=EIO",
+	 "t.fi:3:12: error: duplicate key 'fd='"},
 	{"write when=3",
 	 "t.fi:3:1: error: rule has no action; add error=, retval=, short=, "
 	 "delay=, signal=, redirect=, script= or poke_enter="},
