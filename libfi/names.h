@@ -13,16 +13,16 @@
 /* What an argument of a syscall is, for traces and rule matching. */
 enum fi__argkind {
 	FI_ARG_INT = 0, /* a plain integer or flags */
-	FI_ARG_FD,      /* a file descriptor */
-	FI_ARG_DIRFD,   /* a directory fd for *at() calls (AT_FDCWD too) */
-	FI_ARG_PATH,    /* a NUL-terminated path */
-	FI_ARG_BUF,     /* a buffer the call reads (write's data) */
-	FI_ARG_OUTBUF,  /* a buffer the call fills (read's data) */
-	FI_ARG_COUNT,   /* the byte count of the preceding buffer */
-	FI_ARG_IOV,     /* a struct iovec array */
-	FI_ARG_IOVCNT,  /* the count of the preceding iovec array */
-	FI_ARG_PTR,     /* any other pointer */
-	FI_ARG_OFLAGS,  /* open flags: O_WRONLY, O_CREAT... (flags=) */
+	FI_ARG_FD,	/* a file descriptor */
+	FI_ARG_DIRFD,	/* a directory fd for *at() calls (AT_FDCWD too) */
+	FI_ARG_PATH,	/* a NUL-terminated path */
+	FI_ARG_BUF,	/* a buffer the call reads (write's data) */
+	FI_ARG_OUTBUF,	/* a buffer the call fills (read's data) */
+	FI_ARG_COUNT,	/* the byte count of the preceding buffer */
+	FI_ARG_IOV,	/* a struct iovec array */
+	FI_ARG_IOVCNT,	/* the count of the preceding iovec array */
+	FI_ARG_PTR,	/* any other pointer */
+	FI_ARG_OFLAGS,	/* open flags: O_WRONLY, O_CREAT... (flags=) */
 };
 
 /* strace's syscall classes (%file ...), as a bit mask. */

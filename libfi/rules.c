@@ -90,7 +90,8 @@ static bool match_path(const struct fi__rule *r, const struct fi__call *c)
 	int i;
 
 	if (fi__names_argindex(c->nr, FI_ARG_PATH) >= 0)
-		return c->path && fi__glob_match(r->path, c->path) != r->not_path;
+		return c->path &&
+		       fi__glob_match(r->path, c->path) != r->not_path;
 	i = fi__names_argindex(c->nr, FI_ARG_FD);
 	if (i < 0 || !c->fd_path)
 		return false;
@@ -137,8 +138,8 @@ static bool match(const struct fi__rule *r, const struct fi__call *c)
 	}
 	if (r->has_site_offset && c->offset != r->site_offset)
 		return false;
-	if (r->comm && (!c->comm || fi__glob_match(r->comm, c->comm) ==
-					    r->not_comm))
+	if (r->comm &&
+	    (!c->comm || fi__glob_match(r->comm, c->comm) == r->not_comm))
 		return false;
 	if (r->path && !match_path(r, c))
 		return false;

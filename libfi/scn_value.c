@@ -847,9 +847,10 @@ bool fi__scn_flags(struct fi__scn_ctx *p, const char *v, int col,
 		size_t k;
 
 		if (len == 0 || len >= sizeof(name)) {
-			fi__scn_fail(p, col + (int)(w - v),
-				     "bad flags= '%s': expected open flags joined by '|', such as O_WRONLY|O_CREAT",
-				     v);
+			fi__scn_fail(
+				p, col + (int)(w - v),
+				"bad flags= '%s': expected open flags joined by '|', such as O_WRONLY|O_CREAT",
+				v);
 			return false;
 		}
 		memcpy(name, w, len);
@@ -858,7 +859,9 @@ bool fi__scn_flags(struct fi__scn_ctx *p, const char *v, int col,
 			if (!strcmp(name, oflag_names[k].name))
 				break;
 		if (k < N_OFLAGS && oflag_names[k].bit < 0) {
-			r->accmodes |= (unsigned char)(1u << (-1 - oflag_names[k].bit));
+			r->accmodes |=
+				(unsigned char)(1u
+						<< (-1 - oflag_names[k].bit));
 		} else if (k < N_OFLAGS) {
 			r->flags_any |= oflag_names[k].bit;
 		} else if (fi__scn_long(name, &n) && n > 0) {
@@ -871,12 +874,14 @@ bool fi__scn_flags(struct fi__scn_ctx *p, const char *v, int col,
 				fi__scn_consider(&sg, oflag_names[k].name);
 			hint = fi__scn_suggestion(&sg);
 			if (hint)
-				fi__scn_fail(p, col + (int)(w - v),
-					     "unknown open flag '%s' in flags=; did you mean '%s'?",
-					     name, hint);
+				fi__scn_fail(
+					p, col + (int)(w - v),
+					"unknown open flag '%s' in flags=; did you mean '%s'?",
+					name, hint);
 			else
 				fi__scn_fail(p, col + (int)(w - v),
-					     "unknown open flag '%s' in flags=", name);
+					     "unknown open flag '%s' in flags=",
+					     name);
 			return false;
 		}
 		w += len;

@@ -209,8 +209,8 @@ static const struct row rows[] = {
 	 "EIO ENOSPC -"},
 	/* a path dispatch could not copy (the pointer is bad): no path=
 	 * rule matches or counts it, and the kernel says EFAULT */
-	{"openat path=/etc/* error=EACCES", "openat:/etc/a openat:! openat:/etc/b",
-	 "EACCES - EACCES"},
+	{"openat path=/etc/* error=EACCES",
+	 "openat:/etc/a openat:! openat:/etc/b", "EACCES - EACCES"},
 	{"openat path=* error=EACCES", "openat:! openat:/x", "- EACCES"},
 	{"openat path=/etc/* when=2 error=EACCES",
 	 "openat:/etc/a openat:! openat:/etc/b", "- - EACCES"},
@@ -234,7 +234,8 @@ static const struct row rows[] = {
 	 * of an open: 1 O_WRONLY, 2 O_RDWR, 64 O_CREAT, 577 O_WRONLY|O_CREAT|
 	 * O_TRUNC, 1024 O_APPEND) */
 	{"openat flags=O_WRONLY|O_RDWR error=EROFS",
-	 "openat@0 openat@1 openat@2 openat@577 openat@1024", "- EROFS EROFS EROFS -"},
+	 "openat@0 openat@1 openat@2 openat@577 openat@1024",
+	 "- EROFS EROFS EROFS -"},
 	{"openat flags=O_CREAT|O_APPEND error=EROFS",
 	 "openat@0 openat@64 openat@577 openat@1024", "- EROFS EROFS EROFS"},
 	{"openat flags=O_RDONLY error=EACCES", "openat@0 openat@1 openat@1024",
@@ -242,9 +243,10 @@ static const struct row rows[] = {
 	{"open,openat flags=O_WRONLY error=EROFS", "open@1 openat@1 open@0",
 	 "EROFS EROFS -"},
 	/* negation: the call has the value, and it differs */
-	{"write fd!=2 error=ENOSPC", "write@1 write@2 write@7", "ENOSPC - ENOSPC"},
-	{"openat path!=/proc/* error=EACCES", "openat:/proc/1 openat:/etc/a openat:!",
-	 "- EACCES -"},
+	{"write fd!=2 error=ENOSPC", "write@1 write@2 write@7",
+	 "ENOSPC - ENOSPC"},
+	{"openat path!=/proc/* error=EACCES",
+	 "openat:/proc/1 openat:/etc/a openat:!", "- EACCES -"},
 	{"write path!=*.log error=EIO", "write@7 write@1", "- EIO"},
 	{"openat comm!=ap? error=EACCES", "openat:/x", "-"},
 	{"openat comm!=db error=EACCES", "openat:/x", "EACCES"},
