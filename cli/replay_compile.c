@@ -48,26 +48,91 @@ static bool sayable(const struct fi__rrec *r, const char *comm)
 	       !(comm && strpbrk(comm, "\n\r"));
 }
 
+/* Where a record stands: its process's place below its image (proc=,
+ * NULL to leave it out) and its thread's number in creation order
+ * (thread=, 0 to count per=thread instead; -1 when alone). */
+struct place {
+	const char *proc;
+	int thread;
+};
+
 /* The filters that pick out calls like r: "write fd=1 comm=\"sh\"". */
 static char *filters(const struct fi__rrec *r, const char *comm,
-		     bool per_thread)
+		     const struct place *at)
 {
 	const struct fi__sysinfo *si = fi__names_sys(r->nr);
 	char *path = r->path ? quote(r->path) : NULL;
 	char *c = comm ? quote(comm) : NULL, *s;
-	char fd[32] = "";
+	char fd[32] = "", thread[32] = "";
 
 	if (!path && r->has_fd && r->fd >= 0)
 		snprintf(fd, sizeof(fd), " fd=%d", r->fd);
-	if (asprintf(&s, "%s%s%s%s%s%s%s", si->name, path ? " path=" : "",
+	if (at->thread > 0)
+		snprintf(thread, sizeof(thread), " thread=%d", at->thread);
+	else if (at->thread == 0)
+		snprintf(thread, sizeof(thread), " per=thread");
+	if (asprintf(&s, "%s%s%s%s%s%s%s%s%s", si->name, path ? " path=" : "",
 		     path ? path : "", fd, c ? " comm=" : "", c ? c : "",
-		     per_thread ? " per=thread" : "") < 0) {
+		     at->proc ? " proc=" : "", at->proc ? at->proc : "",
+		     thread) < 0) {
 		fputs("fi-run: out of memory\n", stderr);
 		exit(FI_RUN_EXIT_USAGE);
 	}
 	free(path);
 	free(c);
 	return s;
+}
+
+#define CLONE_THREAD_BIT 0x10000UL
+
+/* Image m's place below its image, as libfi numbers it (lineage.c): "0"
+ * for an image that began with an exec, or the first; else its parent's
+ * place and its number among the parent's children. A vfork child
+ * stands where its parent does. A new string. */
+static char *proc_path(const struct fi__rimages *im, size_t m)
+{
+	const struct fi__rimage *g = &im->v[im->v[m].counts];
+	char *parent, *s;
+	int n;
+
+	if (g->exec || g->parent == SIZE_MAX)
+		return fi__util_xstrdup("0");
+	parent = proc_path(im, g->parent);
+	if (!strcmp(parent, "0"))
+		n = asprintf(&s, "%zu", g->order + 1);
+	else
+		n = asprintf(&s, "%s.%zu", parent, g->order + 1);
+	if (n < 0) {
+		fputs("fi-run: out of memory\n", stderr);
+		exit(FI_RUN_EXIT_USAGE);
+	}
+	free(parent);
+	return s;
+}
+
+/* Thread tid's number in image g in creation order: 1 for the first,
+ * then one for each clone(CLONE_THREAD) g made, in the trace's order;
+ * 0 when no record made it. */
+static int thread_number(const struct fi__rtrace *t, const struct fi__rimage *g,
+			 int tid)
+{
+	int n = 1;
+
+	if (tid == g->pid)
+		return 1;
+	for (size_t k = 0; k < g->nrecs; k++) {
+		const struct fi__rrec *r = &t->r[g->recs[k]];
+		const struct fi__sysinfo *si = fi__names_sys(r->nr);
+
+		if (!(r->flags & CLONE_THREAD_BIT) || !r->has_ret ||
+		    r->ret <= 0 || !si ||
+		    (strcmp(si->name, "clone") && strcmp(si->name, "clone3")))
+			continue;
+		n++;
+		if (r->ret == tid)
+			return n;
+	}
+	return 0;
 }
 
 /* What the live run must do at this call, or NULL when nothing. */
@@ -115,6 +180,15 @@ size_t fi__replay_compile(const struct fi__rtrace *t, FILE *f, bool quiet,
 	size_t *rec_k = fi__util_xmalloc((t->n + 1) * sizeof(size_t));
 
 	fi__replay_images(t, &im);
+	/* proc= as soon as one process forked: a rule of the first process
+	 * would count in a forked child too (and the other way round). */
+	char **paths = fi__util_xmalloc((im.n + 1) * sizeof(*paths));
+	bool forked = false;
+
+	for (size_t m = 0; m < im.n; m++) {
+		paths[m] = proc_path(&im, m);
+		forked |= strcmp(paths[m], "0") != 0;
+	}
 	memset(&counts, 0, sizeof(counts));
 	if (!hcreate_r(2 * t->n + 16, &counts)) {
 		fputs("fi-run: out of memory\n", stderr);
@@ -130,7 +204,12 @@ size_t fi__replay_compile(const struct fi__rtrace *t, FILE *f, bool quiet,
 	for (size_t i = 0; i < t->n; i++) {
 		size_t m = rec_image[i], k = rec_k[i];
 		const struct fi__rimage *g = &im.v[m];
-		bool per_thread = im.v[g->counts].ntids > 1 || g->ntids > 1;
+		bool threads = im.v[g->counts].ntids > 1 || g->ntids > 1;
+		struct place where = {
+			.proc = forked ? paths[m] : NULL,
+			.thread = threads ? thread_number(t, g, t->r[i].tid)
+					  : -1,
+		};
 
 		{
 			const struct fi__rrec *r = &t->r[i];
@@ -155,9 +234,9 @@ size_t fi__replay_compile(const struct fi__rtrace *t, FILE *f, bool quiet,
 				}
 				continue;
 			}
-			flt = filters(r, g->comm, per_thread);
+			flt = filters(r, g->comm, &where);
 			if (asprintf(&key, "%zu %d %s", g->counts,
-				     per_thread ? r->tid : 0, flt) < 0) {
+				     threads ? r->tid : 0, flt) < 0) {
 				fputs("fi-run: out of memory\n", stderr);
 				exit(FI_RUN_EXIT_USAGE);
 			}
@@ -209,6 +288,9 @@ size_t fi__replay_compile(const struct fi__rtrace *t, FILE *f, bool quiet,
 		free(out[i].text);
 	free(rec_image);
 	free(rec_k);
+	for (size_t m = 0; m < im.n; m++)
+		free(paths[m]);
+	free(paths);
 	if (loader && !quiet && !verbose)
 		fprintf(stderr,
 			"fi: replay: %s: %zu failed call%s of the dynamic loader, before fi starts, cannot be replayed (-v lists them)\n",

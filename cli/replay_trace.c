@@ -175,6 +175,35 @@ static int read_record(struct fi__rtrace *t, json_t *o, unsigned line)
 	return 0;
 }
 
+/* clone3's flags are in memory the trace does not hold: a clone3 made a
+ * thread when no record is of a process of that id (every process makes
+ * at least its exit_group, every thread its exit). */
+static int by_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void clone3_threads(struct fi__rtrace *t)
+{
+	long nr_clone3 = fi__names_sys_nr("clone3");
+	int *pids = fi__util_xmalloc((t->n + 1) * sizeof(*pids));
+
+	for (size_t i = 0; i < t->n; i++)
+		pids[i] = t->r[i].pid;
+	qsort(pids, t->n, sizeof(*pids), by_int);
+	for (size_t i = 0; i < t->n; i++) {
+		struct fi__rrec *r = &t->r[i];
+		int child = (int)r->ret;
+
+		if (r->nr == nr_clone3 && r->has_ret && r->ret > 0 &&
+		    !bsearch(&child, pids, t->n, sizeof(*pids), by_int))
+			r->flags |= 0x10000; /* CLONE_THREAD */
+	}
+	free(pids);
+}
+
 int fi__replay_read_fi(FILE *f, struct fi__rtrace *t)
 {
 	char *line = NULL;
@@ -205,6 +234,8 @@ int fi__replay_read_fi(FILE *f, struct fi__rtrace *t)
 		json_decref(o);
 	}
 	free(line);
+	if (rc == 0)
+		clone3_threads(t);
 	return rc;
 }
 

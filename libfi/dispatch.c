@@ -23,6 +23,7 @@
 #include "fdpath.h"
 #include "fds.h"
 #include "frame.h"
+#include "lineage.h"
 #include "patch.h"
 #include "registry.h"
 #include "raw.h"
@@ -81,6 +82,8 @@ struct pending {
 	long delay_exit_ns; /* delay_exit=: sleep once the call returns */
 	const struct fi__pokes *poke_exit; /* poke_exit=: write once it returns */
 	bool injected; /* a rule changed the call (short=, redirect=) */
+	bool makes_thread; /* a fork-like call with CLONE_THREAD */
+	long lineage;	   /* ... the number of what it makes (lineage.c) */
 	struct fi__trace_more more; /* ... how: args holds the program's */
 };
 static __thread struct pending pend[PENDING_MAX];
@@ -112,6 +115,8 @@ static struct pending *pend_call(const struct fi__frame *f,
 	p->offset = c->offset;
 	p->seq = 0;
 	p->injected = changed;
+	p->makes_thread = false;
+	p->lineage = 0;
 	p->more = *chg;
 	p->delay_exit_ns = v ? v->delay_exit_ns : 0;
 	p->poke_exit = v ? v->poke_exit : 0;
@@ -154,27 +159,34 @@ static inline __attribute__((always_inline)) void point_of(uint32_t id,
 	}
 }
 
-/* Whether a fork-like call's child shares our memory. clone3's flags are
- * in the program's struct: read safely. Unreadable (the call then failed
- * with EFAULT, or a CLONE_VM child unmapped it since): say shared, which
- * only forgets cached ids and never restarts the rules' counts. */
-static bool shares_vm(long nr, const long *a)
+/* A fork-like call's clone flags (vfork: CLONE_VM|CLONE_VFORK, fork: 0).
+ * clone3's are in the program's struct: read safely. Unreadable (the call
+ * then failed with EFAULT, or a CLONE_VM child unmapped it since): say
+ * CLONE_VM, which only forgets cached ids and never restarts the rules'
+ * counts. */
+static uint64_t clone_flags(long nr, const long *a)
 {
 	uint64_t flags;
 
 	if (nr == SYS_vfork)
-		return true;
+		return CLONE_VM | CLONE_VFORK;
 	if (nr == SYS_clone)
-		return (a[0] & CLONE_VM) != 0;
+		return (uint64_t)a[0];
 	if (nr == SYS_clone3) {
 		if (fi__safe_read(&flags,
 				  (const char *)a[0] +
 					  offsetof(struct clone_args, flags),
 				  sizeof(flags)) < 0)
-			return true;
-		return (flags & CLONE_VM) != 0;
+			return CLONE_VM;
+		return flags;
 	}
-	return false;
+	return 0;
+}
+
+/* Whether a fork-like call's child shares our memory. */
+static bool shares_vm(long nr, const long *a)
+{
+	return (clone_flags(nr, a) & CLONE_VM) != 0;
 }
 
 static bool is_fork_family(long nr)
@@ -404,6 +416,8 @@ static void describe(struct fi__frame *f, long nr, struct fi__call *c)
 	c->offset = 0;
 	c->path = 0;
 	c->fd_path = fi__trace_fd_path;
+	c->thread_number = fi__lineage_thread;
+	c->proc_path = fi__lineage_proc;
 	c->caller = resolve_caller;
 	c->ctx = f;
 	ids(c);
@@ -495,6 +509,12 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 	      (int)c.args[4] >= 0))) {
 		/* What the program passed, not what fi changed */
 		struct pending *p = pend_call(f, &c, changed, &chg, decided);
+
+		if (is_fork_family(nr)) {
+			p->makes_thread =
+				(clone_flags(nr, c.args) & CLONE_THREAD) != 0;
+			p->lineage = fi__lineage_making(p->makes_thread);
+		}
 
 		if (tracing && (nr == SYS_execve || nr == SYS_execveat)) {
 			/* Success never comes back: record it now, with what
@@ -649,9 +669,12 @@ void fi__dispatch_post(struct fi__frame *f)
 			fi__report_fork_child();
 			fi__fdpath_forked((int)fi__raw0(SYS_getpid));
 			fi__scratch_forked((int)fi__raw0(SYS_gettid));
+			fi__lineage_child(p.lineage);
 		}
 		goto out;
 	}
+	if (is_fork_family(p.nr))
+		fi__lineage_made(p.makes_thread, p.lineage, ret);
 	npend = i;
 	if (p.delay_exit_ns > 0)
 		sleep_ns(p.delay_exit_ns);

@@ -63,6 +63,8 @@ struct fi__rule {
 	unsigned char accmodes; /* ... have an access mode of this set (bit
 				 * O_RDONLY, O_WRONLY or O_RDWR) */
 	long flags_any;		/* ... or any of these other bits */
+	char *proc;	 /* the process's place below its image: "0", "2.1" */
+	int thread;	 /* the thread's number in creation order, or 0 */
 	bool per_thread; /* when= counts each thread's calls apart */
 	bool per_syscall; /* ... and each syscall of the set apart */
 

@@ -122,6 +122,14 @@ static bool match_flags(const struct fi__rule *r, const struct fi__call *c)
 	return ((r->accmodes >> (f & 3)) & 1) || (f & r->flags_any);
 }
 
+/* strcmp's equality, without libc (the hook calls this). */
+static bool same(const char *a, const char *b)
+{
+	while (*a && *a == *b)
+		a++, b++;
+	return *a == *b;
+}
+
 static bool match(const struct fi__rule *r, const struct fi__call *c)
 {
 	if (r->has_fd && !match_fd(r, c))
@@ -140,6 +148,11 @@ static bool match(const struct fi__rule *r, const struct fi__call *c)
 		return false;
 	if (r->comm &&
 	    (!c->comm || fi__glob_match(r->comm, c->comm) == r->not_comm))
+		return false;
+	if (r->proc && (!c->proc_path || !same(r->proc, c->proc_path())))
+		return false;
+	if (r->thread &&
+	    (!c->thread_number || c->thread_number(c->pid, c->tid) != r->thread))
 		return false;
 	if (r->path && !match_path(r, c))
 		return false;
@@ -340,6 +353,7 @@ void fi__rules_rule_free(struct fi__rule *r)
 	free(r->path);
 	free(r->site_module);
 	free(r->comm);
+	free(r->proc);
 	free(r->script);
 	free(r->redirect);
 	free(r->poke_enter);
@@ -768,7 +782,8 @@ bool fi__rules_need_site(const struct fi__ruleset *rs)
 static bool filterless(const struct fi__rule *r)
 {
 	return !r->has_fd && !r->site_module && !r->has_site_offset &&
-	       !r->comm && !r->path && !r->per_thread && !r->per_syscall &&
+	       !r->comm && !r->proc && !r->thread && !r->path &&
+	       !r->per_thread && !r->per_syscall &&
 	       !r->script_len && !r->has_prob && !r->delay_ns &&
 	       !r->delay_exit_ns && !r->signal && !r->instead &&
 	       !r->poke_enter && !r->poke_exit && !r->has_flags &&

@@ -32,6 +32,12 @@ struct fi__call {
 	/* Resolves the path of an fd into buf (NUL-terminated); returns its
 	 * length or -1. Called only when a rule needs it. May be NULL. */
 	int (*fd_path)(int fd, char *buf, size_t len);
+	/* The calling thread's number in its process in creation order (1:
+	 * the first), 0 if unknown; and the process's place below its image
+	 * ("0", "2.1"), for thread= and proc=. Called only when a rule needs
+	 * them. May be NULL. */
+	int (*thread_number)(int pid, int tid);
+	const char *(*proc_path)(void);
 	/* Names the calling code (the first frame outside libc, by
 	 * unwinding), which costs more than module/offset above; the engine
 	 * asks only when a rule fires for the first time. May be NULL. */

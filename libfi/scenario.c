@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <ctype.h>
 
+#include "lineage.h"
 #include "rule_model.h"
 #include "scenario.h"
 #include "scn_value.h"
@@ -250,6 +251,67 @@ static bool key_poke_exit(struct fi__scn_ctx *p, const struct kv *kv,
 			     &st->r->poke_exit);
 }
 
+/* A proc= value: "0", or numbers from 1 joined by dots; *levels of them. */
+static bool proc_value(const char *v, size_t *levels)
+{
+	*levels = 0;
+	if (!strcmp(v, "0"))
+		return true;
+	for (const char *c = v;; c++) {
+		if (*c < '1' || *c > '9')
+			return false;
+		while (c[1] >= '0' && c[1] <= '9')
+			c++;
+		++*levels;
+		if (!c[1])
+			return true;
+		if (c[1] != '.')
+			return false;
+		c++;
+	}
+}
+
+/* proc=: a process's place below its image ("0", "2", "2.1"), as
+ * lineage.c keeps it. */
+static bool key_proc(struct fi__scn_ctx *p, const struct kv *kv,
+		     struct rule_state *st)
+{
+	size_t levels;
+
+	if (!proc_value(kv->val, &levels)) {
+		fi__scn_fail(p, kv->vcol, "bad proc= '%s': expected 0, or child numbers from 1 joined by dots (2, 2.1)",
+			     kv->val);
+		return false;
+	}
+	if (levels > FI_LINEAGE_DEPTH) {
+		fi__scn_fail(p, kv->vcol, "bad proc= '%s': more than %d levels",
+			     kv->val, FI_LINEAGE_DEPTH);
+		return false;
+	}
+	free(st->r->proc);
+	st->r->proc = strdup(kv->val);
+	if (!st->r->proc) {
+		fi__scn_fail(p, kv->vcol, "out of memory");
+		return false;
+	}
+	return true;
+}
+
+/* thread=: a thread's number in its process in creation order, from 1. */
+static bool key_thread(struct fi__scn_ctx *p, const struct kv *kv,
+		       struct rule_state *st)
+{
+	long n;
+
+	if (!fi__scn_long(kv->val, &n) || n < 1 || n > INT_MAX) {
+		fi__scn_fail(p, kv->vcol, "bad thread= '%s': expected a thread's number in creation order, 1 or more",
+			     kv->val);
+		return false;
+	}
+	st->r->thread = (int)n;
+	return true;
+}
+
 /* per=: process, or a comma list of thread and syscall. */
 static bool key_per(struct fi__scn_ctx *p, const struct kv *kv,
 		    struct rule_state *st)
@@ -299,6 +361,8 @@ static const struct key {
 	{ "redirect", key_redirect },
 	{ "comm", key_comm },
 	{ "per", key_per },
+	{ "proc", key_proc },
+	{ "thread", key_thread },
 	{ "delay_exit", key_delay_exit },
 	{ "syscall", key_syscall },
 	{ "poke_enter", key_poke_enter },

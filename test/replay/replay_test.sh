@@ -102,6 +102,51 @@ fork)
 	diff want_out out || fail "stdout differs"
 	[ "$(own_err err)" = "child write 3: Input/output error" ] || fail "replay: $(cat err)"
 	;;
+threads_samefd)
+	# Two threads write the same fd: the failure recorded in the second
+	# one's fifth write comes back there, and not in the first one's.
+	"$FI_RUN" -q --record t.jsonl -r 'write fd=1 thread=3 when=5 error=EIO' -- "$REPLAY_TARGET" threads1 >want_out 2>want_err
+	want_rc=$?
+	[ "$(cat want_err)" = "t2 write 5: Input/output error" ] || fail "recording: $(cat want_err)"
+	replay t.jsonl -- "$REPLAY_TARGET" threads1
+	[ "$rc" = "$want_rc" ] || fail "status $rc, not $want_rc"
+	diff want_out out || fail "stdout differs"
+	[ "$(own_err err)" = "t2 write 5: Input/output error" ] || fail "replay: $(cat err)"
+	# The same from a strace log, edited: thread 2's fifth write fails.
+	need_strace
+	strace -f -o s.log "$REPLAY_TARGET" threads1 >/dev/null 2>&1
+	n=$(grep -n 'write(1, "t2 line 5' s.log | cut -d: -f1)
+	[ -n "$n" ] || fail "no t2 line 5 in the strace log"
+	sed -i "${n}s/= 10\$/= -1 ENOSPC (No space left on device)/" s.log
+	replay s.log -- "$REPLAY_TARGET" threads1
+	[ "$rc" = 1 ] || fail "strace: status $rc, not 1"
+	[ "$(own_err err)" = "t2 write 5: No space left on device" ] || fail "strace: $(cat err)"
+	[ "$(grep -c line out)" = 9 ] || fail "strace: $(grep -c line out) lines, not 9"
+	;;
+fork_samefd)
+	# A parent and its child write the same fd as often: a failure in
+	# the child's third write comes back in the child only.
+	"$FI_RUN" -q --record t.jsonl -r 'write fd=1 proc=1 when=3 error=EIO' -- "$REPLAY_TARGET" fork1 >want_out 2>want_err
+	want_rc=$?
+	[ "$(cat want_err)" = "child write 3: Input/output error" ] || fail "recording: $(cat want_err)"
+	replay t.jsonl -- "$REPLAY_TARGET" fork1
+	[ "$rc" = "$want_rc" ] || fail "status $rc, not $want_rc"
+	diff want_out out || fail "stdout differs"
+	[ "$(own_err err)" = "child write 3: Input/output error" ] || fail "replay: $(cat err)"
+	# And the parent's third write, not the child's.
+	n=$(grep -n '"name":"write"' t.jsonl | sed -n 3p | cut -d: -f1)
+	sed -i "${n}s/\"ret\":[0-9]*/\"ret\":-28/" t.jsonl
+	sed -i 's/"ret":-5,"errno":"EIO","injected":true/"ret":13/' t.jsonl
+	replay t.jsonl -- "$REPLAY_TARGET" fork1
+	[ "$(own_err err)" = "parent write 3: No space left on device" ] || fail "parent: $(cat err)"
+	need_strace
+	strace -f -o s.log "$REPLAY_TARGET" fork1 >/dev/null 2>&1
+	n=$(grep -n 'write(1, "child line 3' s.log | cut -d: -f1)
+	sed -i "${n}s/= 13\$/= -1 EIO (Input\/output error)/" s.log
+	replay s.log -- "$REPLAY_TARGET" fork1
+	[ "$rc" = 3 ] || fail "strace: status $rc, not 3"
+	[ "$(own_err err)" = "child write 3: Input/output error" ] || fail "strace: $(cat err)"
+	;;
 divergence)
 	# The program changed: it opens a file before its second echo.
 	"$FI_RUN" -q --record t.jsonl -r 'write fd=1 when=2 error=EIO' -- sh -c 'echo a; echo b' >/dev/null 2>&1

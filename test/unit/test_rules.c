@@ -860,6 +860,60 @@ static void test_threads_exact_count(void **state)
 	fi__rules_free(rs);
 }
 
+/* thread= and proc= ask dispatch where the call stands: here, the
+ * answers a test sets. */
+static int test_thread_no = 1;
+static const char *test_proc = "0";
+
+static int fake_thread_number(int pid, int tid)
+{
+	(void)pid;
+	(void)tid;
+	return test_thread_no;
+}
+
+static const char *fake_proc_path(void)
+{
+	return test_proc;
+}
+
+static void test_thread_and_proc(void **state)
+{
+	struct fi__ruleset *rs =
+		arm("write thread=2 proc=1.2 when=2 error=EIO");
+	struct fi__call c = make_call("write", 3, NULL);
+	struct fi__verdict v;
+	/* thread, place, and whether the rule acts on that call */
+	static const struct {
+		int thread;
+		const char *proc;
+		bool acts;
+	} seq[] = {
+		{ 2, "1.2", false }, /* its first call */
+		{ 1, "1.2", false }, /* another thread: not counted */
+		{ 2, "1", false },   /* another process: not counted */
+		{ 2, "0", false },
+		{ 0, "1.2", false }, /* a thread fi did not see made */
+		{ 2, "1.2", true },  /* its second call */
+		{ 2, "1.2", false },
+	};
+
+	(void)state;
+	c.thread_number = fake_thread_number;
+	c.proc_path = fake_proc_path;
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		test_thread_no = seq[i].thread;
+		test_proc = seq[i].proc;
+		assert_int_equal(fi__rules_decide(rs, &c, &v), seq[i].acts);
+	}
+	/* without the answers (a caller that cannot tell): never */
+	c.thread_number = NULL;
+	c.proc_path = NULL;
+	assert_false(fi__rules_decide(rs, &c, &v));
+	assert_int_equal(fi__rules_quick(rs, c.nr, &(long){0}), FI_QUICK_MORE);
+	fi__rules_free(rs);
+}
+
 static void test_threads_per_thread(void **state)
 {
 	struct fi__ruleset *rs = arm("write when=100 per=thread error=EIO");
@@ -961,6 +1015,7 @@ int main(void)
 		cmocka_unit_test(test_too_many_rules),
 		cmocka_unit_test(test_prob),
 		cmocka_unit_test(test_threads_exact_count),
+		cmocka_unit_test(test_thread_and_proc),
 		cmocka_unit_test(test_threads_per_thread),
 		cmocka_unit_test(test_threads_expect),
 		cmocka_unit_test(test_arm_while_deciding),

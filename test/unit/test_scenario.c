@@ -243,6 +243,14 @@ static void test_filters(void **state)
 	assert_int_equal(r->accmodes, 1);
 	assert_int_equal(r->flags_any, 020000000);
 	fi__rules_rule_free(r);
+	r = parse("write proc=2.10.1 thread=3 when=5 error=EIO");
+	assert_string_equal(r->proc, "2.10.1");
+	assert_int_equal(r->thread, 3);
+	fi__rules_rule_free(r);
+	r = parse("write proc=0 error=EIO");
+	assert_string_equal(r->proc, "0");
+	assert_int_equal(r->thread, 0);
+	fi__rules_rule_free(r);
 }
 
 static void test_script(void **state)
@@ -522,6 +530,18 @@ static const struct {
 	{"write script=ok,EIO when=2",
 	 "t.fi:3:21: error: when= cannot be combined with script="},
 	{"write script=ok,Eblah", "t.fi:3:17: error: unknown errno 'Eblah'"},
+	{"write proc=0.1 error=EIO",
+	 "t.fi:3:12: error: bad proc= '0.1': expected 0, or child numbers "
+	 "from 1 joined by dots (2, 2.1)"},
+	{"write proc=2. error=EIO",
+	 "t.fi:3:12: error: bad proc= '2.': expected 0, or child numbers "
+	 "from 1 joined by dots (2, 2.1)"},
+	{"write proc=1.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1 error=EIO",
+	 "t.fi:3:12: error: bad proc= '1.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1.1': "
+	 "more than 16 levels"},
+	{"write thread=0 error=EIO",
+	 "t.fi:3:14: error: bad thread= '0': expected a thread's number in "
+	 "creation order, 1 or more"},
 	{"write per=job error=EIO",
 	 "t.fi:3:11: error: bad per= 'job': expected process, thread, syscall "
 	 "or thread,syscall"},
