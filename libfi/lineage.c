@@ -23,9 +23,9 @@
 #define WAIT_YIELDS 100000
 
 static char path[FI_LINEAGE_PATH] = "0";
-static long children;	  /* processes made so far */
-static long threads = 1;  /* threads made so far, the first one counted */
-static long in_flight;	  /* thread-making calls not yet filed */
+static long children;	 /* processes made so far */
+static long threads = 1; /* threads made so far, the first one counted */
+static long in_flight;	 /* thread-making calls not yet filed */
 static struct {
 	int tid;
 	int number;
@@ -48,9 +48,9 @@ static void file_thread(int tid, int number)
 		unsigned k = (h + i) % THREADS;
 		int cur = LOAD(&table[k].tid);
 
-		if (cur == 0 &&
-		    __atomic_compare_exchange_n(&table[k].tid, &cur, tid, false,
-						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		if (cur == 0 && __atomic_compare_exchange_n(
+					&table[k].tid, &cur, tid, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			cur = tid;
 		if (cur == tid) { /* a tid used again: its new number */
 			STORE(&table[k].number, number);
