@@ -58,10 +58,13 @@ FI_API int fi_expect(const char *syscall, long result);
 FI_API long fi_count(const char *syscall);
 
 /* 0 when every expectation was consumed and every rule with a when= fired;
- * otherwise -EPROTO, and fi_last_error() names the syscall and the rule. */
+ * otherwise -EPROTO, and fi_last_error() names the syscall and the rule.
+ * The rules of the environment (fi-run -s, -r) are fi-run's to report. */
 FI_API int fi_verify(void);
 
-/* Disarm every rule and expectation and restart counting. */
+/* Disarm every rule and expectation and restart counting. The rules of
+ * the environment (FI_SCENARIO, FI_RULES: fi-run -s, -r) stay armed, with
+ * their counts, so that a suite can run under a scenario. */
 FI_API void fi_reset(void);
 
 /* Calls made from inside the named module (a path or a file name such as

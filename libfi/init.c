@@ -71,6 +71,7 @@ static void arm_from_env(void)
 	v = getenv("FI_RULES");
 	if (v && *v && fi__scn_load_list(fi__rs, v, "FI_RULES", &err) < 0)
 		fatal(err.msg);
+	fi__rules_keep_base(fi__rs);
 }
 
 /* The trace and the report, at absolute paths (fi may reopen them, and

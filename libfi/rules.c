@@ -56,6 +56,7 @@ struct fi__ruleset {
 	struct rlist *all; /* every armed rule, in arm order */
 	uint64_t seed;
 	unsigned next_index;
+	unsigned base; /* rules with a lower index stay through a clear */
 	struct fi__rule *owned; /* every rule ever taken, for freeing */
 	struct garbage *garbage;
 };
@@ -568,6 +569,31 @@ out:
 	return err;
 }
 
+void fi__rules_keep_base(struct fi__ruleset *rs)
+{
+	pthread_mutex_lock(&rs->lock);
+	rs->base = rs->next_index;
+	pthread_mutex_unlock(&rs->lock);
+}
+
+/* The base rules of l, in a list of their own; NULL when none (or out of
+ * memory: then they go too, as before there was a base). */
+static struct rlist *base_of(const struct fi__ruleset *rs,
+			     const struct rlist *l)
+{
+	struct rlist *k;
+
+	if (!l || !l->n || l->r[0]->index >= rs->base)
+		return NULL; /* lists are in arm order: base rules first */
+	k = rlist_grow(NULL, l->n);
+	if (!k)
+		return NULL;
+	for (size_t i = 0; i < l->n && l->r[i]->index < rs->base; i++)
+		k->r[k->n++] = l->r[i];
+	set_quick(k);
+	return k;
+}
+
 void fi__rules_clear(struct fi__ruleset *rs)
 {
 	size_t nr;
@@ -578,7 +604,7 @@ void fi__rules_clear(struct fi__ruleset *rs)
 		struct equeue *q = rs->exp[nr];
 
 		if (l) {
-			STORE(&rs->bynr[nr], NULL);
+			STORE(&rs->bynr[nr], base_of(rs, l));
 			retire(rs, l);
 		}
 		if (q) {
@@ -590,7 +616,7 @@ void fi__rules_clear(struct fi__ruleset *rs)
 	if (rs->all) {
 		struct rlist *all = rs->all;
 
-		STORE(&rs->all, NULL);
+		STORE(&rs->all, base_of(rs, all));
 		retire(rs, all);
 	}
 	pthread_mutex_unlock(&rs->lock);
@@ -713,7 +739,7 @@ int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len)
 		uint64_t need = r->script_len ? script_need(r) : r->has_when;
 		char what[64];
 
-		if (fired >= need)
+		if (fired >= need || r->index < rs->base)
 			continue;
 		if (failures++)
 			continue;

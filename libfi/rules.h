@@ -99,9 +99,17 @@ int fi__rules_add(struct fi__ruleset *rs, struct fi__rule *rule);
  * without entering the kernel (fi_expect). Returns 0 or negative errno. */
 int fi__rules_expect(struct fi__ruleset *rs, long nr, long result);
 
-/* Disarm everything (fi_reset). Rules stay allocated until
- * fi__rules_free(), since a hook in another thread may still read them. */
+/* Disarm everything (fi_reset) but the base rules. Rules stay allocated
+ * until fi__rules_free(), since a hook in another thread may still read
+ * them. */
 void fi__rules_clear(struct fi__ruleset *rs);
+
+/* The rules armed so far are the base: the environment's (FI_SCENARIO,
+ * FI_RULES: fi-run -s, -r), armed for the whole run. fi__rules_clear()
+ * keeps them, counts and all, and fi__rules_verify() leaves them to
+ * fi-run's summary, so that a test suite's fi_reset() and fi_verify()
+ * work under a scenario. */
+void fi__rules_keep_base(struct fi__ruleset *rs);
 
 /* Decide one call. Returns true when some rule acted (v filled), false to
  * pass. Counts the call for every rule whose filters match. Hook-safe. */

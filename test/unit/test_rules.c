@@ -742,6 +742,42 @@ static void test_clear_and_interest(void **state)
 	fi__rules_free(rs);
 }
 
+/* The environment's rules (fi-run -s) are the base: a clear (fi_reset)
+ * keeps them with their counts, and verify leaves them to the summary. */
+static void test_clear_keeps_base(void **state)
+{
+	struct fi__ruleset *rs =
+		arm("write when=2+ error=ENOSPC; fsync when=1 error=EIO");
+	struct fi__call w = make_call("write", 3, NULL);
+	struct fi__call r = make_call("read", 3, NULL);
+	struct fi__scn_error err;
+	struct fi__rule_stats st;
+	struct fi__verdict v;
+	char msg[256];
+
+	(void)state;
+	fi__rules_keep_base(rs);
+	assert_int_equal(fi__scn_load_list(rs, "read error=EIO; getpid when=1 retval=3",
+					   "test", &err), 2);
+	assert_false(fi__rules_decide(rs, &w, &v)); /* write 1 */
+	assert_true(fi__rules_decide(rs, &r, &v));
+	/* the test's unmet rule fails verify; the scenario's fsync does not */
+	assert_int_equal(fi__rules_verify(rs, msg, sizeof(msg)), -EPROTO);
+	assert_non_null(strstr(msg, "getpid"));
+	assert_null(strstr(msg, "fsync"));
+
+	fi__rules_clear(rs);
+	assert_false(fi__rules_decide(rs, &r, &v)); /* the test's rule went */
+	assert_true(fi__rules_decide(rs, &w, &v));  /* write 2: counts go on */
+	assert_int_equal(v.value, ENOSPC);
+	assert_int_equal(fi__rules_verify(rs, msg, sizeof(msg)), 0);
+	assert_true(fi__rules_stats(rs, 0, &st));
+	assert_string_equal(st.text, "write when=2+ error=ENOSPC");
+	assert_true(fi__rules_stats(rs, 1, &st));
+	assert_false(fi__rules_stats(rs, 2, &st));
+	fi__rules_free(rs);
+}
+
 static void test_too_many_rules(void **state)
 {
 	struct fi__ruleset *rs = fi__rules_new();
@@ -1012,6 +1048,7 @@ int main(void)
 		cmocka_unit_test(test_verify_script_and_plain),
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_clear_and_interest),
+		cmocka_unit_test(test_clear_keeps_base),
 		cmocka_unit_test(test_too_many_rules),
 		cmocka_unit_test(test_prob),
 		cmocka_unit_test(test_threads_exact_count),
