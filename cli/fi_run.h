@@ -25,7 +25,9 @@ struct fi__run_opts {
 	size_t nrules;
 	const char *record; /* --record, or NULL */
 	const char *replay; /* --replay, or NULL */
-	const char *replay_rules; /* the rules compiled from it (replay_run.c) */
+	char **replay_rules; /* the rules compiled from it (replay_run.c), */
+	char **replay_names; /* ... per file read, as messages name it */
+	size_t nreplay;
 	bool replay_strict;
 	const char *seed;   /* --seed, checked to be a number, or NULL */
 	bool verbose, quiet, strict;

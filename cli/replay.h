@@ -27,10 +27,15 @@ struct fi__rrec {
 	unsigned long flags; /* clone's flags; vfork gives CLONE_VM|CLONE_VFORK */
 	bool new_image; /* strace: execve succeeded, an image starts after */
 	unsigned long long seq; /* fi traces: seq */
+	unsigned src;		/* its file: files[src] of its trace */
 };
 
 struct fi__rtrace {
-	const char *file; /* as the user named it */
+	const char *file; /* as the user named it (while reading: the file
+			   * read, for messages) */
+	char **files;	  /* the files read: one, or a strace -ff set */
+	size_t nfiles;
+	int ff_tid;	  /* strace -ff: the tid of the file being read */
 	bool strace;
 	struct fi__rrec *r;
 	size_t n, cap;
@@ -40,6 +45,17 @@ struct fi__rtrace {
  * FI_RUN_EXIT_USAGE after printing "FILE:LINE: error: message". */
 int fi__replay_read(const char *file, struct fi__rtrace *t);
 void fi__replay_free(struct fi__rtrace *t);
+
+/* A strace -ff set: LOG.PID files, when FILE names one or is the LOG
+ * they share and does not exist. Returns the count of files (then *files
+ * holds them, sorted by pid) or 0 when FILE is a file of its own. */
+size_t fi__replay_ff_files(const char *file, char ***files);
+/* Read the -ff files into t, records in an order where each process and
+ * thread comes right after the call that made it. Returns 0, or
+ * FI_RUN_EXIT_USAGE after printing the error. */
+int fi__replay_read_ff(char **files, size_t n, struct fi__rtrace *t);
+/* strace logs: give each thread's records the pid of its process. */
+void fi__replay_strace_threads(struct fi__rtrace *t);
 
 /* The readers (one line at a time, so that a message names its line). */
 int fi__replay_read_fi(FILE *f, struct fi__rtrace *t);
@@ -79,12 +95,12 @@ void fi__replay_images_free(struct fi__rimages *im);
 /* Whether record i of image m is one the loader made before fi starts. */
 bool fi__replay_in_loader(const struct fi__rimages *im, size_t m, size_t k);
 
-/* Write the rules that replay t's failures into f: one rule on the line
- * of the record it replays, so that "FILE:LINE" in the summary names the
- * record. Says on stderr what cannot be replayed (unless quiet). Returns
- * the number of rules. */
-size_t fi__replay_compile(const struct fi__rtrace *t, FILE *f, bool quiet,
-			  bool verbose);
+/* Write the rules that replay t's failures into f[src], one .fi per file
+ * of t: one rule on the line of the record it replays, so that
+ * "FILE:LINE" in the summary names the record. Says on stderr what cannot
+ * be replayed (unless quiet). Returns the number of rules. */
+size_t fi__replay_compile(const struct fi__rtrace *t, FILE *const *f,
+			  bool quiet, bool verbose);
 
 /* Compare the live trace with the replayed one, per image and thread, and
  * say where they departed: the first divergence of each process, or all
@@ -93,7 +109,8 @@ size_t fi__replay_diverge(const struct fi__rtrace *want,
 			  const struct fi__rtrace *got, bool verbose);
 
 /* fi-run's part (replay_run.c). Before the run: read o->replay and
- * compile it into o->replay_rules, a scratch .fi file. Returns 0 or
+ * compile it into o->replay_rules, scratch .fi files (one per file read,
+ * named in messages as o->replay_names). Returns 0 or
  * FI_RUN_EXIT_USAGE after saying why. */
 int fi__replay_prepare(struct fi__run_opts *o);
 /* After the run: compare the live trace with the replayed one. Returns

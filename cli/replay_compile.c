@@ -16,7 +16,7 @@
 #include "names.h"
 
 struct out_rule {
-	unsigned line;
+	unsigned src, line;
 	char *text;
 };
 
@@ -161,18 +161,20 @@ static int by_line(const void *a, const void *b)
 {
 	const struct out_rule *x = a, *y = b;
 
+	if (x->src != y->src)
+		return x->src < y->src ? -1 : 1;
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-size_t fi__replay_compile(const struct fi__rtrace *t, FILE *f, bool quiet,
-			  bool verbose)
+size_t fi__replay_compile(const struct fi__rtrace *t, FILE *const *f,
+			  bool quiet, bool verbose)
 {
 	struct fi__rimages im;
 	struct hsearch_data counts;
 	struct out_rule *out = fi__util_xmalloc((t->n + 1) * sizeof(*out));
 	char **keys = fi__util_xmalloc((t->n + 1) * sizeof(*keys));
 	size_t nout = 0, nkeys = 0, loader = 0, unsayable = 0, written = 0;
-	unsigned at = 1;
+	unsigned at = 1, src = 0;
 	long nr_exit = fi__names_sys_nr("exit"),
 	     nr_exitg = fi__names_sys_nr("exit_group");
 
@@ -229,7 +231,8 @@ size_t fi__replay_compile(const struct fi__rtrace *t, FILE *f, bool quiet,
 					if (verbose)
 						fprintf(stderr,
 							"fi: replay: %s:%u: %s failed (%s) in the dynamic loader, before fi starts: not replayed\n",
-							t->file, r->line, d,
+							t->files[r->src],
+							r->line, d,
 							abuf);
 				}
 				continue;
@@ -254,8 +257,10 @@ size_t fi__replay_compile(const struct fi__rtrace *t, FILE *f, bool quiet,
 				if (!quiet)
 					fprintf(stderr,
 						"fi: replay: %s:%u: a path or name with a newline cannot be matched by a rule: not replayed\n",
-						t->file, r->line);
+						t->files[r->src],
+						r->line);
 			} else if (act) {
+				out[nout].src = r->src;
 				out[nout].line = r->line;
 				if (asprintf(&out[nout].text, "%s when=%zu %s",
 					     flt, (size_t)n, act) < 0) {
@@ -277,9 +282,13 @@ size_t fi__replay_compile(const struct fi__rtrace *t, FILE *f, bool quiet,
 		for (size_t j = 0; j < i && !dup; j++)
 			dup = out[j].text && !strcmp(out[j].text, out[i].text);
 		if (!dup) {
+			if (out[i].src != src) {
+				src = out[i].src;
+				at = 1;
+			}
 			for (; at < out[i].line; at++)
-				fputc('\n', f);
-			fprintf(f, "%s\n", out[i].text);
+				fputc('\n', f[src]);
+			fprintf(f[src], "%s\n", out[i].text);
 			at++;
 			written++;
 		}

@@ -14,33 +14,45 @@
 int fi__replay_prepare(struct fi__run_opts *o)
 {
 	struct fi__rtrace t;
-	char *path;
-	FILE *f;
-	int fd, rc;
+	FILE **f;
+	int rc;
 
 	rc = fi__replay_read(o->replay, &t);
 	if (rc)
 		return rc;
-	fd = fi__scratch_make("fi-run-replay", &path);
-	f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (!f) {
-		fi__util_error("--replay: cannot write the rules in %s: %s",
-			       fi__scratch_dir(), strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		fi__replay_free(&t);
-		return FI_RUN_EXIT_USAGE;
+	/* One .fi per file read, so that a rule's origin is its record's
+	 * file and line. */
+	f = fi__util_xmalloc(t.nfiles * sizeof(*f));
+	o->replay_rules = fi__util_xmalloc(t.nfiles * sizeof(char *));
+	o->replay_names = fi__util_xmalloc(t.nfiles * sizeof(char *));
+	for (o->nreplay = 0; o->nreplay < t.nfiles; o->nreplay++) {
+		size_t i = o->nreplay;
+		int fd = fi__scratch_make("fi-run-replay", &o->replay_rules[i]);
+
+		f[i] = fd >= 0 ? fdopen(fd, "w") : NULL;
+		if (!f[i]) {
+			fi__util_error("--replay: cannot write the rules in %s: %s",
+				       fi__scratch_dir(), strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			rc = FI_RUN_EXIT_USAGE;
+			break;
+		}
+		o->replay_names[i] = fi__util_xstrdup(t.files[i]);
 	}
-	fi__replay_compile(&t, f, o->quiet, o->verbose);
-	if (fclose(f)) {
-		fi__util_error("--replay: cannot write the rules to %s: %s",
-			       path, strerror(errno));
-		rc = FI_RUN_EXIT_USAGE;
+	if (rc == 0)
+		fi__replay_compile(&t, f, o->quiet, o->verbose);
+	for (size_t i = 0; i < o->nreplay; i++) {
+		if (fclose(f[i]) && rc == 0) {
+			fi__util_error("--replay: cannot write the rules to %s: %s",
+				       o->replay_rules[i], strerror(errno));
+			rc = FI_RUN_EXIT_USAGE;
+		}
+		if (o->verbose && rc == 0)
+			fprintf(stderr, "fi-run: replay: %s compiled to %s\n",
+				t.files[i], o->replay_rules[i]);
 	}
-	if (o->verbose)
-		fprintf(stderr, "fi-run: replay: %s compiled to %s\n",
-			o->replay, path);
-	o->replay_rules = path;
+	free(f);
 	fi__replay_free(&t);
 	return rc;
 }

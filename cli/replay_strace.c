@@ -274,7 +274,18 @@ int fi__replay_read_strace(FILE *f, struct fi__rtrace *t)
 		no++;
 		while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 			buf[--len] = '\0';
+		if (strlen(buf) != (size_t)len)
+			return fi__replay_error(
+				t, no,
+				"not a strace line: it holds a NUL byte (a binary file?)");
 		s = read_prefix(buf, &tid);
+		if (strstr(s, "runs in 32 bit mode") ||
+		    strstr(s, "runs in x32 mode"))
+			return fi__replay_error(
+				t, no,
+				"a process in 32-bit or x32 mode: not an x86_64 strace log");
+		if (!tid)
+			tid = t->ff_tid; /* -ff: the file's, from its name */
 		if (!*s || !strncmp(s, "---", 3) || !strncmp(s, "+++", 3) ||
 		    !strncmp(s, "> ", 2) || strstr(s, "<detached ...>"))
 			continue;
@@ -335,6 +346,12 @@ int fi__replay_read_strace(FILE *f, struct fi__rtrace *t)
 	free(buf);
 	if (rc)
 		return rc;
+	fi__replay_strace_threads(t);
+	return 0;
+}
+
+void fi__replay_strace_threads(struct fi__rtrace *t)
+{
 	/* Threads: strace names the thread; its process is the one whose
 	 * clone(CLONE_THREAD) made it, or that of the thread which did. */
 	for (size_t i = 0; i < t->n; i++) {
@@ -347,5 +364,4 @@ int fi__replay_read_strace(FILE *f, struct fi__rtrace *t)
 			if (t->r[j].tid == (int)c->ret)
 				t->r[j].pid = c->pid;
 	}
-	return 0;
 }

@@ -53,6 +53,9 @@ void fi__replay_free(struct fi__rtrace *t)
 		free(t->r[i].comm);
 	}
 	free(t->r);
+	for (size_t i = 0; i < t->nfiles; i++)
+		free(t->files[i]);
+	free(t->files);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -246,6 +249,17 @@ int fi__replay_read(const char *file, struct fi__rtrace *t)
 
 	memset(t, 0, sizeof(*t));
 	t->file = file;
+	t->nfiles = fi__replay_ff_files(file, &t->files);
+	if (t->nfiles) {
+		rc = fi__replay_read_ff(t->files, t->nfiles, t);
+		if (rc == 0 && t->n == 0)
+			rc = fi__replay_error(t, 0, "holds no syscall");
+		if (rc)
+			fi__replay_free(t);
+		return rc;
+	}
+	t->files = fi__util_xmalloc(sizeof(*t->files));
+	t->files[t->nfiles++] = fi__util_xstrdup(file);
 	f = fopen(file, "re");
 	if (!f)
 		return fi__replay_error(t, 0, "cannot read: %s",

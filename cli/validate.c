@@ -310,8 +310,9 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 
 	/* Scenarios, in the order libfi arms them: messages name each file as
 	 * the user typed it. */
-	abs = fi__util_xmalloc((o->nscenarios + 1) * sizeof(*abs));
-	out->aliases = fi__util_xmalloc((o->nscenarios + 2) * sizeof(*out->aliases));
+	abs = fi__util_xmalloc((o->nscenarios + o->nreplay + 1) * sizeof(*abs));
+	out->aliases = fi__util_xmalloc((o->nscenarios + o->nreplay + 2) *
+					sizeof(*out->aliases));
 	for (i = 0; i < o->nscenarios; i++) {
 		const char *typed = o->scenarios[i];
 		char *path = find_scenario(typed, o->verbose);
@@ -352,17 +353,18 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 
 	/* The rules --replay compiled, named after the trace they replay. */
 	nabs = o->nscenarios;
-	if (o->replay_rules) {
+	for (i = 0; i < o->nreplay; i++) {
 		armed = count_rules(rs);
 		memset(&err, 0, sizeof(err));
-		if (fi__scn_load_file(rs, o->replay_rules, &err) < 0) {
-			print_parse_error(&err, o->replay_rules, o->replay);
+		if (fi__scn_load_file(rs, o->replay_rules[i], &err) < 0) {
+			print_parse_error(&err, o->replay_rules[i],
+					  o->replay_names[i]);
 			goto out;
 		}
-		collect(out, rs, armed, o->replay_rules, o->replay);
-		abs[nabs] = fi__util_abspath(o->replay_rules);
+		collect(out, rs, armed, o->replay_rules[i], o->replay_names[i]);
+		abs[nabs] = fi__util_abspath(o->replay_rules[i]);
 		out->aliases[out->naliases].from = abs[nabs++];
-		out->aliases[out->naliases++].to = o->replay;
+		out->aliases[out->naliases++].to = o->replay_names[i];
 	}
 
 	/* Each -r / -e on its own, so that a message points into what the

@@ -52,6 +52,44 @@ strace_decorated)
 	[ "$rc" = "$want_rc" ] || fail "status $rc, strace's run gave $want_rc"
 	diff want_err <(own_err err) || fail "stderr differs"
 	;;
+strace_ff)
+	# strace -ff: one file per process. The prefix, or any one of the
+	# files, names the whole set.
+	need_strace
+	prog=(sh -c 'echo hello; seq 3')
+	strace -ff -o ff "${prog[@]}" >/dev/full 2>want_err
+	want_rc=$?
+	[ "$(ls ff.* | wc -l)" -ge 2 ] || fail "strace -ff made $(ls ff.* | wc -l) files"
+	for log in ff $(ls ff.* | tail -1); do
+		replay "$log" -- "${prog[@]}"
+		[ "$rc" = "$want_rc" ] || fail "$log: status $rc, strace's run gave $want_rc"
+		diff want_err <(own_err err) || fail "$log: stderr differs"
+		[ -s out ] && fail "$log: stdout holds $(head -c 40 out)"
+	done
+	# Messages name the file of the record: seq's write is in seq's file.
+	seqlog=$(grep -l 'execve("[^"]*seq"' ff.*)
+	n=$(grep -n '^write(1, .* = -1 ENOSPC' "$seqlog" | cut -d: -f1)
+	"$FI_RUN" --replay ff -- "${prog[@]}" >/dev/null 2>err
+	grep -q "^fi: $seqlog:$n: write fd=1 comm=\"seq\" when=1 error=ENOSPC: fired 1 time" err ||
+		fail "no summary line for $seqlog:$n: $(grep write err)"
+	# A forked child's failure, in the child's file: the child fails,
+	# the parent (which writes as often to the same fd) does not.
+	rm -f ff.*
+	strace -ff -o ff "$REPLAY_TARGET" fork1 >/dev/null 2>&1
+	child=$(grep -l 'child line 3' ff.*)
+	[ -n "$child" ] && [ "$(ls ff.* | wc -l)" = 2 ] || fail "no file of the child"
+	sed -i 's/^\(write(1, "child line 3.*\) = 13$/\1 = -1 EIO (Input\/output error)/' "$child"
+	replay "$(ls ff.* | grep -v "$child")" -- "$REPLAY_TARGET" fork1
+	[ "$rc" = 3 ] || fail "fork1: status $rc, not 3"
+	[ "$(own_err err)" = "child write 3: Input/output error" ] || fail "fork1: $(cat err)"
+	# A bad line in one file: that file and line, nothing run.
+	echo 'this is not strace' >>"$child"
+	"$FI_RUN" --replay ff -- touch started >out 2>err
+	[ $? = 125 ] || fail "bad -ff file: not 125"
+	[ "$(cat err)" = "$child:$(wc -l <"$child"): error: not a strace line: 'this is not strace'" ] ||
+		fail "bad -ff file said: $(cat err)"
+	[ -e started ] && fail "bad -ff file: the program ran"
+	;;
 roundtrip)
 	# Record a run with a rule, replay the trace with no rule: the same.
 	prog=(sh -c 'echo a; echo b; echo c; exit 3')
@@ -197,6 +235,15 @@ bad_input)
 	check arch.log "arch.log:2: error: unknown syscall 'riscv_flush_icache': not an x86_64 strace log"
 	printf '123 write(1, "a", 1) = -1 EWHAT (Who knows)\n' >errno.log
 	check errno.log "errno.log:1: error: unknown errno 'EWHAT'"
+	printf '123 write(1, "a", 1) = 1\n[ Process PID=123 runs in 32 bit mode. ]\n' >m32.log
+	check m32.log "m32.log:2: error: a process in 32-bit or x32 mode: not an x86_64 strace log"
+	printf '\177ELF\0\1\2garbage\n' >bin.log
+	check bin.log "bin.log:1: error: not a strace line: it holds a NUL byte (a binary file?)"
+	printf '{"seq":1}\n' >few.jsonl
+	check few.jsonl "few.jsonl:1: error: a record needs seq, pid, tid, nr and name (docs/trace.md)"
+	printf '123 +++ exited with 0 +++\n' >nocall.log
+	check nocall.log "nocall.log:1: error: holds no syscall"
+	check missing-ff "missing-ff: error: cannot read: No such file or directory"
 	printf '123 write(1, "a", 1\n' >noresult.log
 	check noresult.log "noresult.log:1: error: no result (' = ') in this strace line"
 	;;
