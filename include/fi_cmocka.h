@@ -63,7 +63,7 @@ static inline int fi__cmocka_setup(void **state)
  * tests and in its XML output (not as a teardown error). */
 static inline void fi__cmocka_run(void **state)
 {
-	static char msg[1024] = "fi: ";
+	static char msg[16384] = "fi: ";
 	const char *e;
 	size_t i = 4;
 

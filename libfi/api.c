@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dispatch.h"
@@ -16,15 +17,27 @@
 #include "scenario.h"
 #include "site.h"
 
+/* The thread's last message; one that does not fit (fi_verify listing
+ * many rules) goes to the heap, kept until the thread's next message. */
 static __thread char last_error[512];
+static __thread char *long_error;
 
 static __attribute__((format(printf, 1, 2))) void set_error(const char *fmt,
 							     ...)
 {
 	va_list ap;
+	int n;
+
+	free(long_error);
+	long_error = NULL;
 	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	n = vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof(last_error) && (long_error = malloc((size_t)n + 1))) {
+		va_start(ap, fmt);
+		vsnprintf(long_error, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+	}
 }
 
 /* Every API call: clear the error, make sure the runtime is there, and
@@ -32,6 +45,8 @@ static __attribute__((format(printf, 1, 2))) void set_error(const char *fmt,
 static int enter(void)
 {
 	last_error[0] = 0;
+	free(long_error);
+	long_error = NULL;
 	if (!fi__runtime_active() || !fi__runtime_rules()) {
 		set_error("libfi is not active in this process (no syscall site could be patched)");
 		return -ENOSYS;
@@ -190,13 +205,20 @@ long fi_count(const char *syscall)
 
 int fi_verify(void)
 {
-	char msg[512];
+	size_t len = 64 << 10;
+	char *msg;
 	int r = enter();
 	if (r < 0)
 		return r;
-	r = fi__rules_verify(fi__rs, msg, sizeof(msg));
+	msg = malloc(len);
+	if (!msg) {
+		set_error("out of memory");
+		return leave(-ENOMEM);
+	}
+	r = fi__rules_verify(fi__rs, msg, len);
 	if (r < 0)
 		set_error("%s", msg);
+	free(msg);
 	return leave(r);
 }
 
@@ -228,7 +250,7 @@ int fi_ignore_module(const char *module)
 
 const char *fi_last_error(void)
 {
-	return last_error;
+	return long_error ? long_error : last_error;
 }
 
 const char *fi_version(void)

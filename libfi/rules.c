@@ -10,6 +10,7 @@
  * in another thread may still be reading them. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -704,13 +705,40 @@ static uint64_t script_need(const struct fi__rule *r)
 	return need;
 }
 
+/* One line of fi__rules_verify's message, after those before it; what
+ * does not fit is counted in *cut. */
+static __attribute__((format(printf, 5, 6))) void
+add_line(char *msg, size_t len, size_t *at, unsigned *cut, const char *fmt,
+	 ...)
+{
+	char line[1024];
+	va_list ap;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	n = strlen(line);
+	/* room for this line, its newline, and a last line saying what was
+	 * cut */
+	if (*cut || !msg || *at + n + 1 + 64 > len) {
+		(*cut)++;
+		return;
+	}
+	if (*at)
+		msg[(*at)++] = '\n';
+	memcpy(msg + *at, line, n + 1);
+	*at += n;
+}
+
 int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len)
 {
 	const struct rlist *all;
-	char first[768] = "";
-	unsigned failures = 0;
-	size_t i, nr;
+	unsigned failures = 0, cut = 0;
+	size_t i, nr, at = 0;
 
+	if (msg && len)
+		msg[0] = '\0';
 	pthread_mutex_lock((pthread_mutex_t *)&rs->lock);
 	for (nr = 0; nr < FI_NR_MAX; nr++) {
 		const struct equeue *q = rs->exp[nr];
@@ -723,14 +751,12 @@ int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len)
 		used = LOAD(&q->next);
 		if (used >= q->list->n)
 			continue;
-		if (!failures++) {
-			format_result(res, sizeof(res), q->list->v[used]);
-			snprintf(first, sizeof(first),
-				 "expected %s to return %s (fi_expect #%lu of %s) but it was not called: %lu of %zu expectation%s consumed",
-				 s ? s->name : "?", res, used + 1,
-				 s ? s->name : "?", used, q->list->n,
-				 plural(q->list->n));
-		}
+		failures++;
+		format_result(res, sizeof(res), q->list->v[used]);
+		add_line(msg, len, &at, &cut,
+			 "expected %s to return %s (fi_expect #%lu of %s) but it was not called: %lu of %zu expectation%s consumed",
+			 s ? s->name : "?", res, used + 1, s ? s->name : "?",
+			 used, q->list->n, plural(q->list->n));
 	}
 	all = rs->all;
 	for (i = 0; all && i < all->n; i++) {
@@ -741,16 +767,15 @@ int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len)
 
 		if (fired >= need || r->index < rs->base)
 			continue;
-		if (failures++)
-			continue;
+		failures++;
 		expected_what(r, what, sizeof(what));
 		if (fired == 0)
-			snprintf(first, sizeof(first),
+			add_line(msg, len, &at, &cut,
 				 "expected %s %s (rule \"%s\" at %s) but it never fired: %llu matching call%s",
 				 r->what, what, r->text, r->origin,
 				 (unsigned long long)matched, plural(matched));
 		else
-			snprintf(first, sizeof(first),
+			add_line(msg, len, &at, &cut,
 				 "expected %s %s (rule \"%s\" at %s) but it fired %llu of %llu times: %llu matching call%s",
 				 r->what, what, r->text, r->origin,
 				 (unsigned long long)fired,
@@ -758,18 +783,11 @@ int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len)
 				 (unsigned long long)matched, plural(matched));
 	}
 	pthread_mutex_unlock((pthread_mutex_t *)&rs->lock);
-	if (!failures) {
-		if (msg && len)
-			msg[0] = '\0';
+	if (!failures)
 		return 0;
-	}
-	if (msg && len) {
-		if (failures > 1)
-			snprintf(msg, len, "%s (and %u more)", first,
-				 failures - 1);
-		else
-			snprintf(msg, len, "%s", first);
-	}
+	if (cut && msg && len > 64)
+		snprintf(msg + at, len - at, "%s(%u more that do not fit here)",
+			 at ? "\n" : "", cut);
 	return -EPROTO;
 }
 

@@ -138,7 +138,8 @@ void fi__rules_interest(const struct fi__ruleset *rs, unsigned char *table);
 bool fi__rules_need_site(const struct fi__ruleset *rs);
 
 /* 0 when every expectation was consumed and every rule with when= fired;
- * otherwise -EPROTO and msg names the syscall and rule. */
+ * otherwise -EPROTO and msg names the syscall and rule of each, one a
+ * line (a last line counts those that did not fit in len). */
 int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len);
 
 /* In a child made by fork (not vfork): counting starts again from zero,

@@ -542,8 +542,10 @@ static void test_expect_queue(void **state)
 	assert_int_equal(fi__rules_verify(rs, msg, sizeof(msg)), -EPROTO);
 	assert_string_equal(msg,
 			    "expected read to return 0 (fi_expect #1 of read) "
-			    "but it was not called: 0 of 1 expectation consumed"
-			    " (and 1 more)");
+			    "but it was not called: 0 of 1 expectation consumed\n"
+			    "expected write to return -EINTR (fi_expect #1 of "
+			    "write) but it was not called: 0 of 2 expectations "
+			    "consumed");
 
 	assert_true(fi__rules_decide(rs, &w, &v));
 	assert_int_equal(v.action, FI_ACT_ERROR);
@@ -553,8 +555,10 @@ static void test_expect_queue(void **state)
 	assert_int_equal(fi__rules_verify(rs, msg, sizeof(msg)), -EPROTO);
 	assert_string_equal(msg,
 			    "expected read to return 0 (fi_expect #1 of read) "
-			    "but it was not called: 0 of 1 expectation consumed"
-			    " (and 1 more)");
+			    "but it was not called: 0 of 1 expectation consumed\n"
+			    "expected write to return 4242 (fi_expect #2 of "
+			    "write) but it was not called: 1 of 2 expectations "
+			    "consumed");
 	assert_true(fi__rules_decide(rs, &r, &v));
 	assert_int_equal(v.action, FI_ACT_RETVAL);
 	assert_int_equal(v.value, 0);
@@ -739,6 +743,32 @@ static void test_clear_and_interest(void **state)
 				 1);
 	}
 	assert_true(fi__rules_decide(rs, &c, &v));
+	fi__rules_free(rs);
+}
+
+/* Every unmet rule is listed, one a line; what does not fit is counted. */
+static void test_verify_lists_all(void **state)
+{
+	struct fi__ruleset *rs = arm("write when=1 error=EIO; read when=2 "
+				     "error=EIO; fsync when=1 error=EIO");
+	char msg[4096], small[300];
+
+	(void)state;
+	assert_int_equal(fi__rules_verify(rs, msg, sizeof(msg)), -EPROTO);
+	assert_string_equal(msg,
+		"expected write to fail (rule \"write when=1 error=EIO\" at "
+		"test.c:1) but it never fired: 0 matching calls\n"
+		"expected read to fail (rule \"read when=2 error=EIO\" at "
+		"test.c:1) but it never fired: 0 matching calls\n"
+		"expected fsync to fail (rule \"fsync when=1 error=EIO\" at "
+		"test.c:1) but it never fired: 0 matching calls");
+	assert_int_equal(fi__rules_verify(rs, small, sizeof(small)), -EPROTO);
+	assert_string_equal(small,
+		"expected write to fail (rule \"write when=1 error=EIO\" at "
+		"test.c:1) but it never fired: 0 matching calls\n"
+		"expected read to fail (rule \"read when=2 error=EIO\" at "
+		"test.c:1) but it never fired: 0 matching calls\n"
+		"(1 more that do not fit here)");
 	fi__rules_free(rs);
 }
 
@@ -1049,6 +1079,7 @@ int main(void)
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_clear_and_interest),
 		cmocka_unit_test(test_clear_keeps_base),
+		cmocka_unit_test(test_verify_lists_all),
 		cmocka_unit_test(test_too_many_rules),
 		cmocka_unit_test(test_prob),
 		cmocka_unit_test(test_threads_exact_count),
