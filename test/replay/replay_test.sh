@@ -82,6 +82,18 @@ strace_ff)
 	replay "$(ls ff.* | grep -v "$child")" -- "$REPLAY_TARGET" fork1
 	[ "$rc" = 3 ] || fail "fork1: status $rc, not 3"
 	[ "$(own_err err)" = "child write 3: Input/output error" ] || fail "fork1: $(cat err)"
+	# Threads have files of their own: thread 3's fifth write, alone.
+	rm -f tf.*
+	strace -ff -o tf "$REPLAY_TARGET" threads1 >/dev/null 2>&1
+	t2=$(grep -l 't2 line 5' tf.*)
+	[ "$(ls tf.* | wc -l)" = 3 ] || fail "threads1: $(ls tf.* | wc -l) files, not 3"
+	sed -i 's/^\(write(1, "t2 line 5.*\) = 10$/\1 = -1 ENOSPC (No space left on device)/' "$t2"
+	replay tf -- "$REPLAY_TARGET" threads1
+	[ "$rc" = 1 ] || fail "threads1: status $rc, not 1"
+	[ "$(own_err err)" = "t2 write 5: No space left on device" ] || fail "threads1: $(cat err)"
+	"$FI_RUN" --replay tf -- "$REPLAY_TARGET" threads1 >/dev/null 2>err
+	grep -q "^fi: $t2:[0-9]*: write fd=1 comm=\"replay_target\" thread=3 when=5 error=ENOSPC: fired 1 time" err ||
+		fail "threads1: $(grep write err)"
 	# A bad line in one file: that file and line, nothing run.
 	echo 'this is not strace' >>"$child"
 	"$FI_RUN" --replay ff -- touch started >out 2>err
