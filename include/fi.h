@@ -79,6 +79,24 @@ FI_API const char *fi_last_error(void);
 /* The version of the loaded libfi, "MAJOR.MINOR.PATCH". */
 FI_API const char *fi_version(void);
 
+/* fi_rule() and fi_fail_nth(), naming where they were called: the rule's
+ * origin is "FILE:LINE" (FILE's last component, "test_cfg.c:42") in
+ * fi_verify()'s messages, parse errors and fi-run's summary, where the
+ * plain functions say "<rule>:1" and "fi_fail_nth:1". A NULL or empty
+ * file is the same as the plain function. */
+FI_API int fi_rule_at(const char *rule, const char *file, int line);
+FI_API int fi_fail_nth_at(const char *syscall, unsigned n, int err,
+			  const char *file, int line);
+
+/* The calls in a program name their source line by default; define
+ * FI_NO_LINE_MACROS before including fi.h for the plain functions (or
+ * write (fi_rule)(...)). */
+#if !defined(FI_NO_LINE_MACROS) && !defined(FI_BUILDING_LIBFI)
+#define fi_rule(rule) fi_rule_at((rule), __FILE__, __LINE__)
+#define fi_fail_nth(syscall, n, err)                                           \
+	fi_fail_nth_at((syscall), (n), (err), __FILE__, __LINE__)
+#endif
+
 #ifdef __cplusplus
 }
 #endif

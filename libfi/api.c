@@ -93,7 +93,16 @@ static int arm(struct fi__rule *r, const struct fi__scn_error *err)
 	return 0;
 }
 
-int fi_rule(const char *rule)
+/* A caller's file as a rule's origin: its last component. */
+static const char *origin_of(const char *file)
+{
+	const char *slash = file ? strrchr(file, '/') : NULL;
+
+	return slash ? slash + 1 : file;
+}
+
+static int rule_from(const char *rule, const char *origin, int line,
+		     const void *caller)
 {
 	struct fi__scn_error err;
 	int r = enter();
@@ -103,10 +112,24 @@ int fi_rule(const char *rule)
 		set_error("rule is NULL");
 		return leave(-EINVAL);
 	}
-	r = arm(fi__scn_parse_rule(rule, "<rule>", 1, &err), &err);
+	r = arm(fi__scn_parse_rule(rule, origin, line, &err), &err);
 	if (!r)
-		fi__gcov_armed(__builtin_return_address(0), rule);
+		fi__gcov_armed(caller, rule);
 	return leave(r);
+}
+
+int fi_rule(const char *rule)
+{
+	return rule_from(rule, "<rule>", 1, __builtin_return_address(0));
+}
+
+int fi_rule_at(const char *rule, const char *file, int line)
+{
+	return file && *file
+		       ? rule_from(rule, origin_of(file), line,
+				   __builtin_return_address(0))
+		       : rule_from(rule, "<rule>", 1,
+				   __builtin_return_address(0));
 }
 
 int fi_load_scenario(const char *path)
@@ -131,7 +154,8 @@ int fi_load_scenario(const char *path)
 	return leave(0);
 }
 
-int fi_fail_nth(const char *syscall, unsigned n, int err)
+static int fail_nth(const char *syscall, unsigned n, int err,
+		    const char *origin, int line, const void *caller)
 {
 	struct fi__scn_error perr;
 	char text[256];
@@ -158,10 +182,26 @@ int fi_fail_nth(const char *syscall, unsigned n, int err)
 	else
 		snprintf(text, sizeof(text), "%s when=%u error=%d", syscall, n,
 			 err);
-	r = arm(fi__scn_parse_rule(text, "fi_fail_nth", 1, &perr), &perr);
+	r = arm(fi__scn_parse_rule(text, origin, line, &perr), &perr);
 	if (!r)
-		fi__gcov_armed(__builtin_return_address(0), text);
+		fi__gcov_armed(caller, text);
 	return leave(r);
+}
+
+int fi_fail_nth(const char *syscall, unsigned n, int err)
+{
+	return fail_nth(syscall, n, err, "fi_fail_nth", 1,
+			__builtin_return_address(0));
+}
+
+int fi_fail_nth_at(const char *syscall, unsigned n, int err, const char *file,
+		   int line)
+{
+	return file && *file
+		       ? fail_nth(syscall, n, err, origin_of(file), line,
+				  __builtin_return_address(0))
+		       : fail_nth(syscall, n, err, "fi_fail_nth", 1,
+				  __builtin_return_address(0));
 }
 
 int fi_expect(const char *syscall, long result)

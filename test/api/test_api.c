@@ -226,10 +226,23 @@ static void when_is_exact_across_threads(void **state)
 static void bad_input(void **state)
 {
 	(void)state;
+	char want[128];
+	int line;
+
+	/* fi_rule() names its source line; (fi_rule) is the plain function */
+	line = __LINE__ + 1;
 	assert_int_equal(fi_rule("wirte error=EIO"), -EINVAL);
+	snprintf(want, sizeof(want), "test_api.c:%d:1: error: unknown syscall",
+		 line);
+	assert_non_null(strstr(fi_last_error(), want));
+	assert_int_equal((fi_rule)("wirte error=EIO"), -EINVAL);
 	assert_non_null(strstr(fi_last_error(), "<rule>:1:1: error: unknown syscall"));
-	assert_int_equal(fi_rule("write error=ENOPE"), -EINVAL);
+	assert_int_equal((fi_rule)("write error=ENOPE"), -EINVAL);
 	assert_non_null(strstr(fi_last_error(), "<rule>:1:13: error: unknown errno 'ENOPE'"));
+	assert_int_equal(fi_rule_at("write error=ENOPE", "/src/t/x.c", 7), -EINVAL);
+	assert_non_null(strstr(fi_last_error(), "x.c:7:13: error: unknown errno 'ENOPE'"));
+	assert_int_equal(fi_rule_at("write error=ENOPE", NULL, 7), -EINVAL);
+	assert_non_null(strstr(fi_last_error(), "<rule>:1:13: error:"));
 	assert_int_equal(fi_fail_nth("nosuchcall", 1, EIO), -EINVAL);
 	assert_string_equal(fi_last_error(), "unknown syscall 'nosuchcall'");
 	assert_int_equal(fi_fail_nth("write", 0, EIO), -EINVAL);
