@@ -85,6 +85,7 @@ char **fi__launch_make_env(char *const *base, const struct fi__launch_env *e)
 {
 	static const char *const owned[] = {
 		"FI_SCENARIO", "FI_RULES", "FI_RULES_DIR", "FI_TRACE", "FI_TRACE_APPEND",
+		"FI_SITES",
 	};
 	const char *old_preload = NULL;
 	size_t n = 0, k = 0, i;
@@ -92,7 +93,7 @@ char **fi__launch_make_env(char *const *base, const struct fi__launch_env *e)
 
 	while (base[n])
 		n++;
-	env = fi__util_xmalloc((n + 12) * sizeof(*env));
+	env = fi__util_xmalloc((n + 13) * sizeof(*env));
 	for (i = 0; i < n; i++) {
 		const char *s = base[i];
 		bool drop = false;
@@ -129,6 +130,8 @@ char **fi__launch_make_env(char *const *base, const struct fi__launch_env *e)
 			env[k++] = pair("FI_RULES_DIR", cwd);
 		free(cwd);
 	}
+	if (e->sites)
+		env[k++] = pair("FI_SITES", e->sites);
 	if (e->trace)
 		env[k++] = pair("FI_TRACE", e->trace);
 	if (e->seed)

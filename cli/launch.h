@@ -9,11 +9,12 @@
 struct fi__launch_env {
 	const char *preload; /* libraries to put first in LD_PRELOAD, ' '-joined */
 	const char *scenario, *rules, *trace, *seed, *debug, *report;
+	const char *sites; /* FI_SITES: site=FILE:LINE resolved (validate.h) */
 	const char *audit, *tunables; /* LD_AUDIT, GLIBC_TUNABLES (early.h) */
 };
 
 /* A new environment: `base` without fi's own variables (FI_SCENARIO,
- * FI_RULES, FI_TRACE, FI_TRACE_APPEND; FI_SEED, FI_DEBUG and FI_REPORT
+ * FI_RULES, FI_SITES, FI_TRACE, FI_TRACE_APPEND; FI_SEED, FI_DEBUG and FI_REPORT
  * when given here) plus those of `e`; LD_PRELOAD becomes e->preload
  * followed by the entries of the old one not already named. */
 char **fi__launch_make_env(char *const *base, const struct fi__launch_env *e);

@@ -274,6 +274,7 @@ int main(int argc, char **argv)
 	}
 	e.scenario = v.scenario_env;
 	e.rules = v.rules_env;
+	e.sites = v.sites_env;
 	e.trace = trace;
 	e.seed = o.seed;
 	e.debug = o.verbose ? "1" : NULL;

@@ -6,7 +6,7 @@
  *   sweep_exec.c      runs in parallel: scratch dirs, {}, timeouts, pgids
  *   sweep_outputs.c   what a run left (stdout, files) and the masked diff
  *   sweep_classify.c  a run against the baseline -> an outcome
- *   sweep_symbols.c   sites -> function, file and line (libdw)
+ *   symbols.c         sites -> function, file and line (libdw)
  *   sweep_report.c    the JSON report -> JUnit XML and the terminal table
  *   sweep_accept.c    --accept and --write-accept
  *   sweep_merge.c     fi-run --merge of shard reports
@@ -40,6 +40,7 @@
 struct fi__sweep_site {
 	char *syscall;
 	char *site;	       /* object+0xoffset */
+	char *line_site;       /* FILE:LINE naming only this site, or NULL */
 	unsigned long count;   /* calls in the recorded run */
 	char *function, *file; /* NULL until symbolized, or when unknown */
 	unsigned line;
@@ -58,11 +59,18 @@ struct fi__sweep_sites {
 int fi__sweep_discover(const char *trace, struct fi__sweep_sites *out);
 void fi__sweep_sites_free(struct fi__sweep_sites *s);
 
-/* --- symbols (sweep_symbols.c) --- */
+/* --- symbols (symbols.c) --- */
 
 /* Fill function, file and line where DWARF allows. `elf` is the
  * program's ELF (t->elf); libraries are found as the loader would. */
 void fi__sweep_symbolize(struct fi__sweep_sites *s, const struct fi__target *t);
+struct fi__lines;
+/* The site= value repro lines give site i: "file.c:42" (or the file's
+ * whole path) when that line's code holds site i and no other site of
+ * the same syscall, so that the rule fails the same calls; else NULL
+ * (object+0xoffset it is). A new string. */
+char *fi__sweep_site_line(struct fi__lines *l, const struct fi__sweep_sites *s,
+			  size_t i);
 
 /* --- the plan (sweep_plan.c) --- */
 

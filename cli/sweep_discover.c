@@ -111,6 +111,7 @@ void fi__sweep_sites_free(struct fi__sweep_sites *s)
 	for (size_t i = 0; i < s->n; i++) {
 		free(s->v[i].syscall);
 		free(s->v[i].site);
+		free(s->v[i].line_site);
 		free(s->v[i].function);
 		free(s->v[i].file);
 	}

@@ -13,6 +13,7 @@
 #include "names.h"
 #include "scratch.h"
 #include "sweep.h"
+#include "symbols.h"
 
 #define BASELINE_TIMEOUT 120.0 /* seconds, when --timeout is not given */
 
@@ -91,12 +92,27 @@ static long fired(const struct fi__sweep_job *j)
 	return sum;
 }
 
-/* The one-line repro: fi-run -r 'RULE' -- PROGRAM ARGS, with {} as ".". */
-static char *repro(const char *rule, char *const *argv)
+/* The rule with its site= value replaced by line_site (NULL: as it is);
+ * a new string. */
+static char *repro_rule(const char *rule, const char *line_site)
+{
+	const char *p = strstr(rule, " site="), *e;
+
+	if (!line_site || !p)
+		return fi__util_xstrdup(rule);
+	e = p + strcspn(p + 1, " ") + 1;
+	return fi__util_xasprintf("%.*s site=%s%s", (int)(p - rule), rule,
+				  line_site, e);
+}
+
+/* The one-line repro: fi-run -r 'RULE' -- PROGRAM ARGS, with {} as ".",
+ * the site as FILE:LINE when that names it alone. */
+static char *repro(const char *rule, const char *line_site, char *const *argv)
 {
 	char **v = fi__sweep_expand(argv, ".");
 	size_t n = 0;
-	char **q, *rq = fi__sweep_quote(rule), *line;
+	char *rr = repro_rule(rule, line_site);
+	char **q, *rq = fi__sweep_quote(rr), *line;
 	const char **parts;
 
 	while (v[n])
@@ -114,6 +130,7 @@ static char *repro(const char *rule, char *const *argv)
 	free(q);
 	free(parts);
 	free(rq);
+	free(rr);
 	fi__sweep_strv_free(v);
 	return line;
 }
@@ -154,7 +171,7 @@ static void run_done(struct fi__sweep_job *j, void *arg)
 	r->secs = j->secs;
 	r->fired = j->timed_out ? -1 : fired(j);
 	o = fi__sweep_classify(&c->base, j, &detail);
-	rp = repro(r->rule, c->o->argv);
+	rp = repro(r->rule, s->line_site, c->o->argv);
 	js = json_object();
 	json_object_set_new(js, "id", json_integer((json_int_t)r->id));
 	set_str(js, "syscall", s->syscall);
@@ -452,7 +469,14 @@ int fi__sweep(const struct fi__run_opts *o, const struct fi__target *t,
 
 	rc = baseline(&c, report);
 	if (!rc) {
+		struct fi__lines *lines;
+
 		fi__sweep_symbolize(&c.sites, t);
+		lines = fi__lines_open(t, o->argv[0]);
+		for (size_t i = 0; i < c.sites.n; i++)
+			c.sites.v[i].line_site =
+				fi__sweep_site_line(lines, &c.sites, i);
+		fi__lines_close(lines);
 		if (c.cov.dir)
 			fi__sweep_cov_drop_gcov(&c.sites);
 		json_object_set_new(report, "sites", sites_json(&c.sites));

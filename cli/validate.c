@@ -20,6 +20,8 @@
 #include "rules.h"
 #include "scenario.h"
 #include "scratch.h"
+#include "symbols.h"
+#include "target.h"
 
 /* The most fi-run reads of a scenario that is not a regular file: libfi's
  * limit for a .fi file (16 MiB), and a byte more, so that the parser says
@@ -276,6 +278,56 @@ static size_t count_rules(const struct fi__ruleset *rs)
 	return i;
 }
 
+/* site=FILE:LINE: read the program's line tables when the first one
+ * comes, and keep every answer for FI_SITES. */
+struct lines_ctx {
+	const char *prog;
+	struct fi__lines *lines;
+	char *env;
+	int target_rc; /* the program cannot run: 126 or 127 */
+};
+
+static char *resolve_line(const char *file_line, char *why, size_t whylen,
+			  void *arg)
+{
+	struct lines_ctx *c = arg;
+	char *spans, *line;
+	const char *parts[2];
+
+	if (strpbrk(file_line, "\t\n")) {
+		snprintf(why, whylen,
+			 "site=%s: a FILE:LINE cannot hold a tab or a newline",
+			 file_line);
+		return NULL;
+	}
+	if (!c->lines) {
+		struct fi__target t = { 0 };
+
+		if ((c->target_rc = fi__target_check(c->prog, &t))) {
+			snprintf(why, whylen,
+				 "site=%s needs the program's debug info, but %s cannot be read (above)",
+				 file_line, c->prog);
+			return NULL;
+		}
+		c->lines = fi__lines_open(&t, c->prog);
+		fi__target_free(&t);
+	}
+	spans = fi__lines_spans(c->lines, file_line, why, whylen);
+	if (!spans)
+		return NULL;
+	line = fi__util_xasprintf("%s\t%s\n", file_line, spans);
+	parts[0] = c->env ? c->env : "";
+	parts[1] = line;
+	if (!c->env || !strstr(c->env, line)) {
+		char *env = fi__util_join(parts, 2, "");
+
+		free(c->env);
+		c->env = env;
+	}
+	free(line);
+	return spans;
+}
+
 void fi__validate_free(struct fi__validated *v)
 {
 	size_t i;
@@ -290,6 +342,7 @@ void fi__validate_free(struct fi__validated *v)
 	free(v->aliases);
 	free(v->scenario_env);
 	free(v->rules_env);
+	free(v->sites_env);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -297,6 +350,7 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 {
 	struct fi__scn_error err;
 	struct fi__ruleset *rs;
+	struct lines_ctx lc = { 0 };
 	char **abs = NULL;
 	size_t i, armed, nabs;
 	int rc = FI_RUN_EXIT_USAGE;
@@ -307,6 +361,9 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 		fputs("fi-run: out of memory\n", stderr);
 		return FI_RUN_EXIT_USAGE;
 	}
+	lc.prog = o->argv ? o->argv[0] : NULL;
+	if (lc.prog)
+		fi__scn_set_lines(resolve_line, &lc);
 
 	/* Scenarios, in the order libfi arms them: messages name each file as
 	 * the user typed it. */
@@ -402,8 +459,15 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 	}
 	if (nabs)
 		out->scenario_env = fi__util_join((const char *const *)abs, nabs, ":");
+	out->sites_env = lc.env;
+	lc.env = NULL;
 	rc = 0;
 out:
+	fi__scn_set_lines(NULL, NULL);
+	if (rc && lc.target_rc)
+		rc = lc.target_rc;
+	fi__lines_close(lc.lines);
+	free(lc.env);
 	free(abs); /* the strings live on in out->aliases */
 	fi__rules_free(rs);
 	if (rc)

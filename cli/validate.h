@@ -16,14 +16,18 @@
 struct fi__validated {
 	char *scenario_env; /* FI_SCENARIO: absolute paths joined by ':', or NULL */
 	char *rules_env;    /* FI_RULES: the rules joined by "; ", or NULL */
+	/* FI_SITES: for each site=FILE:LINE, "FILE:LINE<tab>SPANS" lines,
+	 * the spans read from the program's debug info; or NULL */
+	char *sites_env;
 	struct fi__summary_rule *rules; /* every armed rule, in arm order */
 	size_t nrules;
 	struct fi__summary_alias *aliases; /* absolute path -> as typed */
 	size_t naliases;
 };
 
-/* Parse everything. Returns 0, or FI_RUN_EXIT_USAGE after printing the
- * parser's "file:line:col: error: message" to stderr. */
+/* Parse everything, resolving each site=FILE:LINE in the program
+ * o->argv[0] (symbols.h). Returns 0, or FI_RUN_EXIT_USAGE after printing
+ * the parser's "file:line:col: error: message" to stderr. */
 int fi__validate(const struct fi__run_opts *o, struct fi__validated *out);
 void fi__validate_free(struct fi__validated *v);
 

@@ -42,6 +42,14 @@ struct fi__tslot {
 	uint64_t count;
 };
 
+/* One place site= names: offsets lo..hi (inclusive) of the objects whose
+ * file name (or full path, when the glob has a '/') matches `module`.
+ * MODULE+0xOFF is lo = hi = OFF; a bare MODULE is 0..ULONG_MAX. */
+struct fi__site_span {
+	char *module;
+	unsigned long lo, hi;
+};
+
 struct fi__rule {
 	/* Description, filled by the parser; immutable once armed. Strings
 	 * are malloc'd and owned by the rule. */
@@ -53,9 +61,8 @@ struct fi__rule {
 	char *path; /* glob on the path argument (or the fd's path) */
 	bool has_fd;
 	int fd;		   /* the first fd argument equals this */
-	char *site_module; /* glob on the calling object's file name */
-	bool has_site_offset;
-	unsigned long site_offset;
+	struct fi__site_span *sites; /* site=: the call comes from one of */
+	size_t nsites;		     /* these (none: from anywhere) */
 	char *comm;	 /* glob on the process's command name */
 	bool not_path, not_fd, not_comm; /* path!=, fd!=, comm!=: the call
 					  * has one, and it does not match */

@@ -132,21 +132,31 @@ static bool same(const char *a, const char *b)
 	return *a == *b;
 }
 
+/* One of site='s spans holds the call's offset and names its object. */
+static bool match_site(const struct fi__rule *r, const struct fi__call *c)
+{
+	const char *full;
+
+	if (!c->module)
+		return false;
+	full = c->module_path ? c->module_path : c->module;
+	for (size_t i = 0; i < r->nsites; i++) {
+		const struct fi__site_span *s = &r->sites[i];
+
+		if (c->offset >= s->lo && c->offset <= s->hi &&
+		    fi__glob_match(s->module, has_slash(s->module)
+						      ? full
+						      : fi__site_file_name(c->module)))
+			return true;
+	}
+	return false;
+}
+
 static bool match(const struct fi__rule *r, const struct fi__call *c)
 {
 	if (r->has_fd && !match_fd(r, c))
 		return false;
-	if (r->site_module) {
-		if (!c->module)
-			return false;
-		const char *full = c->module_path ? c->module_path : c->module;
-
-		if (!fi__glob_match(r->site_module, has_slash(r->site_module)
-							    ? full
-							    : fi__site_file_name(c->module)))
-			return false;
-	}
-	if (r->has_site_offset && c->offset != r->site_offset)
+	if (r->nsites && !match_site(r, c))
 		return false;
 	if (r->comm &&
 	    (!c->comm || fi__glob_match(r->comm, c->comm) == r->not_comm))
@@ -353,7 +363,9 @@ void fi__rules_rule_free(struct fi__rule *r)
 	free(r->origin);
 	free(r->what);
 	free(r->path);
-	free(r->site_module);
+	for (size_t i = 0; i < r->nsites; i++)
+		free(r->sites[i].module);
+	free(r->sites);
 	free(r->comm);
 	free(r->proc);
 	free(r->script);
@@ -815,7 +827,7 @@ bool fi__rules_need_site(const struct fi__ruleset *rs)
 	for (size_t nr = 0; nr < FI_NR_MAX; nr++) {
 		const struct rlist *l = LOAD(&rs->bynr[nr]);
 		for (size_t i = 0; l && i < l->n; i++)
-			if (l->r[i]->site_module)
+			if (l->r[i]->nsites)
 				return true;
 	}
 	return false;
@@ -825,7 +837,7 @@ bool fi__rules_need_site(const struct fi__ruleset *rs)
  * result: the quick path's kind. */
 static bool filterless(const struct fi__rule *r)
 {
-	return !r->has_fd && !r->site_module && !r->has_site_offset &&
+	return !r->has_fd && !r->nsites &&
 	       !r->comm && !r->proc && !r->thread && !r->path &&
 	       !r->per_thread && !r->per_syscall &&
 	       !r->script_len && !r->has_prob && !r->delay_ns &&

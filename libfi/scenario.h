@@ -28,4 +28,13 @@ int fi__scn_load_file(struct fi__ruleset *rs, const char *path,
 int fi__scn_load_list(struct fi__ruleset *rs, const char *list,
 		      const char *origin, struct fi__scn_error *err);
 
+/* site=FILE:LINE needs the program's debug info, which only fi-run
+ * reads: fi-run gives the parser this resolver. It returns the spans of
+ * `file_line` as FI_SITES holds them ("MODULE+0xLO..0xHI ...", a new
+ * string), or NULL with a message in why. Without one (in libfi), the
+ * parser looks the value up in FI_SITES. Not thread-safe; NULL unsets. */
+typedef char *(*fi__scn_lines_fn)(const char *file_line, char *why,
+				  size_t whylen, void *arg);
+void fi__scn_set_lines(fi__scn_lines_fn fn, void *arg);
+
 #endif

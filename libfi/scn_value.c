@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -488,39 +489,160 @@ bool fi__scn_glob(struct fi__scn_ctx *p, const char *key, const char *v,
 	return true;
 }
 
-/* site=libstore.so+0x1a2b or site=libstore.so */
-bool fi__scn_site(struct fi__scn_ctx *p, const char *v, int col,
-		  struct fi__rule *r)
-{
-	const char *plus = strrchr(v, '+');
-	char *mod;
+/* ---- site= ---- */
 
-	if (plus) {
-		if (plus == v) {
-			fi__scn_fail(p, col,
-				     "bad site= '%s': expected MODULE or MODULE+0xOFFSET",
-				     v);
+static fi__scn_lines_fn lines_fn;
+static void *lines_arg;
+
+void fi__scn_set_lines(fi__scn_lines_fn fn, void *arg)
+{
+	lines_fn = fn;
+	lines_arg = arg;
+}
+
+/* FILE:LINE: a ':' that is not first, followed by digits to the end. */
+static bool is_file_line(const char *v)
+{
+	const char *c = strrchr(v, ':');
+
+	if (!c || c == v || !c[1])
+		return false;
+	while (*++c)
+		if (!is_digit(*c))
 			return false;
-		}
-		if (!parse_ulong(plus + 1, &r->site_offset)) {
-			fi__scn_fail(p, col + (int)(plus + 1 - v),
-				     "bad site= offset '%s': expected a number such as 0x1a2b",
-				     plus + 1);
-			return false;
-		}
-		r->has_site_offset = true;
-	}
-	mod = strndup(v, plus ? (size_t)(plus - v) : strlen(v));
-	if (!mod) {
+	return true;
+}
+
+/* One span, the first len bytes of v: MODULE, MODULE+0xOFF or
+ * MODULE+0xLO..0xHI; appended to r->sites. */
+static bool add_span(struct fi__scn_ctx *p, const char *v, size_t len,
+		     int col, struct fi__rule *r)
+{
+	struct fi__site_span s = { NULL, 0, ULONG_MAX }, *grown;
+	char *w = strndup(v, len), *plus, *dots;
+	bool ok = false;
+
+	if (!w) {
 		fi__scn_fail(p, col, "out of memory");
 		return false;
 	}
-	if (!fi__scn_glob(p, "site", mod, col, &r->site_module)) {
-		free(mod);
+	plus = strrchr(w, '+');
+	if (plus == w) {
+		fi__scn_fail(p, col,
+			     "bad site= '%s': expected MODULE, MODULE+0xOFFSET, "
+			     "MODULE+0xLO..0xHI or FILE:LINE",
+			     w);
+		goto out;
+	}
+	if (plus) {
+		*plus = '\0';
+		dots = strstr(plus + 1, "..");
+		if (dots)
+			*dots = '\0';
+		if (!parse_ulong(plus + 1, &s.lo)) {
+			fi__scn_fail(p, col + (int)(plus + 1 - w),
+				     "bad site= offset '%s': expected a number "
+				     "such as 0x1a2b",
+				     plus + 1);
+			goto out;
+		}
+		s.hi = s.lo;
+		if (dots && (!parse_ulong(dots + 2, &s.hi) || s.hi < s.lo)) {
+			fi__scn_fail(p, col + (int)(dots + 2 - w),
+				     "bad site= range end '%s': expected a "
+				     "number no smaller than 0x%lx",
+				     dots + 2, s.lo);
+			goto out;
+		}
+	}
+	if (!fi__scn_glob(p, "site", w, col, &s.module))
+		goto out;
+	grown = realloc(r->sites, (r->nsites + 1) * sizeof(*grown));
+	if (!grown) {
+		free(s.module);
+		fi__scn_fail(p, col, "out of memory");
+		goto out;
+	}
+	r->sites = grown;
+	r->sites[r->nsites++] = s;
+	ok = true;
+out:
+	free(w);
+	return ok;
+}
+
+/* The spans fi-run resolved for FILE:LINE `key`, from FI_SITES (lines
+ * "KEY<tab>SPAN SPAN..."): a pointer into the environment, *len the
+ * spans' length; NULL when none. */
+static const char *env_spans(const char *key, size_t *len)
+{
+	const char *l = getenv("FI_SITES");
+	size_t kl = strlen(key);
+
+	for (; l && *l; l += strcspn(l, "\n"), l += *l == '\n')
+		if (!strncmp(l, key, kl) && l[kl] == '\t') {
+			*len = strcspn(l + kl + 1, "\n");
+			return l + kl + 1;
+		}
+	return NULL;
+}
+
+/* site=FILE:LINE: the spans fi-run found for it, from its resolver (in
+ * fi-run itself) or FI_SITES (in the program). */
+static bool site_lines(struct fi__scn_ctx *p, const char *v, int col,
+		       struct fi__rule *r)
+{
+	char why[300], *owned = NULL;
+	const char *spans;
+	size_t len = 0, nsites = r->nsites;
+
+	if (lines_fn) {
+		why[0] = '\0';
+		owned = lines_fn(v, why, sizeof(why), lines_arg);
+		if (!owned) {
+			fi__scn_fail(p, col, "%s", why[0] ? why : "out of memory");
+			return false;
+		}
+		spans = owned;
+		len = strlen(owned);
+	} else if (!(spans = env_spans(v, &len))) {
+		if (getenv("FI_SITES"))
+			fi__scn_fail(p, col,
+				     "site=%s: fi-run did not resolve this "
+				     "source line (FI_SITES has no entry for it)",
+				     v);
+		else
+			fi__scn_fail(p, col,
+				     "site=%s names a source line, which only "
+				     "fi-run turns into code addresses (from "
+				     "the program's debug info, before it "
+				     "starts): run the program under fi-run, "
+				     "or name the site as MODULE+0xOFFSET, as "
+				     "traces and the sweep print it",
+				     v);
 		return false;
 	}
-	free(mod);
-	return true;
+	for (size_t i = 0; i < len && !p->failed;) {
+		size_t n = strcspn(spans + i, " \n");
+
+		if (n > len - i)
+			n = len - i;
+		if (n)
+			add_span(p, spans + i, n, col, r);
+		i += n + 1;
+	}
+	free(owned);
+	if (!p->failed && r->nsites == nsites)
+		fi__scn_fail(p, col, "site=%s: no code was found for it", v);
+	return !p->failed;
+}
+
+bool fi__scn_site(struct fi__scn_ctx *p, const char *v, int col,
+		  struct fi__rule *r)
+{
+	if (is_file_line(v))
+		return site_lines(p, v, col, r);
+	return add_span(p, v, strlen(v), col, r);
 }
 
 /* ---- the syscall set ---- */

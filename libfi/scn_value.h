@@ -58,6 +58,8 @@ bool fi__scn_script(struct fi__scn_ctx *p, const char *v, int col,
 		    struct fi__rule *r);
 bool fi__scn_glob(struct fi__scn_ctx *p, const char *key, const char *v,
 		  int col, char **out);
+/* site=: MODULE, MODULE+0xOFF, MODULE+0xLO..0xHI, or FILE:LINE (the
+ * spans fi-run resolved: fi__scn_set_lines, else FI_SITES). */
 bool fi__scn_site(struct fi__scn_ctx *p, const char *v, int col,
 		  struct fi__rule *r);
 /* flags=: open flag names joined by '|' (O_WRONLY|O_CREAT), or numbers;

@@ -63,6 +63,15 @@ static bool name_matches(const char *name, const char *pat)
 	return pat[i] == '\0' && (name[i] == '\0' || name[i] == '.');
 }
 
+bool fi__site_internal_name(const char *file_name)
+{
+	for (size_t i = 0;
+	     i < sizeof(internal_names) / sizeof(internal_names[0]); i++)
+		if (name_matches(file_name, internal_names[i]))
+			return true;
+	return false;
+}
+
 int fi__site_ignore(const char *module)
 {
 	const char *b;
@@ -143,13 +152,8 @@ void fi__site_init(void)
 		while (m->l_prev)
 			m = m->l_prev;
 		for (; m && internal_count < MAX_INTERNAL; m = m->l_next) {
-			const char *b = fi__site_file_name(m->l_name);
-
-			for (size_t i = 0; i < sizeof(internal_names) /
-						       sizeof(internal_names[0]);
-			     i++)
-				if (name_matches(b, internal_names[i]))
-					internal_maps[internal_count++] = m;
+			if (fi__site_internal_name(fi__site_file_name(m->l_name)))
+				internal_maps[internal_count++] = m;
 		}
 	}
 	if (getrlimit(RLIMIT_STACK, &rl) == 0 && __libc_stack_end) {

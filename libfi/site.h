@@ -59,6 +59,11 @@ void fi__site_init(void);
  * safe while hooks run. Returns 0, -EINVAL, or -ENOSPC (table full). */
 int fi__site_ignore(const char *module);
 
+/* Whether an object of this file name ("libc.so.6") is one the walk
+ * passes through (libc, ld.so, the sanitizer runtimes), so that no site
+ * is ever in it. Pure; outside the hook. */
+bool fi__site_internal_name(const char *file_name);
+
 /* Treat code in [lo, hi) as part of libc (walked through, never a site)
  * or as an ignored module: for code that is in no object (trampolines)
  * and for tests. Outside the hook. Returns 0 or -ENOSPC. */

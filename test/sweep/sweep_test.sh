@@ -74,7 +74,30 @@ if any("repro: fi-run -r " not in (c.find("system-out").text or "") for c in cas
 ' || failed=1
 	# The table: worst first, file:line and function, the repro.
 	head -2 out | grep -q '^crash *sweep_target.c:[0-9]* *scratch_page *mmap *ENOMEM' || fail "the table does not start with the crash: $(head -3 out)"
-	grep -q "^ *repro: fi-run -r 'pread64 site=sweep_target+0x[0-9a-f]* when=1 error=EIO' -- " out || fail "no repro for the hang"
+	grep -q "^ *repro: fi-run -r 'pread64 site=sweep_target.c:[0-9]* when=1 error=EIO' -- " out || fail "no repro for the hang"
+	# Each repro line, pasted (with this build's fi-run), gives its run's
+	# outcome again: the crash crashes, the sanitizer report comes back,
+	# the ignored error exits 0. Their sites are FILE:LINE.
+	py '
+import json
+for x in json.load(open("r.json"))["runs"]:
+    if x["outcome"] in ("crash", "sanitizer", "ignored") and x["when"] == "1":
+        print(x["outcome"], x["line"], x["repro"])
+' >repros
+	[ "$(wc -l <repros)" -ge 3 ] || fail "repros: $(cat repros)"
+	while read -r outcome line cmd; do
+		case $cmd in
+		"fi-run -r '"*" site=sweep_target.c:$line "*) ;;
+		*) fail "the repro does not name sweep_target.c:$line: $cmd" ;;
+		esac
+		(cd "$T" && eval "\"\$FI_RUN\" -q ${cmd#fi-run }" >/dev/null 2>rerr)
+		r2=$?
+		case $outcome in
+		crash) [ "$r2" = 139 ] || fail "pasted crash repro exits $r2: $cmd" ;;
+		sanitizer) grep -q "runtime error" rerr || fail "pasted sanitizer repro: $(cat rerr)" ;;
+		ignored) [ "$r2" = 0 ] || fail "pasted ignored repro exits $r2: $cmd" ;;
+		esac
+	done <repros
 	# The crash's repro, pasted, crashes (the rule by site works).
 	rule=$(py 'import json; print([x["rule"] for x in json.load(open("r.json"))["runs"] if x["outcome"] == "crash"][0])')
 	(cd "$T" && "$FI_RUN" -q -r "$rule" -- "$SWEEP_TARGET" >/dev/null 2>&1)
@@ -191,6 +214,36 @@ if len(r["runs"]) != 2 or any(" when=1+ " not in x["rule"] or x["when"] != "1+" 
 	sweep --workdir in --timeout 5 --syscalls newfstatat,statx -- \
 		sh -c 'test "$(stat -c %Y data.txt)" = 1000000000'
 	[ "$rc" = 0 ] || fail "status $rc, not 0: a copy lost its time: $(head -c 300 err)"
+	;;
+site_lines)
+	# site=FILE:LINE in rules: fi-run resolves it from the program's
+	# debug info before the program starts (docs/rules.md).
+	line=$(grep -n 'PLANT: crash' "$SWEEP_SOURCE" | cut -d: -f1)
+	for where in "sweep_target.c:$line" "sweep/sweep_target.c:$line" "$SWEEP_SOURCE:$line"; do
+		"$FI_RUN" -q -r "mmap site=$where when=1 error=ENOMEM" -- "$SWEEP_TARGET" >/dev/null 2>err
+		r2=$?
+		[ "$r2" = 139 ] || fail "site=$where: status $r2, not 139: $(cat err)"
+	done
+	# In a scenario file too; the next line (a comment) has no code.
+	printf 'mmap when=1 site=sweep_target.c:%s error=ENOMEM\n' "$line" >ok.fi
+	"$FI_RUN" -q -s ok.fi -- "$SWEEP_TARGET" >/dev/null 2>err
+	[ "$?" = 139 ] || fail "site=FILE:LINE in a scenario: $(cat err)"
+	next=$((line + 1))
+	printf '# x\nmmap  site=sweep_target.c:%s error=ENOMEM\n' "$next" >bad.fi
+	"$FI_RUN" -s bad.fi -- "$SWEEP_TARGET" >/dev/null 2>err
+	[ "$?" = 125 ] || fail "a line without code: status not 125"
+	grep -qx "bad.fi:2:12: error: no code at sweep_target.c:$next in $SWEEP_TARGET; nearest lines with code: $line, [0-9]*" err ||
+		fail "a line without code: $(cat err)"
+	"$FI_RUN" -r 'mmap site=nope.c:3 error=ENOMEM' -- "$SWEEP_TARGET" >/dev/null 2>err
+	[ "$?" = 125 ] || fail "an unknown file: status not 125"
+	grep -qx "<rule>:1:11: error: no code at nope.c:3 in $SWEEP_TARGET: no source file nope.c in its debug info or that of the libraries it links" err ||
+		fail "an unknown file: $(cat err)"
+	# Plain libfi, without fi-run, refuses it with the reason.
+	libfi=$(dirname "$FI_RUN")/../libfi/libfi.so
+	LD_PRELOAD=$libfi FI_RULES="mmap site=sweep_target.c:$line error=ENOMEM" "$SWEEP_TARGET" >/dev/null 2>err
+	[ "$?" = 125 ] || fail "libfi alone: status not 125"
+	grep -q "^FI_RULES:1:11: error: site=sweep_target.c:$line names a source line, which only fi-run turns into code addresses" err ||
+		fail "libfi alone: $(cat err)"
 	;;
 bad_input)
 	expect() { # STATUS MESSAGE ARGS...

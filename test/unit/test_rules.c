@@ -443,6 +443,36 @@ static void test_filters_site_comm(void **state)
 	fi__rules_free(rs);
 }
 
+/* site=MODULE+0xLO..0xHI, and the several spans of a FILE:LINE: any one
+ * of them, both ends in, the object's name too. */
+static void test_filters_site_spans(void **state)
+{
+	struct fi__ruleset *rs;
+	struct fi__call c = make_call("write", 3, NULL);
+	struct fi__verdict v;
+	static const struct {
+		const char *module;
+		unsigned long offset;
+		bool match;
+	} spans[] = {
+		{"prog", 0x1a20, false},       {"prog", 0x1a21, true},
+		{"prog", 0x1a3f, true},	       {"prog", 0x1a40, false},
+		{"libfoo.so.1", 0x10, true},   {"libfoo.so.1", 0x1a30, false},
+		{"libfoo.so.1", 0x21, false},  {"other", 0x1a30, false},
+	};
+
+	(void)state;
+	setenv("FI_SITES", "foo.c:42\tprog+0x1a21..0x1a3f libfoo.so.1+0x10..0x20", 1);
+	rs = arm("write site=foo.c:42 error=EIO");
+	unsetenv("FI_SITES");
+	for (size_t i = 0; i < sizeof(spans) / sizeof(spans[0]); i++) {
+		c.module = spans[i].module;
+		c.offset = spans[i].offset;
+		assert_int_equal(fi__rules_decide(rs, &c, &v), spans[i].match);
+	}
+	fi__rules_free(rs);
+}
+
 static void test_path_edge_cases(void **state)
 {
 	struct fi__ruleset *rs = arm("openat path=* error=EACCES;"
@@ -1070,6 +1100,7 @@ int main(void)
 		cmocka_unit_test(test_glob),
 		cmocka_unit_test(test_when),
 		cmocka_unit_test(test_filters_site_comm),
+		cmocka_unit_test(test_filters_site_spans),
 		cmocka_unit_test(test_path_edge_cases),
 		cmocka_unit_test(test_verdict_fields),
 		cmocka_unit_test(test_expect_queue),

@@ -1,6 +1,7 @@
 /* test_scenario.c: the .fi parser (scenario.c). Each key has its success
  * case (the compiled fields) and its failure case (the exact message). */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -191,13 +192,22 @@ static void test_filters(void **state)
 	assert_string_equal(r->path, "/tmp/my dir/*");
 	fi__rules_rule_free(r);
 	r = parse("write site=libstore.so+0x1a2b when=1 error=EIO");
-	assert_string_equal(r->site_module, "libstore.so");
-	assert_true(r->has_site_offset);
-	assert_int_equal(r->site_offset, 0x1a2b);
+	assert_int_equal(r->nsites, 1);
+	assert_string_equal(r->sites[0].module, "libstore.so");
+	assert_int_equal(r->sites[0].lo, 0x1a2b);
+	assert_int_equal(r->sites[0].hi, 0x1a2b);
 	fi__rules_rule_free(r);
 	r = parse("write site=libstore.so error=EIO");
-	assert_string_equal(r->site_module, "libstore.so");
-	assert_false(r->has_site_offset);
+	assert_int_equal(r->nsites, 1);
+	assert_string_equal(r->sites[0].module, "libstore.so");
+	assert_int_equal(r->sites[0].lo, 0);
+	assert_true(r->sites[0].hi == ULONG_MAX);
+	fi__rules_rule_free(r);
+	r = parse("write site=prog+0x1a21..0x1a3f error=EIO");
+	assert_int_equal(r->nsites, 1);
+	assert_string_equal(r->sites[0].module, "prog");
+	assert_int_equal(r->sites[0].lo, 0x1a21);
+	assert_int_equal(r->sites[0].hi, 0x1a3f);
 	fi__rules_rule_free(r);
 	r = parse("write comm=worker-* error=EIO");
 	assert_string_equal(r->comm, "worker-*");
@@ -588,6 +598,12 @@ static const struct {
 	{"write site=lib.so+0xzz error=EIO",
 	 "t.fi:3:19: error: bad site= offset '0xzz': expected a number such "
 	 "as 0x1a2b"},
+	{"write site=lib.so+0x20..0x10 error=EIO",
+	 "t.fi:3:25: error: bad site= range end '0x10': expected a number no "
+	 "smaller than 0x20"},
+	{"write site=+0x10 error=EIO",
+	 "t.fi:3:12: error: bad site= '+0x10': expected MODULE, "
+	 "MODULE+0xOFFSET, MODULE+0xLO..0xHI or FILE:LINE"},
 	{"inject=write:error=ENOSPC:delay_exit=10h",
 	 "t.fi:3:40: error: unknown delay_exit= unit 'h'; use s, ms, us or ns"},
 	{"inject=write:path=/x",
@@ -604,6 +620,71 @@ static const struct {
 	 "t.fi:3:16: error: one rule expected, but the text goes on after a "
 	 "newline"},
 };
+
+/* site=FILE:LINE: the spans fi-run's resolver gives, or FI_SITES's. */
+static char *fake_lines(const char *file_line, char *why, size_t whylen,
+			void *arg)
+{
+	(void)arg;
+	if (!strcmp(file_line, "foo.c:42"))
+		return strdup("prog+0x1a21..0x1a3f libfoo.so.1+0x10..0x20");
+	snprintf(why, whylen, "no code at %s in prog; nearest lines with "
+			      "code: 40, 44", file_line);
+	return NULL;
+}
+
+static void test_site_lines(void **state)
+{
+	struct fi__scn_error err;
+	struct fi__rule *r;
+
+	(void)state;
+	/* In libfi, without fi-run: a clear refusal. */
+	unsetenv("FI_SITES");
+	r = fi__scn_parse_rule("write site=foo.c:42 error=EIO", "t.fi", 3, &err);
+	assert_null(r);
+	assert_string_equal(err.msg,
+			    "t.fi:3:12: error: site=foo.c:42 names a source "
+			    "line, which only fi-run turns into code addresses "
+			    "(from the program's debug info, before it starts): "
+			    "run the program under fi-run, or name the site as "
+			    "MODULE+0xOFFSET, as traces and the sweep print it");
+	/* Under fi-run: the spans it resolved, from FI_SITES. */
+	setenv("FI_SITES",
+	       "bar.c:7\tprog+0x5..0x9\nsrc/foo.c:42\tprog+0x1a21..0x1a3f "
+	       "libfoo.so.1+0x10..0x20\n",
+	       1);
+	r = parse("write site=src/foo.c:42 error=EIO");
+	assert_int_equal(r->nsites, 2);
+	assert_string_equal(r->sites[0].module, "prog");
+	assert_int_equal(r->sites[0].lo, 0x1a21);
+	assert_int_equal(r->sites[0].hi, 0x1a3f);
+	assert_string_equal(r->sites[1].module, "libfoo.so.1");
+	assert_int_equal(r->sites[1].lo, 0x10);
+	assert_int_equal(r->sites[1].hi, 0x20);
+	assert_string_equal(r->text, "write site=src/foo.c:42 error=EIO");
+	fi__rules_rule_free(r);
+	r = fi__scn_parse_rule("write site=foo.c:42 error=EIO", "t.fi", 3, &err);
+	assert_null(r);
+	assert_string_equal(err.msg,
+			    "t.fi:3:12: error: site=foo.c:42: fi-run did not "
+			    "resolve this source line (FI_SITES has no entry "
+			    "for it)");
+	unsetenv("FI_SITES");
+	/* In fi-run: its resolver, whose message keeps the rule's place. */
+	fi__scn_set_lines(fake_lines, NULL);
+	r = parse("write site=foo.c:42 error=EIO");
+	assert_int_equal(r->nsites, 2);
+	assert_int_equal(r->sites[1].hi, 0x20);
+	fi__rules_rule_free(r);
+	r = fi__scn_parse_rule("write when=1 site=foo.c:1 error=EIO", "t.fi", 3,
+			       &err);
+	assert_null(r);
+	assert_string_equal(err.msg,
+			    "t.fi:3:19: error: no code at foo.c:1 in prog; "
+			    "nearest lines with code: 40, 44");
+	fi__scn_set_lines(NULL, NULL);
+}
 
 static void test_bad_rules(void **state)
 {
@@ -753,6 +834,7 @@ int main(void)
 		cmocka_unit_test(test_script),
 		cmocka_unit_test(test_sets),
 		cmocka_unit_test(test_strace_forms),
+		cmocka_unit_test(test_site_lines),
 		cmocka_unit_test(test_bad_rules),
 		cmocka_unit_test(test_load_text),
 		cmocka_unit_test(test_all_or_nothing),

@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""sweep_bench.py: what a sweep costs over the bare runs it stands for
+(issue 17, part 9). One run, side by side, in interleaved rounds:
+
+  bare  N runs of the program, one after the other, each from a fresh
+        copy of the work directory (the copy is not timed);
+  -j1   fi-run --sweep -j 1 over the same command, N = the runs the sweep
+        made (faults and streaks; its three baseline runs are overhead);
+  -j2   the same sweep with -j 2.
+
+It prints the medians over the rounds and the goals' ratios: -j1 / bare
+(goal at most 1.2) and -j2 / -j1 (goal at most 0.6 on 2 cores), plus the
+time each sweep run costs over a bare one.
+
+    python3 bench/sweep_bench.py --build build [--program gzip|sqlite3]
+
+The patch-plan cache (FI_CACHE_DIR) is the run's own, filled by one
+untimed sweep first: the figures are for a warm cache. Other work on the
+machine shows up in the figures; run it several times.
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+# A deterministic text of about `size` bytes that compresses like prose.
+WORDS = ("the sweep fails every syscall site in turn and sorts each run "
+         "into handled recovered ignored crash hang or sanitizer report "
+         "while the patch plan cache keeps start up short").split()
+
+
+def text(size):
+    out, x = [], 12345
+    n = 0
+    while n < size:
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        w = WORDS[x % len(WORDS)]
+        out.append(w)
+        n += len(w) + 1
+        if x % 11 == 0:
+            out.append("\n")
+    return " ".join(out)[:size]
+
+
+SQL = """
+create table t(id integer primary key, name text, n integer);
+begin;
+{inserts}
+commit;
+create index t_n on t(n);
+select count(*), sum(n) from t where n % 7 = 3;
+update t set n = n + 1 where id % 5 = 0;
+delete from t where id % 13 = 0;
+select name, n from t order by n desc limit 3;
+"""
+
+
+def make_workdir(program, d, size):
+    os.makedirs(d)
+    if program == "gzip":
+        with open(os.path.join(d, "f.txt"), "w") as f:
+            f.write(text(size))
+        return ["gzip", "-kf", "f.txt"]
+    rows = "\n".join("insert into t(name, n) values('row%d', %d);" %
+                     (i, (i * 7919) % 1000) for i in range(size // 40))
+    with open(os.path.join(d, "s.sql"), "w") as f:
+        f.write(SQL.format(inserts=rows))
+    return ["sqlite3", "t.db", ".read s.sql"]
+
+
+def bare(argv, src, scratch, n):
+    """n runs, each in a fresh copy of src; the seconds of the runs."""
+    total = 0.0
+    null = os.open(os.devnull, os.O_RDWR)
+    for i in range(n):
+        d = os.path.join(scratch, "bare")
+        shutil.rmtree(d, ignore_errors=True)
+        shutil.copytree(src, d, symlinks=True)
+        t = time.perf_counter()
+        # posix_spawn has no chdir before Python 3.13: run in d via fork.
+        pid = os.fork()
+        if pid == 0:
+            try:
+                os.chdir(d)
+                os.dup2(null, 0)
+                os.dup2(null, 1)
+                os.dup2(null, 2)
+                os.execvp(argv[0], argv)
+            finally:
+                os._exit(127)
+        _, st = os.waitpid(pid, 0)
+        total += time.perf_counter() - t
+        if st != 0:
+            sys.exit("sweep_bench.py: the bare run failed: status %d" % st)
+    os.close(null)
+    return total
+
+
+def sweep(fi_run, argv, src, jobs, out):
+    cmd = [fi_run, "-q", "--sweep", "-j", str(jobs), "--workdir", src,
+           "--json", out, "--"] + argv
+    t = time.perf_counter()
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    dt = time.perf_counter() - t
+    if r.returncode not in (0, 1):
+        sys.exit("sweep_bench.py: %s exited %d: %s" %
+                 (" ".join(cmd), r.returncode,
+                  r.stderr.decode(errors="replace")))
+    with open(out) as f:
+        rep = json.load(f)
+    return dt, rep["summary"]["runs"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--build", default="build", help="the build directory")
+    ap.add_argument("--fi-run", help="fi-run to measure (default: BUILD/cli/fi-run)")
+    ap.add_argument("--program", default="gzip", choices=("gzip", "sqlite3"))
+    ap.add_argument("--size", type=int, default=65536,
+                    help="bytes of input (gzip) or of inserts (sqlite3)")
+    ap.add_argument("--rounds", type=int, default=5)
+    a = ap.parse_args()
+    fi_run = a.fi_run or os.path.join(a.build, "cli", "fi-run")
+    if not os.access(fi_run, os.X_OK):
+        sys.exit("sweep_bench.py: %s is missing (ninja -C %s)" % (fi_run, a.build))
+    if not shutil.which(a.program):
+        sys.exit("sweep_bench.py: %s is not installed" % a.program)
+
+    tmp = tempfile.mkdtemp(prefix="fi-sweep-bench.")
+    try:
+        os.environ["FI_CACHE_DIR"] = os.path.join(tmp, "cache")
+        src = os.path.join(tmp, "src")
+        argv = make_workdir(a.program, src, a.size)
+        out = os.path.join(tmp, "r.json")
+        _, n = sweep(fi_run, argv, src, 1, out)  # fills the cache
+        res = {"bare": [], "j1": [], "j2": []}
+        order = ["bare", "j1", "j2"]
+        for r in range(a.rounds):
+            for k in order[r % 3:] + order[:r % 3]:
+                if k == "bare":
+                    res[k].append(bare(argv, src, tmp, n))
+                else:
+                    dt, runs = sweep(fi_run, argv, src, int(k[1]), out)
+                    if runs != n:
+                        sys.exit("sweep_bench.py: the sweep made %d runs, "
+                                 "then %d" % (n, runs))
+                    res[k].append(dt)
+        med = {k: statistics.median(v) for k, v in res.items()}
+        print("program: %s (%s), %d sweep runs (+3 baseline), %d rounds, "
+              "fi-run %s" % (" ".join(argv), a.program, n, a.rounds, fi_run))
+        for k in order:
+            print("%-5s median %7.3f s  (min %.3f, max %.3f)  %.2f ms a run"
+                  % (k, med[k], min(res[k]), max(res[k]), med[k] / n * 1e3))
+        print("-j1 / bare: %.2f (goal <= 1.2)" % (med["j1"] / med["bare"]))
+        print("-j2 / -j1:  %.2f (goal <= 0.6)" % (med["j2"] / med["j1"]))
+        print("a sweep run over a bare one at -j1: %+.2f ms" %
+              ((med["j1"] - med["bare"]) / n * 1e3))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
