@@ -12,7 +12,8 @@
  *     const struct CMUnitTest tests[] = { fi_unit_test(disk_full) };
  *     return cmocka_run_group_tests(tests, NULL, NULL);
  *
- * Include <cmocka.h> first, with its usual prerequisites. Calls made from
+ * Include <cmocka.h> first, with its usual prerequisites (in C++, inside
+ * extern "C" { }: cmocka 1.1's header does not say it is C). Calls made from
  * inside libcmocka are never counted or failed, so a failing assertion
  * still prints while every write fails.
  */
@@ -90,10 +91,27 @@ static inline int fi__cmocka_teardown(void **state)
 }
 
 /* A cmocka test that resets fi before and verifies at its end. */
-#define fi_unit_test(f)                                                        	{ #f, fi__cmocka_run, fi__cmocka_setup_test, fi__cmocka_teardown,      	  (void *)(f) }
+#define fi_unit_test(f)                                                        \
+	{ #f, fi__cmocka_run, fi__cmocka_setup_test, fi__cmocka_teardown,      \
+	  (void *)(f) }
+
+/* The test and its fixtures as cmocka's initial state: a compound
+ * literal in C; C++ has none, so a static object made by a lambda. */
+#ifdef __cplusplus
+#define FI__CMOCKA_FIXTURE(f, s, t)                                            \
+	([]() -> void * {                                                      \
+		static const struct fi_cmocka_fixture fx = {(f), (s), (t)};    \
+		return (void *)&fx;                                            \
+	}())
+#else
+#define FI__CMOCKA_FIXTURE(f, s, t)                                            \
+	((void *)&(const struct fi_cmocka_fixture){(f), (s), (t)})
+#endif
 
 /* The same, around the user's own setup and teardown (either may be
  * NULL): reset, setup, test, verify, teardown. */
-#define fi_unit_test_setup_teardown(f, s, t)                                   	{                                                                      		#f, fi__cmocka_run, fi__cmocka_setup, fi__cmocka_teardown,     			(void *)&(const struct fi_cmocka_fixture){(f), (s), (t)} 	}
+#define fi_unit_test_setup_teardown(f, s, t)                                   \
+	{ #f, fi__cmocka_run, fi__cmocka_setup, fi__cmocka_teardown,           \
+	  FI__CMOCKA_FIXTURE(f, s, t) }
 
 #endif /* FI_CMOCKA_H */
