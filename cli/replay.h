@@ -78,7 +78,9 @@ struct fi__rimage {
 	size_t first;	  /* its first record to compare (after the loader) */
 	size_t *recs;	  /* record indices, in order */
 	size_t nrecs;
-	int *tids; /* threads in order of appearance, tids[0] first */
+	int *tids; /* threads in creation order (those made by no record
+		    * last, in order of appearance) */
+	int *tnum; /* ... and their numbers (thread=), 0 if unknown */
 	size_t ntids;
 };
 
@@ -92,6 +94,9 @@ struct fi__rimages {
  * out of counting and comparing. */
 void fi__replay_images(const struct fi__rtrace *t, struct fi__rimages *im);
 void fi__replay_images_free(struct fi__rimages *im);
+/* Thread tid's number in image g in creation order (thread= of
+ * docs/rules.md), 0 when no record of g made it. */
+int fi__replay_thread_number(const struct fi__rimage *g, int tid);
 /* Whether record i of image m is one the loader made before fi starts. */
 bool fi__replay_in_loader(const struct fi__rimages *im, size_t m, size_t k);
 

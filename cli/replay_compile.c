@@ -110,31 +110,6 @@ static char *proc_path(const struct fi__rimages *im, size_t m)
 	return s;
 }
 
-/* Thread tid's number in image g in creation order: 1 for the first,
- * then one for each clone(CLONE_THREAD) g made, in the trace's order;
- * 0 when no record made it. */
-static int thread_number(const struct fi__rtrace *t, const struct fi__rimage *g,
-			 int tid)
-{
-	int n = 1;
-
-	if (tid == g->pid)
-		return 1;
-	for (size_t k = 0; k < g->nrecs; k++) {
-		const struct fi__rrec *r = &t->r[g->recs[k]];
-		const struct fi__sysinfo *si = fi__names_sys(r->nr);
-
-		if (!(r->flags & CLONE_THREAD_BIT) || !r->has_ret ||
-		    r->ret <= 0 || !si ||
-		    (strcmp(si->name, "clone") && strcmp(si->name, "clone3")))
-			continue;
-		n++;
-		if (r->ret == tid)
-			return n;
-	}
-	return 0;
-}
-
 /* What the live run must do at this call, or NULL when nothing. */
 static const char *action(const struct fi__rrec *r, char *buf, size_t len)
 {
@@ -209,7 +184,7 @@ size_t fi__replay_compile(const struct fi__rtrace *t, FILE *const *f,
 		bool threads = im.v[g->counts].ntids > 1 || g->ntids > 1;
 		struct place where = {
 			.proc = forked ? paths[m] : NULL,
-			.thread = threads ? thread_number(t, g, t->r[i].tid)
+			.thread = threads ? fi__replay_thread_number(g, t->r[i].tid)
 					  : -1,
 		};
 

@@ -105,6 +105,49 @@ static void add_rec(struct fi__rimage *m, size_t rec, int tid)
 	}
 }
 
+/* g's threads in creation order, numbered as libfi numbers them: the
+ * first 1, then one number for each clone(CLONE_THREAD) of g, in the
+ * trace's order (a thread that made no call keeps its number); threads
+ * made by no record of g after them, unnumbered (0). */
+static void creation_order(const struct fi__rtrace *t, struct fi__rimage *g)
+{
+	int *order = fi__util_xmalloc((g->ntids + 1) * sizeof(*order));
+	size_t n = 0;
+	int number = 1;
+
+	g->tnum = fi__util_xmalloc((g->ntids + 1) * sizeof(*g->tnum));
+	for (size_t i = 0; i < g->ntids; i++)
+		if (g->tids[i] == g->pid) {
+			g->tnum[n] = 1;
+			order[n++] = g->pid;
+			g->tids[i] = 0; /* taken */
+		}
+	for (size_t k = 0; k < g->nrecs && n; k++) {
+		const struct fi__rrec *r = &t->r[g->recs[k]];
+		const struct fi__sysinfo *si = fi__names_sys(r->nr);
+
+		if (!(r->flags & CLONE_THREAD_BIT) || !r->has_ret ||
+		    r->ret <= 0 || !si ||
+		    (strcmp(si->name, "clone") && strcmp(si->name, "clone3")))
+			continue;
+		number++;
+		for (size_t i = 0; i < g->ntids; i++)
+			if (g->tids[i] && g->tids[i] == (int)r->ret) {
+				g->tnum[n] = number;
+				order[n++] = g->tids[i];
+				g->tids[i] = 0;
+				break;
+			}
+	}
+	for (size_t i = 0; i < g->ntids; i++)
+		if (g->tids[i]) {
+			g->tnum[n] = 0;
+			order[n++] = g->tids[i];
+		}
+	free(g->tids);
+	g->tids = order;
+}
+
 void fi__replay_images(const struct fi__rtrace *t, struct fi__rimages *im)
 {
 	struct procs ps = { 0 };
@@ -210,6 +253,16 @@ void fi__replay_images(const struct fi__rtrace *t, struct fi__rimages *im)
 	}
 	free(made);
 	free(ps.v);
+	for (size_t k = 0; k < im->n; k++)
+		creation_order(t, &im->v[k]);
+}
+
+int fi__replay_thread_number(const struct fi__rimage *g, int tid)
+{
+	for (size_t i = 0; i < g->ntids; i++)
+		if (g->tids[i] == tid)
+			return g->tnum ? g->tnum[i] : 0;
+	return 0;
 }
 
 bool fi__replay_in_loader(const struct fi__rimages *im, size_t m, size_t k)
@@ -223,6 +276,7 @@ void fi__replay_images_free(struct fi__rimages *im)
 		free((char *)im->v[i].comm);
 		free(im->v[i].recs);
 		free(im->v[i].tids);
+		free(im->v[i].tnum);
 	}
 	free(im->v);
 	memset(im, 0, sizeof(*im));

@@ -124,7 +124,8 @@ static const char *const words[] = {
 	"SIGSEGV", "SEGV", "9", "65", "0.25", "25%", "1.0", "2", "0", ".5",
 	"ok", "ok,ENOSPC,EINTR,ok", "200ms", "1s", "5", "10us", "3min",
 	"/etc/app/*", "/tmp/[a-z]*", "[", "\\", "lib*.so+0x1a2b", "+0x",
-	"thread", "process", "fixtures/app.conf", "x",
+	"thread", "process", "fixtures/app.conf", "x", "proc=", "thread=",
+	"2.1", "0.1", "1.", "1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17",
 };
 /* clang-format on */
 
