@@ -439,6 +439,16 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 			fi__rules_free(one);
 			goto out;
 		}
+		if (!count_rules(one)) {
+			/* -r '' (or only blanks and comments): the error
+			 * fi_rule("") gives, "empty rule" (parsing "" arms
+			 * nothing) */
+			fi__rules_free(one);
+			memset(&err, 0, sizeof(err));
+			(void)fi__scn_parse_rule("", FI_RUN_RULES_ORIGIN, 1, &err);
+			print_parse_error(&err, NULL, NULL);
+			goto out;
+		}
 		fi__rules_free(one);
 	}
 

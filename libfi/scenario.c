@@ -816,6 +816,43 @@ static size_t set_size(const struct fi__rule *r)
 	return n;
 }
 
+/* A character that cannot be seen where a rule is written (a UTF-8 byte
+ * order mark, a control character, DEL, a no-break or zero-width space):
+ * named, since the word it sits in looks right. Returns false after
+ * fi__scn_fail(). */
+static bool visible(struct fi__scn_ctx *p, const char *s, size_t len, int col0)
+{
+	static const struct {
+		const char *bytes, *name;
+	} seq[] = {
+		{"\xef\xbb\xbf", "a UTF-8 byte order mark (U+FEFF)"},
+		{"\xc2\xa0", "a no-break space (U+00A0)"},
+		{"\xe2\x80\x8b", "a zero-width space (U+200B)"},
+	};
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		for (size_t k = 0; k < sizeof(seq) / sizeof(seq[0]); k++) {
+			size_t n = strlen(seq[k].bytes);
+
+			if (i + n <= len && !memcmp(s + i, seq[k].bytes, n)) {
+				fi__scn_fail(p, col0 + (int)i,
+					     "invisible character: %s", seq[k].name);
+				return false;
+			}
+		}
+		if (c == 0x7f || (c < 0x20 && c != '\t' && c != '\r')) {
+			fi__scn_fail(p, col0 + (int)i,
+				     c == 0x7f ? "invisible character: DEL (0x7f)"
+					       : "invisible character: control character 0x%02x",
+				     c);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Parse one rule from s[0..len), whose first byte is at column col0.
  * Sets *empty and returns NULL for a blank or comment-only segment. */
 static struct fi__rule *parse_segment(struct fi__scn_ctx *p, const char *s,
@@ -832,6 +869,8 @@ static struct fi__rule *parse_segment(struct fi__scn_ctx *p, const char *s,
 	int selcol = col0, n;
 
 	*empty = false;
+	if (!visible(p, s, len, col0))
+		return NULL;
 	p->cap = 3 * len + 64;
 	p->used = 0;
 	p->arena = malloc(p->cap);

@@ -49,7 +49,10 @@ static size_t edit_distance(const char *a, const char *b)
 		row[0] = i;
 		for (j = 1; j <= lb; j++) {
 			size_t up = row[j];
-			size_t best = diag + (a[i - 1] != b[j - 1]);
+			/* case does not count: "eio" means EIO */
+			size_t best =
+				diag + (tolower((unsigned char)a[i - 1]) !=
+					tolower((unsigned char)b[j - 1]));
 
 			if (up + 1 < best)
 				best = up + 1;
@@ -402,7 +405,13 @@ bool fi__scn_prob(struct fi__scn_ctx *p, const char *v, int col, uint64_t *out)
 		return false;
 	}
 	t = (num * FI_PROB_ONE + den / 2) / den;
-	*out = t ? (uint64_t)t : 1;
+	if (t == 0) {
+		fi__scn_fail(p, col,
+			     "prob= %s is below fi's precision (1/2^32, about 2.3e-10): the rule would never act",
+			     v);
+		return false;
+	}
+	*out = (uint64_t)t;
 	return true;
 }
 

@@ -235,6 +235,15 @@ bad_rule)
 	expect_rc 125
 	[ "$(cut -d: -f1,2 "$T/err")" = "<rule>:1" ] || fail "-e message: $(cat "$T/err")"
 	[ -e marker ] && fail "the program ran"
+	# -r '' is the error fi_rule("") gives
+	run_fi -r '' -- "$CLI_TARGET" touch marker
+	expect_rc 125
+	expect_err "<rule>:1:1: error: empty rule"
+	[ -e marker ] && fail "the program ran"
+	run_fi -r 'write error=EIO' -r '  # only a comment' -- "$CLI_TARGET" touch marker
+	expect_rc 125
+	expect_err "<rule>:1:1: error: empty rule"
+	[ -e marker ] && fail "the program ran"
 	;;
 not_found)
 	run_fi -- fi-no-such-program-zzz

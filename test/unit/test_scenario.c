@@ -166,7 +166,7 @@ static void test_prob_fixed_point(void **state)
 		{"fsync prob=1 error=EIO", FI_PROB_ONE},
 		{"fsync prob=1.000 error=EIO", FI_PROB_ONE},
 		{"fsync prob=100% error=EIO", FI_PROB_ONE},
-		{"fsync prob=0.0000000000001 error=EIO", 1},
+		{"fsync prob=0.0000000002 error=EIO", 1}, /* the smallest step */
 	};
 	size_t i;
 
@@ -498,6 +498,22 @@ static const struct {
 	 "comm!= can"},
 	{"write fd=1 fd!=2 error=EIO",
 	 "t.fi:3:12: error: duplicate key 'fd='"},
+	{"\xef\xbb\xbf" "write error=EIO",
+	 "t.fi:3:1: error: invisible character: a UTF-8 byte order mark "
+	 "(U+FEFF)"},
+	{"write error=EIO\x7f",
+	 "t.fi:3:16: error: invisible character: DEL (0x7f)"},
+	{"write\xc2\xa0" "error=EIO",
+	 "t.fi:3:6: error: invisible character: a no-break space (U+00A0)"},
+	{"write error=\x01" "EIO",
+	 "t.fi:3:13: error: invisible character: control character 0x01"},
+	{"write error=eio",
+	 "t.fi:3:13: error: unknown errno 'eio'; did you mean 'EIO'?"},
+	{"WRITE error=EIO",
+	 "t.fi:3:1: error: unknown syscall 'WRITE'; did you mean 'write'?"},
+	{"write prob=0.0000000001 error=EIO",
+	 "t.fi:3:12: error: prob= 0.0000000001 is below fi's precision "
+	 "(1/2^32, about 2.3e-10): the rule would never act"},
 	{"write when=3",
 	 "t.fi:3:1: error: rule has no action; add error=, retval=, short=, "
 	 "delay=, signal=, redirect=, script= or poke_enter="},
