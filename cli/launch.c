@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -221,6 +222,8 @@ int fi__launch_run(const char *path, char *const *argv, char *const *envp,
 		sigaddset(&block, relayed[i]);
 	sigprocmask(SIG_BLOCK, &block, &oldmask);
 
+	pid_t parent = getpid();
+
 	pid = fork();
 	if (pid < 0) {
 		err = errno;
@@ -233,6 +236,11 @@ int fi__launch_run(const char *path, char *const *argv, char *const *envp,
 			sigaction(relayed[i], &old_actions[i], NULL);
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 		close(pipefd[0]);
+		/* fi-run killed, even with SIGKILL, which it cannot relay:
+		 * the program goes too (a parent-death signal survives exec).
+		 * fi-run may already be gone when it is set. */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != parent)
+			_exit(FI_RUN_EXIT_CANNOT_RUN);
 		execve(path, argv, envp);
 		err = errno;
 		if (write(pipefd[1], &err, sizeof(err)) < 0) {

@@ -470,6 +470,20 @@ signals)
 	wait $pid
 	rc=$?
 	expect_rc 138
+	# fi-run killed with SIGKILL, which it cannot relay: the program
+	# goes too (a parent-death signal).
+	rm -f ready
+	"$FI_RUN" -- "$CLI_TARGET" wait ready-$$ >"$T/out" 2>"$T/err" &
+	pid=$!
+	for _ in $(seq 100); do [ -e ready-$$ ] && break; sleep 0.05; done
+	prog=$(pgrep -xf "$CLI_TARGET wait ready-$$") || fail "program never started"
+	kill -KILL $pid
+	wait $pid 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$prog" 2>/dev/null || break; sleep 0.05; done
+	if kill -0 "$prog" 2>/dev/null; then
+		kill -KILL "$prog"
+		fail "the program outlived fi-run's SIGKILL"
+	fi
 	;;
 environment)
 	# What fi-run hands libfi, checked with a stand-in library.
