@@ -92,11 +92,12 @@ static char *make_report(void)
 
 /* fi-run replaces these with what its options say; say so rather than
  * drop a user's rules without a word. */
-static void warn_inherited(const struct fi__run_opts *o)
+static void warn_inherited(void)
 {
 	static const char *const vars[] = { "FI_SCENARIO", "FI_RULES", "FI_TRACE" };
 
-	if (o->quiet || getenv("FI_TRACE_APPEND")) /* quiet, or under fi-run */
+	/* -q hides the summary, never a warning */
+	if (getenv("FI_TRACE_APPEND")) /* under fi-run */
 		return;
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		if (getenv(vars[i]))
@@ -225,7 +226,7 @@ int main(int argc, char **argv)
 	rc = fi__validate(&o, &v);
 	if (rc)
 		goto out;
-	warn_inherited(&o);
+	warn_inherited();
 	if (o.record) {
 		trace = fi__util_abspath(o.record);
 		rc = prepare_trace(trace);

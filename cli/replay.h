@@ -103,9 +103,9 @@ bool fi__replay_in_loader(const struct fi__rimages *im, size_t m, size_t k);
 /* Write the rules that replay t's failures into f[src], one .fi per file
  * of t: one rule on the line of the record it replays, so that
  * "FILE:LINE" in the summary names the record. Says on stderr what cannot
- * be replayed (unless quiet). Returns the number of rules. */
+ * be replayed (-q does not hide it). Returns the number of rules. */
 size_t fi__replay_compile(const struct fi__rtrace *t, FILE *const *f,
-			  bool quiet, bool verbose);
+			  bool verbose);
 
 /* Compare the live trace with the replayed one, per image and thread, and
  * say where they departed: the first divergence of each process, or all

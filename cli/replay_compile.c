@@ -142,7 +142,7 @@ static int by_line(const void *a, const void *b)
 }
 
 size_t fi__replay_compile(const struct fi__rtrace *t, FILE *const *f,
-			  bool quiet, bool verbose)
+			  bool verbose)
 {
 	struct fi__rimages im;
 	struct hsearch_data counts;
@@ -229,8 +229,7 @@ size_t fi__replay_compile(const struct fi__rtrace *t, FILE *const *f,
 			found->data = (void *)n;
 			if (act && !sayable(r, g->comm)) {
 				unsayable++;
-				if (!quiet)
-					fprintf(stderr,
+				fprintf(stderr,
 						"fi: replay: %s:%u: a path or name with a newline cannot be matched by a rule: not replayed\n",
 						t->files[r->src],
 						r->line);
@@ -275,7 +274,7 @@ size_t fi__replay_compile(const struct fi__rtrace *t, FILE *const *f,
 	for (size_t m = 0; m < im.n; m++)
 		free(paths[m]);
 	free(paths);
-	if (loader && !quiet && !verbose)
+	if (loader && !verbose)
 		fprintf(stderr,
 			"fi: replay: %s: %zu failed call%s of the dynamic loader, before fi starts, cannot be replayed (-v lists them)\n",
 			t->file, loader, loader == 1 ? "" : "s");

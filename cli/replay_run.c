@@ -41,7 +41,7 @@ int fi__replay_prepare(struct fi__run_opts *o)
 		o->replay_names[i] = fi__util_xstrdup(t.files[i]);
 	}
 	if (rc == 0)
-		fi__replay_compile(&t, f, o->quiet, o->verbose);
+		fi__replay_compile(&t, f, o->verbose);
 	for (size_t i = 0; i < o->nreplay; i++) {
 		if (fclose(f[i]) && rc == 0) {
 			fi__util_error("--replay: cannot write the rules to %s: %s",

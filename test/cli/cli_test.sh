@@ -486,6 +486,13 @@ signals)
 	fi
 	;;
 environment)
+	# Rules from the environment are replaced, with a warning that -q
+	# does not hide (-q hides the summary only).
+	for q in "" -q; do
+		FI_RULES='getppid error=EPERM' run_fi $q -- "$CLI_TARGET" exit 0
+		expect_rc 0
+		expect_err "fi-run: warning: ignoring FI_RULES from the environment; use -s, -r or --record"
+	done
 	# What fi-run hands libfi, checked with a stand-in library.
 	printf 'write when=3 error=ENOSPC\n' >disk.fi
 	printf 'fsync error=EIO\n' >other.fi
