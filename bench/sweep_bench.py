@@ -81,20 +81,16 @@ def bare(argv, src, scratch, n):
         d = os.path.join(scratch, "bare")
         shutil.rmtree(d, ignore_errors=True)
         shutil.copytree(src, d, symlinks=True)
+        # posix_spawn (vfork-like, as fi-run starts its runs), in d: a
+        # fork of this Python process would cost more than gzip itself.
+        os.chdir(d)
         t = time.perf_counter()
-        # posix_spawn has no chdir before Python 3.13: run in d via fork.
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.chdir(d)
-                os.dup2(null, 0)
-                os.dup2(null, 1)
-                os.dup2(null, 2)
-                os.execvp(argv[0], argv)
-            finally:
-                os._exit(127)
+        pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=[
+            (os.POSIX_SPAWN_DUP2, null, 0), (os.POSIX_SPAWN_DUP2, null, 1),
+            (os.POSIX_SPAWN_DUP2, null, 2)])
         _, st = os.waitpid(pid, 0)
         total += time.perf_counter() - t
+        os.chdir(scratch)
         if st != 0:
             sys.exit("sweep_bench.py: the bare run failed: status %d" % st)
     os.close(null)
@@ -120,12 +116,16 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default="build", help="the build directory")
     ap.add_argument("--fi-run", help="fi-run to measure (default: BUILD/cli/fi-run)")
+    ap.add_argument("--base", help="another fi-run, swept at -j1 in the same "
+                    "rounds (before/after a change)")
     ap.add_argument("--program", default="gzip", choices=("gzip", "sqlite3"))
     ap.add_argument("--size", type=int, default=65536,
                     help="bytes of input (gzip) or of inserts (sqlite3)")
     ap.add_argument("--rounds", type=int, default=5)
     a = ap.parse_args()
-    fi_run = a.fi_run or os.path.join(a.build, "cli", "fi-run")
+    fi_run = os.path.abspath(a.fi_run or os.path.join(a.build, "cli", "fi-run"))
+    if a.base:
+        a.base = os.path.abspath(a.base)
     if not os.access(fi_run, os.X_OK):
         sys.exit("sweep_bench.py: %s is missing (ninja -C %s)" % (fi_run, a.build))
     if not shutil.which(a.program):
@@ -138,14 +138,15 @@ def main():
         argv = make_workdir(a.program, src, a.size)
         out = os.path.join(tmp, "r.json")
         _, n = sweep(fi_run, argv, src, 1, out)  # fills the cache
-        res = {"bare": [], "j1": [], "j2": []}
-        order = ["bare", "j1", "j2"]
+        order = ["bare", "j1", "j2"] + (["base-j1"] if a.base else [])
+        res = {k: [] for k in order}
         for r in range(a.rounds):
-            for k in order[r % 3:] + order[:r % 3]:
+            for k in order[r % len(order):] + order[:r % len(order)]:
                 if k == "bare":
                     res[k].append(bare(argv, src, tmp, n))
                 else:
-                    dt, runs = sweep(fi_run, argv, src, int(k[1]), out)
+                    dt, runs = sweep(a.base if k == "base-j1" else fi_run,
+                                     argv, src, int(k[-1]), out)
                     if runs != n:
                         sys.exit("sweep_bench.py: the sweep made %d runs, "
                                  "then %d" % (n, runs))
@@ -154,12 +155,15 @@ def main():
         print("program: %s (%s), %d sweep runs (+3 baseline), %d rounds, "
               "fi-run %s" % (" ".join(argv), a.program, n, a.rounds, fi_run))
         for k in order:
-            print("%-5s median %7.3f s  (min %.3f, max %.3f)  %.2f ms a run"
+            print("%-7s median %7.3f s  (min %.3f, max %.3f)  %.2f ms a run"
                   % (k, med[k], min(res[k]), max(res[k]), med[k] / n * 1e3))
         print("-j1 / bare: %.2f (goal <= 1.2)" % (med["j1"] / med["bare"]))
         print("-j2 / -j1:  %.2f (goal <= 0.6)" % (med["j2"] / med["j1"]))
         print("a sweep run over a bare one at -j1: %+.2f ms" %
               ((med["j1"] - med["bare"]) / n * 1e3))
+        if a.base:
+            print("base -j1 / bare: %.2f (%s)" % (med["base-j1"] / med["bare"],
+                                                a.base))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
