@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "early.h"
@@ -133,6 +135,33 @@ static bool trace_whole(const char *path, const char *shown)
 	return ok;
 }
 
+/* Whether processes of the program still run once it has ended: each
+ * live libfi holds a shared lock on the report. A process that ends
+ * within 200 ms still reports in time. The lock must be free three times
+ * in 10 ms: a process between its exec and its new libfi's start holds
+ * none for a few milliseconds. */
+static bool outlived(const char *report)
+{
+	int fd = open(report, O_RDONLY | O_CLOEXEC);
+	int free_in_row = 0;
+
+	if (fd < 0)
+		return false;
+	for (int i = 0; i < 40 && free_in_row < 3; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			flock(fd, LOCK_UN);
+			free_in_row++;
+		} else if (errno == EWOULDBLOCK) {
+			free_in_row = 0;
+		} else {
+			break; /* no locks here: cannot tell */
+		}
+		nanosleep(&(struct timespec){ .tv_nsec = 5 * 1000 * 1000 }, NULL);
+	}
+	close(fd);
+	return free_in_row == 0;
+}
+
 /* After the run: the summary, then what the report and the trace say
  * about libfi itself. Returns the status to exit with: the program's own
  * when it failed, else 125 when libfi did not act or lost records, else
@@ -141,11 +170,15 @@ static int after_run(const struct fi__run_opts *o, const struct fi__validated *v
 		     const char *report, const char *trace, const char *libfi,
 		     int status)
 {
+	bool late = report && outlived(report);
 	FILE *f = report ? fopen(report, "re") : NULL;
 	struct fi__summary *s =
 		fi__summary_read(f, v->rules, v->nrules, v->aliases, v->naliases);
 	size_t unfired = 0;
 	bool broken = false;
+
+	if (late)
+		fi__util_error("warning: processes of the program still run after it ended; what their rules do is not in this summary");
 
 	if (f)
 		fclose(f);

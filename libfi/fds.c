@@ -16,6 +16,7 @@
 #include <linux/close_range.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -79,6 +80,15 @@ static bool same_file(const struct owned *o, long fd)
 	       st.st_ino == o->ino;
 }
 
+/* A live process holds a shared lock on the report (its fd, or the one a
+ * fork shares), so that fi-run can tell, once the program has ended,
+ * whether processes of it still run. */
+static void hold(enum fi__fd_role role, long fd)
+{
+	if (role == FI_FD_REPORT)
+		fi__raw2(SYS_flock, fd, LOCK_SH);
+}
+
 int fi__fds_open(enum fi__fd_role role, const char *path, bool truncate,
 		 bool rdwr)
 {
@@ -103,6 +113,7 @@ int fi__fds_open(enum fi__fd_role role, const char *path, bool truncate,
 		fi__raw1(SYS_close, high);
 		return -EBADF;
 	}
+	hold(role, high);
 	strcpy(o->path, path);
 	o->dev = st.st_dev;
 	o->ino = st.st_ino;
@@ -332,6 +343,7 @@ static long reopen(struct owned *o, long seen)
 			fi__raw1(SYS_close, high);
 		return -1;
 	}
+	hold((enum fi__fd_role)(o - owned), high);
 	/* Another writer may have reopened it first: keep one. */
 	int cur = (int)seen;
 	while (!__atomic_compare_exchange_n(&o->fd, &cur, (int)high, false,

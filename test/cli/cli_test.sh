@@ -625,6 +625,19 @@ live_inject)
 		expect_out "write: No space left on device"
 	fi
 	;;
+live_outlive)
+	# A process of the program that still runs when the program ends is
+	# said to be left out of the summary (it holds the report's lock);
+	# none is said when every process has ended.
+	unset FI_LIBRARY
+	run_fi -r 'getppid retval=7' -- sh -c 'sleep 2 & sleep 0.2; exit 0'
+	expect_rc 0
+	grep -qx "fi-run: warning: processes of the program still run after it ended; what their rules do is not in this summary" "$T/err" ||
+		fail "no warning for a process left running: $(cat "$T/err")"
+	run_fi -r 'getppid retval=7' -- sh -c 'sleep 0.01 & wait'
+	expect_rc 0
+	grep -q 'still run' "$T/err" && fail "a warning with no process left: $(cat "$T/err")"
+	;;
 live_asan)
 	# The sanitizer runtimes' own calls are not patched: LeakSanitizer's
 	# tracer takes a failed getppid() for its parent's death and would
