@@ -282,9 +282,14 @@ int fi_ignore_module(const char *module)
 		set_error("module name is empty");
 		return leave(-EINVAL);
 	}
+	if (strpbrk(module, "*?[")) {
+		set_error("fi_ignore_module takes an object's file name, not a pattern: '%s'",
+			  module);
+		return leave(-EINVAL);
+	}
 	r = fi__site_ignore(module);
 	if (r < 0)
-		set_error("cannot ignore %s: too many modules", module);
+		set_error("cannot ignore %s: too many modules (32 at most)", module);
 	return leave(r);
 }
 

@@ -252,6 +252,11 @@ static void bad_input(void **state)
 	assert_int_equal(fi_load_scenario("/nonexistent/x.fi"), -ENOENT);
 	assert_non_null(strstr(fi_last_error(), "/nonexistent/x.fi: error: cannot read"));
 	assert_int_equal(fi_rule(NULL), -EINVAL);
+	/* fi_ignore_module takes a file name, never a pattern. */
+	assert_int_equal(fi_ignore_module("libharness*.so"), -EINVAL);
+	assert_string_equal(fi_last_error(),
+			    "fi_ignore_module takes an object's file name, not a pattern: 'libharness*.so'");
+	assert_int_equal(fi_ignore_module(""), -EINVAL);
 	/* A success clears the error. */
 	assert_int_equal(fi_rule("getppid error=EPERM when=1"), 0);
 	assert_string_equal(fi_last_error(), "");
