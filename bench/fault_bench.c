@@ -41,18 +41,21 @@ static void *map(int prot, int flags, int fd)
 
 int main(int argc, char **argv)
 {
-	const char *file = argc > 1 ? argv[1] : "/lib/x86_64-linux-gnu/libc.so.6";
+	const char *file = argc > 1 ? argv[1]
+				    : "/lib/x86_64-linux-gnu/libc.so.6";
 	volatile char sink = 0;
 	struct stat st;
 	double t;
 	int fd = open(file, O_RDONLY);
 
 	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size < PAGES * PAGE) {
-		fprintf(stderr, "fi_fault_bench: %s: not a readable file of %d bytes\n",
+		fprintf(stderr,
+			"fi_fault_bench: %s: not a readable file of %d bytes\n",
 			file, PAGES * PAGE);
 		return 2;
 	}
-	char *anon = map(PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	char *anon =
+		map(PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	char *ro = map(PROT_READ, MAP_PRIVATE, fd);
 	char *cow = map(PROT_READ | PROT_WRITE, MAP_PRIVATE, fd);
 

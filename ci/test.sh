@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ci/test.sh: fi's whole check, as CI runs it and as anyone can run it from
 # a checkout:
-#   1. ci/setup.sh (Debian packages, only the missing ones)
+#   1. ci/setup.sh (Debian packages, only the missing ones), then
+#      ci/format.sh --check: every C file as .clang-format lays it out
 #   2. a normal build with -DFI_WERROR=ON, every ctest label on a cold
 #      cache, then the live label again on the cache the first run filled
 #   3. an ASan+UBSan build (-DFI_SANITIZE=ON), labels unit, cli and fuzz
@@ -112,7 +113,10 @@ echo "HOME=$HOME (new, never saw fi: the cache starts empty)"
 git -C "$root" log -1 --format='commit %h %s' 2>/dev/null || true
 
 if [ "${FI_CI_SKIP_SETUP:-0}" != 1 ]; then
-	step "setup" ci/setup.sh </dev/null || { summary_only=1; }
+	step "setup" ci/setup.sh build fuzz format </dev/null || { summary_only=1; }
+fi
+if [ -z "${summary_only:-}" ]; then
+	step "format (ci/format.sh --check)" ci/format.sh --check
 fi
 
 if [ -z "${summary_only:-}" ]; then

@@ -67,12 +67,15 @@ static char *merge_tunables(const char *old, size_t want)
 	while (p && *p) {
 		size_t len = strcspn(p, ":");
 
-		if (len > sizeof(TUNABLE) && !strncmp(p, TUNABLE "=", sizeof(TUNABLE))) {
-			unsigned long long v = strtoull(p + sizeof(TUNABLE), NULL, 0);
+		if (len > sizeof(TUNABLE) &&
+		    !strncmp(p, TUNABLE "=", sizeof(TUNABLE))) {
+			unsigned long long v =
+				strtoull(p + sizeof(TUNABLE), NULL, 0);
 			if (v > want)
 				want = (size_t)v;
 		} else if (len) {
-			o += (size_t)snprintf(out + o, n - o, "%.*s:", (int)len, p);
+			o += (size_t)snprintf(out + o, n - o, "%.*s:", (int)len,
+					      p);
 		}
 		p += len;
 		p += *p == ':';
@@ -88,7 +91,8 @@ bool fi__early_env(const char *libfi, const char *asan, bool verbose,
 	const char *off = getenv("FI_EARLY");
 	const char *old_audit = getenv("LD_AUDIT");
 	size_t dir = slash ? (size_t)(slash - libfi) + 1 : 0, want;
-	size_t n = dir + sizeof("libfi_audit.so") + (old_audit ? strlen(old_audit) + 1 : 0);
+	size_t n = dir + sizeof("libfi_audit.so") +
+		   (old_audit ? strlen(old_audit) + 1 : 0);
 	char *audit;
 
 	memset(out, 0, sizeof(*out));
@@ -100,13 +104,16 @@ bool fi__early_env(const char *libfi, const char *asan, bool verbose,
 		/* Always there beside an installed or built libfi; not
 		 * beside a library FI_LIBRARY names. */
 		if (verbose && !getenv("FI_LIBRARY"))
-			fi__util_error("no early start: %s: %s", audit, strerror(errno));
+			fi__util_error("no early start: %s: %s", audit,
+				       strerror(errno));
 		free(audit);
 		return false;
 	}
-	want = TLS_DEFAULT + TLS_ALLOWANCE + tls_size(libfi) + (asan ? tls_size(asan) : 0);
+	want = TLS_DEFAULT + TLS_ALLOWANCE + tls_size(libfi) +
+	       (asan ? tls_size(asan) : 0);
 	if (old_audit && *old_audit)
-		snprintf(audit + strlen(audit), n - strlen(audit), ":%s", old_audit);
+		snprintf(audit + strlen(audit), n - strlen(audit), ":%s",
+			 old_audit);
 	out->audit = audit;
 	out->tunables = merge_tunables(getenv("GLIBC_TUNABLES"), want);
 	if (verbose)

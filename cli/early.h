@@ -6,7 +6,7 @@
 #include <stdbool.h>
 
 struct fi__early {
-	char *audit;    /* the whole LD_AUDIT value */
+	char *audit;	/* the whole LD_AUDIT value */
 	char *tunables; /* the whole GLIBC_TUNABLES value */
 };
 

@@ -12,7 +12,8 @@
 
 /* The exit statuses of fi-run's own failures (docs/fi-run.md). */
 enum {
-	FI_RUN_EXIT_USAGE = 125,      /* bad option, scenario or rule; libfi failed */
+	FI_RUN_EXIT_USAGE =
+		125, /* bad option, scenario or rule; libfi failed */
 	FI_RUN_EXIT_CANNOT_RUN = 126, /* the program exists but cannot run */
 	FI_RUN_EXIT_NOT_FOUND = 127,  /* the program does not exist */
 };
@@ -23,13 +24,13 @@ struct fi__run_opts {
 	size_t nscenarios;
 	const char **rules; /* -r and -e, in order */
 	size_t nrules;
-	const char *record; /* --record, or NULL */
-	const char *replay; /* --replay, or NULL */
+	const char *record;  /* --record, or NULL */
+	const char *replay;  /* --replay, or NULL */
 	char **replay_rules; /* the rules compiled from it (replay_run.c), */
 	char **replay_names; /* ... per file read, as messages name it */
 	size_t nreplay;
 	bool replay_strict;
-	const char *seed;   /* --seed, checked to be a number, or NULL */
+	const char *seed; /* --seed, checked to be a number, or NULL */
 	bool verbose, quiet, strict;
 	struct fi__sweep_opts sweep; /* --sweep, --merge and theirs */
 	char **argv; /* the program and its arguments, NULL-terminated */
@@ -46,7 +47,8 @@ void fi__opts_free(struct fi__run_opts *o);
 void *fi__util_xmalloc(size_t n);
 char *fi__util_xstrdup(const char *s);
 /* printf into a new string. */
-char *fi__util_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *fi__util_xasprintf(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 /* `path` made absolute against the working directory, without resolving
  * symbolic links and without requiring that it exists. */
 char *fi__util_abspath(const char *path);

@@ -18,7 +18,8 @@
 #include "fi_run.h"
 #include "scratch.h"
 
-static const int relayed[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+static const int relayed[] = {SIGINT,  SIGTERM, SIGHUP,
+			      SIGQUIT, SIGUSR1, SIGUSR2};
 #define NRELAYED (sizeof(relayed) / sizeof(relayed[0]))
 
 static volatile sig_atomic_t child_pid;
@@ -85,8 +86,8 @@ static char *merge_preload(const char *first, const char *old)
 char **fi__launch_make_env(char *const *base, const struct fi__launch_env *e)
 {
 	static const char *const owned[] = {
-		"FI_SCENARIO", "FI_RULES", "FI_RULES_DIR", "FI_TRACE", "FI_TRACE_APPEND",
-		"FI_SITES",
+		"FI_SCENARIO", "FI_RULES",	  "FI_RULES_DIR",
+		"FI_TRACE",    "FI_TRACE_APPEND", "FI_SITES",
 	};
 	const char *old_preload = NULL;
 	size_t n = 0, k = 0, i;
@@ -239,7 +240,8 @@ int fi__launch_run(const char *path, char *const *argv, char *const *envp,
 		/* fi-run killed, even with SIGKILL, which it cannot relay:
 		 * the program goes too (a parent-death signal survives exec).
 		 * fi-run may already be gone when it is set. */
-		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != parent)
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 &&
+		    getppid() != parent)
 			_exit(FI_RUN_EXIT_CANNOT_RUN);
 		execve(path, argv, envp);
 		err = errno;
@@ -267,7 +269,8 @@ int fi__launch_run(const char *path, char *const *argv, char *const *envp,
 	*ran = n != (ssize_t)sizeof(err);
 	if (!*ran) {
 		fi__util_error("%s: %s", shown, strerror(err));
-		return err == ENOENT ? FI_RUN_EXIT_NOT_FOUND : FI_RUN_EXIT_CANNOT_RUN;
+		return err == ENOENT ? FI_RUN_EXIT_NOT_FOUND
+				     : FI_RUN_EXIT_CANNOT_RUN;
 	}
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);

@@ -7,7 +7,8 @@
 
 /* The variables fi-run sets; NULL leaves one unset. */
 struct fi__launch_env {
-	const char *preload; /* libraries to put first in LD_PRELOAD, ' '-joined */
+	const char
+		*preload; /* libraries to put first in LD_PRELOAD, ' '-joined */
 	const char *scenario, *rules, *trace, *seed, *debug, *report;
 	const char *sites; /* FI_SITES: site=FILE:LINE resolved (validate.h) */
 	const char *audit, *tunables; /* LD_AUDIT, GLIBC_TUNABLES (early.h) */

@@ -113,7 +113,7 @@ char *fi__locate_scenarios(void)
 char *fi__locate_libfi(bool verbose)
 {
 	const char *env = getenv("FI_LIBRARY");
-	const char *tries[] = { FI_RUN_LIBFI_INSTALLED, FI_RUN_LIBFI_BUILD };
+	const char *tries[] = {FI_RUN_LIBFI_INSTALLED, FI_RUN_LIBFI_BUILD};
 	char exe[PATH_MAX], *slash, *cand[2], *found = NULL;
 	ssize_t n;
 	size_t i;
@@ -123,7 +123,8 @@ char *fi__locate_libfi(bool verbose)
 
 		if (!is_file(p)) {
 			fi__util_error("FI_LIBRARY=%s: %s", env,
-				       access(p, F_OK) ? strerror(errno) : "not a regular file");
+				       access(p, F_OK) ? strerror(errno)
+						       : "not a regular file");
 			free(p);
 			return NULL;
 		}
@@ -134,8 +135,9 @@ char *fi__locate_libfi(bool verbose)
 
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0) {
-		fi__util_error("cannot read /proc/self/exe (%s), so libfi.so cannot be found; set FI_LIBRARY",
-			       strerror(errno));
+		fi__util_error(
+			"cannot read /proc/self/exe (%s), so libfi.so cannot be found; set FI_LIBRARY",
+			strerror(errno));
 		return NULL;
 	}
 	exe[n] = '\0';
@@ -146,8 +148,9 @@ char *fi__locate_libfi(bool verbose)
 			found = canonical_dir(cand[i]);
 	}
 	if (!found)
-		fi__util_error("cannot find libfi.so (looked for %s and %s); set FI_LIBRARY",
-			       cand[0], cand[1]);
+		fi__util_error(
+			"cannot find libfi.so (looked for %s and %s); set FI_LIBRARY",
+			cand[0], cand[1]);
 	else if (verbose)
 		fprintf(stderr, "fi-run: libfi: %s\n", found);
 	free(cand[0]);
@@ -186,12 +189,14 @@ static bool defines(int fd, const Elf64_Ehdr *eh, const char *name)
 	for (i = 0; i < sym->sh_size / sizeof(Elf64_Sym) && !found; i++) {
 		Elf64_Sym s;
 
-		if (!read_at(fd, &s, sizeof(s), (off_t)(sym->sh_offset + i * sizeof(s))))
+		if (!read_at(fd, &s, sizeof(s),
+			     (off_t)(sym->sh_offset + i * sizeof(s))))
 			break;
 		if (s.st_shndx == SHN_UNDEF || s.st_name >= str->sh_size ||
 		    str->sh_size - s.st_name < len + 1)
 			continue;
-		found = read_at(fd, want, len + 1, (off_t)(str->sh_offset + s.st_name)) &&
+		found = read_at(fd, want, len + 1,
+				(off_t)(str->sh_offset + s.st_name)) &&
 			!memcmp(want, name, len + 1);
 	}
 out:
@@ -210,9 +215,11 @@ int fi__locate_check_libfi(const char *path)
 		fi__util_error("%s: %s", path, strerror(errno));
 		return FI_RUN_EXIT_USAGE;
 	}
-	if (!read_at(fd, &eh, sizeof(eh), 0) || memcmp(eh.e_ident, ELFMAG, SELFMAG))
+	if (!read_at(fd, &eh, sizeof(eh), 0) ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG))
 		why = "not an ELF file";
-	else if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64)
+	else if (eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+		 eh.e_machine != EM_X86_64)
 		why = "not an x86_64 object";
 	else if (eh.e_type != ET_DYN)
 		why = "not a shared object";
@@ -220,8 +227,9 @@ int fi__locate_check_libfi(const char *path)
 		why = "a shared object that does not define fi_version";
 	close(fd);
 	if (why) {
-		fi__util_error("%s is %s, so it is not libfi and fi-run cannot preload it",
-			       path, why);
+		fi__util_error(
+			"%s is %s, so it is not libfi and fi-run cannot preload it",
+			path, why);
 		return FI_RUN_EXIT_USAGE;
 	}
 	return 0;
@@ -245,7 +253,8 @@ static char *search_list(const char *soname, const char *list,
 			continue;
 		}
 		for (size_t i = 0; i < len && o + 1 < sizeof(dir);) {
-			if (!strncmp(p + i, "$ORIGIN", 7) || !strncmp(p + i, "${ORIGIN}", 9)) {
+			if (!strncmp(p + i, "$ORIGIN", 7) ||
+			    !strncmp(p + i, "${ORIGIN}", 9)) {
 				size_t ol = strlen(origin);
 
 				if (o + ol >= sizeof(dir))

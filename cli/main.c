@@ -30,8 +30,9 @@ extern char **environ;
 static int check_preloadable(const char *path)
 {
 	if (strpbrk(path, " :\t\n")) {
-		fi__util_error("%s: a path with a space or ':' cannot go into LD_PRELOAD",
-			       path);
+		fi__util_error(
+			"%s: a path with a space or ':' cannot go into LD_PRELOAD",
+			path);
 		return FI_RUN_EXIT_USAGE;
 	}
 	return 0;
@@ -53,7 +54,8 @@ static char *preload_list(const char *libfi, const struct fi__target *t,
 	parts[1] = libfi;
 	list = fi__util_join(parts, 2, " ");
 	if (verbose)
-		fprintf(stderr, "fi-run: the program uses ASan; preloading %s first\n",
+		fprintf(stderr,
+			"fi-run: the program uses ASan; preloading %s first\n",
 			parts[0]);
 	free(asan);
 	return list;
@@ -84,8 +86,9 @@ static char *make_report(void)
 	int fd = fi__scratch_make("fi-run-report", &path);
 
 	if (fd < 0) {
-		fi__util_error("warning: no summary: cannot create a report file in %s: %s",
-			       fi__scratch_dir(), strerror(errno));
+		fi__util_error(
+			"warning: no summary: cannot create a report file in %s: %s",
+			fi__scratch_dir(), strerror(errno));
 		return NULL;
 	}
 	close(fd);
@@ -96,15 +99,17 @@ static char *make_report(void)
  * drop a user's rules without a word. */
 static void warn_inherited(void)
 {
-	static const char *const vars[] = { "FI_SCENARIO", "FI_RULES", "FI_TRACE" };
+	static const char *const vars[] = {"FI_SCENARIO", "FI_RULES",
+					   "FI_TRACE"};
 
 	/* -q hides the summary, never a warning */
 	if (getenv("FI_TRACE_APPEND")) /* under fi-run */
 		return;
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		if (getenv(vars[i]))
-			fi__util_error("warning: ignoring %s from the environment; use -s, -r or --record",
-				       vars[i]);
+			fi__util_error(
+				"warning: ignoring %s from the environment; use -s, -r or --record",
+				vars[i]);
 }
 
 /* Whether the trace ends with a whole record. A regular file that is
@@ -123,11 +128,15 @@ static bool trace_whole(const char *path, const char *shown)
 	}
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
 		if (st.st_size == 0) {
-			fi__util_error("the trace %s is empty: libfi recorded nothing", shown);
+			fi__util_error(
+				"the trace %s is empty: libfi recorded nothing",
+				shown);
 			ok = false;
-		} else if (pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n') {
-			fi__util_error("the trace %s ends in a partial record: its last line has no newline",
-				       shown);
+		} else if (pread(fd, &last, 1, st.st_size - 1) == 1 &&
+			   last != '\n') {
+			fi__util_error(
+				"the trace %s ends in a partial record: its last line has no newline",
+				shown);
 			ok = false;
 		}
 	}
@@ -156,7 +165,7 @@ static bool outlived(const char *report)
 		} else {
 			break; /* no locks here: cannot tell */
 		}
-		nanosleep(&(struct timespec){ .tv_nsec = 5 * 1000 * 1000 }, NULL);
+		nanosleep(&(struct timespec){.tv_nsec = 5 * 1000 * 1000}, NULL);
 	}
 	close(fd);
 	return free_in_row == 0;
@@ -166,19 +175,20 @@ static bool outlived(const char *report)
  * about libfi itself. Returns the status to exit with: the program's own
  * when it failed, else 125 when libfi did not act or lost records, else
  * 1 when --strict finds a rule that never fired. */
-static int after_run(const struct fi__run_opts *o, const struct fi__validated *v,
-		     const char *report, const char *trace, const char *libfi,
-		     int status)
+static int after_run(const struct fi__run_opts *o,
+		     const struct fi__validated *v, const char *report,
+		     const char *trace, const char *libfi, int status)
 {
 	bool late = report && outlived(report);
 	FILE *f = report ? fopen(report, "re") : NULL;
-	struct fi__summary *s =
-		fi__summary_read(f, v->rules, v->nrules, v->aliases, v->naliases);
+	struct fi__summary *s = fi__summary_read(f, v->rules, v->nrules,
+						 v->aliases, v->naliases);
 	size_t unfired = 0;
 	bool broken = false;
 
 	if (late)
-		fi__util_error("warning: processes of the program still run after it ended; what their rules do is not in this summary");
+		fi__util_error(
+			"warning: processes of the program still run after it ended; what their rules do is not in this summary");
 
 	if (f)
 		fclose(f);
@@ -191,19 +201,22 @@ static int after_run(const struct fi__run_opts *o, const struct fi__validated *v
 		int r = fi__tracefile_tidy(trace, &torn);
 
 		if (r < 0) {
-			fi__util_error("the trace %s: cannot remove its header: %s",
-				       shown, strerror(-r));
+			fi__util_error(
+				"the trace %s: cannot remove its header: %s",
+				shown, strerror(-r));
 			broken = true;
 		} else if (torn) {
-			fi__util_error("the trace %s: %zu record%s cut short by a killed process dropped",
-				       shown, torn, torn == 1 ? "" : "s");
+			fi__util_error(
+				"the trace %s: %zu record%s cut short by a killed process dropped",
+				shown, torn, torn == 1 ? "" : "s");
 		}
 	}
 	if (trace && !trace_whole(trace, o->record ? o->record : trace))
 		broken = true;
 	if (report && v->nrules && status == 0 && fi__summary_lines(s) == 0) {
-		fi__util_error("libfi did not act: the program exited 0, but no process reported on the rules (was %s loaded?)",
-			       libfi);
+		fi__util_error(
+			"libfi did not act: the program exited 0, but no process reported on the rules (was %s loaded?)",
+			libfi);
 		broken = true;
 	}
 	fi__summary_free(s);
@@ -230,17 +243,18 @@ static void say_seed(const struct fi__validated *v, const char *opt_seed,
 		prob |= v->rules[i].text && strstr(v->rules[i].text, "prob=");
 	if (!prob || quiet)
 		return;
-	fprintf(stderr, "fi: prob= rules drew from seed %s; --seed %s repeats this run\n",
+	fprintf(stderr,
+		"fi: prob= rules drew from seed %s; --seed %s repeats this run\n",
 		seed && *seed ? seed : "0", seed && *seed ? seed : "0");
 }
 
 int main(int argc, char **argv)
 {
 	struct fi__run_opts o;
-	struct fi__validated v = { 0 };
-	struct fi__target t = { 0 };
-	struct fi__launch_env e = { 0 };
-	struct fi__early early = { 0 };
+	struct fi__validated v = {0};
+	struct fi__target t = {0};
+	struct fi__launch_env e = {0};
+	struct fi__early early = {0};
 	char *libfi = NULL, *trace = NULL, *report = NULL, *preload = NULL;
 	char **envp;
 	bool ran = false;
@@ -270,8 +284,9 @@ int main(int argc, char **argv)
 		int fd = fi__scratch_make("fi-run-trace", &live);
 
 		if (fd < 0) {
-			fi__util_error("--replay: cannot make a trace in %s: %s",
-				       fi__scratch_dir(), strerror(errno));
+			fi__util_error(
+				"--replay: cannot make a trace in %s: %s",
+				fi__scratch_dir(), strerror(errno));
 			rc = FI_RUN_EXIT_USAGE;
 			goto out;
 		}

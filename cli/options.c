@@ -14,28 +14,34 @@
 #ifndef FI_VERSION_STRING
 #define FI_STR2(x) #x
 #define FI_STR(x) FI_STR2(x)
-#define FI_VERSION_STRING                                                  \
-	FI_STR(FI_VERSION_MAJOR) "." FI_STR(FI_VERSION_MINOR) "." FI_STR(      \
-		FI_VERSION_PATCH)
+#define FI_VERSION_STRING                                                      \
+	FI_STR(FI_VERSION_MAJOR)                                               \
+	"." FI_STR(FI_VERSION_MINOR) "." FI_STR(FI_VERSION_PATCH)
 #endif
 
-enum { OPT_RECORD = 256, OPT_SEED, OPT_STRICT, OPT_VERSION, OPT_REPLAY,
-       OPT_REPLAY_STRICT };
+enum {
+	OPT_RECORD = 256,
+	OPT_SEED,
+	OPT_STRICT,
+	OPT_VERSION,
+	OPT_REPLAY,
+	OPT_REPLAY_STRICT
+};
 
 static const struct option long_options[] = {
-	{ "scenario", required_argument, NULL, 's' },
-	{ "rule", required_argument, NULL, 'r' },
-	{ "record", required_argument, NULL, OPT_RECORD },
-	{ "replay", required_argument, NULL, OPT_REPLAY },
-	{ "replay-strict", no_argument, NULL, OPT_REPLAY_STRICT },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "strict", no_argument, NULL, OPT_STRICT },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
+	{"scenario", required_argument, NULL, 's'},
+	{"rule", required_argument, NULL, 'r'},
+	{"record", required_argument, NULL, OPT_RECORD},
+	{"replay", required_argument, NULL, OPT_REPLAY},
+	{"replay-strict", no_argument, NULL, OPT_REPLAY_STRICT},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"strict", no_argument, NULL, OPT_STRICT},
+	{"verbose", no_argument, NULL, 'v'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, OPT_VERSION},
 	FI_SWEEP_LONG_OPTIONS,
-	{ NULL, 0, NULL, 0 },
+	{NULL, 0, NULL, 0},
 };
 
 static const char usage_line[] =
@@ -183,8 +189,9 @@ int fi__opts_parse(int argc, char **argv, struct fi__run_opts *o)
 		case 'e':
 			if (strncmp(optarg, "inject=", 7) != 0 &&
 			    strncmp(optarg, "fault=", 6) != 0) {
-				fi__util_error("-e takes inject=SPEC or fault=SPEC, not '%s'",
-					       optarg);
+				fi__util_error(
+					"-e takes inject=SPEC or fault=SPEC, not '%s'",
+					optarg);
 				return usage_error();
 			}
 			o->rules[o->nrules++] = optarg;
@@ -208,8 +215,9 @@ int fi__opts_parse(int argc, char **argv, struct fi__run_opts *o)
 			break;
 		case OPT_SEED:
 			if (!seed_ok(optarg)) {
-				fi__util_error("--seed: '%s' is not a number from 0 to 18446744073709551615",
-					       optarg);
+				fi__util_error(
+					"--seed: '%s' is not a number from 0 to 18446744073709551615",
+					optarg);
 				return usage_error();
 			}
 			o->seed = optarg;
@@ -234,10 +242,13 @@ int fi__opts_parse(int argc, char **argv, struct fi__run_opts *o)
 			const char *w = option_name(argv, optind - 1);
 
 			if (!strncmp(w, "--", 2))
-				fi__util_error("option '%.*s' requires an argument",
-					       (int)strcspn(w, "="), w);
+				fi__util_error(
+					"option '%.*s' requires an argument",
+					(int)strcspn(w, "="), w);
 			else
-				fi__util_error("option '-%c' requires an argument", optopt);
+				fi__util_error(
+					"option '-%c' requires an argument",
+					optopt);
 			return usage_error();
 		}
 		default:
@@ -264,7 +275,10 @@ int fi__opts_parse(int argc, char **argv, struct fi__run_opts *o)
 		return usage_error();
 	if (o->sweep.merge) {
 		if (!o->sweep.ninputs || optind < argc) {
-			fi__util_error(o->sweep.ninputs ? "--merge takes reports, not a program" : "--merge needs the JSON reports of sweeps: fi-run --merge a.json b.json --json all.json");
+			fi__util_error(
+				o->sweep.ninputs
+					? "--merge takes reports, not a program"
+					: "--merge needs the JSON reports of sweeps: fi-run --merge a.json b.json --json all.json");
 			return usage_error();
 		}
 		return -1;
@@ -277,8 +291,9 @@ int fi__opts_parse(int argc, char **argv, struct fi__run_opts *o)
 		return usage_error();
 	}
 	if (!dashdash && argv[optind][0] == '-') {
-		fi__util_error("'%s' looks like an option, not a program; put the program after '--'",
-			       argv[optind]);
+		fi__util_error(
+			"'%s' looks like an option, not a program; put the program after '--'",
+			argv[optind]);
 		return usage_error();
 	}
 	o->argv = argv + optind;

@@ -35,7 +35,7 @@ struct fi__rtrace {
 			   * read, for messages) */
 	char **files;	  /* the files read: one, or a strace -ff set */
 	size_t nfiles;
-	int ff_tid;	  /* strace -ff: the tid of the file being read */
+	int ff_tid; /* strace -ff: the tid of the file being read */
 	bool strace;
 	struct fi__rrec *r;
 	size_t n, cap;

@@ -184,7 +184,8 @@ size_t fi__replay_compile(const struct fi__rtrace *t, FILE *const *f,
 		bool threads = im.v[g->counts].ntids > 1 || g->ntids > 1;
 		struct place where = {
 			.proc = forked ? paths[m] : NULL,
-			.thread = threads ? fi__replay_thread_number(g, t->r[i].tid)
+			.thread = threads ? fi__replay_thread_number(
+						    g, t->r[i].tid)
 					  : -1,
 		};
 
@@ -207,8 +208,7 @@ size_t fi__replay_compile(const struct fi__rtrace *t, FILE *const *f,
 						fprintf(stderr,
 							"fi: replay: %s:%u: %s failed (%s) in the dynamic loader, before fi starts: not replayed\n",
 							t->files[r->src],
-							r->line, d,
-							abuf);
+							r->line, d, abuf);
 				}
 				continue;
 			}
@@ -230,9 +230,8 @@ size_t fi__replay_compile(const struct fi__rtrace *t, FILE *const *f,
 			if (act && !sayable(r, g->comm)) {
 				unsayable++;
 				fprintf(stderr,
-						"fi: replay: %s:%u: a path or name with a newline cannot be matched by a rule: not replayed\n",
-						t->files[r->src],
-						r->line);
+					"fi: replay: %s:%u: a path or name with a newline cannot be matched by a rule: not replayed\n",
+					t->files[r->src], r->line);
 			} else if (act) {
 				out[nout].src = r->src;
 				out[nout].line = r->line;

@@ -190,7 +190,7 @@ static size_t image_pair(const struct side *w, size_t wm, const struct side *g,
 size_t fi__replay_diverge(const struct fi__rtrace *want,
 			  const struct fi__rtrace *got, bool verbose)
 {
-	struct side w = { .t = want }, g = { .t = got };
+	struct side w = {.t = want}, g = {.t = got};
 	size_t found = 0, wr, gr;
 
 	fi__replay_images(want, &w.im);

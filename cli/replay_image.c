@@ -150,7 +150,7 @@ static void creation_order(const struct fi__rtrace *t, struct fi__rimage *g)
 
 void fi__replay_images(const struct fi__rtrace *t, struct fi__rimages *im)
 {
-	struct procs ps = { 0 };
+	struct procs ps = {0};
 	long nr_munmap = fi__names_sys_nr("munmap");
 	long nr_execve = fi__names_sys_nr("execve");
 

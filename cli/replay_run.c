@@ -31,8 +31,9 @@ int fi__replay_prepare(struct fi__run_opts *o)
 
 		f[i] = fd >= 0 ? fdopen(fd, "w") : NULL;
 		if (!f[i]) {
-			fi__util_error("--replay: cannot write the rules in %s: %s",
-				       fi__scratch_dir(), strerror(errno));
+			fi__util_error(
+				"--replay: cannot write the rules in %s: %s",
+				fi__scratch_dir(), strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			rc = FI_RUN_EXIT_USAGE;
@@ -44,8 +45,9 @@ int fi__replay_prepare(struct fi__run_opts *o)
 		fi__replay_compile(&t, f, o->verbose);
 	for (size_t i = 0; i < o->nreplay; i++) {
 		if (fclose(f[i]) && rc == 0) {
-			fi__util_error("--replay: cannot write the rules to %s: %s",
-				       o->replay_rules[i], strerror(errno));
+			fi__util_error(
+				"--replay: cannot write the rules to %s: %s",
+				o->replay_rules[i], strerror(errno));
 			rc = FI_RUN_EXIT_USAGE;
 		}
 		if (o->verbose && rc == 0)

@@ -42,10 +42,9 @@ static const char *read_string(const char *s, char **out)
 			s--;
 			buf[n++] = (char)v;
 		} else if (*s == 'x' && isxdigit((unsigned char)s[1])) {
-			char hex[3] = { s[1],
-					isxdigit((unsigned char)s[2]) ? s[2]
-								      : 0,
-					0 };
+			char hex[3] = {s[1],
+				       isxdigit((unsigned char)s[2]) ? s[2] : 0,
+				       0};
 
 			buf[n++] = (char)strtol(hex, NULL, 16);
 			s += hex[1] ? 2 : 1;

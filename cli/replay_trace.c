@@ -85,7 +85,7 @@ static bool int_field(json_t *o, const char *key, long long *v)
 /* One JSON line into a record; a message and false when it is not one. */
 static int read_record(struct fi__rtrace *t, json_t *o, unsigned line)
 {
-	long long pid, tid, nr, seq, args[6] = { 0 };
+	long long pid, tid, nr, seq, args[6] = {0};
 	json_t *name = json_object_get(o, "name"), *ret, *a, *s;
 	const struct fi__sysinfo *si;
 	struct fi__rrec *r;

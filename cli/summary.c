@@ -59,7 +59,8 @@ static struct agg *agg_find(struct fi__summary *s, const char *origin,
 			    const char *text)
 {
 	for (size_t i = 0; i < s->nagg; i++)
-		if (!strcmp(s->agg[i].origin, origin) && !strcmp(s->agg[i].text, text))
+		if (!strcmp(s->agg[i].origin, origin) &&
+		    !strcmp(s->agg[i].text, text))
 			return &s->agg[i];
 	return NULL;
 }
@@ -146,7 +147,8 @@ static bool take_rule(struct fi__summary *s, json_t *rec,
 	if (fired && !g->procs_fired) {
 		g->first_pid = json_integer_value(pid);
 		if (json_is_string(site))
-			g->first_site = fi__util_xstrdup(json_string_value(site));
+			g->first_site =
+				fi__util_xstrdup(json_string_value(site));
 	}
 	if (fired)
 		add_pid(g, json_integer_value(pid));
@@ -177,7 +179,8 @@ static bool take_loss(struct fi__summary *s, json_t *rec)
 		    !strcmp(s->loss[i].what, w))
 			l = &s->loss[i];
 	if (!l) {
-		s->loss = grow(s->loss, s->nloss, &s->loss_cap, sizeof(*s->loss));
+		s->loss =
+			grow(s->loss, s->nloss, &s->loss_cap, sizeof(*s->loss));
 		l = &s->loss[s->nloss++];
 		memset(l, 0, sizeof(*l));
 		l->pid = json_integer_value(pid);
@@ -227,7 +230,8 @@ static struct agg *claim(struct fi__summary *s,
 		return g->expected ? NULL : g;
 	for (size_t i = 0; i < s->nagg; i++) {
 		g = &s->agg[i];
-		if (!g->expected && !strcmp(g->text, r->text) && !is_expected(s, g))
+		if (!g->expected && !strcmp(g->text, r->text) &&
+		    !is_expected(s, g))
 			return g;
 	}
 	return NULL;
@@ -248,7 +252,8 @@ struct fi__summary *fi__summary_read(FILE *report,
 	s->rules = rules;
 	s->nrules = nrules;
 	while (report && (len = getline(&line, &cap, report)) != -1) {
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		while (len > 0 &&
+		       (line[len - 1] == '\n' || line[len - 1] == '\r'))
 			line[--len] = '\0';
 		if (len == 0)
 			continue;
@@ -304,12 +309,13 @@ static void print_one(FILE *out, const char *origin, const char *text,
 		fprintf(out, "never fired (%llu matching call%s)\n", g->matched,
 			g->matched == 1 ? "" : "s");
 	} else {
-		fprintf(out, "fired %llu time%s", g->fired, g->fired == 1 ? "" : "s");
+		fprintf(out, "fired %llu time%s", g->fired,
+			g->fired == 1 ? "" : "s");
 		if (g->procs_fired > 1)
 			fprintf(out, " in %zu processes", g->procs_fired);
 		if (g->first_site)
-			fprintf(out, " (first at %s, pid %lld)\n", g->first_site,
-				g->first_pid);
+			fprintf(out, " (first at %s, pid %lld)\n",
+				g->first_site, g->first_pid);
 		else
 			fprintf(out, " (first in pid %lld)\n", g->first_pid);
 	}
@@ -321,8 +327,9 @@ size_t fi__summary_rules(const struct fi__summary *s, FILE *out,
 	size_t lines = 0, never = 0, i;
 
 	for (i = 0; i < s->nrules; i++) {
-		const struct agg *g =
-			s->claimed[i] == SIZE_MAX ? NULL : &s->agg[s->claimed[i]];
+		const struct agg *g = s->claimed[i] == SIZE_MAX
+					      ? NULL
+					      : &s->agg[s->claimed[i]];
 
 		never += !g || !g->fired;
 		if (out)
@@ -334,12 +341,14 @@ size_t fi__summary_rules(const struct fi__summary *s, FILE *out,
 			continue;
 		never += !s->agg[i].fired;
 		if (out)
-			print_one(out, s->agg[i].origin, s->agg[i].text, &s->agg[i]);
+			print_one(out, s->agg[i].origin, s->agg[i].text,
+				  &s->agg[i]);
 		lines++;
 	}
 	if (s->bad) {
 		if (out)
-			fprintf(out, "fi: %zu line%s of the report %s not a rule record; ignored\n",
+			fprintf(out,
+				"fi: %zu line%s of the report %s not a rule record; ignored\n",
 				s->bad, s->bad == 1 ? "" : "s",
 				s->bad == 1 ? "was" : "were");
 		lines++;
@@ -361,7 +370,8 @@ unsigned long long fi__summary_lost(const struct fi__summary *s,
 		if (!l->lost)
 			continue;
 		total += l->lost;
-		fprintf(out, "fi-run: the %s%s%s lost %llu record%s (pid %lld: %s)\n",
+		fprintf(out,
+			"fi-run: the %s%s%s lost %llu record%s (pid %lld: %s)\n",
 			l->what, named ? " " : "", named ? trace : "", l->lost,
 			l->lost == 1 ? "" : "s", l->pid,
 			l->error ? l->error : "no reason given");

@@ -19,7 +19,7 @@ struct fi__summary_rule {
  * absolute path (or from fi-run's private copy), the user typed another. */
 struct fi__summary_alias {
 	const char *from; /* "/home/u/disk_full.fi" */
-	const char *to;   /* "disk_full.fi" */
+	const char *to;	  /* "disk_full.fi" */
 };
 
 /* What the report said, added up. */

@@ -122,7 +122,6 @@ static const char *new_message(const struct fi__sweep_base *b, const char *err)
 	return NULL;
 }
 
-
 enum fi__sweep_outcome fi__sweep_classify(const struct fi__sweep_base *b,
 					  const struct fi__sweep_job *j,
 					  char **detail)
@@ -153,15 +152,18 @@ enum fi__sweep_outcome fi__sweep_classify(const struct fi__sweep_base *b,
 		const char *sig = fi__names_signal(WTERMSIG(j->status));
 
 		o = FI_SWEEP_CRASH;
-		*detail = fi__util_xasprintf("killed by signal %d (%s)", WTERMSIG(j->status),
-			      sig ? sig : "?");
+		*detail = fi__util_xasprintf("killed by signal %d (%s)",
+					     WTERMSIG(j->status),
+					     sig ? sig : "?");
 	} else if (WEXITSTATUS(j->status) != 0) {
 		char *m = msg ? line_at(msg) : NULL;
 
 		o = FI_SWEEP_HANDLED;
-		*detail = m ? fi__util_xasprintf("exit %d: %s", WEXITSTATUS(j->status), m)
-			    : fi__util_xasprintf("exit %d, with no message on stderr",
-				  WEXITSTATUS(j->status));
+		*detail = m ? fi__util_xasprintf("exit %d: %s",
+						 WEXITSTATUS(j->status), m)
+			    : fi__util_xasprintf(
+				      "exit %d, with no message on stderr",
+				      WEXITSTATUS(j->status));
 		free(m);
 	} else {
 		fi__sweep_snap_take(j, &s);

@@ -74,9 +74,8 @@ static size_t link_notes(const char *top, const char *dir)
 			n++;
 			/* note + tl: the real path, without the prefix */
 			if (symlink(note + tl, note) && errno != EEXIST)
-				fi__util_error(
-					"--coverage: cannot link %s: %s", note,
-					strerror(errno));
+				fi__util_error("--coverage: cannot link %s: %s",
+					       note, strerror(errno));
 			free(note);
 		}
 		free(p);
@@ -110,9 +109,10 @@ struct job {
 
 static pid_t start(const struct fi__sweep_cov *cv, struct job *j)
 {
-	char *argv[] = { cv->gcovr, "--root", "/", "--filter", "/",
-			 "--exclude", "/usr/", "--object-directory", j->tree,
-			 "--json", j->out, j->tree, NULL };
+	char *argv[] = {cv->gcovr, "--root",	"/",	 "--filter",
+			"/",	   "--exclude", "/usr/", "--object-directory",
+			j->tree,   "--json",	j->out,	 j->tree,
+			NULL};
 
 	return start_logged(argv, j->log);
 }
@@ -231,7 +231,8 @@ static char *common_dir(const char *baseline)
 	char *c = NULL;
 	size_t i;
 
-	json_array_foreach(files, i, f) {
+	json_array_foreach(files, i, f)
+	{
 		const char *p = json_string_value(json_object_get(f, "file"));
 		size_t k = 0;
 
@@ -256,8 +257,8 @@ int fi__sweep_cov_html(const struct fi__sweep_cov *cv, json_t *report)
 	json_t *runs = json_object_get(report, "runs"), *cmd;
 	size_t nruns = json_array_size(runs), k = 0;
 	char **argv = fi__util_xmalloc((2 * nruns + 16) * sizeof(*argv));
-	char *base = fi__util_xmalloc(strlen(cv->dir) + 32), *root, *html,
-	     *log, *title;
+	char *base = fi__util_xmalloc(strlen(cv->dir) + 32), *root, *html, *log,
+	     *title;
 	const char *prog;
 	int st, rc = 0;
 

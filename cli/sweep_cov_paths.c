@@ -113,9 +113,9 @@ static int read_trace(const char *path, struct sets *s, json_t *hit,
 	return 0;
 }
 
-static const char *const copied[] = { "id",	 "syscall", "errno", "when",
-				      "site",	 "file",    "line",  "function",
-				      "outcome", "detail",  "rule",  "repro" };
+static const char *const copied[] = {"id",	"syscall", "errno", "when",
+				     "site",	"file",	   "line",  "function",
+				     "outcome", "detail",  "rule",  "repro"};
 
 /* Lines of the baseline's files that no run reached, by file. */
 static json_t *never(const char *baseline, const struct sets *s)
@@ -150,8 +150,8 @@ static json_t *never(const char *baseline, const struct sets *s)
 int fi__sweep_cov_paths(const struct fi__sweep_cov *cv, json_t *report,
 			FILE *out)
 {
-	struct sets s = { json_object(), json_object(), json_object(),
-			  json_object(), json_object(), json_object() };
+	struct sets s = {json_object(), json_object(), json_object(),
+			 json_object(), json_object(), json_object()};
 	json_t *doc = json_object(), *runs = json_array(), *r, *totals;
 	size_t n = strlen(cv->dir) + 48, i, nolines = 0, only = 0;
 	char *path = fi__util_xmalloc(n), *base = fi__util_xmalloc(n),

@@ -97,7 +97,7 @@ static int copy_tree(const char *src, const char *dst)
 		closedir(d);
 		chmod(dst, st.st_mode & 07777);
 		utimensat(AT_FDCWD, dst,
-			  (struct timespec[2]){ st.st_atim, st.st_mtim }, 0);
+			  (struct timespec[2]){st.st_atim, st.st_mtim}, 0);
 	} else if (S_ISLNK(st.st_mode)) {
 		char target[4096];
 		ssize_t n = readlink(src, target, sizeof(target) - 1);
@@ -108,7 +108,7 @@ static int copy_tree(const char *src, const char *dst)
 		if (symlink(target, dst))
 			return -errno;
 		utimensat(AT_FDCWD, dst,
-			  (struct timespec[2]){ st.st_atim, st.st_mtim },
+			  (struct timespec[2]){st.st_atim, st.st_mtim},
 			  AT_SYMLINK_NOFOLLOW);
 	} else if (S_ISREG(st.st_mode)) {
 		int in = open(src, O_RDONLY | O_CLOEXEC), out;
@@ -131,7 +131,7 @@ static int copy_tree(const char *src, const char *dst)
 			}
 		if (n < 0)
 			rc = -errno;
-		futimens(out, (struct timespec[2]){ st.st_atim, st.st_mtim });
+		futimens(out, (struct timespec[2]){st.st_atim, st.st_mtim});
 		close(in);
 		close(out);
 	}
@@ -294,10 +294,9 @@ static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
 }
 
 /* Start jobs until cap run or none is left (*rc -1 when one failed). */
-static void fill(struct fi__sweep_exec *x, struct fi__sweep_job *jobs,
-		 size_t n, size_t *next, struct fi__sweep_job **active,
-		 size_t *nactive, unsigned cap, const sigset_t *oldmask,
-		 int *rc)
+static void fill(struct fi__sweep_exec *x, struct fi__sweep_job *jobs, size_t n,
+		 size_t *next, struct fi__sweep_job **active, size_t *nactive,
+		 unsigned cap, const sigset_t *oldmask, int *rc)
 {
 	while (!*rc && *nactive < cap && *next < n) {
 		if (start(x, &jobs[*next], oldmask))

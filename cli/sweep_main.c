@@ -159,7 +159,7 @@ static void run_done(struct fi__sweep_job *j, void *arg)
 	struct ctx *c = arg;
 	struct fi__sweep_run *r = &c->plan.v[(uintptr_t)j->owner];
 	const struct fi__sweep_site *s = &c->sites.v[r->site];
-	static const char *const whens[] = { "1", "1+", "1..16" };
+	static const char *const whens[] = {"1", "1+", "1..16"};
 	enum fi__sweep_outcome o;
 	char *detail, *rp;
 	json_t *js;
@@ -302,7 +302,8 @@ static int baseline(struct ctx *c, json_t *report)
 	for (size_t i = 0; i < 3 && !rc; i++) {
 		if (jobs[i].timed_out || !WIFEXITED(jobs[i].status) ||
 		    WEXITSTATUS(jobs[i].status))
-			rc = baseline_failed(&jobs[i], c->x.timeout, c->x.workdir != NULL);
+			rc = baseline_failed(&jobs[i], c->x.timeout,
+					     c->x.workdir != NULL);
 		if (jobs[i].secs > slowest)
 			slowest = jobs[i].secs;
 	}
@@ -447,8 +448,7 @@ int fi__sweep(const struct fi__run_opts *o, const struct fi__target *t,
 	c.x.workdir = so->workdir;
 	c.x.jobs = so->jobs ? so->jobs : 1;
 	c.x.timeout = so->timeout;
-	if (so->coverage &&
-	    (rc = fi__sweep_cov_check(so, t, root, &c.cov))) {
+	if (so->coverage && (rc = fi__sweep_cov_check(so, t, root, &c.cov))) {
 		fi__sweep_rmtree(root);
 		free(tt.path);
 		json_decref(report);

@@ -45,28 +45,25 @@ enum {
 };
 
 /* Entries for options.c's struct option table; -j is a short option. */
-#define FI_SWEEP_LONG_OPTIONS                                                 \
-	{ "sweep", no_argument, NULL, FI_SWEEP_OPT_SWEEP },                   \
-		{ "merge", no_argument, NULL, FI_SWEEP_OPT_MERGE },           \
-		{ "jobs", required_argument, NULL, 'j' },                     \
-		{ "timeout", required_argument, NULL, FI_SWEEP_OPT_TIMEOUT }, \
-		{ "json", required_argument, NULL, FI_SWEEP_OPT_JSON },       \
-		{ "junit", required_argument, NULL, FI_SWEEP_OPT_JUNIT },     \
-		{ "accept", required_argument, NULL, FI_SWEEP_OPT_ACCEPT },   \
-		{ "write-accept", required_argument, NULL,                    \
-		  FI_SWEEP_OPT_WRITE_ACCEPT },                                \
-		{ "workdir", required_argument, NULL, FI_SWEEP_OPT_WORKDIR }, \
-		{ "shard", required_argument, NULL, FI_SWEEP_OPT_SHARD },     \
-		{ "syscalls", required_argument, NULL,                        \
-		  FI_SWEEP_OPT_SYSCALLS },                                    \
-		{ "errnos", required_argument, NULL, FI_SWEEP_OPT_ERRNOS },   \
-		{ "max-runs", required_argument, NULL,                        \
-		  FI_SWEEP_OPT_MAX_RUNS },                                    \
-		{ "coverage", required_argument, NULL,                        \
-		  FI_SWEEP_OPT_COVERAGE },                                    \
-		{ "force", no_argument, NULL, FI_SWEEP_OPT_FORCE },           \
-	{                                                                     \
-		"persistent", no_argument, NULL, FI_SWEEP_OPT_PERSISTENT      \
+#define FI_SWEEP_LONG_OPTIONS                                                  \
+	{"sweep", no_argument, NULL, FI_SWEEP_OPT_SWEEP},                      \
+		{"merge", no_argument, NULL, FI_SWEEP_OPT_MERGE},              \
+		{"jobs", required_argument, NULL, 'j'},                        \
+		{"timeout", required_argument, NULL, FI_SWEEP_OPT_TIMEOUT},    \
+		{"json", required_argument, NULL, FI_SWEEP_OPT_JSON},          \
+		{"junit", required_argument, NULL, FI_SWEEP_OPT_JUNIT},        \
+		{"accept", required_argument, NULL, FI_SWEEP_OPT_ACCEPT},      \
+		{"write-accept", required_argument, NULL,                      \
+		 FI_SWEEP_OPT_WRITE_ACCEPT},                                   \
+		{"workdir", required_argument, NULL, FI_SWEEP_OPT_WORKDIR},    \
+		{"shard", required_argument, NULL, FI_SWEEP_OPT_SHARD},        \
+		{"syscalls", required_argument, NULL, FI_SWEEP_OPT_SYSCALLS},  \
+		{"errnos", required_argument, NULL, FI_SWEEP_OPT_ERRNOS},      \
+		{"max-runs", required_argument, NULL, FI_SWEEP_OPT_MAX_RUNS},  \
+		{"coverage", required_argument, NULL, FI_SWEEP_OPT_COVERAGE},  \
+		{"force", no_argument, NULL, FI_SWEEP_OPT_FORCE},              \
+	{                                                                      \
+		"persistent", no_argument, NULL, FI_SWEEP_OPT_PERSISTENT       \
 	}
 
 /* One sweep option (c is 'j' or an FI_SWEEP_OPT_*). Returns 0, or 125

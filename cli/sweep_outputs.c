@@ -252,7 +252,6 @@ static size_t compare(const struct fi__sweep_blob *const *base, size_t nb,
 	return bad;
 }
 
-
 char *fi__sweep_snap_differs(const struct fi__sweep_snap *b, size_t nb,
 			     const struct fi__sweep_snap *s)
 {
@@ -269,15 +268,18 @@ char *fi__sweep_snap_differs(const struct fi__sweep_snap *b, size_t nb,
 		if (in < nb)
 			continue; /* not left by every baseline: masked */
 		if (!r)
-			return fi__util_xasprintf("%s is missing", base[0]->name);
+			return fi__util_xasprintf("%s is missing",
+						  base[0]->name);
 		k = compare(base, nb, r);
 		if (k == (size_t)-2)
 			return fi__util_xasprintf("%s differs", base[0]->name);
 		if (k == (size_t)-1)
-			return fi__util_xasprintf("%s has another number of lines",
-				   base[0]->name);
+			return fi__util_xasprintf(
+				"%s has another number of lines",
+				base[0]->name);
 		if (k)
-			return fi__util_xasprintf("%s differs at line %zu", base[0]->name, k);
+			return fi__util_xasprintf("%s differs at line %zu",
+						  base[0]->name, k);
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		bool known = false;
@@ -285,7 +287,8 @@ char *fi__sweep_snap_differs(const struct fi__sweep_snap *b, size_t nb,
 		for (size_t j = 0; j < nb && !known; j++)
 			known = get(&b[j], s->v[i].name) != NULL;
 		if (!known)
-			return fi__util_xasprintf("there is a new file %s", s->v[i].name);
+			return fi__util_xasprintf("there is a new file %s",
+						  s->v[i].name);
 	}
 	return NULL;
 }

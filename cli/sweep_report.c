@@ -38,7 +38,7 @@ size_t fi__sweep_report_summarize(json_t *report)
 {
 	json_t *runs = json_object_get(report, "runs"), *sum = json_object(),
 	       *r;
-	size_t count[FI_SWEEP_NOUTCOMES] = { 0 }, fail = 0, acc = 0, unr = 0, i;
+	size_t count[FI_SWEEP_NOUTCOMES] = {0}, fail = 0, acc = 0, unr = 0, i;
 
 	json_array_foreach(runs, i, r)
 	{

@@ -184,7 +184,7 @@ static void read_rows(struct fi__lines *l, Dwfl_Module *m, GElf_Addr bias,
 			Dwarf_Line *b = dwarf_onesrcline(lines, i + 1);
 			Dwarf_Addr lo, hi;
 			bool end = false;
-			struct line_row r = { .obj = obj };
+			struct line_row r = {.obj = obj};
 
 			if (!a || !b || dwarf_lineendsequence(a, &end) || end ||
 			    dwarf_lineaddr(a, &lo) || dwarf_lineaddr(b, &hi) ||
@@ -214,8 +214,8 @@ static void needed(Dwfl_Module *m, char ***v, size_t *n)
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC ||
 		    !(data = elf_getdata(scn, NULL)))
 			continue;
-		for (size_t i = 0; sh.sh_entsize && i < sh.sh_size / sh.sh_entsize;
-		     i++) {
+		for (size_t i = 0;
+		     sh.sh_entsize && i < sh.sh_size / sh.sh_entsize; i++) {
 			GElf_Dyn dyn;
 			const char *name;
 
@@ -402,25 +402,29 @@ static struct span *find_spans(struct fi__lines *l, const char *file_line,
 		}
 		/* A site is a return address: the call's last byte is in
 		 * [lo, hi), so the site is in lo+1 .. hi. */
-		v[n++] = (struct span){ r->obj, r->lo + 1, r->hi };
+		v[n++] = (struct span){r->obj, r->lo + 1, r->hi};
 	}
 	if (!n) {
 		if (!l->nrows)
-			snprintf(why, whylen,
-				 "no code at %s in %s: it has no debug info (build it with -g), nor do the libraries it links",
-				 file_line, l->shown);
+			snprintf(
+				why, whylen,
+				"no code at %s in %s: it has no debug info (build it with -g), nor do the libraries it links",
+				file_line, l->shown);
 		else if (!file_seen)
-			snprintf(why, whylen,
-				 "no code at %s in %s: no source file %s in its debug info or that of the libraries it links",
-				 file_line, l->shown, file);
+			snprintf(
+				why, whylen,
+				"no code at %s in %s: no source file %s in its debug info or that of the libraries it links",
+				file_line, l->shown, file);
 		else if (below && above)
-			snprintf(why, whylen,
-				 "no code at %s in %s; nearest lines with code: %ld, %ld",
-				 file_line, l->shown, below, above);
+			snprintf(
+				why, whylen,
+				"no code at %s in %s; nearest lines with code: %ld, %ld",
+				file_line, l->shown, below, above);
 		else
-			snprintf(why, whylen,
-				 "no code at %s in %s; nearest line with code: %ld",
-				 file_line, l->shown, below ? below : above);
+			snprintf(
+				why, whylen,
+				"no code at %s in %s; nearest line with code: %ld",
+				file_line, l->shown, below ? below : above);
 		free(file);
 		return NULL;
 	}

@@ -14,8 +14,7 @@ struct fi__lines;
 
 /* Read them for t; `shown` names the program in messages. Never NULL:
  * objects without debug info simply have no lines. */
-struct fi__lines *fi__lines_open(const struct fi__target *t,
-				 const char *shown);
+struct fi__lines *fi__lines_open(const struct fi__target *t, const char *shown);
 void fi__lines_close(struct fi__lines *l);
 
 /* The code of FILE:LINE (FILE a base name, or a path that ends the

@@ -44,8 +44,9 @@ static int resolve(const char *prog, char **out)
 	if (strchr(prog, '/')) {
 		if (stat(prog, &st) != 0) {
 			fi__util_error("%s: %s", prog, strerror(errno));
-			return errno == ENOENT || errno == ENOTDIR ? FI_RUN_EXIT_NOT_FOUND
-								   : FI_RUN_EXIT_CANNOT_RUN;
+			return errno == ENOENT || errno == ENOTDIR
+				       ? FI_RUN_EXIT_NOT_FOUND
+				       : FI_RUN_EXIT_CANNOT_RUN;
 		}
 		*out = fi__util_xstrdup(prog);
 		return 0;
@@ -89,7 +90,8 @@ static int runnable(const char *shown, const char *path)
 
 	if (stat(path, &st) != 0) {
 		fi__util_error("%s: %s", shown, strerror(errno));
-		return errno == ENOENT ? FI_RUN_EXIT_NOT_FOUND : FI_RUN_EXIT_CANNOT_RUN;
+		return errno == ENOENT ? FI_RUN_EXIT_NOT_FOUND
+				       : FI_RUN_EXIT_CANNOT_RUN;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		fi__util_error("%s: %s", shown, strerror(EISDIR));
@@ -110,8 +112,7 @@ static bool read_at(int fd, void *buf, size_t len, off_t off)
 }
 
 /* File offset of virtual address `va`, through the PT_LOAD headers. */
-static bool va_to_off(const Elf64_Phdr *ph, size_t n, Elf64_Addr va,
-		      off_t *off)
+static bool va_to_off(const Elf64_Phdr *ph, size_t n, Elf64_Addr va, off_t *off)
 {
 	for (size_t i = 0; i < n; i++)
 		if (ph[i].p_type == PT_LOAD && va >= ph[i].p_vaddr &&
@@ -157,8 +158,9 @@ static int read_elf(const char *shown, int fd, struct elf_facts *f)
 		return 0;
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 ||
 	    !read_at(fd, &eh, sizeof(eh), 0) || eh.e_machine != EM_X86_64) {
-		fi__util_error("%s: not an x86_64 program, and libfi can be preloaded only into x86_64 programs",
-			       shown);
+		fi__util_error(
+			"%s: not an x86_64 program, and libfi can be preloaded only into x86_64 programs",
+			shown);
 		return FI_RUN_EXIT_CANNOT_RUN;
 	}
 	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 ||
@@ -176,7 +178,8 @@ static int read_elf(const char *shown, int fd, struct elf_facts *f)
 			   ph[i].p_filesz / sizeof(Elf64_Dyn) < 65536) {
 			ndyn = ph[i].p_filesz / sizeof(Elf64_Dyn);
 			dyn = fi__util_xmalloc(ndyn * sizeof(*dyn));
-			if (!read_at(fd, dyn, ndyn * sizeof(*dyn), (off_t)ph[i].p_offset))
+			if (!read_at(fd, dyn, ndyn * sizeof(*dyn),
+				     (off_t)ph[i].p_offset))
 				ndyn = 0;
 		}
 	}
@@ -190,7 +193,7 @@ static int read_elf(const char *shown, int fd, struct elf_facts *f)
 		case DT_SONAME: soname = v; break;
 		case DT_RPATH: rpath = v; break;
 		case DT_RUNPATH: runpath = v; break;
-		/* clang-format on */
+			/* clang-format on */
 		}
 	}
 	if (strtab && va_to_off(ph, eh.e_phnum, strtab, &stroff)) {
@@ -247,8 +250,9 @@ static int secure_exec(const char *shown, const char *elf, bool interp)
 	struct statvfs vfs;
 
 	if (geteuid() != getuid() || getegid() != getgid()) {
-		fi__util_error("%s: fi-run runs with effective ids other than its real ones, so the loader ignores LD_PRELOAD; fi cannot intercept its syscalls",
-			       shown);
+		fi__util_error(
+			"%s: fi-run runs with effective ids other than its real ones, so the loader ignores LD_PRELOAD; fi cannot intercept its syscalls",
+			shown);
 		return FI_RUN_EXIT_CANNOT_RUN;
 	}
 	if (stat(elf, &st) != 0)
@@ -259,19 +263,23 @@ static int secure_exec(const char *shown, const char *elf, bool interp)
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1)
 		return 0;
 	if ((st.st_mode & S_ISUID) && st.st_uid != getuid()) {
-		fi__util_error("%s: %ssetuid (owner %s), so the loader ignores LD_PRELOAD for it; fi cannot intercept its syscalls",
-			       shown, what, user_name(st.st_uid, buf, sizeof(buf)));
+		fi__util_error(
+			"%s: %ssetuid (owner %s), so the loader ignores LD_PRELOAD for it; fi cannot intercept its syscalls",
+			shown, what, user_name(st.st_uid, buf, sizeof(buf)));
 		return FI_RUN_EXIT_CANNOT_RUN;
 	}
 	if ((st.st_mode & S_ISGID) && (st.st_mode & S_IXGRP) &&
 	    st.st_gid != getgid()) {
-		fi__util_error("%s: %ssetgid (group %s), so the loader ignores LD_PRELOAD for it; fi cannot intercept its syscalls",
-			       shown, what, group_name(st.st_gid, buf, sizeof(buf)));
+		fi__util_error(
+			"%s: %ssetgid (group %s), so the loader ignores LD_PRELOAD for it; fi cannot intercept its syscalls",
+			shown, what, group_name(st.st_gid, buf, sizeof(buf)));
 		return FI_RUN_EXIT_CANNOT_RUN;
 	}
-	if (getuid() != 0 && getxattr(elf, "security.capability", NULL, 0) > 0) {
-		fi__util_error("%s: %sgiven file capabilities, so the loader ignores LD_PRELOAD for it; fi cannot intercept its syscalls",
-			       shown, what);
+	if (getuid() != 0 &&
+	    getxattr(elf, "security.capability", NULL, 0) > 0) {
+		fi__util_error(
+			"%s: %sgiven file capabilities, so the loader ignores LD_PRELOAD for it; fi cannot intercept its syscalls",
+			shown, what);
 		return FI_RUN_EXIT_CANNOT_RUN;
 	}
 	return 0;
@@ -289,7 +297,8 @@ static char *shebang(int fd)
 	buf[n] = '\0';
 	for (p = buf + 2; *p == ' ' || *p == '\t'; p++)
 		;
-	for (end = p; *end && *end != ' ' && *end != '\t' && *end != '\n'; end++)
+	for (end = p; *end && *end != ' ' && *end != '\t' && *end != '\n';
+	     end++)
 		;
 	*end = '\0';
 	return fi__util_xstrdup(p);
@@ -337,8 +346,8 @@ int fi__target_check(const char *prog, struct fi__target *t)
 				break;
 			}
 			if (access(interp, X_OK) != 0) {
-				fi__util_error("%s: bad interpreter %s: %s", prog, interp,
-					       strerror(errno));
+				fi__util_error("%s: bad interpreter %s: %s",
+					       prog, interp, strerror(errno));
 				free(interp);
 				free(cur);
 				fi__target_free(t);
@@ -348,7 +357,8 @@ int fi__target_check(const char *prog, struct fi__target *t)
 			cur = interp;
 			continue;
 		}
-		if (!read_at(fd, magic, 4, 0) || memcmp(magic, ELFMAG, SELFMAG)) {
+		if (!read_at(fd, magic, 4, 0) ||
+		    memcmp(magic, ELFMAG, SELFMAG)) {
 			close(fd); /* neither ELF nor script: execve decides */
 			break;
 		}
@@ -359,15 +369,15 @@ int fi__target_check(const char *prog, struct fi__target *t)
 			/* The loader run directly (it has no PT_INTERP) still
 			 * honours LD_PRELOAD; anything else is static. */
 			if (depth)
-				fi__util_error("%s: its interpreter %s is %s", prog, cur,
-					       static_reason);
+				fi__util_error("%s: its interpreter %s is %s",
+					       prog, cur, static_reason);
 			else
 				fi__util_error("%s: %s", prog, static_reason);
 			rc = FI_RUN_EXIT_CANNOT_RUN;
 		}
 		if (rc == 0 && f.interp && access(f.interp, F_OK) != 0) {
-			fi__util_error("%s: the ELF interpreter %s of %s: %s", prog,
-				       f.interp, cur, strerror(errno));
+			fi__util_error("%s: the ELF interpreter %s of %s: %s",
+				       prog, f.interp, cur, strerror(errno));
 			rc = FI_RUN_EXIT_NOT_FOUND;
 		}
 		if (rc == 0)

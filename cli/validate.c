@@ -33,8 +33,8 @@
 
 /* The parser's message, with the file it read (`read`) named as the user
  * typed it (`typed`) when they differ. */
-static void print_parse_error(const struct fi__scn_error *err,
-			      const char *read, const char *typed)
+static void print_parse_error(const struct fi__scn_error *err, const char *read,
+			      const char *typed)
 {
 	size_t n = strnlen(err->msg, sizeof(err->msg));
 	const char *msg = err->msg;
@@ -68,10 +68,12 @@ static char *bundled_names(const char *dir)
 	while (d && (e = readdir(d))) {
 		size_t l = strlen(e->d_name);
 
-		if (l <= 3 || strcmp(e->d_name + l - 3, ".fi") || e->d_name[0] == '.')
+		if (l <= 3 || strcmp(e->d_name + l - 3, ".fi") ||
+		    e->d_name[0] == '.')
 			continue;
 		if (n == cap) {
-			char **v = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof(*v));
+			char **v = realloc(names, (cap = cap ? 2 * cap : 16) *
+							  sizeof(*v));
 
 			if (!v) {
 				fputs("fi-run: out of memory\n", stderr);
@@ -98,7 +100,7 @@ static char *bundled_names(const char *dir)
  * ".fi". A new string, or NULL after printing why. */
 static char *find_scenario(const char *typed, bool verbose)
 {
-	static const char *const suffixes[] = { "", ".fi" };
+	static const char *const suffixes[] = {"", ".fi"};
 	struct stat st;
 	char *dir, *found = NULL, *names;
 
@@ -109,7 +111,8 @@ static char *find_scenario(const char *typed, bool verbose)
 	if (!dir) /* none: the parser says that the file is missing */
 		return fi__util_xstrdup(typed);
 	for (size_t i = 0; i < 2 && !found; i++) {
-		size_t n = strlen(dir) + 1 + strlen(typed) + strlen(suffixes[i]) + 1;
+		size_t n = strlen(dir) + 1 + strlen(typed) +
+			   strlen(suffixes[i]) + 1;
 		char *cand = fi__util_xmalloc(n);
 
 		snprintf(cand, n, "%s/%s%s", dir, typed, suffixes[i]);
@@ -120,11 +123,12 @@ static char *find_scenario(const char *typed, bool verbose)
 	}
 	if (found) {
 		if (verbose)
-			fprintf(stderr, "fi-run: scenario %s: the bundled %s\n", typed,
-				found);
+			fprintf(stderr, "fi-run: scenario %s: the bundled %s\n",
+				typed, found);
 	} else {
 		names = bundled_names(dir);
-		fprintf(stderr, "%s: error: no such file, and no bundled scenario of that name (bundled: %s)\n",
+		fprintf(stderr,
+			"%s: error: no such file, and no bundled scenario of that name (bundled: %s)\n",
 			typed, names);
 		free(names);
 	}
@@ -136,7 +140,7 @@ static char *find_scenario(const char *typed, bool verbose)
  * takes a while: a FIFO waits for a writer, a terminal for input. */
 static void wait_for_data(int fd, const char *typed)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 	int timeout = QUIET_WAIT_MS;
 
 	for (;;) {
@@ -145,7 +149,8 @@ static void wait_for_data(int fd, const char *typed)
 		if (n > 0 || (n < 0 && errno != EINTR))
 			return;
 		if (n == 0 && timeout > 0) {
-			fprintf(stderr, "fi-run: %s: waiting for data to read to its end, as it is not a regular file\n",
+			fprintf(stderr,
+				"fi-run: %s: waiting for data to read to its end, as it is not a regular file\n",
 				typed);
 			timeout = -1;
 		}
@@ -164,7 +169,8 @@ static char *copy_scenario(const char *path, const char *typed, bool verbose)
 	int err = 0;
 
 	if (in < 0) {
-		fprintf(stderr, "%s: error: cannot read: %s\n", typed, strerror(errno));
+		fprintf(stderr, "%s: error: cannot read: %s\n", typed,
+			strerror(errno));
 		return NULL;
 	}
 	wait_for_data(in, typed);
@@ -193,13 +199,14 @@ static char *copy_scenario(const char *path, const char *typed, bool verbose)
 	}
 	close(in);
 	if (err) {
-		fprintf(stderr, "%s: error: cannot read: %s\n", typed, strerror(err));
+		fprintf(stderr, "%s: error: cannot read: %s\n", typed,
+			strerror(err));
 		goto out;
 	}
 	out = fi__scratch_make("fi-run-scenario", &copy);
 	if (out < 0) {
-		fprintf(stderr, "%s: error: cannot keep a copy in %s: %s\n", typed,
-			fi__scratch_dir(), strerror(errno));
+		fprintf(stderr, "%s: error: cannot keep a copy in %s: %s\n",
+			typed, fi__scratch_dir(), strerror(errno));
 		copy = NULL;
 		goto out;
 	}
@@ -209,15 +216,18 @@ static char *copy_scenario(const char *path, const char *typed, bool verbose)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			fprintf(stderr, "%s: error: cannot keep a copy in %s: %s\n",
-				typed, copy, n < 0 ? strerror(errno) : "short write");
+			fprintf(stderr,
+				"%s: error: cannot keep a copy in %s: %s\n",
+				typed, copy,
+				n < 0 ? strerror(errno) : "short write");
 			copy = NULL;
 			goto out;
 		}
 		done += (size_t)n;
 	}
 	if (verbose)
-		fprintf(stderr, "fi-run: scenario %s: read into %s\n", typed, copy);
+		fprintf(stderr, "fi-run: scenario %s: read into %s\n", typed,
+			copy);
 out:
 	if (out >= 0)
 		close(out);
@@ -233,7 +243,8 @@ static char *shown_origin(const char *origin, const char *read,
 	size_t rl = read ? strlen(read) : 0;
 	const char *parts[2];
 
-	if (!read || strncmp(origin, read, rl) || (origin[rl] && origin[rl] != ':'))
+	if (!read || strncmp(origin, read, rl) ||
+	    (origin[rl] && origin[rl] != ':'))
 		return fi__util_xstrdup(origin);
 	parts[0] = typed;
 	parts[1] = origin + rl;
@@ -262,7 +273,8 @@ static void collect(struct fi__validated *out, const struct fi__ruleset *rs,
 			out->rules = v;
 			r = &out->rules[out->nrules];
 		}
-		r->origin = shown_origin(st.origin ? st.origin : "?", read, typed);
+		r->origin =
+			shown_origin(st.origin ? st.origin : "?", read, typed);
 		r->text = fi__util_xstrdup(st.text ? st.text : "?");
 		out->nrules++;
 	}
@@ -301,12 +313,13 @@ static char *resolve_line(const char *file_line, char *why, size_t whylen,
 		return NULL;
 	}
 	if (!c->lines) {
-		struct fi__target t = { 0 };
+		struct fi__target t = {0};
 
 		if ((c->target_rc = fi__target_check(c->prog, &t))) {
-			snprintf(why, whylen,
-				 "site=%s needs the program's debug info, but %s cannot be read (above)",
-				 file_line, c->prog);
+			snprintf(
+				why, whylen,
+				"site=%s needs the program's debug info, but %s cannot be read (above)",
+				file_line, c->prog);
 			return NULL;
 		}
 		c->lines = fi__lines_open(&t, c->prog);
@@ -350,7 +363,7 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 {
 	struct fi__scn_error err;
 	struct fi__ruleset *rs;
-	struct lines_ctx lc = { 0 };
+	struct lines_ctx lc = {0};
 	char **abs = NULL;
 	size_t i, armed, nabs;
 	int rc = FI_RUN_EXIT_USAGE;
@@ -402,7 +415,8 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 		out->aliases[out->naliases].to = o->scenarios[i];
 		out->naliases++;
 		if (strchr(abs[i], ':')) {
-			fprintf(stderr, "fi-run: %s: a scenario path cannot contain ':' (FI_SCENARIO separates paths with it)\n",
+			fprintf(stderr,
+				"fi-run: %s: a scenario path cannot contain ':' (FI_SCENARIO separates paths with it)\n",
 				o->scenarios[i]);
 			goto out;
 		}
@@ -434,7 +448,8 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 			goto out;
 		}
 		memset(&err, 0, sizeof(err));
-		if (fi__scn_load_list(one, o->rules[i], FI_RUN_RULES_ORIGIN, &err) < 0) {
+		if (fi__scn_load_list(one, o->rules[i], FI_RUN_RULES_ORIGIN,
+				      &err) < 0) {
 			print_parse_error(&err, NULL, NULL);
 			fi__rules_free(one);
 			goto out;
@@ -445,7 +460,8 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 			 * nothing) */
 			fi__rules_free(one);
 			memset(&err, 0, sizeof(err));
-			(void)fi__scn_parse_rule("", FI_RUN_RULES_ORIGIN, 1, &err);
+			(void)fi__scn_parse_rule("", FI_RUN_RULES_ORIGIN, 1,
+						 &err);
 			print_parse_error(&err, NULL, NULL);
 			goto out;
 		}
@@ -461,14 +477,16 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 		out->naliases++;
 		armed = count_rules(rs);
 		memset(&err, 0, sizeof(err));
-		if (fi__scn_load_list(rs, out->rules_env, FI_RUN_RULES_ORIGIN, &err) < 0) {
+		if (fi__scn_load_list(rs, out->rules_env, FI_RUN_RULES_ORIGIN,
+				      &err) < 0) {
 			print_parse_error(&err, NULL, NULL);
 			goto out;
 		}
 		collect(out, rs, armed, NULL, NULL);
 	}
 	if (nabs)
-		out->scenario_env = fi__util_join((const char *const *)abs, nabs, ":");
+		out->scenario_env =
+			fi__util_join((const char *const *)abs, nabs, ":");
 	out->sites_env = lc.env;
 	lc.env = NULL;
 	rc = 0;

@@ -15,7 +15,7 @@
 
 struct fi__validated {
 	char *scenario_env; /* FI_SCENARIO: absolute paths joined by ':', or NULL */
-	char *rules_env;    /* FI_RULES: the rules joined by "; ", or NULL */
+	char *rules_env; /* FI_RULES: the rules joined by "; ", or NULL */
 	/* FI_SITES: for each site=FILE:LINE, "FILE:LINE<tab>SPANS" lines,
 	 * the spans read from the program's debug info; or NULL */
 	char *sites_env;

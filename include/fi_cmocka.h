@@ -92,8 +92,10 @@ static inline int fi__cmocka_teardown(void **state)
 
 /* A cmocka test that resets fi before and verifies at its end. */
 #define fi_unit_test(f)                                                        \
-	{ #f, fi__cmocka_run, fi__cmocka_setup_test, fi__cmocka_teardown,      \
-	  (void *)(f) }
+	{                                                                      \
+#f, fi__cmocka_run, fi__cmocka_setup_test,                     \
+			fi__cmocka_teardown, (void *)(f)                       \
+	}
 
 /* The test and its fixtures as cmocka's initial state: a compound
  * literal in C; C++ has none, so a static object made by a lambda. */
@@ -111,7 +113,9 @@ static inline int fi__cmocka_teardown(void **state)
 /* The same, around the user's own setup and teardown (either may be
  * NULL): reset, setup, test, verify, teardown. */
 #define fi_unit_test_setup_teardown(f, s, t)                                   \
-	{ #f, fi__cmocka_run, fi__cmocka_setup, fi__cmocka_teardown,           \
-	  FI__CMOCKA_FIXTURE(f, s, t) }
+	{                                                                      \
+#f, fi__cmocka_run, fi__cmocka_setup, fi__cmocka_teardown,     \
+			FI__CMOCKA_FIXTURE(f, s, t)                            \
+	}
 
 #endif /* FI_CMOCKA_H */

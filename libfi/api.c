@@ -23,7 +23,7 @@ static __thread char last_error[512];
 static __thread char *long_error;
 
 static __attribute__((format(printf, 1, 2))) void set_error(const char *fmt,
-							     ...)
+							    ...)
 {
 	va_list ap;
 	int n;
@@ -33,7 +33,8 @@ static __attribute__((format(printf, 1, 2))) void set_error(const char *fmt,
 	va_start(ap, fmt);
 	n = vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
-	if (n >= (int)sizeof(last_error) && (long_error = malloc((size_t)n + 1))) {
+	if (n >= (int)sizeof(last_error) &&
+	    (long_error = malloc((size_t)n + 1))) {
 		va_start(ap, fmt);
 		vsnprintf(long_error, (size_t)n + 1, fmt, ap);
 		va_end(ap);
@@ -48,7 +49,8 @@ static int enter(void)
 	free(long_error);
 	long_error = NULL;
 	if (!fi__runtime_active() || !fi__runtime_rules()) {
-		set_error("libfi is not active in this process (no syscall site could be patched)");
+		set_error(
+			"libfi is not active in this process (no syscall site could be patched)");
 		return -ENOSYS;
 	}
 	fi__dispatch_suspend();
@@ -86,7 +88,8 @@ static int arm(struct fi__rule *r, const struct fi__scn_error *err)
 	}
 	e = fi__rules_add(fi__rs, r);
 	if (e < 0) {
-		set_error(e == -ENOSPC ? "too many rules armed" : "out of memory");
+		set_error(e == -ENOSPC ? "too many rules armed"
+				       : "out of memory");
 		return e;
 	}
 	fi__runtime_rules_changed();
@@ -125,11 +128,10 @@ int fi_rule(const char *rule)
 
 int fi_rule_at(const char *rule, const char *file, int line)
 {
-	return file && *file
-		       ? rule_from(rule, origin_of(file), line,
-				   __builtin_return_address(0))
-		       : rule_from(rule, "<rule>", 1,
-				   __builtin_return_address(0));
+	return file && *file ? rule_from(rule, origin_of(file), line,
+					 __builtin_return_address(0))
+			     : rule_from(rule, "<rule>", 1,
+					 __builtin_return_address(0));
 }
 
 int fi_load_scenario(const char *path)
@@ -197,11 +199,10 @@ int fi_fail_nth(const char *syscall, unsigned n, int err)
 int fi_fail_nth_at(const char *syscall, unsigned n, int err, const char *file,
 		   int line)
 {
-	return file && *file
-		       ? fail_nth(syscall, n, err, origin_of(file), line,
-				  __builtin_return_address(0))
-		       : fail_nth(syscall, n, err, "fi_fail_nth", 1,
-				  __builtin_return_address(0));
+	return file && *file ? fail_nth(syscall, n, err, origin_of(file), line,
+					__builtin_return_address(0))
+			     : fail_nth(syscall, n, err, "fi_fail_nth", 1,
+					__builtin_return_address(0));
 }
 
 int fi_expect(const char *syscall, long result)
@@ -283,13 +284,15 @@ int fi_ignore_module(const char *module)
 		return leave(-EINVAL);
 	}
 	if (strpbrk(module, "*?[")) {
-		set_error("fi_ignore_module takes an object's file name, not a pattern: '%s'",
-			  module);
+		set_error(
+			"fi_ignore_module takes an object's file name, not a pattern: '%s'",
+			module);
 		return leave(-EINVAL);
 	}
 	r = fi__site_ignore(module);
 	if (r < 0)
-		set_error("cannot ignore %s: too many modules (32 at most)", module);
+		set_error("cannot ignore %s: too many modules (32 at most)",
+			  module);
 	return leave(r);
 }
 

@@ -50,11 +50,17 @@ static void *alloc_near_maps(uint64_t lo, uint64_t hi, size_t size)
 	for (char *p = buf; p < buf + n;) {
 		uint64_t a = 0, b = 0;
 		while (*p && *p != '-')
-			a = a * 16 + (uint64_t)(*p <= '9' ? *p - '0' : (*p | 32) - 'a' + 10), p++;
+			a = a * 16 + (uint64_t)(*p <= '9'
+							? *p - '0'
+							: (*p | 32) - 'a' + 10),
+			p++;
 		if (*p == '-')
 			p++;
 		while (*p && *p != ' ')
-			b = b * 16 + (uint64_t)(*p <= '9' ? *p - '0' : (*p | 32) - 'a' + 10), p++;
+			b = b * 16 + (uint64_t)(*p <= '9'
+							? *p - '0'
+							: (*p | 32) - 'a' + 10),
+			p++;
 		while (*p && *p != '\n')
 			p++;
 		if (*p)
@@ -81,7 +87,8 @@ static void *alloc_near_maps(uint64_t lo, uint64_t hi, size_t size)
 	fi__pages_free(buf, cap);
 	if (!best)
 		return NULL;
-	if (!fi__map_at(best, size, PROT_READ | PROT_WRITE, MAP_POPULATE, -1, 0))
+	if (!fi__map_at(best, size, PROT_READ | PROT_WRITE, MAP_POPULATE, -1,
+			0))
 		return NULL;
 	return (void *)best;
 }
@@ -90,8 +97,8 @@ void *fi__area_alloc(uint64_t spot, uint64_t lo, uint64_t hi, size_t size)
 {
 	/* The preferred spot first: it is what images are made for, and it
 	 * spares reading the maps. */
-	if (spot && fi__map_at(spot, size, PROT_READ | PROT_WRITE,
-			       MAP_POPULATE, -1, 0))
+	if (spot &&
+	    fi__map_at(spot, size, PROT_READ | PROT_WRITE, MAP_POPULATE, -1, 0))
 		return (void *)spot;
 	return alloc_near_maps(lo, hi, size);
 }
@@ -118,4 +125,3 @@ long fi__area_fill_slots(uint64_t area, uint32_t base)
 	slot[SLOT_BASE] = base;
 	return fi__raw3(SYS_mprotect, area, FI_PAGE, PROT_READ);
 }
-

@@ -44,7 +44,8 @@ EXPORT unsigned int la_objopen(struct link_map *map, Lmid_t lmid,
 			       uintptr_t *cookie)
 {
 	(void)cookie;
-	if (lmid == LM_ID_BASE && !libfi && map->l_name && is_libfi(map->l_name))
+	if (lmid == LM_ID_BASE && !libfi && map->l_name &&
+	    is_libfi(map->l_name))
 		libfi = map;
 	return 0; /* no symbol binding audit: nothing slows down */
 }
@@ -85,8 +86,9 @@ static void *lookup(struct link_map *map, const char *name)
 	for (const ElfW(Dyn) *d = map->l_ld; d->d_tag != DT_NULL; d++) {
 		/* ld.so relocates these entries to addresses where the
 		 * dynamic section is writable (x86_64); not elsewhere. */
-		uintptr_t a = d->d_un.d_ptr < map->l_addr ? d->d_un.d_ptr + map->l_addr
-							   : d->d_un.d_ptr;
+		uintptr_t a = d->d_un.d_ptr < map->l_addr
+				      ? d->d_un.d_ptr + map->l_addr
+				      : d->d_un.d_ptr;
 
 		if (d->d_tag == DT_SYMTAB)
 			sym = (const ElfW(Sym) *)a;

@@ -24,9 +24,9 @@ struct header {
 	char magic[8];
 	uint32_t version;   /* of libfi: plans may change with it */
 	uint32_t plan_size; /* sizeof(struct fi__plan): the layout */
-	uint64_t len;       /* of the region */
+	uint64_t len;	    /* of the region */
 	uint64_t nplans, nrefused;
-	uint64_t sum;       /* FNV-1a of everything after the header */
+	uint64_t sum; /* FNV-1a of everything after the header */
 };
 
 /* One plan and the bytes it was made for. */
@@ -36,7 +36,8 @@ struct entry {
 	uint8_t pad[FI_JMP32_LEN];
 };
 
-_Static_assert(sizeof(struct header) % 8 == 0 && sizeof(struct entry) % 8 == 0 &&
+_Static_assert(sizeof(struct header) % 8 == 0 &&
+		       sizeof(struct entry) % 8 == 0 &&
 		       sizeof(struct fi__refusal) % 8 == 0,
 	       "entries are read in place, and fi-plan writes them end to end");
 
@@ -80,7 +81,7 @@ bool fi__cache_has(const uint8_t *build_id, size_t id_len, uint64_t off,
 {
 	char path[700];
 	return fi__cache_path(path, sizeof(path), build_id, id_len, off, len,
-			  ".plan") &&
+			      ".plan") &&
 	       access(path, R_OK) == 0;
 }
 
@@ -126,7 +127,8 @@ bool fi__cache_path(char *out, size_t cap, const uint8_t *id, size_t id_len,
 
 uint32_t fi__cache_version(void)
 {
-	return (uint32_t)FI_VERSION_MAJOR << 24 | (uint32_t)FI_VERSION_MINOR << 16 |
+	return (uint32_t)FI_VERSION_MAJOR << 24 |
+	       (uint32_t)FI_VERSION_MINOR << 16 |
 	       (uint32_t)FI_VERSION_PATCH << 8 | FI_PLANNER_REVISION;
 }
 
@@ -172,8 +174,8 @@ static void rebase(struct fi__plan *p, int64_t delta)
 		rebase_insn(&p->post[i], delta);
 }
 
-bool fi__cache_parse(const void *entry, size_t size, uint64_t start,
-		     size_t len, struct fi__planset *ps)
+bool fi__cache_parse(const void *entry, size_t size, uint64_t start, size_t len,
+		     struct fi__planset *ps)
 {
 	const uint8_t *buf = entry, *at;
 	struct header h;
@@ -213,7 +215,8 @@ bool fi__cache_parse(const void *entry, size_t size, uint64_t start,
 	if (!fi__pages_grow((void **)&ps->refused, &ps->caprefused,
 			    h.nrefused ? h.nrefused : 1, sizeof(*ps->refused)))
 		return false;
-	for (uint64_t i = 0; i < h.nrefused; i++, at += sizeof(struct fi__refusal)) {
+	for (uint64_t i = 0; i < h.nrefused;
+	     i++, at += sizeof(struct fi__refusal)) {
 		memcpy(&ps->refused[i], at, sizeof(ps->refused[i]));
 		ps->refused[i].addr += start;
 		ps->refused[i].why[sizeof(ps->refused[i].why) - 1] = 0;
@@ -235,7 +238,8 @@ bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
 	long fd, r;
 	bool ok = false;
 
-	if (!fi__cache_path(path, sizeof(path), build_id, id_len, off, len, ".plan"))
+	if (!fi__cache_path(path, sizeof(path), build_id, id_len, off, len,
+			    ".plan"))
 		return false;
 	fd = fi__raw4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
@@ -312,7 +316,8 @@ bool fi__cache_write(int fd, uint64_t start, size_t len,
 	for (size_t i = 0; ok && i < ps->nrefused; i++) {
 		struct fi__refusal r = ps->refused[i];
 		r.addr -= start;
-		fi__copy(body + ps->nplans * sizeof(struct entry) + i * sizeof(r),
+		fi__copy(body + ps->nplans * sizeof(struct entry) +
+				 i * sizeof(r),
 			 &r, sizeof(r));
 	}
 	if (ok) {
@@ -333,7 +338,8 @@ void fi__cache_store(const uint8_t *build_id, size_t id_len, uint64_t off,
 	long fd;
 	size_t at;
 
-	if (!fi__cache_path(path, sizeof(path), build_id, id_len, off, len, ".plan") ||
+	if (!fi__cache_path(path, sizeof(path), build_id, id_len, off, len,
+			    ".plan") ||
 	    !fi__cache_make_dir())
 		return;
 	at = put_str(tmp, 0, sizeof(tmp), path);
@@ -358,6 +364,7 @@ void fi__planset_free(struct fi__planset *ps)
 	if (ps->plans)
 		fi__pages_free(ps->plans, ps->capplans * sizeof(*ps->plans));
 	if (ps->refused)
-		fi__pages_free(ps->refused, ps->caprefused * sizeof(*ps->refused));
+		fi__pages_free(ps->refused,
+			       ps->caprefused * sizeof(*ps->refused));
 	fi__fill(ps, 0, sizeof(*ps));
 }

@@ -27,7 +27,7 @@ struct fi__planset {
 	size_t nrefused, caprefused;
 	const void *mapped; /* the cache entry, or NULL */
 	size_t mapped_len;  /* 0: mapped belongs to someone else */
-	uint64_t base;      /* what the mapped plans are relative to */
+	uint64_t base;	    /* what the mapped plans are relative to */
 	const void *hold;   /* pages to unmap with it (fi-plan's), or NULL */
 	size_t hold_len;
 };
@@ -55,8 +55,8 @@ bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
 /* Fill ps from an entry's bytes (a file's, or one fi-plan wrote) for the
  * region [start, start+len), after the same checks as fi__cache_load. The
  * plans stay in `entry`, which ps does not own (mapped_len 0). */
-bool fi__cache_parse(const void *entry, size_t size, uint64_t start,
-		     size_t len, struct fi__planset *ps);
+bool fi__cache_parse(const void *entry, size_t size, uint64_t start, size_t len,
+		     struct fi__planset *ps);
 
 /* Write ps, the plans of [start, start+len), to fd as one entry of
  * fi__cache_entry_size(ps) bytes (a multiple of 8). */

@@ -89,7 +89,7 @@ static uint64_t get_enc(struct cur *c, uint8_t enc, uint64_t datarel)
 	case 0x0b: v = (uint64_t)(int64_t)(int32_t)get(c, 4); break;
 	case 0x0c: v = get(c, 8); break;
 	default: c->bad = true; return 0;
-	/* clang-format on */
+		/* clang-format on */
 	}
 	switch (enc & 0x70) {
 	/* clang-format off */
@@ -97,10 +97,11 @@ static uint64_t get_enc(struct cur *c, uint8_t enc, uint64_t datarel)
 	case 0x10: v += here; break;    /* pcrel */
 	case 0x30: v += datarel; break; /* datarel */
 	default: c->bad = true; return 0;
-	/* clang-format on */
+		/* clang-format on */
 	}
 	if (enc & PE_INDIRECT)
-		c->bad = true; /* only personality pointers use it; not needed */
+		c->bad =
+			true; /* only personality pointers use it; not needed */
 	return v;
 }
 
@@ -121,8 +122,8 @@ struct fde {
 };
 
 /* A length-prefixed entry of .eh_frame at p; body gets its contents. */
-static bool entry_at(const struct fi__cfi_object *m, uint64_t p, struct cur *body,
-		     uint64_t *id_pos)
+static bool entry_at(const struct fi__cfi_object *m, uint64_t p,
+		     struct cur *body, uint64_t *id_pos)
 {
 	struct cur c = {(const uint8_t *)p, (const uint8_t *)m->end, false};
 	uint64_t len;
@@ -141,7 +142,8 @@ static bool entry_at(const struct fi__cfi_object *m, uint64_t p, struct cur *bod
 	return true;
 }
 
-static bool parse_cie(const struct fi__cfi_object *m, uint64_t p, struct cie *ci)
+static bool parse_cie(const struct fi__cfi_object *m, uint64_t p,
+		      struct cie *ci)
 {
 	struct cur c;
 	uint64_t id_pos;
@@ -195,8 +197,8 @@ static bool parse_cie(const struct fi__cfi_object *m, uint64_t p, struct cie *ci
 }
 
 /* The FDE covering pc, via .eh_frame_hdr's sorted table. */
-static bool find_fde(const struct fi__cfi_object *m, uint64_t pc, struct cie *ci,
-		     struct fde *fd, bool nearest)
+static bool find_fde(const struct fi__cfi_object *m, uint64_t pc,
+		     struct cie *ci, struct fde *fd, bool nearest)
 {
 	const uint8_t *hdr = m->eh_hdr;
 	struct cur c;
@@ -315,8 +317,8 @@ static bool run_cfa(struct cur c, const struct cie *ci, uint64_t loc,
 		case 0x08: /* same_value */
 			reg = uleb(&c);
 			if (reg < FI_CFI_NREG)
-				row->kind[reg] =
-					op == 0x07 ? FI_CFI_UNDEF : FI_CFI_SAME;
+				row->kind[reg] = op == 0x07 ? FI_CFI_UNDEF
+							    : FI_CFI_SAME;
 			continue;
 		case 0x09: /* register */
 			reg = uleb(&c);
@@ -399,18 +401,18 @@ static bool run_cfa(struct cur c, const struct cie *ci, uint64_t loc,
 		default:
 			return false; /* something odd: give up */
 		}
-	advance:
+advance:
 		if (loc + delta > pc)
 			return !c.bad;
 		loc += delta;
 		continue;
-	set_offset:
+set_offset:
 		if (reg < FI_CFI_NREG) {
 			row->kind[reg] = FI_CFI_OFFSET;
 			row->val[reg] = off;
 		}
 		continue;
-	restore:
+restore:
 		if (!init)
 			return false; /* restore inside the CIE itself */
 		if (reg < FI_CFI_NREG) {
@@ -460,8 +462,8 @@ bool fi__cfi_row_past_end(const struct fi__cfi_object *o, uint64_t pc,
 	return row_for(o, pc, row, true);
 }
 
-bool fi__cfi_function(const struct fi__cfi_object *o, uint64_t pc,
-		      uint64_t *lo, uint64_t *hi)
+bool fi__cfi_function(const struct fi__cfi_object *o, uint64_t pc, uint64_t *lo,
+		      uint64_t *hi)
 {
 	struct cie ci;
 	struct fde fd;

@@ -26,11 +26,11 @@ struct fi__cfi_object {
 /* How to find a register's value in the caller's frame. */
 enum fi__cfi_rule {
 	FI_CFI_SAME = 0, /* unchanged */
-	FI_CFI_UNDEF,    /* lost (the return address: the outermost frame) */
-	FI_CFI_OFFSET,   /* saved at CFA + val */
-	FI_CFI_VALOFF,   /* is CFA + val */
-	FI_CFI_REG,      /* is in register val */
-	FI_CFI_BAD,      /* a DWARF expression: not followed */
+	FI_CFI_UNDEF,	 /* lost (the return address: the outermost frame) */
+	FI_CFI_OFFSET,	 /* saved at CFA + val */
+	FI_CFI_VALOFF,	 /* is CFA + val */
+	FI_CFI_REG,	 /* is in register val */
+	FI_CFI_BAD,	 /* a DWARF expression: not followed */
 };
 
 /* One row of the CFI table: the rules at one pc. */
@@ -59,7 +59,7 @@ bool fi__cfi_row_past_end(const struct fi__cfi_object *o, uint64_t pc,
 /* The function around pc, from its FDE: [lo, hi). When the FDE ends
  * before pc (clone's CFI stops short on purpose), the nearest one before
  * pc, so hi <= pc. False when the object has no CFI before pc. Hook-safe. */
-bool fi__cfi_function(const struct fi__cfi_object *o, uint64_t pc,
-		      uint64_t *lo, uint64_t *hi);
+bool fi__cfi_function(const struct fi__cfi_object *o, uint64_t pc, uint64_t *lo,
+		      uint64_t *hi);
 
 #endif

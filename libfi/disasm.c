@@ -38,7 +38,8 @@ bool fi__disasm_load(const char **why)
 	/* dlopen would run the constructors of capstone's dependencies, libc
 	 * among them, now; before libc's turn, that runs it without argv. */
 	void *h = fi__disasm_own_namespace
-			  ? dlmopen(LM_ID_NEWLM, FI_CAPSTONE_SONAME, RTLD_NOW | RTLD_LOCAL)
+			  ? dlmopen(LM_ID_NEWLM, FI_CAPSTONE_SONAME,
+				    RTLD_NOW | RTLD_LOCAL)
 			  : dlopen(FI_CAPSTONE_SONAME, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		*why = "cannot load " FI_CAPSTONE_SONAME;
@@ -83,7 +84,6 @@ struct fi__disasm {
 	cs_insn *fast_insn;
 	cs_insn *full_insn;
 };
-
 
 struct fi__disasm *fi__disasm_open(void)
 {
@@ -157,7 +157,7 @@ static bool is_prefix(uint8_t b)
 	/* clang-format off */
 	case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64: case 0x65:
 	case 0x66: case 0x67: case 0xf0: case 0xf2: case 0xf3:
-	/* clang-format on */
+		/* clang-format on */
 		return true;
 	default:
 		return (b & 0xf0) == 0x40; /* REX */
@@ -255,8 +255,8 @@ static void classify(const cs_insn *in, struct fi__insn *out)
 	}
 }
 
-bool fi__disasm_fast(struct fi__disasm *d, const uint8_t **code,
-		     size_t *avail, uint64_t *addr, struct fi__insn *out)
+bool fi__disasm_fast(struct fi__disasm *d, const uint8_t **code, size_t *avail,
+		     uint64_t *addr, struct fi__insn *out)
 {
 	if (!cs.iter(d->fast, code, avail, addr, d->fast_insn))
 		return false;

@@ -15,19 +15,19 @@ enum fi__insn_kind {
 	FI_INSN_CALL_REL,  /* call rel32 */
 	FI_INSN_OTHER_REL, /* loop, jrcxz: relative, not relocatable */
 	FI_INSN_RIP_REL,   /* a memory operand relative to %rip */
-	FI_INSN_END,       /* ret, indirect jmp, ud2, hlt: no fall-through */
+	FI_INSN_END,	   /* ret, indirect jmp, ud2, hlt: no fall-through */
 	FI_INSN_CONTROL,   /* indirect call, int, sysenter: not relocatable */
 	FI_INSN_PADDING,   /* nop or int3 */
-	FI_INSN_BAD,       /* undecodable */
+	FI_INSN_BAD,	   /* undecodable */
 };
 
 struct fi__insn {
 	uint64_t addr;
 	uint8_t len;
-	uint8_t kind;     /* enum fi__insn_kind */
+	uint8_t kind;	  /* enum fi__insn_kind */
 	uint8_t disp_off; /* RIP_REL: offset of the disp32 in bytes[] */
-	uint8_t cond;     /* JCC_REL: condition code (0..15, as in 0x7X) */
-	int64_t target;   /* *_REL: absolute branch or memory target */
+	uint8_t cond;	  /* JCC_REL: condition code (0..15, as in 0x7X) */
+	int64_t target;	  /* *_REL: absolute branch or memory target */
 	uint8_t bytes[16];
 };
 
@@ -52,8 +52,8 @@ struct fi__disasm *fi__disasm_open(void);
 void fi__disasm_close(struct fi__disasm *d);
 bool fi__disasm_one(struct fi__disasm *d, const uint8_t *code, size_t avail,
 		    uint64_t addr, struct fi__insn *out);
-bool fi__disasm_fast(struct fi__disasm *d, const uint8_t **code,
-		     size_t *avail, uint64_t *addr, struct fi__insn *out);
+bool fi__disasm_fast(struct fi__disasm *d, const uint8_t **code, size_t *avail,
+		     uint64_t *addr, struct fi__insn *out);
 
 /* Route capstone's allocations (it allocates in cs_open and per decoder)
  * to the given functions, so that the patcher can run inside the hook. */

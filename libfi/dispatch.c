@@ -75,13 +75,13 @@ static inline __attribute__((always_inline)) void ids(struct fi__call *c)
 struct pending {
 	long nr;
 	long args[6];
-	uint32_t point; /* the patch point (fi__frame_point) */
-	unsigned long seq; /* of a record already written, or 0 */
+	uint32_t point;	    /* the patch point (fi__frame_point) */
+	unsigned long seq;  /* of a record already written, or 0 */
 	const char *module; /* the calling code, as pre found it */
 	unsigned long offset;
 	long delay_exit_ns; /* delay_exit=: sleep once the call returns */
 	const struct fi__pokes *poke_exit; /* poke_exit=: write once it returns */
-	bool injected; /* a rule changed the call (short=, redirect=) */
+	bool injected;	   /* a rule changed the call (short=, redirect=) */
 	bool makes_thread; /* a fork-like call with CLONE_THREAD */
 	long lineage;	   /* ... the number of what it makes (lineage.c) */
 	struct fi__trace_more more; /* ... how: args holds the program's */
@@ -134,7 +134,6 @@ static int find_pending(uint32_t point)
 _Static_assert(FI_MAX_DEPTH <= FI_SCRATCH_DEPTH,
 	       "every depth of the hook has scratch of its own");
 
-
 static uint64_t *arg_slot(struct fi__frame *f, int i)
 {
 	switch (i) {
@@ -145,12 +144,12 @@ static uint64_t *arg_slot(struct fi__frame *f, int i)
 	case 3: return &f->r10;
 	case 4: return &f->r8;
 	default: return &f->r9;
-	/* clang-format on */
+		/* clang-format on */
 	}
 }
 
 static inline __attribute__((always_inline)) void point_of(uint32_t id,
-								  struct fi__call *c)
+							   struct fi__call *c)
 {
 	if (id < __atomic_load_n(&fi__registry_npoints, __ATOMIC_ACQUIRE)) {
 		const struct fi__patch_point *s = &fi__registry_points[id];
@@ -259,7 +258,7 @@ static void sleep_ns(long ns)
  * array is the program's, read safely and whole, as the kernel reads it:
  * when it cannot be (a bad pointer, a count the kernel refuses), false,
  * and the call goes to the kernel as it is, for its own answer. */
-#define IOV_KEEP 64	  /* entries kept; the rest only checked */
+#define IOV_KEEP 64	    /* entries kept; the rest only checked */
 #define IOV_MAX_KERNEL 1024 /* UIO_MAXIOV: more is EINVAL */
 static bool short_iov(long nr, const long *a, long n, long *ret)
 {
@@ -274,7 +273,8 @@ static bool short_iov(long nr, const long *a, long n, long *ret)
 		return false;
 	for (long i = keep; i < cnt; i += 16) {
 		long m = cnt - i < 16 ? cnt - i : 16;
-		if (fi__safe_read(probe, src + i, (size_t)m * sizeof(probe[0])) < 0)
+		if (fi__safe_read(probe, src + i,
+				  (size_t)m * sizeof(probe[0])) < 0)
 			return false;
 	}
 	for (long i = 0; i < keep && n > 0; i++, k++) {
@@ -470,8 +470,9 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 			if (verdict == VERDICT_DONE && tracing) {
 				char *fdp = s->fdpath[depth];
 				int fi = fi__names_argindex(nr, FI_ARG_FD);
-				if (fi < 0 || fi__fdpath_get(c.pid, (int)c.args[fi], fdp,
-							     FI_SCRATCH_PATH) <= 0)
+				if (fi < 0 ||
+				    fi__fdpath_get(c.pid, (int)c.args[fi], fdp,
+						   FI_SCRATCH_PATH) <= 0)
 					fdp = 0;
 				fi__trace_write_more(&c, (long)f->rax, true,
 						     c.module, c.offset, fdp, 0,
@@ -488,15 +489,16 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 		if (fi__fds_guard(nr, c.args, &ret)) {
 			f->rax = (uint64_t)ret;
 			if (tracing)
-				fi__trace_write(&c, ret, false, c.module, c.offset, 0);
+				fi__trace_write(&c, ret, false, c.module,
+						c.offset, 0);
 			verdict = VERDICT_DONE;
 			goto out;
 		}
 	}
 	if (verdict == VERDICT_PASS && tracing && no_return(&c)) {
 		/* Success never comes back: record it now, result unknown. */
-		fi__trace_write(&c, FI_TRACE_RET_NONE, false, c.module, c.offset,
-				0);
+		fi__trace_write(&c, FI_TRACE_RET_NONE, false, c.module,
+				c.offset, 0);
 		if (nr == SYS_exit_group)
 			fi__trace_exit();
 		goto out;
@@ -524,10 +526,11 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 			    fi__safe_copy_str((const void *)c.args[pi], path,
 					      FI_SCRATCH_PATH) >= 0)
 				c.path = path;
-			p->more.argv = (const void *)c.args[nr == SYS_execve ? 1 : 2];
+			p->more.argv =
+				(const void *)c.args[nr == SYS_execve ? 1 : 2];
 			p->seq = fi__trace_write_more(&c, FI_TRACE_RET_NONE,
-						      changed, c.module, c.offset,
-						      0, 0, &p->more);
+						      changed, c.module,
+						      c.offset, 0, 0, &p->more);
 		}
 		verdict = VERDICT_POST;
 	}
@@ -568,7 +571,7 @@ static long rules_only(struct fi__frame *f, long nr, int depth,
 
 /* The full path: entry.S saved the whole frame. */
 static __attribute__((noinline)) long full_path(struct fi__frame *f, long nr,
-						 int depth)
+						int depth)
 {
 	long verdict;
 	struct fi__scratch *s;
@@ -621,8 +624,7 @@ long fi__dispatch(struct fi__frame *f)
 
 /* ld.so mapped an executable segment of a new object: patch it now,
  * before its constructors run. */
-static void patch_mapping(const long *a, long addr, char *target,
-			  size_t cap)
+static void patch_mapping(const long *a, long addr, char *target, size_t cap)
 {
 	struct fi__xstate xs;
 

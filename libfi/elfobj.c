@@ -9,7 +9,7 @@
 #include "raw.h"
 
 size_t fi__elfobj_build_id(const uint8_t *note, size_t len, uint8_t *out,
-			size_t cap)
+			   size_t cap)
 {
 	size_t at = 0;
 	while (at + 12 <= len) {
@@ -49,7 +49,7 @@ int fi__elfobj_phdrs(int fd, Elf64_Phdr *ph, int cap)
 }
 
 size_t fi__elfobj_file_build_id(int fd, const Elf64_Phdr *ph, int n,
-			     uint8_t *out, size_t cap)
+				uint8_t *out, size_t cap)
 {
 	size_t id_len = 0;
 

@@ -62,9 +62,9 @@ static void fill(struct slot *s, uint64_t st, const char *path, int n)
 {
 	uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
 
-	if ((seq & 1) || !__atomic_compare_exchange_n(&s->seq, &seq, seq + 1,
-						      false, __ATOMIC_ACQUIRE,
-						      __ATOMIC_RELAXED))
+	if ((seq & 1) ||
+	    !__atomic_compare_exchange_n(&s->seq, &seq, seq + 1, false,
+					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return; /* another thread fills it */
 	for (int i = 0; i < n; i++)
 		__atomic_store_n(&s->path[i], path[i], __ATOMIC_RELAXED);
@@ -80,7 +80,6 @@ int fi__fdpath_get(int pid, int fd, char *buf, size_t len)
 		      !__atomic_load_n(&off, __ATOMIC_RELAXED) &&
 		      !(st & CLOSING_MASK);
 	int o = __atomic_load_n(&owner, __ATOMIC_RELAXED), n;
-
 
 	if (!o) {
 		__atomic_compare_exchange_n(&owner, &o, pid, false,

@@ -27,14 +27,14 @@
 #include "raw.h"
 
 struct owned {
-	int fd;           /* -1: none, or given up */
-	bool opened;      /* the file was opened once */
+	int fd;	     /* -1: none, or given up */
+	bool opened; /* the file was opened once */
 	unsigned long dev, ino;
-	int writers;      /* threads between loading fd and writing */
+	int writers;	    /* threads between loading fd and writing */
 	unsigned long lost; /* records not written, since the last report */
-	int lost_err;     /* why the first of them was lost */
-	bool said;        /* the loss was told on stderr */
-	bool dead;        /* the file could not be reopened: given up */
+	int lost_err;	    /* why the first of them was lost */
+	bool said;	    /* the loss was told on stderr */
+	bool dead;	    /* the file could not be reopened: given up */
 	char path[PATH_MAX];
 };
 
@@ -101,8 +101,8 @@ int fi__fds_open(enum fi__fd_role role, const char *path, bool truncate,
 		return -EBUSY;
 	if (strlen(path) >= sizeof(o->path))
 		return -ENAMETOOLONG;
-	fd = fi__raw4(SYS_openat, AT_FDCWD, path, flags | (truncate ? O_TRUNC : 0),
-		      0644);
+	fd = fi__raw4(SYS_openat, AT_FDCWD, path,
+		      flags | (truncate ? O_TRUNC : 0), 0644);
 	if (fd < 0)
 		return (int)fd;
 	high = dup_high(fd);
@@ -145,7 +145,8 @@ static struct owned *owner_of(long fd)
 	if (fd < 0 || !__atomic_load_n(&nowned, __ATOMIC_ACQUIRE))
 		return NULL;
 	for (int i = 0; i < FI_FD_NROLES; i++)
-		if (__atomic_load_n(&owned[i].fd, __ATOMIC_ACQUIRE) == (int)fd &&
+		if (__atomic_load_n(&owned[i].fd, __ATOMIC_ACQUIRE) ==
+			    (int)fd &&
 		    still_mine(&owned[i], fd))
 			return &owned[i];
 	return NULL;
@@ -167,8 +168,8 @@ bool fi__fds_guarded(long nr)
  * writer: the wait is bounded. */
 static void wait_writers(struct owned *o)
 {
-	for (int i = 0; i < 1000 && __atomic_load_n(&o->writers, __ATOMIC_ACQUIRE);
-	     i++)
+	for (int i = 0;
+	     i < 1000 && __atomic_load_n(&o->writers, __ATOMIC_ACQUIRE); i++)
 		fi__raw0(SYS_sched_yield);
 }
 
@@ -223,7 +224,8 @@ static long close_around(unsigned long first, unsigned long last,
 			mine[j - 1] = t;
 		}
 	for (int i = 0; i <= n; i++) {
-		unsigned long f = unshared ? flags & ~CLOSE_RANGE_UNSHARE : flags;
+		unsigned long f = unshared ? flags & ~CLOSE_RANGE_UNSHARE
+					   : flags;
 		unsigned long to;
 
 		if (i < n && (unsigned long)mine[i] == from) {
@@ -258,7 +260,8 @@ bool fi__fds_guard(long nr, const long *a, long *ret)
 		return true;
 	case SYS_dup2:
 	case SYS_dup3:
-		if (nr == SYS_dup3 && ((a[2] & ~O_CLOEXEC) || (int)a[0] == (int)a[1]))
+		if (nr == SYS_dup3 &&
+		    ((a[2] & ~O_CLOEXEC) || (int)a[0] == (int)a[1]))
 			return false; /* EINVAL from the kernel */
 		if (fi__fds_owned((int)a[0])) {
 			*ret = -EBADF;
@@ -271,15 +274,18 @@ bool fi__fds_guard(long nr, const long *a, long *ret)
 		}
 		return false;
 	case SYS_close_range: {
-		unsigned long first = (unsigned int)a[0], last = (unsigned int)a[1];
+		unsigned long first = (unsigned int)a[0],
+			      last = (unsigned int)a[1];
 		unsigned long flags = (unsigned int)a[2];
 		bool any = false;
 
 		if (first > last ||
-		    (flags & ~(unsigned long)(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)))
+		    (flags & ~(unsigned long)(CLOSE_RANGE_UNSHARE |
+					      CLOSE_RANGE_CLOEXEC)))
 			return false;
 		for (int i = 0; i < FI_FD_NROLES; i++) {
-			long fd = __atomic_load_n(&owned[i].fd, __ATOMIC_ACQUIRE);
+			long fd =
+				__atomic_load_n(&owned[i].fd, __ATOMIC_ACQUIRE);
 			any |= fd >= 0 && (unsigned long)fd >= first &&
 			       (unsigned long)fd <= last;
 		}
@@ -300,13 +306,20 @@ static void say_lost(struct owned *o, enum fi__fd_role role, int err)
 	char msg[PATH_MAX + 160];
 	size_t n = 0;
 	const char *e = fi__names_errno(err);
-	const char *parts[] = {"fi: pid ", NULL, ": the ", role_name[role], " ",
-			       o->path, " loses records from here on: ",
-			       e ? e : "error", "\n"};
+	const char *parts[] = {"fi: pid ",
+			       NULL,
+			       ": the ",
+			       role_name[role],
+			       " ",
+			       o->path,
+			       " loses records from here on: ",
+			       e ? e : "error",
+			       "\n"};
 	char pid[24];
 
-	if (o->said || (role == FI_FD_TRACE && fi__fds_opened(FI_FD_REPORT) &&
-			__atomic_load_n(&owned[FI_FD_REPORT].fd, __ATOMIC_ACQUIRE) >= 0))
+	if (o->said ||
+	    (role == FI_FD_TRACE && fi__fds_opened(FI_FD_REPORT) &&
+	     __atomic_load_n(&owned[FI_FD_REPORT].fd, __ATOMIC_ACQUIRE) >= 0))
 		return;
 	o->said = true;
 	fi__fmt_long(pid, fi__raw0(SYS_getpid));
@@ -332,7 +345,8 @@ static void count_lost(struct owned *o, enum fi__fd_role role, int err)
 static long reopen(struct owned *o, long seen)
 {
 	long fd = fi__raw4(SYS_openat, AT_FDCWD, o->path,
-			   O_WRONLY | O_APPEND | O_CLOEXEC, 0), high;
+			   O_WRONLY | O_APPEND | O_CLOEXEC, 0),
+	     high;
 
 	if (fd < 0)
 		return -1;
@@ -347,7 +361,8 @@ static long reopen(struct owned *o, long seen)
 	/* Another writer may have reopened it first: keep one. */
 	int cur = (int)seen;
 	while (!__atomic_compare_exchange_n(&o->fd, &cur, (int)high, false,
-					    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+					    __ATOMIC_ACQ_REL,
+					    __ATOMIC_ACQUIRE)) {
 		if (cur >= 0 && same_file(o, cur)) {
 			fi__raw1(SYS_close, high);
 			return cur;

@@ -69,7 +69,8 @@ static const char *map_file(int fd, struct object *o)
 	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > MAX_PHDRS)
 		return "not a 64-bit ELF file";
 	o->phnum = eh.e_phnum;
-	if (pread(fd, o->ph, o->phnum * sizeof(Elf64_Phdr), (off_t)eh.e_phoff) !=
+	if (pread(fd, o->ph, o->phnum * sizeof(Elf64_Phdr),
+		  (off_t)eh.e_phoff) !=
 	    (ssize_t)(o->phnum * sizeof(Elf64_Phdr)))
 		return "cannot read the program headers";
 	for (int i = 0; i < o->phnum; i++) {
@@ -78,8 +79,10 @@ static const char *map_file(int fd, struct object *o)
 			uint8_t note[256];
 			if (pread(fd, note, p->p_filesz, (off_t)p->p_offset) ==
 			    (ssize_t)p->p_filesz)
-				o->id_len = fi__elfobj_build_id(
-					note, p->p_filesz, o->id, sizeof(o->id));
+				o->id_len = fi__elfobj_build_id(note,
+								p->p_filesz,
+								o->id,
+								sizeof(o->id));
 		}
 		if (p->p_type != PT_LOAD)
 			continue;
@@ -104,9 +107,9 @@ static const char *map_file(int fd, struct object *o)
 		if (p->p_type != PT_LOAD || !p->p_filesz)
 			continue;
 		if ((p->p_offset & (FI_PAGE - 1)) != skew ||
-		    mmap((void *)(o->base + p->p_vaddr - skew), p->p_filesz + skew,
-			 PROT_READ, MAP_PRIVATE | MAP_FIXED, fd,
-			 (off_t)(p->p_offset - skew)) == MAP_FAILED)
+		    mmap((void *)(o->base + p->p_vaddr - skew),
+			 p->p_filesz + skew, PROT_READ, MAP_PRIVATE | MAP_FIXED,
+			 fd, (off_t)(p->p_offset - skew)) == MAP_FAILED)
 			return "cannot map a segment";
 	}
 	return NULL;
@@ -167,7 +170,8 @@ static bool plan_one(int out, struct fi__disasm **dis, bool full,
 			fd = (int)strtol(src + 3, NULL, 10);
 		else if (!strncmp(src, "file:", 5))
 			fd = open(src + 5, O_RDONLY | O_CLOEXEC);
-		why = fd < 0 ? "cannot open the object's file" : map_file(fd, &o);
+		why = fd < 0 ? "cannot open the object's file"
+			     : map_file(fd, &o);
 	}
 	for (int i = 0; !why && i < o.phnum; i++) {
 		const Elf64_Phdr *p = &o.ph[i];
@@ -186,7 +190,8 @@ static bool plan_one(int out, struct fi__disasm **dis, bool full,
 		r = fi__region_plan(*dis, o.base + off, len, full ? NULL : &cfi,
 				    &ps);
 		if (r < 0)
-			why = r == -ENOMEM ? "out of memory" : "planning failed";
+			why = r == -ENOMEM ? "out of memory"
+					   : "planning failed";
 	}
 	if (why) {
 		rec.err = EINVAL;
@@ -222,8 +227,9 @@ int main(int argc, char **argv)
 	if (a < argc && !strcmp(argv[a], "--full"))
 		full = true, a++;
 	if (a >= argc || (argc - a - 1) % 3) {
-		fprintf(stderr, "usage: fi-plan [--full] OUTFD (fd:N | file:PATH | vdso:) OFF LEN ...\n"
-				"(run by libfi; see planner.h)\n");
+		fprintf(stderr,
+			"usage: fi-plan [--full] OUTFD (fd:N | file:PATH | vdso:) OFF LEN ...\n"
+			"(run by libfi; see planner.h)\n");
 		return 2;
 	}
 	out = (int)strtol(argv[a++], NULL, 10);

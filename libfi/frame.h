@@ -14,12 +14,11 @@ struct fi__frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
 	uint64_t rflags;
-	uint64_t ret;     /* into the stub */
-	uint64_t index;   /* of the patch point within its stub area */
-	uint64_t base;    /* id of the area's first patch point */
+	uint64_t ret;	/* into the stub */
+	uint64_t index; /* of the patch point within its stub area */
+	uint64_t base;	/* id of the area's first patch point */
 	/* then the 128-byte red zone the stub skipped, then the caller's rsp */
 };
-
 
 /* What the quick way saves: the registers C may clobber but for %rcx and
  * %r11, which the syscall clobbers anyway, and the flags. */
@@ -27,7 +26,6 @@ struct fi__qframe {
 	uint64_t r10, r9, r8, rdi, rsi, rdx, rax;
 	uint64_t rflags;
 };
-
 
 _Static_assert(offsetof(struct fi__frame, r15) == FI_FRAME_R15 &&
 		       offsetof(struct fi__frame, r14) == FI_FRAME_R14 &&

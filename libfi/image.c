@@ -27,8 +27,8 @@
 #include "raw.h"
 #include "registry.h"
 
-#define GAP (1ull << 30)           /* from the code down to its area */
-#define MAX_FILE (64ull << 20)    /* larger objects are patched in place */
+#define GAP (1ull << 30)       /* from the code down to its area */
+#define MAX_FILE (64ull << 20) /* larger objects are patched in place */
 #define SAMPLE_EVERY 32
 #define MAGIC "FIIMAGE1"
 
@@ -37,8 +37,8 @@ struct meta {
 	uint32_t version; /* fi__cache_version() */
 	uint32_t npoints, nsamples, nrefused, npadded;
 	uint32_t page_off; /* start - start's page */
-	uint64_t len;      /* of the region */
-	int64_t delta;     /* area - start's page */
+	uint64_t len;	   /* of the region */
+	int64_t delta;	   /* area - start's page */
 	uint64_t text_off; /* file offset of start's page */
 	uint64_t text_len; /* bytes of code mapped from there */
 	uint64_t stubs_off, stubs_len;
@@ -66,7 +66,8 @@ static uint64_t text_len_of(uint64_t start, size_t len)
 	return ((start + len + FI_PAGE - 1) & ~(FI_PAGE - 1)) - page_of(start);
 }
 
-static size_t body_len_of(uint32_t npoints, uint32_t nsamples, uint32_t nrefused)
+static size_t body_len_of(uint32_t npoints, uint32_t nsamples,
+			  uint32_t nrefused)
 {
 	return (((size_t)npoints * 4 + 7) & ~(size_t)7) +
 	       (size_t)nsamples * sizeof(struct sample) +
@@ -167,15 +168,14 @@ static bool meta_fits(const struct meta *mt, uint64_t size, uint64_t start,
 
 	return !memcmp(mt->magic, MAGIC, 8) &&
 	       mt->version == fi__cache_version() && mt->len == len &&
-	       mt->page_off == page_off &&
-	       src->file_off >= page_off &&
+	       mt->page_off == page_off && src->file_off >= page_off &&
 	       mt->text_off == src->file_off - page_off &&
 	       mt->text_off % FI_PAGE == 0 &&
-	       mt->text_len == text_len_of(start, len) &&
-	       mt->npoints && mt->npoints <= FI_MAX_POINTS &&
-	       mt->nsamples <= mt->npoints && mt->nrefused <= FI_MAX_POINTS &&
-	       mt->body_len == body_len_of(mt->npoints, mt->nsamples,
-					   mt->nrefused) &&
+	       mt->text_len == text_len_of(start, len) && mt->npoints &&
+	       mt->npoints <= FI_MAX_POINTS && mt->nsamples <= mt->npoints &&
+	       mt->nrefused <= FI_MAX_POINTS &&
+	       mt->body_len ==
+		       body_len_of(mt->npoints, mt->nsamples, mt->nrefused) &&
 	       tail <= size && mt->stubs_off % FI_PAGE == 0 &&
 	       mt->stubs_len % FI_PAGE == 0 && mt->stubs_len &&
 	       mt->stubs_off >= mt->text_off + mt->text_len &&
@@ -188,13 +188,15 @@ static bool samples_match(const struct meta *mt, const uint8_t *body,
 {
 	const uint32_t *points = (const uint32_t *)body;
 	const struct sample *s =
-		(const struct sample *)(body + ((mt->npoints * 4ul + 7) & ~7ul));
+		(const struct sample *)(body +
+					((mt->npoints * 4ul + 7) & ~7ul));
 
 	for (uint32_t i = 0; i < mt->npoints; i++)
 		if (points[i] >= len)
 			return false;
 	for (uint32_t i = 0; i < mt->nsamples; i++)
-		if (s[i].len > sizeof(s[i].bytes) || s[i].off + s[i].len > len ||
+		if (s[i].len > sizeof(s[i].bytes) ||
+		    s[i].off + s[i].len > len ||
 		    memcmp((const void *)(start + s[i].off), s[i].bytes,
 			   s[i].len))
 			return false;
@@ -203,12 +205,13 @@ static bool samples_match(const struct meta *mt, const uint8_t *body,
 
 /* FI_DEBUG: what the plan path would have said. */
 static void list_points(const struct fi__module *m, const struct meta *mt,
-		       const uint8_t *body, uint64_t start)
+			const uint8_t *body, uint64_t start)
 {
 	const uint32_t *points = (const uint32_t *)body;
 	const struct fi__refusal *f =
 		(const struct fi__refusal *)(body + body_len_of(mt->npoints,
-								mt->nsamples, 0));
+								mt->nsamples,
+								0));
 	for (uint32_t i = 0; fi__log_debug > 1 && i < mt->npoints; i++)
 		fi__log("  patching %s+0x%lx", m->name,
 			(unsigned long)(start + points[i] - m->base));
@@ -228,7 +231,8 @@ static long map_image(uint32_t mod, uint64_t start, int prot, long fd,
 {
 	const uint32_t *points = (const uint32_t *)body;
 	uint64_t page = page_of(start), area = page + (uint64_t)mt->delta;
-	uint32_t base = __atomic_load_n(&fi__registry_npoints, __ATOMIC_RELAXED);
+	uint32_t base =
+		__atomic_load_n(&fi__registry_npoints, __ATOMIC_RELAXED);
 	long r;
 
 	if (base + (uint64_t)mt->npoints > FI_MAX_POINTS)
@@ -249,9 +253,10 @@ static long map_image(uint32_t mod, uint64_t start, int prot, long fd,
 	}
 	if (fi__area_fill_slots(area, base) < 0)
 		goto undo;
-	__atomic_store_n(&fi__registry_npoints, base + mt->npoints, __ATOMIC_RELEASE);
-	r = fi__raw6(SYS_mmap, page, mt->text_len, prot, MAP_PRIVATE | MAP_FIXED,
-		     fd, mt->text_off);
+	__atomic_store_n(&fi__registry_npoints, base + mt->npoints,
+			 __ATOMIC_RELEASE);
+	r = fi__raw6(SYS_mmap, page, mt->text_len, prot,
+		     MAP_PRIVATE | MAP_FIXED, fd, mt->text_off);
 	if ((uint64_t)r == page)
 		return mt->npoints;
 	__atomic_store_n(&fi__registry_npoints, base, __ATOMIC_RELEASE);
@@ -276,7 +281,8 @@ long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 		return FI_IMAGE_UNUSABLE;
 	fd = fi__raw4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
-		return fi__image_traced() ? FI_IMAGE_UNUSABLE : FI_IMAGE_MISSING;
+		return fi__image_traced() ? FI_IMAGE_UNUSABLE
+					  : FI_IMAGE_MISSING;
 	if (fi__image_traced()) {
 		n = FI_IMAGE_UNUSABLE;
 		goto out;
@@ -286,7 +292,8 @@ long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 	    st.st_uid != (uid_t)fi__raw0(SYS_geteuid) || (st.st_mode & 022) ||
 	    (uint64_t)st.st_size < sizeof(mt)) {
 		if (fi__log_debug)
-			fi__log("  not using %s: not a file of this user's that only they can write", path);
+			fi__log("  not using %s: not a file of this user's that only they can write",
+				path);
 		n = FI_IMAGE_UNUSABLE;
 		goto out;
 	}
@@ -352,7 +359,8 @@ static void fill_body(uint8_t *body, uint64_t start, const uint8_t *text,
 	uint32_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		points[i] = (uint32_t)(fi__registry_points[base + i].addr - start);
+		points[i] =
+			(uint32_t)(fi__registry_points[base + i].addr - start);
 		if ((i % SAMPLE_EVERY == 0 || i + 1 == n) && k < nsamples) {
 			s[k].off = (uint32_t)(pd[i].start - start);
 			s[k].len = pd[i].len;
@@ -417,7 +425,8 @@ void fi__image_store(uint32_t mod, uint64_t start, size_t len,
 {
 	const struct fi__module *m = &fi__registry_modules[mod];
 	uint64_t page = page_of(start), tlen = text_len_of(start, len);
-	uint32_t nsamples = (uint32_t)((n + SAMPLE_EVERY - 1) / SAMPLE_EVERY + 1);
+	uint32_t nsamples =
+		(uint32_t)((n + SAMPLE_EVERY - 1) / SAMPLE_EVERY + 1);
 	struct meta mt = {0};
 	struct stat st;
 	uint8_t *text = NULL, *body = NULL;
@@ -434,8 +443,8 @@ void fi__image_store(uint32_t mod, uint64_t start, size_t len,
 	in = src->path ? fi__raw4(SYS_openat, AT_FDCWD, src->path,
 				  O_RDONLY | O_CLOEXEC, 0)
 		       : src->fd;
-	if (in < 0 || fi__raw2(SYS_fstat, in, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size > MAX_FILE ||
+	if (in < 0 || fi__raw2(SYS_fstat, in, &st) < 0 ||
+	    !S_ISREG(st.st_mode) || (uint64_t)st.st_size > MAX_FILE ||
 	    (uint64_t)st.st_size <= src->file_off - (start - page))
 		goto out;
 	fi__copy(mt.magic, MAGIC, 8);

@@ -53,7 +53,7 @@ bool fi__image_traced(void);
 /* What fi__image_map returns when it patched nothing (nothing has changed
  * then). */
 enum {
-	FI_IMAGE_MISSING = -1, /* no usable image: patch in place, write one */
+	FI_IMAGE_MISSING = -1,	/* no usable image: patch in place, write one */
 	FI_IMAGE_UNUSABLE = -2, /* images cannot serve here (traced, the spot
 				 * taken, not the user's file): patch in place,
 				 * write none */

@@ -106,14 +106,14 @@ static void open_channels(void)
 		 * lowered its fd limit) goes on, unrecorded, and says so. */
 		bool child = env_is("FI_TRACE_APPEND", "1");
 
-		r = absolute(v, trace_path)
-			    ? fi__trace_open(trace_path, !child)
-			    : -ENAMETOOLONG;
+		r = absolute(v, trace_path) ? fi__trace_open(trace_path, !child)
+					    : -ENAMETOOLONG;
 		if (r < 0 && !child) {
 			fi__log("cannot record to %s: %s", v, strerror(-r));
 			fi__raw1(SYS_exit_group, FI_EXIT_SETUP);
 		} else if (r < 0) {
-			fi__log("warning: pid %d is not recorded: cannot open %s: %s", (int)getpid(), v, strerror(-r));
+			fi__log("warning: pid %d is not recorded: cannot open %s: %s",
+				(int)getpid(), v, strerror(-r));
 		}
 	}
 	v = getenv("FI_REPORT");
@@ -167,7 +167,8 @@ static void start(bool early)
 	long n;
 
 	v = getenv("FI_DEBUG");
-	fi__log_debug = v && *v && strcmp(v, "0") ? (strcmp(v, "2") ? 1 : 2) : 0;
+	fi__log_debug = v && *v && strcmp(v, "0") ? (strcmp(v, "2") ? 1 : 2)
+						  : 0;
 	/* FI_SCAN=full; FI_SWEEP=full is its old name, still read. */
 	v = getenv("FI_SCAN");
 	if (!v || !*v)

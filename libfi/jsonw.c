@@ -27,12 +27,14 @@ void fi__jw_copy(char *dst, const char *src, size_t n)
 			*(u64_u *)(dst + i) = *(const u64_u *)(src + i);
 		*(u64_u *)(dst + n - 8) = *(const u64_u *)(src + n - 8);
 	} else if (n >= 4) {
-		uint32_t a = *(const u32_u *)src, b = *(const u32_u *)(src + n - 4);
+		uint32_t a = *(const u32_u *)src,
+			 b = *(const u32_u *)(src + n - 4);
 
 		*(u32_u *)dst = a;
 		*(u32_u *)(dst + n - 4) = b;
 	} else if (n >= 2) {
-		uint16_t a = *(const u16_u *)src, b = *(const u16_u *)(src + n - 2);
+		uint16_t a = *(const u16_u *)src,
+			 b = *(const u16_u *)(src + n - 2);
 
 		*(u16_u *)dst = a;
 		*(u16_u *)(dst + n - 2) = b;
@@ -221,8 +223,11 @@ static size_t unit(const unsigned char *u, size_t i, size_t n, char tmp[6],
 	}
 	if (c == '\n' || c == '\t' || c == '\r' || c == '\b' || c == '\f') {
 		tmp[0] = '\\';
-		tmp[1] = c == '\n' ? 'n' : c == '\t' ? 't' : c == '\r' ? 'r'
-			 : c == '\b' ? 'b' : 'f';
+		tmp[1] = c == '\n'   ? 'n'
+			 : c == '\t' ? 't'
+			 : c == '\r' ? 'r'
+			 : c == '\b' ? 'b'
+				     : 'f';
 		return 2;
 	}
 	if (c >= 0x20 && c < 0x7f) {
@@ -250,8 +255,7 @@ static size_t unit(const unsigned char *u, size_t i, size_t n, char tmp[6],
 
 /* Escaped content of s[0..n), without quotes. Each unit goes in whole or
  * not at all; `keep` bytes stay free for what must follow (the quote). */
-static void put_escaped(struct fi__jw *w, const char *s, size_t n,
-			size_t keep)
+static void put_escaped(struct fi__jw *w, const char *s, size_t n, size_t keep)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0;

@@ -16,14 +16,14 @@
 
 struct fi__jw {
 	char *buf;
-	size_t cap;   /* usable bytes (after reservations); buf[cap] is free */
-	size_t len;   /* bytes written; buf[len] is always '\0' */
-	bool trunc;   /* something was cut: a string shortened, or more */
-	bool broken;  /* something other than string content was dropped:
+	size_t cap;  /* usable bytes (after reservations); buf[cap] is free */
+	size_t len;  /* bytes written; buf[len] is always '\0' */
+	bool trunc;  /* something was cut: a string shortened, or more */
+	bool broken; /* something other than string content was dropped:
 	               * the text is not valid JSON */
 	unsigned depth;
 	unsigned long nonempty; /* bit d: container at depth d has a member */
-	bool after_key;         /* a key was written; the value follows */
+	bool after_key;		/* a key was written; the value follows */
 };
 
 /* Copy n bytes from src to dst (which do not overlap) with 8-byte moves,

@@ -50,21 +50,21 @@ enum fi__fact {
 };
 
 struct fi__sysinfo {
-	const char *name;    /* the kernel's name: "newfstatat", "pread64" */
-	unsigned char nargs; /* 0..6 */
+	const char *name;     /* the kernel's name: "newfstatat", "pread64" */
+	unsigned char nargs;  /* 0..6 */
 	unsigned char arg[6]; /* enum fi__argkind, one per argument */
-	unsigned classes;    /* enum fi__class bits */
-	unsigned char facts; /* enum fi__fact bits */
+	unsigned classes;     /* enum fi__class bits */
+	unsigned char facts;  /* enum fi__fact bits */
 };
 
 /* All of these are async-signal-safe and allocation-free. */
 const struct fi__sysinfo *fi__names_sys(long nr); /* NULL if unknown */
-long fi__names_sys_nr(const char *name);          /* -1 if unknown */
-const char *fi__names_errno(int err);              /* "ENOSPC"; NULL */
-int fi__names_errno_nr(const char *name);          /* -1 if unknown */
-const char *fi__names_signal(int sig);             /* "SIGSEGV"; NULL */
-int fi__names_signal_nr(const char *name);         /* "SIGSEGV" or "SEGV"; -1 */
-unsigned fi__names_class(const char *name);        /* "file" -> bits; 0 */
+long fi__names_sys_nr(const char *name);	  /* -1 if unknown */
+const char *fi__names_errno(int err);		  /* "ENOSPC"; NULL */
+int fi__names_errno_nr(const char *name);	  /* -1 if unknown */
+const char *fi__names_signal(int sig);		  /* "SIGSEGV"; NULL */
+int fi__names_signal_nr(const char *name);	  /* "SIGSEGV" or "SEGV"; -1 */
+unsigned fi__names_class(const char *name);	  /* "file" -> bits; 0 */
 
 /* A family such as "read" (for @read): read, readv, pread64, preadv,
  * preadv2. Marks members in `set` (FI_NR_MAX entries); false if unknown. */

@@ -115,8 +115,8 @@ bool fi__patch_plan_ahead(const struct fi__patch_job *jobs, size_t n,
 		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
-		req[i] = request_for(&fi__registry_modules[jobs[i].mod], jobs[i].start,
-				     jobs[i].len, jobs[i].src);
+		req[i] = request_for(&fi__registry_modules[jobs[i].mod],
+				     jobs[i].start, jobs[i].len, jobs[i].src);
 		ahead_keys[i].mod = jobs[i].mod;
 		ahead_keys[i].start = jobs[i].start;
 		ahead_keys[i].len = jobs[i].len;
@@ -138,8 +138,8 @@ void fi__patch_ahead_done(void)
 /* Write every patch of the region while it is writable but not executable.
  * Runs with signals blocked and calls nothing in libc: libc's own text may
  * be what is being rewritten. */
-static __attribute__((noinline)) long apply(struct fi__patch_write *pd, size_t n,
-					    uint64_t lo, uint64_t hi, int prot)
+static __attribute__((noinline)) long
+apply(struct fi__patch_write *pd, size_t n, uint64_t lo, uint64_t hi, int prot)
 {
 	uint64_t first = lo & ~(FI_PAGE - 1);
 	uint64_t last = (hi + FI_PAGE - 1) & ~(FI_PAGE - 1);
@@ -161,9 +161,7 @@ static __attribute__((noinline)) long apply(struct fi__patch_write *pd, size_t n
 	return r;
 }
 
-
-static bool function_of_here(void *ctx, uint64_t pc, uint64_t *lo,
-			     uint64_t *hi)
+static bool function_of_here(void *ctx, uint64_t pc, uint64_t *lo, uint64_t *hi)
 {
 	(void)ctx;
 	return fi__site_function_of(pc, lo, hi);
@@ -200,7 +198,8 @@ static long plan_region(uint32_t mod, uint64_t start, size_t len,
 		struct fi__planner_out one;
 		if (fi__planner_run(&rq, 1, fi__patch_full_scan, &one, &why)) {
 			if (fi__planner_take(&one, 0, m->build_id,
-					     m->build_id_len, start, ps, &why)) {
+					     m->build_id_len, start, ps,
+					     &why)) {
 				ps->hold = one.map; /* ps borrows it */
 				ps->hold_len = one.len;
 				*from = " (planned by fi-plan)";
@@ -219,8 +218,8 @@ static long plan_region(uint32_t mod, uint64_t start, size_t len,
 			dec_why);
 		return -ENOSYS;
 	}
-	return fi__region_plan(dis, start, len, fi__patch_full_scan ? NULL : &cfi,
-			       ps);
+	return fi__region_plan(dis, start, len,
+			       fi__patch_full_scan ? NULL : &cfi, ps);
 }
 
 static void refuse(const struct fi__module *m, uint64_t addr, const char *why)
@@ -239,11 +238,13 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 	const struct fi__module *m = &fi__registry_modules[mod];
 	struct fi__patch_write *pd;
 	size_t npd = 0, area_len, off = FI_PAGE;
-	uint32_t base = __atomic_load_n(&fi__registry_npoints, __ATOMIC_RELAXED);
+	uint32_t base =
+		__atomic_load_n(&fi__registry_npoints, __ATOMIC_RELAXED);
 	uint8_t *area;
 	long r;
 
-	area_len = (FI_PAGE + ps->nplans * FI_STUB_MAX + FI_PAGE - 1) & ~(FI_PAGE - 1);
+	area_len = (FI_PAGE + ps->nplans * FI_STUB_MAX + FI_PAGE - 1) &
+		   ~(FI_PAGE - 1);
 	area = fi__area_alloc(fi__image_spot(start), start, start + len,
 			      area_len);
 	if (!area) {
@@ -285,7 +286,8 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 		off += (n + 15) & ~(size_t)15;
 		npd++;
 	}
-	__atomic_store_n(&fi__registry_npoints, base + (uint32_t)npd, __ATOMIC_RELEASE);
+	__atomic_store_n(&fi__registry_npoints, base + (uint32_t)npd,
+			 __ATOMIC_RELEASE);
 	if (fi__area_fill_slots((uint64_t)area, base) ||
 	    fi__raw3(SYS_mprotect, area + FI_PAGE, area_len - FI_PAGE,
 		     PROT_READ | PROT_EXEC)) {
@@ -316,15 +318,16 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 	/* Keep the result for the next runs, if they can map it. */
 	if (src && npd && *refused == ps->nrefused &&
 	    (uint64_t)area == fi__image_spot(start))
-		fi__image_store(mod, start, len, src, (uint64_t)area, off - FI_PAGE,
-				base, pd, npd, ps->refused, ps->nrefused);
+		fi__image_store(mod, start, len, src, (uint64_t)area,
+				off - FI_PAGE, base, pd, npd, ps->refused,
+				ps->nrefused);
 out:
 	fi__pages_free(pd, ps->nplans * sizeof(*pd));
 	return r;
 }
 
 long fi__patch_region(uint32_t mod, uint64_t start, size_t len, int prot,
-			const struct fi__image_src *src)
+		      const struct fi__image_src *src)
 {
 	const struct fi__module *m = &fi__registry_modules[mod];
 	const struct fi__image_src *file = src;
@@ -405,10 +408,9 @@ void fi__patch_mapping(const char *path, uint64_t addr, size_t len, long off,
 		n = p->p_filesz;
 		if (start + n > end)
 			n = end - start;
-		struct fi__image_src src = {.path = NULL,
-					    .fd = fd,
-					    .file_off = p->p_offset};
-		fi__patch_region(fi__registry_module(path, base, id, id_len), start,
-				 n, prot, &src);
+		struct fi__image_src src = {
+			.path = NULL, .fd = fd, .file_off = p->p_offset};
+		fi__patch_region(fi__registry_module(path, base, id, id_len),
+				 start, n, prot, &src);
 	}
 }

@@ -31,7 +31,7 @@ extern bool fi__patch_no_dlopen;
 /* A region about to be patched, for fi__patch_plan_ahead. */
 struct fi__image_src;
 struct fi__patch_job {
-	uint32_t mod;   /* fi__registry_module's index */
+	uint32_t mod;	/* fi__registry_module's index */
 	uint64_t start; /* the region in memory */
 	size_t len;
 	const struct fi__image_src *src; /* its file; NULL: the vDSO */

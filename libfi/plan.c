@@ -64,7 +64,8 @@ static bool is_sigreturn(const struct fi__window *w)
 	if (w->npre < 1)
 		return false;
 	p = &w->pre[w->npre - 1];
-	return p->len == sizeof(mov15) && !memcmp(p->bytes, mov15, sizeof(mov15));
+	return p->len == sizeof(mov15) &&
+	       !memcmp(p->bytes, mov15, sizeof(mov15));
 }
 
 /* Try k instructions before and m after the syscall. */
@@ -121,18 +122,20 @@ static const char *try_window(const struct fi__window *w, int k, int m,
 		out->post[i] = w->post[i];
 	out->sys = w->sys.addr;
 	out->resume = out->start + len;
-	out->keep_sys = m == 0 && k > 0 && out->start + FI_JMP32_LEN <= out->sys;
+	out->keep_sys = m == 0 && k > 0 &&
+			out->start + FI_JMP32_LEN <= out->sys;
 	return NULL;
 }
 
-const char *fi__plan_point(const struct fi__window *w, fi__is_target_fn is_target,
-			  void *ctx, struct fi__pad *pads, size_t npads,
-			  struct fi__plan *out)
+const char *fi__plan_point(const struct fi__window *w,
+			   fi__is_target_fn is_target, void *ctx,
+			   struct fi__pad *pads, size_t npads,
+			   struct fi__plan *out)
 {
 	/* (k before, m after), in order of preference. */
 	static const int shapes[][2] = {
-		{1, 0}, {2, 0}, {3, 0}, {0, 1}, {0, 2}, {0, 3},
-		{1, 1}, {2, 1}, {1, 2}, {2, 2},
+		{1, 0}, {2, 0}, {3, 0}, {0, 1}, {0, 2},
+		{0, 3}, {1, 1}, {2, 1}, {1, 2}, {2, 2},
 	};
 	const char *why = "no room around the syscall";
 
@@ -256,7 +259,8 @@ static void relocate(struct emit *e, const struct fi__insn *in)
 		int64_t rel = in->target - (int64_t)(here(e) + in->len);
 		memcpy(b, in->bytes, in->len);
 		if (!fits32(rel)) {
-			e->why = "a relocated instruction cannot reach its data";
+			e->why =
+				"a relocated instruction cannot reach its data";
 			return;
 		}
 		b[in->disp_off] = (uint8_t)rel;
@@ -288,7 +292,8 @@ static void call_entry(struct emit *e, uint32_t index, uint64_t base_slot,
 	put32(e, (int32_t)index);
 	put1(e, 0xff);
 	put1(e, 0x15);
-	put_rel32(e, slot); /* the entry returns with `ret $FI_ENTRY_POP`: the red
+	put_rel32(e,
+		  slot); /* the entry returns with `ret $FI_ENTRY_POP`: the red
 			     * zone is back */
 }
 

@@ -40,16 +40,16 @@ struct fi__pad {
 typedef bool (*fi__is_target_fn)(void *ctx, uint64_t addr);
 
 struct fi__plan {
-	uint64_t start;  /* first byte overwritten */
-	uint8_t len;     /* bytes overwritten at start */
-	uint8_t npre;    /* instructions relocated from before the syscall */
-	uint8_t npost;   /* ... and from after it */
+	uint64_t start; /* first byte overwritten */
+	uint8_t len;	/* bytes overwritten at start */
+	uint8_t npre;	/* instructions relocated from before the syscall */
+	uint8_t npost;	/* ... and from after it */
 	struct fi__insn pre[FI_PLAN_MAXPRE];
 	struct fi__insn post[FI_PLAN_MAXPOST];
-	uint64_t sys;    /* the syscall instruction itself */
-	bool keep_sys;   /* the syscall stays in place; the stub jumps to it */
+	uint64_t sys;	 /* the syscall instruction itself */
+	bool keep_sys;	 /* the syscall stays in place; the stub jumps to it */
 	uint64_t resume; /* where the stub jumps back to */
-	uint64_t pad;    /* 0, or where the 5-byte jump to the stub goes */
+	uint64_t pad;	 /* 0, or where the 5-byte jump to the stub goes */
 };
 
 /* Choose how to patch a patch point. Prefers relocating instructions before the
@@ -58,9 +58,10 @@ struct fi__plan {
  * patch), then after, then both, then a short jump into padding
  * (consumed from pads).
  * Returns NULL on success, else the reason the instruction stays unpatched. */
-const char *fi__plan_point(const struct fi__window *w, fi__is_target_fn is_target,
-			  void *ctx, struct fi__pad *pads, size_t npads,
-			  struct fi__plan *out);
+const char *fi__plan_point(const struct fi__window *w,
+			   fi__is_target_fn is_target, void *ctx,
+			   struct fi__pad *pads, size_t npads,
+			   struct fi__plan *out);
 
 /* Absolute addresses of the 8-byte slots a stub reads: the interest
  * table's address, the pre- and post-syscall entries, and the id of the

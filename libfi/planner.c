@@ -80,7 +80,8 @@ static void set_path(const char *name)
 		 * started, which is now; the program may chdir later. */
 		if (fi__raw2(SYS_getcwd, plan_path, sizeof(plan_path) - 1) <= 0)
 			return;
-		at = put(plan_path, fi__jw_strlen(plan_path), sizeof(plan_path), "/");
+		at = put(plan_path, fi__jw_strlen(plan_path), sizeof(plan_path),
+			 "/");
 	}
 	at = put(plan_path, at, sizeof(plan_path), name);
 	for (cut = at; cut > 0 && plan_path[cut - 1] != '/'; cut--)
@@ -171,7 +172,7 @@ static uint64_t now_ns(void)
 struct spawn {
 	const char *path;
 	char **argv, **envp;
-	uint8_t *stack2; /* the top of the grandchild's stack */
+	uint8_t *stack2;	      /* the top of the grandchild's stack */
 	int keep[FI_MAX_MODULES + 1]; /* fds fi-plan inherits */
 	size_t nkeep;
 };
@@ -217,7 +218,7 @@ static __attribute__((noreturn, used)) void child(void *arg)
 		r = fi__raw4(SYS_wait4, pid, &status, __WALL, 0);
 	while (r == -EINTR);
 	for (;;)
-		fi__raw1(SYS_exit, r != pid		? 125
+		fi__raw1(SYS_exit, r != pid		 ? 125
 				   : WIFSIGNALED(status) ? 124
 							 : WEXITSTATUS(status));
 }
@@ -333,7 +334,8 @@ bool fi__planner_run(const struct fi__plan_request *req, size_t n, bool full,
 		sp->argv[k++] = strs + at;
 		if (req[i].fd >= 0) {
 			at = put(strs, at, cap, "fd:");
-			at = put_num(strs, at, cap, (uint64_t)req[i].fd, 10) + 1;
+			at = put_num(strs, at, cap, (uint64_t)req[i].fd, 10) +
+			     1;
 			sp->keep[sp->nkeep++] = req[i].fd;
 		} else if (req[i].path) {
 			at = put(strs, at, cap, "file:");
@@ -414,7 +416,8 @@ bool fi__planner_take(const struct fi__planner_out *out, size_t i,
 		      const uint8_t *build_id, size_t id_len, uint64_t start,
 		      struct fi__planset *ps, const char **why)
 {
-	static __thread char reason[sizeof(((struct fi__planner_record *)0)->why)];
+	static __thread char
+		reason[sizeof(((struct fi__planner_record *)0)->why)];
 	struct fi__planner_record rec;
 	size_t at = 0;
 

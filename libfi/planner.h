@@ -43,7 +43,7 @@
  * plans its own: the kernel's vDSO is one image). */
 struct fi__plan_request {
 	const char *path; /* or NULL */
-	int fd;           /* or -1 */
+	int fd;		  /* or -1 */
 	uint64_t off, len;
 };
 
@@ -51,7 +51,7 @@ struct fi__plan_request {
 struct fi__planner_out {
 	const uint8_t *map; /* the memfd's pages */
 	size_t len;
-	size_t n;           /* requests */
+	size_t n; /* requests */
 };
 
 /* Learn where fi-plan is: beside the file libfi.so was loaded from
@@ -86,10 +86,10 @@ void fi__planner_free(struct fi__planner_out *out);
  * (fi__cache_write) when err is 0. Sizes are multiples of 8. */
 struct fi__planner_record {
 	char magic[8];
-	int32_t err;        /* 0, or a positive errno: see why */
+	int32_t err; /* 0, or a positive errno: see why */
 	uint32_t id_len;
 	uint8_t build_id[32];
-	uint64_t off, len;  /* the region, as asked */
+	uint64_t off, len; /* the region, as asked */
 	uint64_t size;
 	char why[80];
 };

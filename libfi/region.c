@@ -223,8 +223,9 @@ static int scan_region(struct scan *s)
 		if (lo < done)
 			lo = done; /* a boundary the last decode reached */
 		r = decode_range(s, lo, hi,
-				 hi + 64 < s->start + s->len ? hi + 64
-							     : s->start + s->len,
+				 hi + 64 < s->start + s->len
+					 ? hi + 64
+					 : s->start + s->len,
 				 &done);
 		if (r < 0)
 			return r;
@@ -264,7 +265,8 @@ static bool sigreturn_bytes(const struct scan *s, uint64_t sys)
 	static const uint8_t mov15[] = {0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0};
 	if (sys < s->start + sizeof(mov15))
 		return false;
-	return !memcmp((const void *)(sys - sizeof(mov15)), mov15, sizeof(mov15));
+	return !memcmp((const void *)(sys - sizeof(mov15)), mov15,
+		       sizeof(mov15));
 }
 
 /* Decode a window in detail: RIP-relative operands before the syscall,
@@ -290,7 +292,6 @@ static void detail(struct scan *s, struct fi__window *w)
 		a += p->len;
 	}
 }
-
 
 bool fi__region_has_syscalls(uint64_t start, size_t len)
 {
@@ -330,7 +331,7 @@ long fi__region_plan(struct fi__disasm *dis, uint64_t start, size_t len,
 		no = sigreturn_bytes(&s, w->sys.addr)
 			     ? "rt_sigreturn trampoline (unwinders recognise its bytes)"
 			     : fi__plan_point(w, is_target, &s, s.pads, s.npads,
-					     &ps->plans[ps->nplans]);
+					      &ps->plans[ps->nplans]);
 		if (no) {
 			struct fi__refusal *f = &ps->refused[ps->nrefused++];
 			f->addr = w->sys.addr;

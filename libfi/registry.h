@@ -21,7 +21,7 @@ struct fi__module {
 /* One patch point: a syscall instruction fi rewrote, indexed by the id
  * its stub pushes. entry.S reads addr at id * 16. */
 struct fi__patch_point {
-	uint64_t addr;   /* the syscall instruction */
+	uint64_t addr;	 /* the syscall instruction */
 	uint32_t module; /* index into fi__registry_modules */
 	uint32_t flags;
 };

@@ -22,8 +22,8 @@
 #define MAX_RULES 512
 
 static bool report_on;
-static int owner_pid;  /* whose counters these are; 0: nobody yet */
-static int busy;       /* a flush is running */
+static int owner_pid;	  /* whose counters these are; 0: nobody yet */
+static int busy;	  /* a flush is running */
 static size_t reported_n; /* rules [0, reported_n) were reported */
 
 /* Counts already reported (or the parent's, at fork), per rule index. The
@@ -195,8 +195,7 @@ void fi__report_flush(void)
 		if (i < reported_n &&
 		    (i >= MAX_RULES || (st.matched == bm && st.fired == bf)))
 			continue;
-		write_line(pid, comm, i, &st, st.matched - bm,
-			   st.fired - bf,
+		write_line(pid, comm, i, &st, st.matched - bm, st.fired - bf,
 			   st.fired > bf && st.first_module &&
 				   st.first_pid == pid);
 		if (i < MAX_RULES) {

@@ -60,19 +60,19 @@ struct fi__rule {
 
 	char *path; /* glob on the path argument (or the fd's path) */
 	bool has_fd;
-	int fd;		   /* the first fd argument equals this */
+	int fd;			     /* the first fd argument equals this */
 	struct fi__site_span *sites; /* site=: the call comes from one of */
 	size_t nsites;		     /* these (none: from anywhere) */
-	char *comm;	 /* glob on the process's command name */
+	char *comm;		     /* glob on the process's command name */
 	bool not_path, not_fd, not_comm; /* path!=, fd!=, comm!=: the call
 					  * has one, and it does not match */
-	bool has_flags;		/* flags=: the call's open flags ... */
+	bool has_flags;			 /* flags=: the call's open flags ... */
 	unsigned char accmodes; /* ... have an access mode of this set (bit
 				 * O_RDONLY, O_WRONLY or O_RDWR) */
 	long flags_any;		/* ... or any of these other bits */
-	char *proc;	 /* the process's place below its image: "0", "2.1" */
-	int thread;	 /* the thread's number in creation order, or 0 */
-	bool per_thread; /* when= counts each thread's calls apart */
+	char *proc;	  /* the process's place below its image: "0", "2.1" */
+	int thread;	  /* the thread's number in creation order, or 0 */
+	bool per_thread;  /* when= counts each thread's calls apart */
 	bool per_syscall; /* ... and each syscall of the set apart */
 
 	bool has_when;

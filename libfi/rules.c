@@ -71,7 +71,6 @@ bool fi__rules_when(const struct fi__when *w, uint64_t n)
 	return w->step <= 1 || (n - w->first) % w->step == 0;
 }
 
-
 static bool has_slash(const char *s)
 {
 	for (; *s; s++)
@@ -144,9 +143,10 @@ static bool match_site(const struct fi__rule *r, const struct fi__call *c)
 		const struct fi__site_span *s = &r->sites[i];
 
 		if (c->offset >= s->lo && c->offset <= s->hi &&
-		    fi__glob_match(s->module, has_slash(s->module)
-						      ? full
-						      : fi__site_file_name(c->module)))
+		    fi__glob_match(s->module,
+				   has_slash(s->module)
+					   ? full
+					   : fi__site_file_name(c->module)))
 			return true;
 	}
 	return false;
@@ -163,8 +163,8 @@ static bool match(const struct fi__rule *r, const struct fi__call *c)
 		return false;
 	if (r->proc && (!c->proc_path || !same(r->proc, c->proc_path())))
 		return false;
-	if (r->thread &&
-	    (!c->thread_number || c->thread_number(c->pid, c->tid) != r->thread))
+	if (r->thread && (!c->thread_number ||
+			  c->thread_number(c->pid, c->tid) != r->thread))
 		return false;
 	if (r->path && !match_path(r, c))
 		return false;
@@ -720,8 +720,7 @@ static uint64_t script_need(const struct fi__rule *r)
 /* One line of fi__rules_verify's message, after those before it; what
  * does not fit is counted in *cut. */
 static __attribute__((format(printf, 5, 6))) void
-add_line(char *msg, size_t len, size_t *at, unsigned *cut, const char *fmt,
-	 ...)
+add_line(char *msg, size_t len, size_t *at, unsigned *cut, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -765,10 +764,11 @@ int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len)
 			continue;
 		failures++;
 		format_result(res, sizeof(res), q->list->v[used]);
-		add_line(msg, len, &at, &cut,
-			 "expected %s to return %s (fi_expect #%lu of %s) but it was not called: %lu of %zu expectation%s consumed",
-			 s ? s->name : "?", res, used + 1, s ? s->name : "?",
-			 used, q->list->n, plural(q->list->n));
+		add_line(
+			msg, len, &at, &cut,
+			"expected %s to return %s (fi_expect #%lu of %s) but it was not called: %lu of %zu expectation%s consumed",
+			s ? s->name : "?", res, used + 1, s ? s->name : "?",
+			used, q->list->n, plural(q->list->n));
 	}
 	all = rs->all;
 	for (i = 0; all && i < all->n; i++) {
@@ -782,17 +782,19 @@ int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len)
 		failures++;
 		expected_what(r, what, sizeof(what));
 		if (fired == 0)
-			add_line(msg, len, &at, &cut,
-				 "expected %s %s (rule \"%s\" at %s) but it never fired: %llu matching call%s",
-				 r->what, what, r->text, r->origin,
-				 (unsigned long long)matched, plural(matched));
+			add_line(
+				msg, len, &at, &cut,
+				"expected %s %s (rule \"%s\" at %s) but it never fired: %llu matching call%s",
+				r->what, what, r->text, r->origin,
+				(unsigned long long)matched, plural(matched));
 		else
-			add_line(msg, len, &at, &cut,
-				 "expected %s %s (rule \"%s\" at %s) but it fired %llu of %llu times: %llu matching call%s",
-				 r->what, what, r->text, r->origin,
-				 (unsigned long long)fired,
-				 (unsigned long long)need,
-				 (unsigned long long)matched, plural(matched));
+			add_line(
+				msg, len, &at, &cut,
+				"expected %s %s (rule \"%s\" at %s) but it fired %llu of %llu times: %llu matching call%s",
+				r->what, what, r->text, r->origin,
+				(unsigned long long)fired,
+				(unsigned long long)need,
+				(unsigned long long)matched, plural(matched));
 	}
 	pthread_mutex_unlock((pthread_mutex_t *)&rs->lock);
 	if (!failures)
@@ -837,9 +839,8 @@ bool fi__rules_need_site(const struct fi__ruleset *rs)
  * result: the quick path's kind. */
 static bool filterless(const struct fi__rule *r)
 {
-	return !r->has_fd && !r->nsites &&
-	       !r->comm && !r->proc && !r->thread && !r->path &&
-	       !r->per_thread && !r->per_syscall &&
+	return !r->has_fd && !r->nsites && !r->comm && !r->proc && !r->thread &&
+	       !r->path && !r->per_thread && !r->per_syscall &&
 	       !r->script_len && !r->has_prob && !r->delay_ns &&
 	       !r->delay_exit_ns && !r->signal && !r->instead &&
 	       !r->poke_enter && !r->poke_exit && !r->has_flags &&

@@ -18,12 +18,12 @@ struct fi__call {
 	long args[6]; /* the registers as the program set them; the engine
 	               * never dereferences one (see path) */
 	int pid, tid;
-	const char *comm;     /* the process's command name, or NULL */
-	const char *module;   /* file name of the object making the call
+	const char *comm;	 /* the process's command name, or NULL */
+	const char *module;	 /* file name of the object making the call
 	                       * ("libstore.so"), or NULL if unknown */
 	const char *module_path; /* its full path, for site= patterns with a
 	                          * '/'; NULL when only module is known */
-	unsigned long offset; /* the call's offset in that module */
+	unsigned long offset;	 /* the call's offset in that module */
 	/* The call's path argument, copied safely by dispatch (a bad pointer
 	 * must give the program EFAULT, not crash the hook); NULL when the
 	 * syscall has none or it could not be read. Rules use this, never
@@ -48,9 +48,9 @@ struct fi__call {
 
 enum fi__action {
 	FI_ACT_PASS = 0, /* perform the call as it is */
-	FI_ACT_ERROR,    /* return -value without entering the kernel */
-	FI_ACT_RETVAL,   /* return value without entering the kernel */
-	FI_ACT_SHORT,    /* perform the call with its byte count clamped */
+	FI_ACT_ERROR,	 /* return -value without entering the kernel */
+	FI_ACT_RETVAL,	 /* return value without entering the kernel */
+	FI_ACT_SHORT,	 /* perform the call with its byte count clamped */
 	FI_ACT_REDIRECT, /* perform the call on path `redirect` instead */
 };
 
@@ -73,10 +73,10 @@ struct fi__pokes {
  * sleep first, then raise the signal, then act. */
 struct fi__verdict {
 	enum fi__action action;
-	long value;           /* errno (ERROR), result (RETVAL), bytes (SHORT) */
-	long delay_ns;        /* 0: none */
-	long delay_exit_ns;   /* after the call returns; 0: none */
-	int signal;           /* 0: none */
+	long value;	    /* errno (ERROR), result (RETVAL), bytes (SHORT) */
+	long delay_ns;	    /* 0: none */
+	long delay_exit_ns; /* after the call returns; 0: none */
+	int signal;	    /* 0: none */
 	const char *redirect; /* REDIRECT: the path to use; owned by the rule */
 	long instead; /* syscall=: run this syscall (no arguments, no side
 	               * effects) in place of an ERROR or RETVAL call; 0:

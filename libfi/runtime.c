@@ -76,8 +76,8 @@ void fi__runtime_rules_changed(void)
 	if (!fi__runtime_comm[0])
 		fi__raw2(SYS_prctl, PR_GET_NAME, fi__runtime_comm);
 	__atomic_store_n(&m->exit_wanted, t[SYS_exit], __ATOMIC_RELEASE);
-	mark(t, SYS_exit); /* a thread's scratch goes back */
-	mark(t, SYS_mmap); /* new code to patch */
+	mark(t, SYS_exit);  /* a thread's scratch goes back */
+	mark(t, SYS_mmap);  /* new code to patch */
 	mark(t, SYS_clone); /* a child forgets cached ids */
 	mark(t, SYS_clone3);
 	mark(t, SYS_fork);
@@ -96,9 +96,10 @@ void fi__runtime_rules_changed(void)
 	/* Numbers that only the whole full path serves: everything marked
 	 * above but for the rules themselves. */
 	static const long always[] = {
-		SYS_exit, SYS_mmap, SYS_clone, SYS_clone3, SYS_fork, SYS_vfork,
-		SYS_exit_group, SYS_execve, SYS_execveat, SYS_close,
-		SYS_close_range, SYS_dup2, SYS_dup3, SYS_fcntl,
+		SYS_exit,     SYS_mmap,	 SYS_clone,	  SYS_clone3,
+		SYS_fork,     SYS_vfork, SYS_exit_group,  SYS_execve,
+		SYS_execveat, SYS_close, SYS_close_range, SYS_dup2,
+		SYS_dup3,     SYS_fcntl,
 	};
 	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
 		__atomic_store_n(&per_nr->special[always[i]], 1,
@@ -106,8 +107,7 @@ void fi__runtime_rules_changed(void)
 	for (long i = 0; i < FI_NR_MAX; i++)
 		per_nr->path_arg[i] =
 			(signed char)fi__names_argindex(i, FI_ARG_PATH);
-	__atomic_store_n(&m->see_all,
-			 m->counting || m->need_site || m->tracing,
+	__atomic_store_n(&m->see_all, m->counting || m->need_site || m->tracing,
 			 __ATOMIC_RELEASE);
 	for (long i = 0; i < FI_NR_MAX; i++)
 		__atomic_store_n(&per_nr->quick_ok[i],

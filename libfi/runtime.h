@@ -24,9 +24,9 @@ extern unsigned char fi__interest[1u << 16] FI_RUNTIME_SHARED;
 
 /* What the hook must do, as fi__runtime_rules_changed last set it: */
 struct fi__runtime_mode {
-	int counting;   /* API mode: count every call of the code under test */
+	int counting;	/* API mode: count every call of the code under test */
 	int have_rules; /* some rule was armed (fi__rs is set) */
-	int need_site;  /* unwind to the calling module (site=, API mode) */
+	int need_site;	/* unwind to the calling module (site=, API mode) */
 	/* Every call takes the whole full path (recording, counting, call
 	 * sites); otherwise only numbers marked special do. */
 	int see_all;

@@ -40,8 +40,8 @@ struct collect {
 
 static int prot_of(uint32_t flags)
 {
-	return (flags & PF_R ? PROT_READ : 0) | (flags & PF_W ? PROT_WRITE : 0) |
-	       (flags & PF_X ? PROT_EXEC : 0);
+	return (flags & PF_R ? PROT_READ : 0) |
+	       (flags & PF_W ? PROT_WRITE : 0) | (flags & PF_X ? PROT_EXEC : 0);
 }
 
 /* The sanitizer runtimes' own syscall instructions serve only the
@@ -53,7 +53,7 @@ static int prot_of(uint32_t flags)
 static bool sanitizer_runtime(const char *path)
 {
 	static const char *const names[] = {
-		"libasan.so", "libtsan.so",   "liblsan.so",
+		"libasan.so",  "libtsan.so",   "liblsan.so",
 		"libubsan.so", "libhwasan.so",
 	};
 	const char *b = path ? fi__site_file_name(path) : NULL;
@@ -87,7 +87,8 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
 	for (int i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *p = &info->dlpi_phdr[i];
 		uint64_t lo = info->dlpi_addr + p->p_vaddr;
-		if (p->p_type == PT_LOAD && vdso >= lo && vdso < lo + p->p_memsz)
+		if (p->p_type == PT_LOAD && vdso >= lo &&
+		    vdso < lo + p->p_memsz)
 			has_file = false;
 	}
 	uint8_t id[32];
@@ -144,7 +145,7 @@ long fi__scan_loaded(unsigned *nobjects)
 		srcs[i].fd = -1;
 		srcs[i].file_off = r->file_off;
 		mods[i] = fi__registry_module(r->name, r->base, r->build_id,
-					   r->id_len);
+					      r->id_len);
 	}
 	/* Regions without a cached plan are planned before anything is
 	 * patched, by fi-plan in one run; when it cannot run, the decoder is
@@ -152,7 +153,8 @@ long fi__scan_loaded(unsigned *nobjects)
 	 * patched ld.so). FI_DECODER=eager always loads it. */
 	if (eager && !strcmp(eager, "eager")) {
 		if (!fi__patch_decoder(&why))
-			fi__log("no decoder, so only cached plans apply: %s", why);
+			fi__log("no decoder, so only cached plans apply: %s",
+				why);
 	} else {
 		for (int i = 0; i < c.n; i++) {
 			const struct region *r = &c.r[i];
@@ -168,9 +170,11 @@ long fi__scan_loaded(unsigned *nobjects)
 		}
 		if (!fi__patch_plan_ahead(jobs, njobs, &why)) {
 			if (fi__log_debug)
-				fi__log("fi-plan could not plan at start-up (%s): loading the decoder here", why);
+				fi__log("fi-plan could not plan at start-up (%s): loading the decoder here",
+					why);
 			if (!fi__patch_decoder(&why))
-				fi__log("no decoder, so only cached plans apply: %s", why);
+				fi__log("no decoder, so only cached plans apply: %s",
+					why);
 		}
 	}
 	*nobjects = 0;

@@ -73,8 +73,8 @@ static bool not_with_script(struct fi__scn_ctx *p, const struct kv *kv,
 {
 	if (!st->r->script_len)
 		return true;
-	fi__scn_fail(p, kv->kcol, "%s= cannot be combined with script=",
-		     kv->key);
+	fi__scn_fail(p, kv->kcol,
+		     "%s= cannot be combined with script=", kv->key);
 	return false;
 }
 
@@ -111,8 +111,8 @@ static bool key_retval(struct fi__scn_ctx *p, const struct kv *kv,
 	if (!set_action(p, kv, st, FI_ACT_RETVAL))
 		return false;
 	if (!fi__scn_long(kv->val, &st->r->value)) {
-		fi__scn_fail(p, kv->vcol, "bad retval= '%s': expected an integer",
-			     kv->val);
+		fi__scn_fail(p, kv->vcol,
+			     "bad retval= '%s': expected an integer", kv->val);
 		return false;
 	}
 	return true;
@@ -126,8 +126,10 @@ static bool key_short(struct fi__scn_ctx *p, const struct kv *kv,
 	if (!set_action(p, kv, st, FI_ACT_SHORT))
 		return false;
 	if (!fi__scn_long(kv->val, &n) || n < 0) {
-		fi__scn_fail(p, kv->vcol, "bad short= '%s': expected a byte count, 0 or more",
-			     kv->val);
+		fi__scn_fail(
+			p, kv->vcol,
+			"bad short= '%s': expected a byte count, 0 or more",
+			kv->val);
 		return false;
 	}
 	st->r->value = n;
@@ -221,8 +223,10 @@ static bool key_fd(struct fi__scn_ctx *p, const struct kv *kv,
 	long n;
 
 	if (!fi__scn_long(kv->val, &n) || n < 0 || n > INT_MAX) {
-		fi__scn_fail(p, kv->vcol, "bad fd= '%s': expected a descriptor number, 0 or more",
-			     kv->val);
+		fi__scn_fail(
+			p, kv->vcol,
+			"bad fd= '%s': expected a descriptor number, 0 or more",
+			kv->val);
 		return false;
 	}
 	st->r->has_fd = true;
@@ -240,15 +244,13 @@ static bool key_syscall(struct fi__scn_ctx *p, const struct kv *kv,
 static bool key_poke_enter(struct fi__scn_ctx *p, const struct kv *kv,
 			   struct rule_state *st)
 {
-	return fi__scn_pokes(p, kv->key, kv->val, kv->vcol,
-			     &st->r->poke_enter);
+	return fi__scn_pokes(p, kv->key, kv->val, kv->vcol, &st->r->poke_enter);
 }
 
 static bool key_poke_exit(struct fi__scn_ctx *p, const struct kv *kv,
 			  struct rule_state *st)
 {
-	return fi__scn_pokes(p, kv->key, kv->val, kv->vcol,
-			     &st->r->poke_exit);
+	return fi__scn_pokes(p, kv->key, kv->val, kv->vcol, &st->r->poke_exit);
 }
 
 /* A proc= value: "0", or numbers from 1 joined by dots; *levels of them. */
@@ -279,8 +281,10 @@ static bool key_proc(struct fi__scn_ctx *p, const struct kv *kv,
 	size_t levels;
 
 	if (!proc_value(kv->val, &levels)) {
-		fi__scn_fail(p, kv->vcol, "bad proc= '%s': expected 0, or child numbers from 1 joined by dots (2, 2.1)",
-			     kv->val);
+		fi__scn_fail(
+			p, kv->vcol,
+			"bad proc= '%s': expected 0, or child numbers from 1 joined by dots (2, 2.1)",
+			kv->val);
 		return false;
 	}
 	if (levels > FI_LINEAGE_DEPTH) {
@@ -304,8 +308,10 @@ static bool key_thread(struct fi__scn_ctx *p, const struct kv *kv,
 	long n;
 
 	if (!fi__scn_long(kv->val, &n) || n < 1 || n > INT_MAX) {
-		fi__scn_fail(p, kv->vcol, "bad thread= '%s': expected a thread's number in creation order, 1 or more",
-			     kv->val);
+		fi__scn_fail(
+			p, kv->vcol,
+			"bad thread= '%s': expected a thread's number in creation order, 1 or more",
+			kv->val);
 		return false;
 	}
 	st->r->thread = (int)n;
@@ -329,8 +335,10 @@ static bool key_per(struct fi__scn_ctx *p, const struct kv *kv,
 		} else if (len == 7 && !strncmp(w, "syscall", 7)) {
 			st->r->per_syscall = true;
 		} else {
-			fi__scn_fail(p, kv->vcol, "bad per= '%s': expected process, thread, syscall or thread,syscall",
-				     v);
+			fi__scn_fail(
+				p, kv->vcol,
+				"bad per= '%s': expected process, thread, syscall or thread,syscall",
+				v);
 			return false;
 		}
 		w += len;
@@ -347,27 +355,27 @@ static const struct key {
 	bool (*parse)(struct fi__scn_ctx *p, const struct kv *kv,
 		      struct rule_state *st);
 } keys[] = {
-	{ "when", key_when },
-	{ "error", key_error },
-	{ "retval", key_retval },
-	{ "short", key_short },
-	{ "delay", key_delay },
-	{ "signal", key_signal },
-	{ "prob", key_prob },
-	{ "path", key_path },
-	{ "fd", key_fd },
-	{ "site", key_site },
-	{ "script", key_script },
-	{ "redirect", key_redirect },
-	{ "comm", key_comm },
-	{ "per", key_per },
-	{ "proc", key_proc },
-	{ "thread", key_thread },
-	{ "delay_exit", key_delay_exit },
-	{ "syscall", key_syscall },
-	{ "poke_enter", key_poke_enter },
-	{ "poke_exit", key_poke_exit },
-	{ "flags", key_flags },
+	{"when", key_when},
+	{"error", key_error},
+	{"retval", key_retval},
+	{"short", key_short},
+	{"delay", key_delay},
+	{"signal", key_signal},
+	{"prob", key_prob},
+	{"path", key_path},
+	{"fd", key_fd},
+	{"site", key_site},
+	{"script", key_script},
+	{"redirect", key_redirect},
+	{"comm", key_comm},
+	{"per", key_per},
+	{"proc", key_proc},
+	{"thread", key_thread},
+	{"delay_exit", key_delay_exit},
+	{"syscall", key_syscall},
+	{"poke_enter", key_poke_enter},
+	{"poke_exit", key_poke_exit},
+	{"flags", key_flags},
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -385,48 +393,55 @@ static bool check_rule(struct fi__scn_ctx *p, struct fi__rule *r,
 {
 	if (!action && !r->delay_ns && !r->delay_exit_ns && !r->signal &&
 	    !r->poke_enter && !r->poke_exit) {
-		fi__scn_fail(p, selcol,
-			     "rule has no action; add error=, retval=, short=, delay=, signal=, redirect=, script= or poke_enter=");
+		fi__scn_fail(
+			p, selcol,
+			"rule has no action; add error=, retval=, short=, delay=, signal=, redirect=, script= or poke_enter=");
 		return false;
 	}
 	if (r->instead && action && r->action != FI_ACT_ERROR &&
 	    r->action != FI_ACT_RETVAL) {
-		fi__scn_fail(p, action->kcol,
-			     "%s= cannot be combined with syscall=, which runs in place of an error= or retval= call",
-			     action->key);
+		fi__scn_fail(
+			p, action->kcol,
+			"%s= cannot be combined with syscall=, which runs in place of an error= or retval= call",
+			action->key);
 		return false;
 	}
 	if (r->action == FI_ACT_SHORT &&
 	    !fi__scn_set_has(r, FI_ARG_COUNT, FI_ARG_IOVCNT, true)) {
-		fi__scn_fail(p, action->kcol,
-			     "short= needs a syscall with a byte count; '%s' has none",
-			     r->what);
+		fi__scn_fail(
+			p, action->kcol,
+			"short= needs a syscall with a byte count; '%s' has none",
+			r->what);
 		return false;
 	}
 	if (r->action == FI_ACT_REDIRECT &&
 	    !fi__scn_set_has(r, FI_ARG_PATH, FI_ARG_PATH, true)) {
-		fi__scn_fail(p, action->kcol,
-			     "redirect= needs a syscall with a path argument; '%s' has none",
-			     r->what);
+		fi__scn_fail(
+			p, action->kcol,
+			"redirect= needs a syscall with a path argument; '%s' has none",
+			r->what);
 		return false;
 	}
 	if (r->path && !fi__scn_set_has(r, FI_ARG_PATH, FI_ARG_FD, false)) {
-		fi__scn_fail(p, selcol,
-			     "path= needs a syscall with a path or fd argument; '%s' has none",
-			     r->what);
+		fi__scn_fail(
+			p, selcol,
+			"path= needs a syscall with a path or fd argument; '%s' has none",
+			r->what);
 		return false;
 	}
 	if (r->has_flags &&
 	    !fi__scn_set_has(r, FI_ARG_OFLAGS, FI_ARG_OFLAGS, true)) {
-		fi__scn_fail(p, selcol,
-			     "flags= needs a syscall with open flags (open, openat); '%s' has none",
-			     r->what);
+		fi__scn_fail(
+			p, selcol,
+			"flags= needs a syscall with open flags (open, openat); '%s' has none",
+			r->what);
 		return false;
 	}
 	if (r->has_fd && !fi__scn_set_has(r, FI_ARG_FD, FI_ARG_DIRFD, false)) {
-		fi__scn_fail(p, selcol,
-			     "fd= needs a syscall with an fd argument; '%s' has none",
-			     r->what);
+		fi__scn_fail(
+			p, selcol,
+			"fd= needs a syscall with an fd argument; '%s' has none",
+			r->what);
 		return false;
 	}
 	return true;
@@ -436,8 +451,8 @@ static bool check_rule(struct fi__scn_ctx *p, struct fi__rule *r,
  * last value. */
 static bool once_in_strace(const char *part)
 {
-	static const char *const once[] = {"syscall=", "poke_enter=",
-					   "poke_exit="};
+	static const char *const once[] = {
+		"syscall=", "poke_enter=", "poke_exit="};
 
 	for (size_t i = 0; i < sizeof(once) / sizeof(once[0]); i++)
 		if (!strncmp(part, once[i], strlen(once[i])))
@@ -532,12 +547,15 @@ static int tokenize(struct fi__scn_ctx *p, const char *s, size_t len, int col0,
 			/* strace takes a key given twice: the last wins,
 			 * except these, which it refuses (check_key). */
 			for (int k = 0; k < nkv && !once_in_strace(part); k++) {
-				size_t kl = eq ? (size_t)(eq - part) : strlen(part);
+				size_t kl = eq ? (size_t)(eq - part)
+					       : strlen(part);
 
-				if (kv[k].from_strace && strlen(kv[k].key) == kl &&
+				if (kv[k].from_strace &&
+				    strlen(kv[k].key) == kl &&
 				    !strncmp(kv[k].key, part, kl)) {
 					memmove(&kv[k], &kv[k + 1],
-						(size_t)(nkv - k - 1) * sizeof(kv[0]));
+						(size_t)(nkv - k - 1) *
+							sizeof(kv[0]));
 					nkv--;
 					break;
 				}
@@ -618,15 +636,18 @@ static bool strace_signal(struct fi__scn_ctx *p, struct kv *kv)
 		sig = 32;
 	else if (!strcmp(up, "SIGRTMAX"))
 		sig = 64;
-	else if (!strncmp(up, "SIGRTMIN+", 9) && fi__scn_long(up + 9, (long *)&n))
+	else if (!strncmp(up, "SIGRTMIN+", 9) &&
+		 fi__scn_long(up + 9, (long *)&n))
 		sig = 32 + (int)n;
-	else if (!strncmp(up, "SIGRTMAX-", 9) && fi__scn_long(up + 9, (long *)&n))
+	else if (!strncmp(up, "SIGRTMAX-", 9) &&
+		 fi__scn_long(up + 9, (long *)&n))
 		sig = 64 - (int)n;
 	if (sig >= 0) {
 		if (sig < 32 || sig > 64) {
-			fi__scn_fail(p, kv->vcol,
-				     "signal %s is out of range (SIGRTMIN is 32, SIGRTMAX 64)",
-				     kv->val);
+			fi__scn_fail(
+				p, kv->vcol,
+				"signal %s is out of range (SIGRTMIN is 32, SIGRTMAX 64)",
+				kv->val);
 			return false;
 		}
 		snprintf(up, sizeof(up), "%d", sig);
@@ -646,16 +667,19 @@ static bool strace_delay(struct fi__scn_ctx *p, struct kv *kv)
 	static const struct {
 		const char *unit;
 		double scale;
-	} units[] = {{"", 1e3}, {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+	} units[] = {
+		{"", 1e3}, {"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
 	char *end, buf[32];
 	double v;
 
 	errno = 0;
 	v = strtod(kv->val, &end);
-	if (end == kv->val || errno || v < 0 || !isdigit((unsigned char)kv->val[0])) {
-		fi__scn_fail(p, kv->vcol,
-			     "bad %s= '%s': expected a number of microseconds, or with a unit (s, ms, us, ns)",
-			     kv->key, kv->val);
+	if (end == kv->val || errno || v < 0 ||
+	    !isdigit((unsigned char)kv->val[0])) {
+		fi__scn_fail(
+			p, kv->vcol,
+			"bad %s= '%s': expected a number of microseconds, or with a unit (s, ms, us, ns)",
+			kv->key, kv->val);
 		return false;
 	}
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
@@ -672,7 +696,8 @@ static bool strace_delay(struct fi__scn_ctx *p, struct kv *kv)
 		return true;
 	}
 	fi__scn_fail(p, kv->vcol + (int)(end - kv->val),
-		     "unknown %s= unit '%s'; use s, ms, us or ns", kv->key, end);
+		     "unknown %s= unit '%s'; use s, ms, us or ns", kv->key,
+		     end);
 	return false;
 }
 
@@ -722,9 +747,10 @@ static bool strace_key(struct fi__scn_ctx *p, struct kv *kv, enum form form)
 	if (!strcmp(kv->key, "syscall") || !strcmp(kv->key, "poke_enter") ||
 	    !strcmp(kv->key, "poke_exit"))
 		return true;
-	fi__scn_fail(p, kv->kcol,
-		     "unknown inject= key '%s'; strace's inject= takes error, retval, signal, syscall, delay_enter, delay_exit, poke_enter, poke_exit and when",
-		     kv->key);
+	fi__scn_fail(
+		p, kv->kcol,
+		"unknown inject= key '%s'; strace's inject= takes error, retval, signal, syscall, delay_enter, delay_exit, poke_enter, poke_exit and when",
+		kv->key);
 	return false;
 }
 
@@ -738,15 +764,17 @@ static bool negation(struct fi__scn_ctx *p, struct kv *kv)
 	if (n < 2 || kv->key[n - 1] != '!')
 		return true;
 	for (size_t i = 0; i < sizeof(can) / sizeof(can[0]); i++) {
-		if (strlen(can[i]) == n - 1 && !strncmp(kv->key, can[i], n - 1)) {
+		if (strlen(can[i]) == n - 1 &&
+		    !strncmp(kv->key, can[i], n - 1)) {
 			kv->key = can[i];
 			kv->negated = true;
 			return true;
 		}
 	}
-	fi__scn_fail(p, kv->kcol,
-		     "'%s=' cannot be negated; only path!=, fd!= and comm!= can",
-		     kv->key);
+	fi__scn_fail(
+		p, kv->kcol,
+		"'%s=' cannot be negated; only path!=, fd!= and comm!= can",
+		kv->key);
 	return false;
 }
 
@@ -764,9 +792,10 @@ static const struct key *check_key(struct fi__scn_ctx *p, const struct kv *kv,
 		for (k = 0; k < NKEYS; k++)
 			fi__scn_consider(&sg, keys[k].name);
 		if (!kv[i].val && fi__names_sys_nr(kv[i].key) >= 0) {
-			fi__scn_fail(p, kv[i].kcol,
-				     "expected KEY=VALUE, got '%s'; list several syscalls as 'a,b'",
-				     kv[i].key);
+			fi__scn_fail(
+				p, kv[i].kcol,
+				"expected KEY=VALUE, got '%s'; list several syscalls as 'a,b'",
+				kv[i].key);
 			return NULL;
 		}
 		if (!kv[i].val) {
@@ -838,15 +867,18 @@ static bool visible(struct fi__scn_ctx *p, const char *s, size_t len, int col0)
 
 			if (i + n <= len && !memcmp(s + i, seq[k].bytes, n)) {
 				fi__scn_fail(p, col0 + (int)i,
-					     "invisible character: %s", seq[k].name);
+					     "invisible character: %s",
+					     seq[k].name);
 				return false;
 			}
 		}
 		if (c == 0x7f || (c < 0x20 && c != '\t' && c != '\r')) {
-			fi__scn_fail(p, col0 + (int)i,
-				     c == 0x7f ? "invisible character: DEL (0x7f)"
-					       : "invisible character: control character 0x%02x",
-				     c);
+			fi__scn_fail(
+				p, col0 + (int)i,
+				c == 0x7f
+					? "invisible character: DEL (0x7f)"
+					: "invisible character: control character 0x%02x",
+				c);
 			return false;
 		}
 	}
@@ -859,7 +891,7 @@ static struct fi__rule *parse_segment(struct fi__scn_ctx *p, const char *s,
 				      size_t len, int col0, bool *empty)
 {
 	struct kv kv[MAX_TOKENS];
-	struct rule_state st = { 0 };
+	struct rule_state st = {0};
 	const struct key *key;
 	const char *sel = NULL;
 	struct fi__rule *r = NULL;
@@ -925,8 +957,8 @@ static struct fi__rule *parse_segment(struct fi__scn_ctx *p, const char *s,
 	}
 	if (form == FORM_FAULT && !st.action) {
 		/* strace's fault= fails with ENOSYS unless told otherwise */
-		static const struct kv fault_error = {"error", "ENOSYS", 1, 1,
-						      true, false};
+		static const struct kv fault_error = {"error", "ENOSYS", 1,
+						      1,       true,	 false};
 
 		r->action = FI_ACT_ERROR;
 		r->value = ENOSYS;
@@ -960,8 +992,9 @@ struct fi__rule *fi__scn_parse_rule(const char *text, const char *origin,
 	}
 	nl = strchr(text, '\n');
 	if (nl && nl[strspn(nl, " \t\r\n")]) {
-		fi__scn_fail(&p, (int)(nl - text) + 1,
-			     "one rule expected, but the text goes on after a newline");
+		fi__scn_fail(
+			&p, (int)(nl - text) + 1,
+			"one rule expected, but the text goes on after a newline");
 		return NULL;
 	}
 	r = parse_segment(&p, text, nl ? (size_t)(nl - text) : strlen(text), 1,
@@ -1136,9 +1169,10 @@ int fi__scn_load_file(struct fi__ruleset *rs, const char *path,
 			if (cap >= MAX_FILE_SIZE) {
 				fclose(f);
 				free(buf);
-				snprintf(err->msg, sizeof(err->msg),
-					 "%s: error: file is larger than %u bytes",
-					 path, MAX_FILE_SIZE);
+				snprintf(
+					err->msg, sizeof(err->msg),
+					"%s: error: file is larger than %u bytes",
+					path, MAX_FILE_SIZE);
 				return -EIO;
 			}
 			cap = cap ? 2 * cap : 4096;

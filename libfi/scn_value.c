@@ -329,9 +329,10 @@ bool fi__scn_delay(struct fi__scn_ctx *p, const char *v, int col, long *ns)
 	int rc = parse_count(v, &e, &n);
 
 	if (rc == -1) {
-		fi__scn_fail(p, col,
-			     "bad delay= '%s': expected a number and a unit (ns, us, ms or s), such as 200ms",
-			     v);
+		fi__scn_fail(
+			p, col,
+			"bad delay= '%s': expected a number and a unit (ns, us, ms or s), such as 200ms",
+			v);
 		return false;
 	}
 	if (rc == 0 && !*e) {
@@ -395,9 +396,10 @@ bool fi__scn_prob(struct fi__scn_ctx *p, const char *v, int col, uint64_t *out)
 		s++;
 	}
 	if (!digits || *s) {
-		fi__scn_fail(p, col,
-			     "bad prob= '%s': expected a fraction such as 0.25 or a percentage such as 25%%",
-			     v);
+		fi__scn_fail(
+			p, col,
+			"bad prob= '%s': expected a fraction such as 0.25 or a percentage such as 25%%",
+			v);
 		return false;
 	}
 	if (num == 0 || num > den) {
@@ -406,9 +408,10 @@ bool fi__scn_prob(struct fi__scn_ctx *p, const char *v, int col, uint64_t *out)
 	}
 	t = (num * FI_PROB_ONE + den / 2) / den;
 	if (t == 0) {
-		fi__scn_fail(p, col,
-			     "prob= %s is below fi's precision (1/2^32, about 2.3e-10): the rule would never act",
-			     v);
+		fi__scn_fail(
+			p, col,
+			"prob= %s is below fi's precision (1/2^32, about 2.3e-10): the rule would never act",
+			v);
 		return false;
 	}
 	*out = (uint64_t)t;
@@ -463,9 +466,10 @@ bool fi__scn_script(struct fi__scn_ctx *p, const char *v, int col,
 			}
 		} else if (is_digit(item[0]) || item[0] == '-' ||
 			   item[0] != 'E') {
-			fi__scn_fail(p, scol,
-				     "bad script= step '%s': expected ok, an errno name or a return value",
-				     item);
+			fi__scn_fail(
+				p, scol,
+				"bad script= step '%s': expected ok, an errno name or a return value",
+				item);
 			return false;
 		} else {
 			if (!fi__scn_errno(p, item, scol, "script", &val))
@@ -524,10 +528,10 @@ static bool is_file_line(const char *v)
 
 /* One span, the first len bytes of v: MODULE, MODULE+0xOFF or
  * MODULE+0xLO..0xHI; appended to r->sites. */
-static bool add_span(struct fi__scn_ctx *p, const char *v, size_t len,
-		     int col, struct fi__rule *r)
+static bool add_span(struct fi__scn_ctx *p, const char *v, size_t len, int col,
+		     struct fi__rule *r)
 {
-	struct fi__site_span s = { NULL, 0, ULONG_MAX }, *grown;
+	struct fi__site_span s = {NULL, 0, ULONG_MAX}, *grown;
 	char *w = strndup(v, len), *plus, *dots;
 	bool ok = false;
 
@@ -537,10 +541,11 @@ static bool add_span(struct fi__scn_ctx *p, const char *v, size_t len,
 	}
 	plus = strrchr(w, '+');
 	if (plus == w) {
-		fi__scn_fail(p, col,
-			     "bad site= '%s': expected MODULE, MODULE+0xOFFSET, "
-			     "MODULE+0xLO..0xHI or FILE:LINE",
-			     w);
+		fi__scn_fail(
+			p, col,
+			"bad site= '%s': expected MODULE, MODULE+0xOFFSET, "
+			"MODULE+0xLO..0xHI or FILE:LINE",
+			w);
 		goto out;
 	}
 	if (plus) {
@@ -609,17 +614,19 @@ static bool site_lines(struct fi__scn_ctx *p, const char *v, int col,
 		why[0] = '\0';
 		owned = lines_fn(v, why, sizeof(why), lines_arg);
 		if (!owned) {
-			fi__scn_fail(p, col, "%s", why[0] ? why : "out of memory");
+			fi__scn_fail(p, col, "%s",
+				     why[0] ? why : "out of memory");
 			return false;
 		}
 		spans = owned;
 		len = strlen(owned);
 	} else if (!(spans = env_spans(v, &len))) {
 		if (getenv("FI_SITES"))
-			fi__scn_fail(p, col,
-				     "site=%s: fi-run did not resolve this "
-				     "source line (FI_SITES has no entry for it)",
-				     v);
+			fi__scn_fail(
+				p, col,
+				"site=%s: fi-run did not resolve this "
+				"source line (FI_SITES has no entry for it)",
+				v);
 		else
 			fi__scn_fail(p, col,
 				     "site=%s names a source line, which only "
@@ -738,13 +745,15 @@ bool fi__scn_set(struct fi__scn_ctx *p, const char *v, int col,
 			name++;
 		}
 		if (*name == '!') {
-			fi__scn_fail(p, icol,
-				     "negated syscall sets ('!') are not supported; list the syscalls");
+			fi__scn_fail(
+				p, icol,
+				"negated syscall sets ('!') are not supported; list the syscalls");
 			return false;
 		}
 		if (*name == '/') {
-			fi__scn_fail(p, icol,
-				     "regular expressions ('/') are not supported; list the syscalls");
+			fi__scn_fail(
+				p, icol,
+				"regular expressions ('/') are not supported; list the syscalls");
 			return false;
 		}
 		if (*name == '%') {

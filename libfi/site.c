@@ -38,8 +38,8 @@ static char exe_name[256];
 /* Objects the walk passes through: libc, ld.so, and the sanitizer
  * runtimes, whose interceptors sit between the program and libc. */
 static const char *const internal_names[] = {
-	"libc.so", "ld-linux-x86-64.so", "libpthread.so", "libasan.so",
-	"libtsan.so", "liblsan.so", "libubsan.so", "libhwasan.so",
+	"libc.so",    "ld-linux-x86-64.so", "libpthread.so", "libasan.so",
+	"libtsan.so", "liblsan.so",	    "libubsan.so",   "libhwasan.so",
 };
 #define MAX_INTERNAL 8
 static const struct link_map *internal_maps[MAX_INTERNAL];
@@ -152,16 +152,17 @@ void fi__site_init(void)
 		while (m->l_prev)
 			m = m->l_prev;
 		for (; m && internal_count < MAX_INTERNAL; m = m->l_next) {
-			if (fi__site_internal_name(fi__site_file_name(m->l_name)))
+			if (fi__site_internal_name(
+				    fi__site_file_name(m->l_name)))
 				internal_maps[internal_count++] = m;
 		}
 	}
 	if (getrlimit(RLIMIT_STACK, &rl) == 0 && __libc_stack_end) {
 		uint64_t end = (uint64_t)__libc_stack_end;
 		uint64_t size = rl.rlim_cur == RLIM_INFINITY ||
-					rl.rlim_cur > (1ull << 30)
-				? (1ull << 30)
-				: rl.rlim_cur;
+						rl.rlim_cur > (1ull << 30)
+					? (1ull << 30)
+					: rl.rlim_cur;
 
 		main_stack_lo = end > size ? end - size : 1;
 	}
@@ -232,8 +233,7 @@ static bool mod_internal(const struct mod *m)
 	return self_map && m->map == self_map;
 }
 
-bool fi__site_module_of(uint64_t pc, const char **module,
-			unsigned long *offset)
+bool fi__site_module_of(uint64_t pc, const char **module, unsigned long *offset)
 {
 	struct mod m;
 
@@ -267,7 +267,7 @@ struct unw {
 	uint64_t r[NREG];
 	uint32_t valid;
 	uint64_t lo, hi; /* reads allowed in [lo, hi) */
-	uint64_t limit;  /* probing grows hi up to here */
+	uint64_t limit;	 /* probing grows hi up to here */
 	bool probe;
 };
 
@@ -428,8 +428,7 @@ void fi__site_regs_from_frame(const struct fi__frame *f, uint64_t pc,
 	r->gpr[15] = f->r15;
 }
 
-bool fi__site_resolve(const struct fi__site_regs *r,
-		      struct fi__site_info *out)
+bool fi__site_resolve(const struct fi__site_regs *r, struct fi__site_info *out)
 {
 	struct unw u;
 	bool exact = true; /* pc is not a return address */

@@ -25,7 +25,7 @@ static inline const char *fi__site_file_name(const char *path)
 
 /* Registers at the syscall instruction. */
 struct fi__site_regs {
-	uint64_t rip;     /* the syscall instruction itself, not a return address */
+	uint64_t rip; /* the syscall instruction itself, not a return address */
 	uint64_t gpr[16]; /* DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 */
 };
 
@@ -82,8 +82,7 @@ void fi__site_regs_from_frame(const struct fi__frame *f, uint64_t pc,
  * covers the frames walked). Walks at most 64 frames and reads memory only
  * inside the current thread's stack. Hook-safe, async-signal-safe, lock-
  * free (glibc's _dl_find_object). */
-bool fi__site_resolve(const struct fi__site_regs *r,
-		      struct fi__site_info *out);
+bool fi__site_resolve(const struct fi__site_regs *r, struct fi__site_info *out);
 
 /* The object containing pc: file name and offset. False if none. Hook-safe. */
 bool fi__site_module_of(uint64_t pc, const char **module,

@@ -74,8 +74,8 @@ void fi__trace_write(const struct fi__call *c, long ret, bool injected,
 
 unsigned long fi__trace_write_seq(const struct fi__call *c, long ret,
 				  bool injected, const char *site_module,
-				  unsigned long site_offset, const char *fd_path,
-				  unsigned long resumes)
+				  unsigned long site_offset,
+				  const char *fd_path, unsigned long resumes)
 {
 	return fi__trace_write_more(c, ret, injected, site_module, site_offset,
 				    fd_path, resumes, NULL);
@@ -345,8 +345,8 @@ void fi__trace_exit(void)
 int fi__trace_fd_path(int fd, char *buf, size_t len)
 {
 	/* Before Linux 3.17 there is no thread-self. */
-	static const char *const dirs[] = { "/proc/thread-self/fd/",
-					    "/proc/self/fd/" };
+	static const char *const dirs[] = {"/proc/thread-self/fd/",
+					   "/proc/self/fd/"};
 	char link[48];
 	long r = -ENOENT;
 

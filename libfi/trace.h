@@ -40,8 +40,8 @@ void fi__trace_write(const struct fi__call *c, long ret, bool injected,
  * level deep). */
 unsigned long fi__trace_write_seq(const struct fi__call *c, long ret,
 				  bool injected, const char *site_module,
-				  unsigned long site_offset, const char *fd_path,
-				  unsigned long resumes);
+				  unsigned long site_offset,
+				  const char *fd_path, unsigned long resumes);
 
 /* What a record says beyond the call itself: what fi changed in it, and
  * the argv of an execve. Zeroed: nothing. */

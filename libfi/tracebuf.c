@@ -118,8 +118,8 @@ static int lock(void)
 	for (int i = 0;; i++) {
 		uint64_t cur = free_w;
 
-		if (__atomic_compare_exchange_n(word(OFF_LOCK), &cur, mine, false,
-						__ATOMIC_SEQ_CST,
+		if (__atomic_compare_exchange_n(word(OFF_LOCK), &cur, mine,
+						false, __ATOMIC_SEQ_CST,
 						__ATOMIC_SEQ_CST))
 			return 0;
 		if (cur == mine)
@@ -127,10 +127,11 @@ static int lock(void)
 		if (i >= LOCK_SPINS) {
 			/* The holder was killed holding it: take it over. */
 			long holder = (long)dec(cur);
-			if (holder > 0 && fi__raw2(SYS_kill, holder, 0) == -ESRCH &&
-			    __atomic_compare_exchange_n(word(OFF_LOCK), &cur, mine,
-							false, __ATOMIC_SEQ_CST,
-							__ATOMIC_SEQ_CST))
+			if (holder > 0 &&
+			    fi__raw2(SYS_kill, holder, 0) == -ESRCH &&
+			    __atomic_compare_exchange_n(
+				    word(OFF_LOCK), &cur, mine, false,
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 				return 0;
 			if (i >= 4 * LOCK_SPINS)
 				return -ETIMEDOUT;
@@ -194,7 +195,9 @@ static int grow(unsigned long need)
 		return 0;
 	}
 	chunk = c / 4;
-	chunk = chunk < CHUNK_MIN ? CHUNK_MIN : chunk > CHUNK_MAX ? CHUNK_MAX : chunk;
+	chunk = chunk < CHUNK_MIN   ? CHUNK_MIN
+		: chunk > CHUNK_MAX ? CHUNK_MAX
+				    : chunk;
 	want = round_page(need > c + chunk ? need : c + chunk);
 	limit = fsize_limit();
 	__atomic_store_n(&fsize, limit, __ATOMIC_RELAXED);
@@ -204,10 +207,12 @@ static int grow(unsigned long need)
 		want = limit;
 	if (want > window)
 		want = window;
-	r = fi__fds_call(FI_FD_TRACE, SYS_fallocate, 0, (long)c, (long)(want - c));
+	r = fi__fds_call(FI_FD_TRACE, SYS_fallocate, 0, (long)c,
+			 (long)(want - c));
 	if (r < 0 && want > round_page(need) && round_page(need) <= window) {
-		want = need <= limit && round_page(need) > limit ? need
-								  : round_page(need);
+		want = need <= limit && round_page(need) > limit
+			       ? need
+			       : round_page(need);
 		r = fi__fds_call(FI_FD_TRACE, SYS_fallocate, 0, (long)c,
 				 (long)(want - c));
 	}
@@ -231,7 +236,8 @@ int fi__tracebuf_append(const char *rec, size_t len)
 			return -EIO;
 		nw = enc(pos + len);
 	} while (!__atomic_compare_exchange_n(word(OFF_TAIL), &old, nw, false,
-					      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+					      __ATOMIC_SEQ_CST,
+					      __ATOMIC_SEQ_CST));
 	if (pos + len > window ||
 	    pos + len > __atomic_load_n(&fsize, __ATOMIC_RELAXED))
 		return -EFBIG;
@@ -270,7 +276,8 @@ void fi__tracebuf_trim(void)
 		/* A reserve made since read the old cap: leave the file. */
 		if (get(OFF_TAIL) != t)
 			set(OFF_CAP, c);
-		else if (fi__fds_call(FI_FD_TRACE, SYS_ftruncate, (long)t, 0, 0) < 0)
+		else if (fi__fds_call(FI_FD_TRACE, SYS_ftruncate, (long)t, 0,
+				      0) < 0)
 			set(OFF_CAP, c);
 	}
 	unlock();

@@ -47,7 +47,8 @@ static inline void fi__xstate_restore(struct fi__xstate *x)
 	if (!x->area)
 		return;
 	if (x->xsave)
-		__asm__ volatile("xrstor64 (%0)" ::"r"(x->area), "a"(-1), "d"(-1)
+		__asm__ volatile("xrstor64 (%0)" ::"r"(x->area), "a"(-1),
+				 "d"(-1)
 				 : "memory");
 	else
 		__asm__ volatile("fxrstor64 (%0)" ::"r"(x->area) : "memory");
@@ -67,7 +68,8 @@ struct fi__sse {
 
 static inline void fi__sse_save(struct fi__sse *s)
 {
-#define FI_SSE_SAVE(n) __asm__ volatile("movdqa %%xmm" #n ", %0" : "=m"(s->x[n]));
+#define FI_SSE_SAVE(n)                                                         \
+	__asm__ volatile("movdqa %%xmm" #n ", %0" : "=m"(s->x[n]));
 	FI_SSE_ALL(FI_SSE_SAVE)
 #undef FI_SSE_SAVE
 }

@@ -105,12 +105,18 @@ static void unmet_expectation_is_caught(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		fi_unit_test_setup_teardown(disk_full_keeps_old_file, make_path, remove_path),
-		fi_unit_test_setup_teardown(interrupted_read_is_retried, make_path, remove_path),
-		fi_unit_test_setup_teardown(short_writes_are_completed, make_path, remove_path),
-		fi_unit_test_setup_teardown(refused_open_is_reported, make_path, remove_path),
-		fi_unit_test_setup_teardown(failed_fsync_keeps_old_file, make_path, remove_path),
-		fi_unit_test_setup_teardown(unmet_expectation_is_caught, make_path, remove_path),
+		fi_unit_test_setup_teardown(disk_full_keeps_old_file, make_path,
+					    remove_path),
+		fi_unit_test_setup_teardown(interrupted_read_is_retried,
+					    make_path, remove_path),
+		fi_unit_test_setup_teardown(short_writes_are_completed,
+					    make_path, remove_path),
+		fi_unit_test_setup_teardown(refused_open_is_reported, make_path,
+					    remove_path),
+		fi_unit_test_setup_teardown(failed_fsync_keeps_old_file,
+					    make_path, remove_path),
+		fi_unit_test_setup_teardown(unmet_expectation_is_caught,
+					    make_path, remove_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -115,8 +115,8 @@ static void redirect_rule(void **state)
 	char buf[8] = {0};
 	int fd;
 	(void)state;
-	assert_int_equal(fi_rule("openat path=/nonexistent/fi redirect=/dev/zero"),
-			 0);
+	assert_int_equal(
+		fi_rule("openat path=/nonexistent/fi redirect=/dev/zero"), 0);
 	fd = open("/nonexistent/fi", O_RDONLY);
 	assert_true(fd >= 0);
 	assert_int_equal(read(fd, buf, 4), 4);
@@ -138,7 +138,8 @@ static void signal_rule(void **state)
 	(void)state;
 	assert_int_equal(sigaction(SIGUSR1, &sa, NULL), 0);
 	got_usr1 = 0;
-	assert_int_equal(fi_rule("getppid when=1 signal=SIGUSR1 error=EINTR"), 0);
+	assert_int_equal(fi_rule("getppid when=1 signal=SIGUSR1 error=EINTR"),
+			 0);
 	errno = 0;
 	assert_int_equal(syscall(SYS_getppid), -1);
 	assert_int_equal(errno, EINTR);
@@ -150,7 +151,8 @@ static void signal_rule(void **state)
 
 static long elapsed_ns(const struct timespec *a, const struct timespec *b)
 {
-	return (b->tv_sec - a->tv_sec) * 1000000000L + (b->tv_nsec - a->tv_nsec);
+	return (b->tv_sec - a->tv_sec) * 1000000000L +
+	       (b->tv_nsec - a->tv_nsec);
 }
 
 static void delay_rule(void **state)
@@ -214,7 +216,8 @@ static void when_is_exact_across_threads(void **state)
 	(void)state;
 	assert_int_equal(fi_rule("getppid when=500 error=EPERM"), 0);
 	for (int i = 0; i < 4; i++)
-		assert_int_equal(pthread_create(&tid[i], NULL, getppid_250, &t[i]), 0);
+		assert_int_equal(
+			pthread_create(&tid[i], NULL, getppid_250, &t[i]), 0);
 	for (int i = 0; i < 4; i++)
 		pthread_join(tid[i], NULL);
 	for (int i = 0; i < 4; i++)
@@ -236,11 +239,15 @@ static void bad_input(void **state)
 		 line);
 	assert_non_null(strstr(fi_last_error(), want));
 	assert_int_equal((fi_rule)("wirte error=EIO"), -EINVAL);
-	assert_non_null(strstr(fi_last_error(), "<rule>:1:1: error: unknown syscall"));
+	assert_non_null(
+		strstr(fi_last_error(), "<rule>:1:1: error: unknown syscall"));
 	assert_int_equal((fi_rule)("write error=ENOPE"), -EINVAL);
-	assert_non_null(strstr(fi_last_error(), "<rule>:1:13: error: unknown errno 'ENOPE'"));
-	assert_int_equal(fi_rule_at("write error=ENOPE", "/src/t/x.c", 7), -EINVAL);
-	assert_non_null(strstr(fi_last_error(), "x.c:7:13: error: unknown errno 'ENOPE'"));
+	assert_non_null(strstr(fi_last_error(),
+			       "<rule>:1:13: error: unknown errno 'ENOPE'"));
+	assert_int_equal(fi_rule_at("write error=ENOPE", "/src/t/x.c", 7),
+			 -EINVAL);
+	assert_non_null(strstr(fi_last_error(),
+			       "x.c:7:13: error: unknown errno 'ENOPE'"));
 	assert_int_equal(fi_rule_at("write error=ENOPE", NULL, 7), -EINVAL);
 	assert_non_null(strstr(fi_last_error(), "<rule>:1:13: error:"));
 	assert_int_equal(fi_fail_nth("nosuchcall", 1, EIO), -EINVAL);
@@ -250,12 +257,14 @@ static void bad_input(void **state)
 	assert_int_equal(fi_expect("nosuchcall", 0), -EINVAL);
 	assert_int_equal(fi_count("nosuchcall"), -EINVAL);
 	assert_int_equal(fi_load_scenario("/nonexistent/x.fi"), -ENOENT);
-	assert_non_null(strstr(fi_last_error(), "/nonexistent/x.fi: error: cannot read"));
+	assert_non_null(strstr(fi_last_error(),
+			       "/nonexistent/x.fi: error: cannot read"));
 	assert_int_equal(fi_rule(NULL), -EINVAL);
 	/* fi_ignore_module takes a file name, never a pattern. */
 	assert_int_equal(fi_ignore_module("libharness*.so"), -EINVAL);
-	assert_string_equal(fi_last_error(),
-			    "fi_ignore_module takes an object's file name, not a pattern: 'libharness*.so'");
+	assert_string_equal(
+		fi_last_error(),
+		"fi_ignore_module takes an object's file name, not a pattern: 'libharness*.so'");
 	assert_int_equal(fi_ignore_module(""), -EINVAL);
 	/* A success clears the error. */
 	assert_int_equal(fi_rule("getppid error=EPERM when=1"), 0);
@@ -270,8 +279,8 @@ static void scenario_file(void **state)
 {
 	int fd = null_fd();
 	(void)state;
-	assert_int_equal(fi_load_scenario(FI_SOURCE_DIR "/scenarios/disk_full.fi"),
-			 0);
+	assert_int_equal(
+		fi_load_scenario(FI_SOURCE_DIR "/scenarios/disk_full.fi"), 0);
 	assert_int_equal(write(fd, "a", 1), 1);
 	assert_int_equal(write(fd, "b", 1), 1);
 	assert_int_equal(write(fd, "c", 1), -1);

@@ -46,7 +46,8 @@ static void touch(const char *path)
 int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
-		const char *cmd = argv[i], *arg = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *cmd = argv[i],
+			   *arg = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!strcmp(cmd, "write")) {
 			if (write(1, "x", 1) != 1) {
@@ -71,7 +72,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (!arg) {
-			fprintf(stderr, "cli_target: '%s' needs an argument\n", cmd);
+			fprintf(stderr, "cli_target: '%s' needs an argument\n",
+				cmd);
 			return 99;
 		}
 		i++;
@@ -94,7 +96,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(cmd, "exit")) {
 			return number(arg);
 		} else {
-			fprintf(stderr, "cli_target: unknown command '%s'\n", cmd);
+			fprintf(stderr, "cli_target: unknown command '%s'\n",
+				cmd);
 			return 99;
 		}
 	}

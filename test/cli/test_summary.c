@@ -46,16 +46,18 @@ static char *summarize(const char *name, const struct fi__summary_rule *rules,
 static void test_aggregates_over_processes(void **state)
 {
 	const struct fi__summary_rule rules[] = {
-		{ "disk_full.fi:3", "write when=3 error=ENOSPC" },
-		{ "<rule>:1", "read error=EIO" },
-		{ "<rule>:1", "fsync error=EIO" },
+		{"disk_full.fi:3", "write when=3 error=ENOSPC"},
+		{"<rule>:1", "read error=EIO"},
+		{"<rule>:1", "fsync error=EIO"},
 	};
-	const struct fi__summary_alias al[] = { { "/abs/dir/disk_full.fi", "disk_full.fi" } };
+	const struct fi__summary_alias al[] = {
+		{"/abs/dir/disk_full.fi", "disk_full.fi"}};
 	size_t lines;
 	char *got = summarize("report_basic.jsonl", rules, 3, al, 1, &lines);
 
 	(void)state;
-	assert_string_equal(got,
+	assert_string_equal(
+		got,
 		"fi: disk_full.fi:3: write when=3 error=ENOSPC: fired 2 times in 2 processes (first at cp+0x1234, pid 1234)\n"
 		"fi: <rule>:1: read error=EIO: never fired (1 matching call)\n"
 		"fi: <rule>:1: fsync error=EIO: no report from the program\n");
@@ -68,13 +70,14 @@ static void test_aggregates_over_processes(void **state)
 static void test_matches_by_text_when_origin_differs(void **state)
 {
 	const struct fi__summary_rule rules[] = {
-		{ "disk_full.fi:3", "write when=3 error=ENOSPC" },
+		{"disk_full.fi:3", "write when=3 error=ENOSPC"},
 	};
 	size_t lines;
 	char *got = summarize("report_basic.jsonl", rules, 1, NULL, 0, &lines);
 
 	(void)state;
-	assert_string_equal(got,
+	assert_string_equal(
+		got,
 		"fi: disk_full.fi:3: write when=3 error=ENOSPC: fired 2 times in 2 processes (first at cp+0x1234, pid 1234)\n"
 		"fi: <rule>:1: read error=EIO: never fired (1 matching call)\n");
 	assert_int_equal(lines, 2);
@@ -86,13 +89,14 @@ static void test_matches_by_text_when_origin_differs(void **state)
 static void test_unexpected_rules_and_bad_lines(void **state)
 {
 	const struct fi__summary_rule rules[] = {
-		{ "<rule>:1", "openat error=EACCES" },
+		{"<rule>:1", "openat error=EACCES"},
 	};
 	size_t lines;
 	char *got = summarize("report_extra.jsonl", rules, 1, NULL, 0, &lines);
 
 	(void)state;
-	assert_string_equal(got,
+	assert_string_equal(
+		got,
 		"fi: <rule>:1: openat error=EACCES: fired 3 times (first in pid 7)\n"
 		"fi: api.c:12: close retval=0: never fired (0 matching calls)\n"
 		"fi: 2 lines of the report were not a rule record; ignored\n");
@@ -104,14 +108,15 @@ static void test_unexpected_rules_and_bad_lines(void **state)
 static void test_no_report(void **state)
 {
 	const struct fi__summary_rule rules[] = {
-		{ "a.fi:1", "write error=EIO" },
-		{ "<rule>:1", "read error=EINTR" },
+		{"a.fi:1", "write error=EIO"},
+		{"<rule>:1", "read error=EINTR"},
 	};
 	size_t lines;
 	char *got = summarize(NULL, rules, 2, NULL, 0, &lines);
 
 	(void)state;
-	assert_string_equal(got,
+	assert_string_equal(
+		got,
 		"fi: a.fi:1: write error=EIO: no report from the program\n"
 		"fi: <rule>:1: read error=EINTR: no report from the program\n");
 	assert_int_equal(lines, 2);
@@ -134,8 +139,9 @@ static void test_nothing(void **state)
  * are not rule records; a loss of 0 says nothing. */
 static void test_lost_records(void **state)
 {
-	const struct fi__summary_rule rules[] = { { "<rule>:1", "read error=EIO" } };
-	const struct fi__summary_alias al[] = { { "FI_RULES", "<rule>" } };
+	const struct fi__summary_rule rules[] = {
+		{"<rule>:1", "read error=EIO"}};
+	const struct fi__summary_alias al[] = {{"FI_RULES", "<rule>"}};
 	char path[1024], *buf = NULL;
 	size_t len = 0, unfired = 99;
 	FILE *in, *out = open_memstream(&buf, &len);
@@ -153,7 +159,8 @@ static void test_lost_records(void **state)
 	assert_int_equal(unfired, 1);
 	fi__summary_free(sum);
 	fclose(out);
-	assert_string_equal(buf,
+	assert_string_equal(
+		buf,
 		"fi-run: the trace run.trace lost 20 records (pid 4242: No space left on device)\n"
 		"fi-run: the trace run.trace lost 1 record (pid 4250: EBADF)\n"
 		"fi: <rule>:1: read error=EIO: never fired (0 matching calls)\n");
@@ -165,10 +172,11 @@ static void test_lost_records(void **state)
 static void test_unfired_count(void **state)
 {
 	const struct fi__summary_rule rules[] = {
-		{ "disk_full.fi:3", "write when=3 error=ENOSPC" },
-		{ "<rule>:1", "fsync error=EIO" },
+		{"disk_full.fi:3", "write when=3 error=ENOSPC"},
+		{"<rule>:1", "fsync error=EIO"},
 	};
-	const struct fi__summary_alias al[] = { { "/abs/dir/disk_full.fi", "disk_full.fi" } };
+	const struct fi__summary_alias al[] = {
+		{"/abs/dir/disk_full.fi", "disk_full.fi"}};
 	char path[1024];
 	size_t unfired = 0;
 	FILE *in;

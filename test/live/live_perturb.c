@@ -8,20 +8,27 @@
 #include <string.h>
 #include <unistd.h>
 
-static void change_status(void) { _exit(3); }
-static void die_by_signal(void) { raise(SIGSEGV); }
+static void change_status(void)
+{
+	_exit(3);
+}
+static void die_by_signal(void)
+{
+	raise(SIGSEGV);
+}
 
-__attribute__((constructor)) static void live_perturb_init(void) {
-  const char *kind = getenv("LIVE_PERTURB");
-  if (!kind)
-    return;
-  if (strcmp(kind, "stdout") == 0) {
-    static const char msg[] = "perturbed\n";
-    if (write(1, msg, sizeof msg - 1) < 0)
-      _exit(4);
-  } else if (strcmp(kind, "status") == 0) {
-    atexit(change_status);
-  } else if (strcmp(kind, "signal") == 0) {
-    atexit(die_by_signal);
-  }
+__attribute__((constructor)) static void live_perturb_init(void)
+{
+	const char *kind = getenv("LIVE_PERTURB");
+	if (!kind)
+		return;
+	if (strcmp(kind, "stdout") == 0) {
+		static const char msg[] = "perturbed\n";
+		if (write(1, msg, sizeof msg - 1) < 0)
+			_exit(4);
+	} else if (strcmp(kind, "status") == 0) {
+		atexit(change_status);
+	} else if (strcmp(kind, "signal") == 0) {
+		atexit(die_by_signal);
+	}
 }

@@ -86,10 +86,11 @@ static void close_by_io_uring(int last)
 			n++;
 		}
 		__atomic_store_n(sq_tail, tail, __ATOMIC_RELEASE);
-		if (syscall(SYS_io_uring_enter, ring, n, n, IORING_ENTER_GETEVENTS,
-			    NULL, 0) < 0)
+		if (syscall(SYS_io_uring_enter, ring, n, n,
+			    IORING_ENTER_GETEVENTS, NULL, 0) < 0)
 			die("io_uring_enter");
-		__atomic_store_n(cq_head, __atomic_load_n(cq_tail, __ATOMIC_ACQUIRE),
+		__atomic_store_n(cq_head,
+				 __atomic_load_n(cq_tail, __ATOMIC_ACQUIRE),
 				 __ATOMIC_RELEASE);
 	}
 	(void)cqes;
@@ -176,7 +177,8 @@ int main(int argc, char **argv)
 		snprintf(names[nfiles], sizeof(names[0]), "%s/f%d", argv[2],
 			 nfiles);
 		fds[nfiles] = open(names[nfiles],
-				   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+				   O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+				   0644);
 		if (fds[nfiles] < 0 && errno == EMFILE)
 			break;
 		if (fds[nfiles] < 0)

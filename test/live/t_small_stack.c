@@ -16,37 +16,38 @@
 
 static void *worker(void *arg)
 {
-  int *failed = arg;
-  int fd = open("/nonexistent/fi-small-stack", O_RDONLY);
+	int *failed = arg;
+	int fd = open("/nonexistent/fi-small-stack", O_RDONLY);
 
-  if (fd >= 0 || errno != ENOENT)
-    *failed = 1;
-  if (write(STDERR_FILENO, "", 0) != 0)
-    *failed = 1;
-  return NULL;
+	if (fd >= 0 || errno != ENOENT)
+		*failed = 1;
+	if (write(STDERR_FILENO, "", 0) != 0)
+		*failed = 1;
+	return NULL;
 }
 
 int main(void)
 {
-  pthread_attr_t attr;
-  int created = 0, failed = 0;
+	pthread_attr_t attr;
+	int created = 0, failed = 0;
 
-  live_begin();
-  LIVE_CHECK(pthread_attr_init(&attr) == 0);
-  LIVE_CHECK(pthread_attr_setstacksize(&attr, PTHREAD_STACK_MIN) == 0);
-  for (int i = 0; i < NTHREADS; i++) {
-    pthread_t t;
-    int r = pthread_create(&t, &attr, worker, &failed);
+	live_begin();
+	LIVE_CHECK(pthread_attr_init(&attr) == 0);
+	LIVE_CHECK(pthread_attr_setstacksize(&attr, PTHREAD_STACK_MIN) == 0);
+	for (int i = 0; i < NTHREADS; i++) {
+		pthread_t t;
+		int r = pthread_create(&t, &attr, worker, &failed);
 
-    if (r != 0) {
-      printf("pthread_create with a %d-byte stack: %s\n", (int)PTHREAD_STACK_MIN,
-             strerror(r));
-      return 1;
-    }
-    LIVE_CHECK(pthread_join(t, NULL) == 0);
-    created++;
-  }
-  printf("%d threads on %d-byte stacks, %s\n", created, (int)PTHREAD_STACK_MIN,
-         failed ? "a call went wrong" : "every call as expected");
-  return failed;
+		if (r != 0) {
+			printf("pthread_create with a %d-byte stack: %s\n",
+			       (int)PTHREAD_STACK_MIN, strerror(r));
+			return 1;
+		}
+		LIVE_CHECK(pthread_join(t, NULL) == 0);
+		created++;
+	}
+	printf("%d threads on %d-byte stacks, %s\n", created,
+	       (int)PTHREAD_STACK_MIN,
+	       failed ? "a call went wrong" : "every call as expected");
+	return failed;
 }

@@ -45,12 +45,14 @@ int main(int argc, char **argv)
 {
 	if (argc > 1 && !strncmp(argv[1], "threads", 7)) {
 		bool one = !strcmp(argv[1], "threads1");
-		struct job a = {
-			"t1", one ? 1 : open("a.out", O_WRONLY | O_CREAT | O_TRUNC, 0644)
-		};
-		struct job b = {
-			"t2", one ? 1 : open("b.out", O_WRONLY | O_CREAT | O_TRUNC, 0644)
-		};
+		struct job a = {"t1",
+				one ? 1
+				    : open("a.out",
+					   O_WRONLY | O_CREAT | O_TRUNC, 0644)};
+		struct job b = {"t2",
+				one ? 1
+				    : open("b.out",
+					   O_WRONLY | O_CREAT | O_TRUNC, 0644)};
 		pthread_t ta, tb;
 
 		if (a.fd < 0 || b.fd < 0)

@@ -21,7 +21,7 @@ static void starts(const char *sys, const char *e0, const char *e1,
 		   const char *e2)
 {
 	const char *const *l = fi__sweep_errnos(sys);
-	const char *want[3] = { e0, e1, e2 };
+	const char *want[3] = {e0, e1, e2};
 
 	if (!l) {
 		problem("not in the table", sys, NULL);

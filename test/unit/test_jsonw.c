@@ -18,8 +18,8 @@
 
 #define PAGE 4096ul
 
-static const char *one_string(char *buf, size_t size, const char *s,
-			      size_t n, struct fi__jw *w)
+static const char *one_string(char *buf, size_t size, const char *s, size_t n,
+			      struct fi__jw *w)
 {
 	fi__jw_init(w, buf, size);
 	fi__jw_strn(w, s, n);
@@ -80,9 +80,9 @@ static void utf8(void **state)
 
 	(void)state;
 	/* well-formed: kept as is, also inside an 8-byte run */
-	assert_string_equal(
-		one_string(buf, sizeof(buf), "/tmp/caf\xc3\xa9/\xe2\x82\xac", 14, &w),
-		"\"/tmp/caf\xc3\xa9/\xe2\x82\xac\"");
+	assert_string_equal(one_string(buf, sizeof(buf),
+				       "/tmp/caf\xc3\xa9/\xe2\x82\xac", 14, &w),
+			    "\"/tmp/caf\xc3\xa9/\xe2\x82\xac\"");
 	/* a stray continuation byte, an overlong form, a surrogate, a
 	 * sequence cut by the end */
 	assert_string_equal(one_string(buf, sizeof(buf), "\x80", 1, &w),

@@ -20,9 +20,9 @@
 #include "disasm.h"
 #include "plan.h"
 
-#define BASE 0x401000u  /* where a case's code pretends to be */
-#define STUB 0x500000u  /* where its stub pretends to be */
-#define POINT_ID 42u     /* index pushed by the stub: 68 2a 00 00 00 */
+#define BASE 0x401000u /* where a case's code pretends to be */
+#define STUB 0x500000u /* where its stub pretends to be */
+#define POINT_ID 42u   /* index pushed by the stub: 68 2a 00 00 00 */
 #define MAXCODE 1024
 #define MAXPAD 16 /* pads of one golden case */
 
@@ -32,11 +32,11 @@
  * keeps the syscall in place, a jump back to it.
  * "@N" names the N-th instruction of this block; [name] a RIP-relative
  * operand that resolves to that slot. */
-#define COMMON                                                              \
-	"0f b7 c8 | 4c 8b 1d [table] | 41 0f b6 0c 0b | e3 ->@16 | "        \
-	"48 8d 64 24 80 | ff 35 [base] | 68 2a 00 00 00 | ff 15 [entry] | " \
-	"e3 ->@17 | e2 ->@16 | "                                            \
-	"0f 05 | 48 8d 64 24 80 | ff 35 [base] | 68 2a 00 00 00 | "          \
+#define COMMON                                                                 \
+	"0f b7 c8 | 4c 8b 1d [table] | 41 0f b6 0c 0b | e3 ->@16 | "           \
+	"48 8d 64 24 80 | ff 35 [base] | 68 2a 00 00 00 | ff 15 [entry] | "    \
+	"e3 ->@17 | e2 ->@16 | "                                               \
+	"0f 05 | 48 8d 64 24 80 | ff 35 [base] | 68 2a 00 00 00 | "            \
 	"ff 15 [post] | eb ->@17"
 
 /* ---- a sweep over a byte buffer, as patch.c does over memory ---- */
@@ -45,7 +45,7 @@ struct image {
 	uint64_t base;
 	const uint8_t *code;
 	size_t len;
-	uint8_t *own;     /* code parsed from hex, or NULL */
+	uint8_t *own;	  /* code parsed from hex, or NULL */
 	uint8_t *targets; /* a bit per byte: some direct branch lands here */
 	uint8_t *starts;  /* a bit per byte: the sweep decoded an insn here */
 	struct fi__pad *pads;
@@ -132,7 +132,8 @@ static void detail_post(struct fi__disasm *d, const struct image *im,
 	w->npost = 0;
 	while (w->npost < FI_PLAN_MAXPOST && a < end) {
 		struct fi__insn *p = &w->post[w->npost];
-		if (!fi__disasm_one(d, im->code + (a - im->base), end - a, a, p))
+		if (!fi__disasm_one(d, im->code + (a - im->base), end - a, a,
+				    p))
 			break;
 		w->npost++;
 		if (stops(p))
@@ -181,10 +182,9 @@ static void sweep(struct fi__disasm *d, struct image *im)
 			w = &im->wins[im->nwins++];
 			memset(w, 0, sizeof(*w));
 			for (int i = 0; i < nring; i++)
-				assert_true(fi__disasm_one(d, ring[i].bytes,
-							   ring[i].len,
-							   ring[i].addr,
-							   &w->pre[i]));
+				assert_true(fi__disasm_one(
+					d, ring[i].bytes, ring[i].len,
+					ring[i].addr, &w->pre[i]));
 			w->npre = nring;
 			w->sys = in;
 			detail_post(d, im, w);
@@ -317,7 +317,7 @@ static bool render_stub(struct fi__disasm *d, const uint8_t *buf, size_t n,
 	out[0] = 0;
 	while (off < n) {
 		if (ni == 64 || !fi__disasm_one(d, buf + off, n - off,
-						 stub + off, &ins[ni]))
+						stub + off, &ins[ni]))
 			return false;
 		starts[ni] = stub + off;
 		off += ins[ni++].len;
@@ -357,10 +357,11 @@ static bool render_stub(struct fi__disasm *d, const uint8_t *buf, size_t n,
 		}
 		say_bytes(&r, in->bytes, (size_t)disp_off);
 		say(&r, " [");
-		say_target(&r,
-			   in->addr + in->len +
-				   (uint64_t)(int64_t)le32(in->bytes + disp_off),
-			   stub, env, starts, ni, npre);
+		say_target(
+			&r,
+			in->addr + in->len +
+				(uint64_t)(int64_t)le32(in->bytes + disp_off),
+			stub, env, starts, ni, npre);
 		say(&r, "]");
 		if ((size_t)disp_off + 4 < in->len) {
 			say(&r, " ");
@@ -375,20 +376,20 @@ static bool render_stub(struct fi__disasm *d, const uint8_t *buf, size_t n,
 
 struct plan_case {
 	const char *name;
-	const char *code;     /* hex bytes */
-	uint64_t base;        /* 0: BASE */
-	int sys;              /* offset of the syscall planned */
-	int targets[4];       /* offsets jumped to from outside the code */
+	const char *code; /* hex bytes */
+	uint64_t base;	  /* 0: BASE */
+	int sys;	  /* offset of the syscall planned */
+	int targets[4];	  /* offsets jumped to from outside the code */
 	int ntargets;
-	uint64_t stub;        /* 0: STUB */
+	uint64_t stub; /* 0: STUB */
 	/* refused by fi__plan_point, with this reason: */
 	const char *why;
 	/* else planned (offsets from base): */
 	int start, npre, npost, resume, pad;
 	const char *point;     /* the bytes written at start */
-	const char *padjmp;   /* the 5 bytes written at pad */
-	bool keep;            /* the syscall stays in place (plan.keep_sys) */
-	const char *stub_pre; /* the stub before COMMON */
+	const char *padjmp;    /* the 5 bytes written at pad */
+	bool keep;	       /* the syscall stays in place (plan.keep_sys) */
+	const char *stub_pre;  /* the stub before COMMON */
 	const char *stub_post; /* ... and after it */
 	/* or refused by fi__plan_emit_stub, with this reason: */
 	const char *emit_why;
@@ -401,7 +402,10 @@ static const struct plan_case cases[] = {
 		.code = "b8 01 00 00 00 | 0f 05 | 48 3d 01 f0 ff ff | 73 01 |"
 			" c3 | c3",
 		.sys = 5,
-		.start = 0, .npre = 1, .npost = 0, .resume = 7,
+		.start = 0,
+		.npre = 1,
+		.npost = 0,
+		.resume = 7,
 		.point = "e9 fb ef 0f 00 0f 05",
 		.keep = true,
 		.stub_pre = "b8 01 00 00 00",
@@ -416,7 +420,10 @@ static const struct plan_case cases[] = {
 		.code = "64 8b 04 25 18 00 00 00 | 85 c0 | 75 0d | 31 c0 |"
 			" 0f 05 | 48 3d 00 f0 ff ff | 77 02 | c3 | c3 | c3",
 		.sys = 0x0e,
-		.start = 0x08, .npre = 3, .npost = 0, .resume = 0x10,
+		.start = 0x08,
+		.npre = 3,
+		.npost = 0,
+		.resume = 0x10,
 		.point = "e9 f3 ef 0f 00 cc 0f 05",
 		.keep = true,
 		.stub_pre = "85 c0 | 0f 85 ->0x401019 | 31 c0",
@@ -428,9 +435,13 @@ static const struct plan_case cases[] = {
 		.name = "glibc: the syscall a target, the cmp after moves",
 		.code = "64 8b 04 25 18 00 00 00 | 85 c0 | 75 0d | 31 c0 |"
 			" 0f 05 | 48 3d 00 f0 ff ff | 77 02 | c3 | c3 | c3",
-		.targets = {0x0e}, .ntargets = 1,
+		.targets = {0x0e},
+		.ntargets = 1,
 		.sys = 0x0e,
-		.start = 0x0e, .npre = 0, .npost = 1, .resume = 0x16,
+		.start = 0x0e,
+		.npre = 0,
+		.npost = 1,
+		.resume = 0x16,
 		.point = "e9 ed ef 0f 00 cc cc cc",
 		.stub_pre = "",
 		.stub_post = "48 3d 00 f0 ff ff | e9 ->0x401016",
@@ -441,7 +452,10 @@ static const struct plan_case cases[] = {
 		.name = "retry loop back to the mov: still moved before",
 		.code = "b8 07 00 00 00 | 0f 05 | 83 f8 fc | 74 f4 | c3",
 		.sys = 5,
-		.start = 0, .npre = 1, .npost = 0, .resume = 7,
+		.start = 0,
+		.npre = 1,
+		.npost = 0,
+		.resume = 7,
 		.point = "e9 fb ef 0f 00 0f 05",
 		.keep = true,
 		.stub_pre = "b8 07 00 00 00",
@@ -454,7 +468,10 @@ static const struct plan_case cases[] = {
 		.code = "b8 07 00 00 00 | 0f 05 | 85 c0 | 78 03 | eb f8 | c3 |"
 			" c3",
 		.sys = 5,
-		.start = 5, .npre = 0, .npost = 2, .resume = 0x0b,
+		.start = 5,
+		.npre = 0,
+		.npost = 2,
+		.resume = 0x0b,
 		.point = "e9 f6 ef 0f 00 cc",
 		.stub_pre = "",
 		.stub_post = "85 c0 | 0f 88 ->0x40100e | e9 ->0x40100b",
@@ -465,7 +482,10 @@ static const struct plan_case cases[] = {
 		.code = "49 89 ca | b8 12 00 00 00 | 0f 05 | 48 3d 01 f0 ff ff |"
 			" c3",
 		.sys = 8,
-		.start = 3, .npre = 1, .npost = 0, .resume = 0x0a,
+		.start = 3,
+		.npre = 1,
+		.npost = 0,
+		.resume = 0x0a,
 		.point = "e9 f8 ef 0f 00 0f 05",
 		.keep = true,
 		.stub_pre = "b8 12 00 00 00",
@@ -475,7 +495,10 @@ static const struct plan_case cases[] = {
 		.name = "mov %rcx,%r10; mov %edi,%eax: two move before",
 		.code = "49 89 ca | 89 f8 | 0f 05 | 48 3d 01 f0 ff ff | c3",
 		.sys = 5,
-		.start = 0, .npre = 2, .npost = 0, .resume = 7,
+		.start = 0,
+		.npre = 2,
+		.npost = 0,
+		.resume = 7,
 		.point = "e9 fb ef 0f 00 0f 05",
 		.keep = true,
 		.stub_pre = "49 89 ca | 89 f8",
@@ -486,7 +509,10 @@ static const struct plan_case cases[] = {
 		.name = "three short instructions move before",
 		.code = "48 89 f8 | 56 | 5e | 0f 05 | c3",
 		.sys = 5,
-		.start = 0, .npre = 3, .npost = 0, .resume = 7,
+		.start = 0,
+		.npre = 3,
+		.npost = 0,
+		.resume = 7,
 		.point = "e9 fb ef 0f 00 0f 05",
 		.keep = true,
 		.stub_pre = "48 89 f8 | 56 | 5e",
@@ -497,7 +523,10 @@ static const struct plan_case cases[] = {
 		.name = "target inside the before-window: the after-window moves",
 		.code = "49 89 ca | 89 f8 | 0f 05 | 85 c0 | 75 f8 | c3",
 		.sys = 5,
-		.start = 5, .npre = 0, .npost = 2, .resume = 0x0b,
+		.start = 5,
+		.npre = 0,
+		.npost = 2,
+		.resume = 0x0b,
 		.point = "e9 f6 ef 0f 00 cc",
 		.stub_pre = "",
 		.stub_post = "85 c0 | 0f 85 ->0x401003 | e9 ->0x40100b",
@@ -506,7 +535,8 @@ static const struct plan_case cases[] = {
 		.name = "targets inside both windows: refused",
 		.code = "49 89 ca | 89 f8 | 0f 05 | 85 c0 | 75 f8 | c3",
 		.sys = 5,
-		.targets = {7}, .ntargets = 1,
+		.targets = {7},
+		.ntargets = 1,
 		.why = "a jump lands inside the window",
 	},
 	{
@@ -514,8 +544,12 @@ static const struct plan_case cases[] = {
 		.name = "target right after the syscall: moved before",
 		.code = "b8 07 00 00 00 | 0f 05 | 83 f8 fc | c3",
 		.sys = 5,
-		.targets = {7}, .ntargets = 1,
-		.start = 0, .npre = 1, .npost = 0, .resume = 7,
+		.targets = {7},
+		.ntargets = 1,
+		.start = 0,
+		.npre = 1,
+		.npost = 0,
+		.resume = 7,
 		.point = "e9 fb ef 0f 00 0f 05",
 		.keep = true,
 		.stub_pre = "b8 07 00 00 00",
@@ -533,7 +567,10 @@ static const struct plan_case cases[] = {
 		.name = "RIP-relative after the syscall keeps its address",
 		.code = "0f 05 | 48 8b 15 34 12 00 00 | c3",
 		.sys = 0,
-		.start = 0, .npre = 0, .npost = 1, .resume = 9,
+		.start = 0,
+		.npre = 0,
+		.npost = 1,
+		.resume = 9,
 		.point = "e9 fb ef 0f 00 cc cc cc cc",
 		.stub_pre = "",
 		.stub_post = "48 8b 15 [0x40223d] | e9 ->0x401009",
@@ -543,7 +580,10 @@ static const struct plan_case cases[] = {
 		.name = "RIP-relative before the syscall keeps its address",
 		.code = "8b 05 10 00 00 00 | 0f 05 | c3",
 		.sys = 6,
-		.start = 0, .npre = 1, .npost = 0, .resume = 8,
+		.start = 0,
+		.npre = 1,
+		.npost = 0,
+		.resume = 8,
 		.point = "e9 fb ef 0f 00 cc 0f 05",
 		.keep = true,
 		.stub_pre = "8b 05 [0x401016]",
@@ -554,7 +594,10 @@ static const struct plan_case cases[] = {
 		.name = "RIP-relative with an immediate after the displacement",
 		.code = "0f 05 | 83 3d 00 01 00 00 07 | c3",
 		.sys = 0,
-		.start = 0, .npre = 0, .npost = 1, .resume = 9,
+		.start = 0,
+		.npre = 0,
+		.npost = 1,
+		.resume = 9,
 		.point = "e9 fb ef 0f 00 cc cc cc cc",
 		.stub_pre = "",
 		.stub_post = "83 3d [0x401109] 07 | e9 ->0x401009",
@@ -574,7 +617,10 @@ static const struct plan_case cases[] = {
 		.code = "0f 05 | 48 8b 15 f0 ff ff 7f | c3",
 		.sys = 0,
 		.stub = 0x301000,
-		.start = 0, .npre = 0, .npost = 1, .resume = 9,
+		.start = 0,
+		.npre = 0,
+		.npost = 1,
+		.resume = 9,
 		.emit_why = "a relocated instruction cannot reach its data",
 	},
 	{
@@ -583,7 +629,10 @@ static const struct plan_case cases[] = {
 			" c3",
 		.sys = 5,
 		.stub = 0x80402000,
-		.start = 5, .npre = 0, .npost = 2, .resume = 0x0b,
+		.start = 5,
+		.npre = 0,
+		.npost = 2,
+		.resume = 0x0b,
 		.emit_why = "a relocated instruction cannot reach its target",
 	},
 	{
@@ -597,7 +646,10 @@ static const struct plan_case cases[] = {
 		.name = "call rel32 before, cmp after: the cmp moves",
 		.code = "e8 00 00 00 00 | 0f 05 | 48 3d 01 f0 ff ff | c3",
 		.sys = 5,
-		.start = 5, .npre = 0, .npost = 1, .resume = 0x0d,
+		.start = 5,
+		.npre = 0,
+		.npost = 1,
+		.resume = 0x0d,
 		.point = "e9 f6 ef 0f 00 cc cc cc",
 		.stub_pre = "",
 		.stub_post = "48 3d 01 f0 ff ff | e9 ->0x40100d",
@@ -616,8 +668,13 @@ static const struct plan_case cases[] = {
 		.code = "31 c0 | 0f 05 | c3 | 66 2e 0f 1f 84 00 00 00 00 00 |"
 			" 90 | c3",
 		.sys = 2,
-		.targets = {2, 4}, .ntargets = 2,
-		.start = 2, .npre = 0, .npost = 0, .resume = 4, .pad = 5,
+		.targets = {2, 4},
+		.ntargets = 2,
+		.start = 2,
+		.npre = 0,
+		.npost = 0,
+		.resume = 4,
+		.pad = 5,
 		.point = "eb 01",
 		.padjmp = "e9 f6 ef 0f 00",
 		.stub_pre = "",
@@ -628,8 +685,12 @@ static const struct plan_case cases[] = {
 		.name = "padding: short jump back into the nopl before",
 		.code = "c3 | 0f 1f 80 00 00 00 00 | 31 c0 | 0f 05 | c3",
 		.sys = 0x0a,
-		.targets = {0x0a}, .ntargets = 1,
-		.start = 0x0a, .npre = 0, .npost = 0, .resume = 0x0c,
+		.targets = {0x0a},
+		.ntargets = 1,
+		.start = 0x0a,
+		.npre = 0,
+		.npost = 0,
+		.resume = 0x0c,
 		.pad = 1,
 		.point = "eb f5",
 		.padjmp = "e9 fa ef 0f 00",
@@ -642,15 +703,21 @@ static const struct plan_case cases[] = {
 		.name = "padding out of short-jump reach is not used",
 		.code = "31 c0 | 0f 05 | c3 | 50*126 | c3 | 0f 1f 40 00 90 | c3",
 		.sys = 2,
-		.targets = {2}, .ntargets = 1,
+		.targets = {2},
+		.ntargets = 1,
 		.why = "a jump lands on the syscall",
 	},
 	{
 		.name = "padding just in short-jump reach is used",
 		.code = "31 c0 | 0f 05 | c3 | 50*125 | c3 | 0f 1f 40 00 90 | c3",
 		.sys = 2,
-		.targets = {2}, .ntargets = 1,
-		.start = 2, .npre = 0, .npost = 0, .resume = 4, .pad = 0x83,
+		.targets = {2},
+		.ntargets = 1,
+		.start = 2,
+		.npre = 0,
+		.npost = 0,
+		.resume = 4,
+		.pad = 0x83,
 		.point = "eb 7f",
 		.padjmp = "e9 78 ef 0f 00",
 		.stub_pre = "",
@@ -669,7 +736,10 @@ static const struct plan_case cases[] = {
 		.name = "mov $14,%rax; syscall is no trampoline",
 		.code = "48 c7 c0 0e 00 00 00 | 0f 05 | c3",
 		.sys = 7,
-		.start = 0, .npre = 1, .npost = 0, .resume = 9,
+		.start = 0,
+		.npre = 1,
+		.npost = 0,
+		.resume = 9,
 		.point = "e9 fb ef 0f 00 cc cc 0f 05",
 		.keep = true,
 		.stub_pre = "48 c7 c0 0e 00 00 00",
@@ -680,7 +750,10 @@ static const struct plan_case cases[] = {
 		.name = "syscall at the very end of the region",
 		.code = "b8 3c 00 00 00 | 0f 05",
 		.sys = 5,
-		.start = 0, .npre = 1, .npost = 0, .resume = 7,
+		.start = 0,
+		.npre = 1,
+		.npost = 0,
+		.resume = 7,
 		.point = "e9 fb ef 0f 00 0f 05",
 		.keep = true,
 		.stub_pre = "b8 3c 00 00 00",
@@ -698,7 +771,10 @@ static const struct plan_case cases[] = {
 		.code = "b8 01 00 00 00 | 0f 05 | 48 3d 01 f0 ff ff | c3",
 		.base = 0x401ffa,
 		.sys = 5,
-		.start = 0, .npre = 1, .npost = 0, .resume = 7,
+		.start = 0,
+		.npre = 1,
+		.npost = 0,
+		.resume = 7,
 		.point = "e9 01 e0 0f 00 0f 05",
 		.keep = true,
 		.stub_pre = "b8 01 00 00 00",
@@ -709,8 +785,12 @@ static const struct plan_case cases[] = {
 		.code = "b8 01 00 00 00 | 0f 05 | 48 3d 01 f0 ff ff | c3",
 		.base = 0x401ffa,
 		.sys = 5,
-		.targets = {5}, .ntargets = 1,
-		.start = 5, .npre = 0, .npost = 1, .resume = 0x0d,
+		.targets = {5},
+		.ntargets = 1,
+		.start = 5,
+		.npre = 0,
+		.npost = 1,
+		.resume = 0x0d,
 		.point = "e9 fc df 0f 00 cc cc cc",
 		.stub_pre = "",
 		.stub_post = "48 3d 01 f0 ff ff | e9 ->0x402007",
@@ -721,7 +801,10 @@ static const struct plan_case cases[] = {
 		.name = "jmp rel8 last in the after-window",
 		.code = "0f 05 | 85 c0 | eb 10 | c3",
 		.sys = 0,
-		.start = 0, .npre = 0, .npost = 2, .resume = 6,
+		.start = 0,
+		.npre = 0,
+		.npost = 2,
+		.resume = 6,
 		.point = "e9 fb ef 0f 00 cc",
 		.stub_pre = "",
 		.stub_post = "85 c0 | e9 ->0x401016 | e9 ->0x401006",
@@ -731,7 +814,10 @@ static const struct plan_case cases[] = {
 		.name = "ret last in the after-window",
 		.code = "0f 05 | 85 c0 | c3",
 		.sys = 0,
-		.start = 0, .npre = 0, .npost = 2, .resume = 5,
+		.start = 0,
+		.npre = 0,
+		.npost = 2,
+		.resume = 5,
 		.point = "e9 fb ef 0f 00",
 		.stub_pre = "",
 		.stub_post = "85 c0 | c3 | e9 ->0x401005",
@@ -743,7 +829,10 @@ static const struct plan_case cases[] = {
 		.name = "code after padding stays first in the window",
 		.code = "c3 | 0f 1f 80 00 00 00 00 | 31 c0 | 0f 05 | c3",
 		.sys = 0x0a,
-		.start = 8, .npre = 1, .npost = 1, .resume = 0x0d,
+		.start = 8,
+		.npre = 1,
+		.npost = 1,
+		.resume = 0x0d,
 		.point = "e9 f3 ef 0f 00",
 		.stub_pre = "31 c0",
 		.stub_post = "c3 | e9 ->0x40100d",
@@ -760,7 +849,10 @@ static const struct plan_case cases[] = {
 		.name = "padding that ends the after-window moves",
 		.code = "0f 05 | 90 | 90 | 90",
 		.sys = 0,
-		.start = 0, .npre = 0, .npost = 3, .resume = 5,
+		.start = 0,
+		.npre = 0,
+		.npost = 3,
+		.resume = 5,
 		.point = "e9 fb ef 0f 00",
 		.stub_pre = "",
 		.stub_post = "90 | 90 | 90 | e9 ->0x401005",
@@ -772,15 +864,16 @@ static const struct plan_case cases[] = {
 		.code = "31 c0 | 0f 05 | c3 | 66 2e 0f 1f 84 00 00 00 00 00 |"
 			" 90 | c3",
 		.sys = 2,
-		.targets = {2, 7}, .ntargets = 2,
+		.targets = {2, 7},
+		.ntargets = 2,
 		.why = "a jump lands on the syscall",
 	},
 };
 
-#define FAIL(...)                                                          \
-	do {                                                               \
-		snprintf(err, errlen, __VA_ARGS__);                        \
-		return false;                                              \
+#define FAIL(...)                                                              \
+	do {                                                                   \
+		snprintf(err, errlen, __VA_ARGS__);                            \
+		return false;                                                  \
 	} while (0)
 
 static bool bytes_equal(const uint8_t *got, const char *want, size_t n,
@@ -797,8 +890,8 @@ static bool bytes_equal(const uint8_t *got, const char *want, size_t n,
 }
 
 /* Plan, emit and compare one case. Returns false with a message in err. */
-static bool run_case(struct fi__disasm *d, const struct plan_case *c,
-		     char *err, size_t errlen)
+static bool run_case(struct fi__disasm *d, const struct plan_case *c, char *err,
+		     size_t errlen)
 {
 	uint64_t base = c->base ? c->base : BASE;
 	uint64_t stub = c->stub ? c->stub : STUB;
@@ -831,9 +924,10 @@ static bool run_case(struct fi__disasm *d, const struct plan_case *c,
 				 c->why ? c->why : "(planned)");
 			goto out;
 		}
-		if (im->npads &&
-		    memcmp(pads_before, im->pads, im->npads * sizeof(*im->pads))) {
-			snprintf(err, errlen, "a refused patch point consumed padding");
+		if (im->npads && memcmp(pads_before, im->pads,
+					im->npads * sizeof(*im->pads))) {
+			snprintf(err, errlen,
+				 "a refused patch point consumed padding");
 			goto out;
 		}
 		ok = true;
@@ -844,7 +938,8 @@ static bool run_case(struct fi__disasm *d, const struct plan_case *c,
 	    p.sys != base + (uint64_t)c->sys ||
 	    p.pad != (c->pad ? base + (uint64_t)c->pad : 0)) {
 		snprintf(err, errlen,
-			 "plan: got start +%#" PRIx64 " npre %u npost %u resume "
+			 "plan: got start +%#" PRIx64
+			 " npre %u npost %u resume "
 			 "+%#" PRIx64 " pad %#" PRIx64 ", want start +%#x npre "
 			 "%d npost %d resume +%#x pad +%#x",
 			 p.start - base, p.npre, p.npost, p.resume - base,
@@ -860,7 +955,8 @@ static bool run_case(struct fi__disasm *d, const struct plan_case *c,
 		}
 	for (int i = 0; i < p.npost; i++)
 		if (p.post[i].addr != w->post[i].addr) {
-			snprintf(err, errlen, "post[%d] is not the window's", i);
+			snprintf(err, errlen, "post[%d] is not the window's",
+				 i);
 			goto out;
 		}
 	/* only a padding plan takes padding, 5 bytes of it */
@@ -872,8 +968,8 @@ static bool run_case(struct fi__disasm *d, const struct plan_case *c,
 		}
 		if (im->pads[i].addr != want_pad.addr ||
 		    im->pads[i].len != want_pad.len) {
-			snprintf(err, errlen, "pad %zu: got %#" PRIx64 "/%u",
-				 i, im->pads[i].addr, im->pads[i].len);
+			snprintf(err, errlen, "pad %zu: got %#" PRIx64 "/%u", i,
+				 im->pads[i].addr, im->pads[i].len);
 			goto out;
 		}
 	}
@@ -884,7 +980,9 @@ static bool run_case(struct fi__disasm *d, const struct plan_case *c,
 	if (c->emit_why || !n) {
 		if (n || !ewhy || !c->emit_why || strcmp(ewhy, c->emit_why)) {
 			snprintf(err, errlen, "emit: got \"%s\", want \"%s\"",
-				 n ? "(emitted)" : ewhy ? ewhy : "(null)",
+				 n	? "(emitted)"
+				 : ewhy ? ewhy
+					: "(null)",
 				 c->emit_why ? c->emit_why : "(emitted)");
 			goto out;
 		}
@@ -1043,7 +1141,7 @@ static const char *plan_with_pads(struct fi__disasm *d, struct fi__pad *pads,
 	const char *why;
 	set_bit(im, im->targets, BASE + 2);
 	why = fi__plan_point(window_at(im, BASE + 2), is_target, im, pads,
-			    npads, p);
+			     npads, p);
 	unload(im);
 	return why;
 }
@@ -1056,9 +1154,9 @@ static void test_pad_reach(void **state)
 		bool used;
 		uint8_t rel8;
 	} rows[] = {
-		{127, 5, true, 0x7f},   {128, 5, false, 0},
-		{-128, 5, true, 0x80},  {-129, 5, false, 0},
-		{0x10, 4, false, 0},    {0x10, 64, true, 0x10},
+		{127, 5, true, 0x7f},  {128, 5, false, 0},
+		{-128, 5, true, 0x80}, {-129, 5, false, 0},
+		{0x10, 4, false, 0},   {0x10, 64, true, 0x10},
 	};
 	const uint64_t next = BASE + 4;
 
@@ -1094,7 +1192,7 @@ static void test_pad_sharing(void **state)
 	const uint64_t next = BASE + 4;
 	struct fi__pad pads[] = {
 		{next + 200, 64}, /* out of reach */
-		{next + 20, 3},   /* too short */
+		{next + 20, 3},	  /* too short */
 		{next + 40, 12},
 		{next + 60, 5},
 	};
@@ -1145,17 +1243,17 @@ static void test_control_leaves(void **state)
 	struct fi__plan p;
 
 	assert_true(fi__disasm_one(*state, im->code, 2, BASE, &w.sys));
-	assert_true(fi__disasm_one(*state, im->code + 2, 2, BASE + 2,
-				   &w.post[0]));
-	assert_true(fi__disasm_one(*state, im->code + 4, 6, BASE + 4,
-				   &w.post[1]));
+	assert_true(
+		fi__disasm_one(*state, im->code + 2, 2, BASE + 2, &w.post[0]));
+	assert_true(
+		fi__disasm_one(*state, im->code + 4, 6, BASE + 4, &w.post[1]));
 	w.npost = 2;
 	assert_string_equal(fi__plan_point(&w, is_target, im, NULL, 0, &p),
 			    "no room around the syscall");
 	/* with a test in place of the jmp, both join */
 	memcpy(im->own + 2, "\x85\xc0", 2);
-	assert_true(fi__disasm_one(*state, im->code + 2, 2, BASE + 2,
-				   &w.post[0]));
+	assert_true(
+		fi__disasm_one(*state, im->code + 2, 2, BASE + 2, &w.post[0]));
 	assert_null(fi__plan_point(&w, is_target, im, NULL, 0, &p));
 	assert_int_equal(p.npost, 2);
 	unload(im);
@@ -1191,7 +1289,8 @@ static void test_emit_reach(void **state)
 {
 	const uint64_t near = 0x7f0000001000;
 	const char *why;
-	size_t n = emit_rip(*state, near, 0, near + 0x100000, FI_STUB_MAX, &why);
+	size_t n =
+		emit_rip(*state, near, 0, near + 0x100000, FI_STUB_MAX, &why);
 	/* the relocated mov is the stub's last instruction but the jmp */
 	const uint64_t at = n - 5 - 7;
 	uint64_t data, stub;
@@ -1203,19 +1302,23 @@ static void test_emit_reach(void **state)
 	assert_true(emit_rip(*state, near, 0x7ffffff0, stub, FI_STUB_MAX,
 			     &why) == n);
 	assert_int_equal(emit_rip(*state, near, 0x7ffffff0, stub - 1,
-				  FI_STUB_MAX, &why), 0);
-	assert_string_equal(why, "a relocated instruction cannot reach its data");
+				  FI_STUB_MAX, &why),
+			 0);
+	assert_string_equal(why,
+			    "a relocated instruction cannot reach its data");
 	/* data below: rel32 = INT32_MIN */
 	data = near + 9 - 0x7ffffff0;
 	stub = data + 0x80000000 - at - 7;
 	assert_true(emit_rip(*state, near, -0x7ffffff0, stub, FI_STUB_MAX,
 			     &why) == n);
 	assert_int_equal(emit_rip(*state, near, -0x7ffffff0, stub + 1,
-				  FI_STUB_MAX, &why), 0);
-	assert_string_equal(why, "a relocated instruction cannot reach its data");
+				  FI_STUB_MAX, &why),
+			 0);
+	assert_string_equal(why,
+			    "a relocated instruction cannot reach its data");
 	/* a buffer one byte short */
-	assert_int_equal(emit_rip(*state, near, 0, near + 0x100000, n - 1,
-				  &why), 0);
+	assert_int_equal(
+		emit_rip(*state, near, 0, near + 0x100000, n - 1, &why), 0);
 	assert_string_equal(why, "stub too large");
 	assert_int_equal(emit_rip(*state, near, 0, near + 0x100000, n, &why),
 			 n);
@@ -1281,7 +1384,7 @@ static void plan_image(struct fi__disasm *d, struct image *im, uint64_t area,
 		const struct fi__window *w = &im->wins[i];
 		struct fi__plan p;
 		const char *why = fi__plan_point(w, is_target, im, im->pads,
-						im->npads, &p);
+						 im->npads, &p);
 		uint8_t buf[FI_STUB_MAX], point[16], jmp[5];
 		char got[2048], want[2048];
 		struct render r = {.out = want, .cap = sizeof(want)};
@@ -1292,7 +1395,7 @@ static void plan_image(struct fi__disasm *d, struct image *im, uint64_t area,
 		say(log, "+%#" PRIx64 " ", w->sys.addr - im->base);
 		if (why) {
 			for (size_t k = 0; k < sizeof(known_reasons) /
-						   sizeof(known_reasons[0]);
+						       sizeof(known_reasons[0]);
 			     k++)
 				known |= !strcmp(why, known_reasons[k]);
 			if (!known)
@@ -1329,22 +1432,28 @@ static void plan_image(struct fi__disasm *d, struct image *im, uint64_t area,
 		if (p.pad) {
 			assert_int_equal(p.len, 2);
 			assert_int_equal(point[0], 0xeb);
-			assert_int_equal(p.start + 2 + (uint64_t)(int8_t)point[1],
+			assert_int_equal(p.start + 2 +
+						 (uint64_t)(int8_t)point[1],
 					 p.pad);
 			assert_int_equal(jmp[0], 0xe9);
-			assert_int_equal(p.pad + 5 + (uint64_t)(int64_t)le32(jmp + 1),
-					 stub);
+			assert_int_equal(
+				p.pad + 5 + (uint64_t)(int64_t)le32(jmp + 1),
+				stub);
 		} else {
 			assert_int_equal(point[0], 0xe9);
-			assert_int_equal(p.start + 5 + (uint64_t)(int64_t)le32(point + 1),
-					 stub);
+			assert_int_equal(
+				p.start + 5 +
+					(uint64_t)(int64_t)le32(point + 1),
+				stub);
 			/* int3 up to the end, or up to the syscall that
 			 * stays in place */
 			for (unsigned k = 5; k < p.len; k++)
-				assert_int_equal(point[k],
-						 p.keep_sys && p.start + k >= p.sys
-							 ? (p.start + k == p.sys ? 0x0f : 0x05)
-							 : 0xcc);
+				assert_int_equal(
+					point[k],
+					p.keep_sys && p.start + k >= p.sys
+						? (p.start + k == p.sys ? 0x0f
+									: 0x05)
+						: 0xcc);
 		}
 		/* no jump lands inside what is overwritten */
 		for (uint64_t a = p.start + 1; a < p.start + p.len; a++)

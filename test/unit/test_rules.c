@@ -455,14 +455,15 @@ static void test_filters_site_spans(void **state)
 		unsigned long offset;
 		bool match;
 	} spans[] = {
-		{"prog", 0x1a20, false},       {"prog", 0x1a21, true},
-		{"prog", 0x1a3f, true},	       {"prog", 0x1a40, false},
-		{"libfoo.so.1", 0x10, true},   {"libfoo.so.1", 0x1a30, false},
-		{"libfoo.so.1", 0x21, false},  {"other", 0x1a30, false},
+		{"prog", 0x1a20, false},      {"prog", 0x1a21, true},
+		{"prog", 0x1a3f, true},	      {"prog", 0x1a40, false},
+		{"libfoo.so.1", 0x10, true},  {"libfoo.so.1", 0x1a30, false},
+		{"libfoo.so.1", 0x21, false}, {"other", 0x1a30, false},
 	};
 
 	(void)state;
-	setenv("FI_SITES", "foo.c:42\tprog+0x1a21..0x1a3f libfoo.so.1+0x10..0x20", 1);
+	setenv("FI_SITES",
+	       "foo.c:42\tprog+0x1a21..0x1a3f libfoo.so.1+0x10..0x20", 1);
 	rs = arm("write site=foo.c:42 error=EIO");
 	unsetenv("FI_SITES");
 	for (size_t i = 0; i < sizeof(spans) / sizeof(spans[0]); i++) {
@@ -481,8 +482,9 @@ static void test_path_edge_cases(void **state)
 	struct fi__rule_stats st;
 	struct fi__verdict v;
 	static const char real[] = "/etc/passwd";
-	const long bad[] = {0, 1, 4095, 0x10000, POISON, -1,
-			    (long)real /* readable, but not the copy */};
+	const long bad[] = {
+		0,	1,  4095,      0x10000,
+		POISON, -1, (long)real /* readable, but not the copy */};
 	size_t i;
 
 	(void)state;
@@ -570,12 +572,12 @@ static void test_expect_queue(void **state)
 	assert_int_equal(fi__rules_expect(rs, FI_NR_MAX, 0), -EINVAL);
 
 	assert_int_equal(fi__rules_verify(rs, msg, sizeof(msg)), -EPROTO);
-	assert_string_equal(msg,
-			    "expected read to return 0 (fi_expect #1 of read) "
-			    "but it was not called: 0 of 1 expectation consumed\n"
-			    "expected write to return -EINTR (fi_expect #1 of "
-			    "write) but it was not called: 0 of 2 expectations "
-			    "consumed");
+	assert_string_equal(
+		msg, "expected read to return 0 (fi_expect #1 of read) "
+		     "but it was not called: 0 of 1 expectation consumed\n"
+		     "expected write to return -EINTR (fi_expect #1 of "
+		     "write) but it was not called: 0 of 2 expectations "
+		     "consumed");
 
 	assert_true(fi__rules_decide(rs, &w, &v));
 	assert_int_equal(v.action, FI_ACT_ERROR);
@@ -583,12 +585,12 @@ static void test_expect_queue(void **state)
 	assert_null(v.rule);
 
 	assert_int_equal(fi__rules_verify(rs, msg, sizeof(msg)), -EPROTO);
-	assert_string_equal(msg,
-			    "expected read to return 0 (fi_expect #1 of read) "
-			    "but it was not called: 0 of 1 expectation consumed\n"
-			    "expected write to return 4242 (fi_expect #2 of "
-			    "write) but it was not called: 1 of 2 expectations "
-			    "consumed");
+	assert_string_equal(
+		msg, "expected read to return 0 (fi_expect #1 of read) "
+		     "but it was not called: 0 of 1 expectation consumed\n"
+		     "expected write to return 4242 (fi_expect #2 of "
+		     "write) but it was not called: 1 of 2 expectations "
+		     "consumed");
 	assert_true(fi__rules_decide(rs, &r, &v));
 	assert_int_equal(v.action, FI_ACT_RETVAL);
 	assert_int_equal(v.value, 0);
@@ -785,7 +787,8 @@ static void test_verify_lists_all(void **state)
 
 	(void)state;
 	assert_int_equal(fi__rules_verify(rs, msg, sizeof(msg)), -EPROTO);
-	assert_string_equal(msg,
+	assert_string_equal(
+		msg,
 		"expected write to fail (rule \"write when=1 error=EIO\" at "
 		"test.c:1) but it never fired: 0 matching calls\n"
 		"expected read to fail (rule \"read when=2 error=EIO\" at "
@@ -793,7 +796,8 @@ static void test_verify_lists_all(void **state)
 		"expected fsync to fail (rule \"fsync when=1 error=EIO\" at "
 		"test.c:1) but it never fired: 0 matching calls");
 	assert_int_equal(fi__rules_verify(rs, small, sizeof(small)), -EPROTO);
-	assert_string_equal(small,
+	assert_string_equal(
+		small,
 		"expected write to fail (rule \"write when=1 error=EIO\" at "
 		"test.c:1) but it never fired: 0 matching calls\n"
 		"expected read to fail (rule \"read when=2 error=EIO\" at "
@@ -817,8 +821,10 @@ static void test_clear_keeps_base(void **state)
 
 	(void)state;
 	fi__rules_keep_base(rs);
-	assert_int_equal(fi__scn_load_list(rs, "read error=EIO; getpid when=1 retval=3",
-					   "test", &err), 2);
+	assert_int_equal(
+		fi__scn_load_list(rs, "read error=EIO; getpid when=1 retval=3",
+				  "test", &err),
+		2);
 	assert_false(fi__rules_decide(rs, &w, &v)); /* write 1 */
 	assert_true(fi__rules_decide(rs, &r, &v));
 	/* the test's unmet rule fails verify; the scenario's fsync does not */
@@ -985,13 +991,13 @@ static void test_thread_and_proc(void **state)
 		const char *proc;
 		bool acts;
 	} seq[] = {
-		{ 2, "1.2", false }, /* its first call */
-		{ 1, "1.2", false }, /* another thread: not counted */
-		{ 2, "1", false },   /* another process: not counted */
-		{ 2, "0", false },
-		{ 0, "1.2", false }, /* a thread fi did not see made */
-		{ 2, "1.2", true },  /* its second call */
-		{ 2, "1.2", false },
+		{2, "1.2", false}, /* its first call */
+		{1, "1.2", false}, /* another thread: not counted */
+		{2, "1", false},   /* another process: not counted */
+		{2, "0", false},
+		{0, "1.2", false}, /* a thread fi did not see made */
+		{2, "1.2", true},  /* its second call */
+		{2, "1.2", false},
 	};
 
 	(void)state;

@@ -149,8 +149,7 @@ static int refused_child(int err)
 				 ((unsigned)err & SECCOMP_RET_DATA)),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]),
-				   .filter = f };
+	struct sock_fprog prog = {.len = sizeof(f) / sizeof(f[0]), .filter = f};
 	char src[16] = "/etc/passwd", dst[16];
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
@@ -172,7 +171,7 @@ static int refused_child(int err)
 
 static void test_refused(void **state)
 {
-	static const int errs[] = { EPERM, ENOSYS, EACCES };
+	static const int errs[] = {EPERM, ENOSYS, EACCES};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {

@@ -166,7 +166,8 @@ static void test_prob_fixed_point(void **state)
 		{"fsync prob=1 error=EIO", FI_PROB_ONE},
 		{"fsync prob=1.000 error=EIO", FI_PROB_ONE},
 		{"fsync prob=100% error=EIO", FI_PROB_ONE},
-		{"fsync prob=0.0000000002 error=EIO", 1}, /* the smallest step */
+		{"fsync prob=0.0000000002 error=EIO",
+		 1}, /* the smallest step */
 	};
 	size_t i;
 
@@ -496,16 +497,18 @@ static const struct {
 	{"write error!=EIO",
 	 "t.fi:3:7: error: 'error!=' cannot be negated; only path!=, fd!= and "
 	 "comm!= can"},
-	{"write fd=1 fd!=2 error=EIO",
-	 "t.fi:3:12: error: duplicate key 'fd='"},
-	{"\xef\xbb\xbf" "write error=EIO",
+	{"write fd=1 fd!=2 error=EIO", "t.fi:3:12: error: duplicate key 'fd='"},
+	{"\xef\xbb\xbf"
+	 "write error=EIO",
 	 "t.fi:3:1: error: invisible character: a UTF-8 byte order mark "
 	 "(U+FEFF)"},
 	{"write error=EIO\x7f",
 	 "t.fi:3:16: error: invisible character: DEL (0x7f)"},
-	{"write\xc2\xa0" "error=EIO",
+	{"write\xc2\xa0"
+	 "error=EIO",
 	 "t.fi:3:6: error: invisible character: a no-break space (U+00A0)"},
-	{"write error=\x01" "EIO",
+	{"write error=\x01"
+	 "EIO",
 	 "t.fi:3:13: error: invisible character: control character 0x01"},
 	{"write error=eio",
 	 "t.fi:3:13: error: unknown errno 'eio'; did you mean 'EIO'?"},
@@ -644,8 +647,10 @@ static char *fake_lines(const char *file_line, char *why, size_t whylen,
 	(void)arg;
 	if (!strcmp(file_line, "foo.c:42"))
 		return strdup("prog+0x1a21..0x1a3f libfoo.so.1+0x10..0x20");
-	snprintf(why, whylen, "no code at %s in prog; nearest lines with "
-			      "code: 40, 44", file_line);
+	snprintf(why, whylen,
+		 "no code at %s in prog; nearest lines with "
+		 "code: 40, 44",
+		 file_line);
 	return NULL;
 }
 
@@ -657,14 +662,15 @@ static void test_site_lines(void **state)
 	(void)state;
 	/* In libfi, without fi-run: a clear refusal. */
 	unsetenv("FI_SITES");
-	r = fi__scn_parse_rule("write site=foo.c:42 error=EIO", "t.fi", 3, &err);
+	r = fi__scn_parse_rule("write site=foo.c:42 error=EIO", "t.fi", 3,
+			       &err);
 	assert_null(r);
-	assert_string_equal(err.msg,
-			    "t.fi:3:12: error: site=foo.c:42 names a source "
-			    "line, which only fi-run turns into code addresses "
-			    "(from the program's debug info, before it starts): "
-			    "run the program under fi-run, or name the site as "
-			    "MODULE+0xOFFSET, as traces and the sweep print it");
+	assert_string_equal(
+		err.msg, "t.fi:3:12: error: site=foo.c:42 names a source "
+			 "line, which only fi-run turns into code addresses "
+			 "(from the program's debug info, before it starts): "
+			 "run the program under fi-run, or name the site as "
+			 "MODULE+0xOFFSET, as traces and the sweep print it");
 	/* Under fi-run: the spans it resolved, from FI_SITES. */
 	setenv("FI_SITES",
 	       "bar.c:7\tprog+0x5..0x9\nsrc/foo.c:42\tprog+0x1a21..0x1a3f "
@@ -680,7 +686,8 @@ static void test_site_lines(void **state)
 	assert_int_equal(r->sites[1].hi, 0x20);
 	assert_string_equal(r->text, "write site=src/foo.c:42 error=EIO");
 	fi__rules_rule_free(r);
-	r = fi__scn_parse_rule("write site=foo.c:42 error=EIO", "t.fi", 3, &err);
+	r = fi__scn_parse_rule("write site=foo.c:42 error=EIO", "t.fi", 3,
+			       &err);
 	assert_null(r);
 	assert_string_equal(err.msg,
 			    "t.fi:3:12: error: site=foo.c:42: fi-run did not "

@@ -206,16 +206,18 @@ static int setup(void **state)
 	if (!once) {
 		once = true;
 		fi__site_init();
-		assert_int_equal(fi__site_add_range(
-					 (uint64_t)(uintptr_t)__start_fi_test_internal,
-					 (uint64_t)(uintptr_t)__stop_fi_test_internal,
-					 FI_SITE_INTERNAL),
-				 0);
-		assert_int_equal(fi__site_add_range(
-					 (uint64_t)(uintptr_t)__start_fi_test_ignored,
-					 (uint64_t)(uintptr_t)__stop_fi_test_ignored,
-					 FI_SITE_IGNORED),
-				 0);
+		assert_int_equal(
+			fi__site_add_range(
+				(uint64_t)(uintptr_t)__start_fi_test_internal,
+				(uint64_t)(uintptr_t)__stop_fi_test_internal,
+				FI_SITE_INTERNAL),
+			0);
+		assert_int_equal(
+			fi__site_add_range(
+				(uint64_t)(uintptr_t)__start_fi_test_ignored,
+				(uint64_t)(uintptr_t)__stop_fi_test_ignored,
+				FI_SITE_IGNORED),
+			0);
 	}
 	memset(&got, 0, sizeof(got));
 	got_ok = false;
@@ -254,7 +256,8 @@ static void test_ignored_range(void **state)
 	nest(ignored_caller, 1);
 	assert_site_in(__start_fi_test_ignored, __stop_fi_test_ignored);
 	assert_true(got.ignored);
-	assert_true(fi__site_is_ignored_pc((uint64_t)(uintptr_t)ignored_caller));
+	assert_true(
+		fi__site_is_ignored_pc((uint64_t)(uintptr_t)ignored_caller));
 	assert_false(fi__site_is_ignored_pc((uint64_t)(uintptr_t)qsort_caller));
 }
 
@@ -371,11 +374,15 @@ static void test_bad_stacks(void **state)
 		for (size_t i = 0; i < nwords; i++) {
 			seed = seed * 1103515245u + 12345u;
 			switch (seed >> 28) {
-			case 0: case 1: case 2:
-				mem[i] = pcs[(seed >> 8) % 3] + ((seed >> 12) & 0xff);
+			case 0:
+			case 1:
+			case 2:
+				mem[i] = pcs[(seed >> 8) % 3] +
+					 ((seed >> 12) & 0xff);
 				break;
 			case 3:
-				mem[i] = (uint64_t)(uintptr_t)&mem[(seed >> 4) % nwords];
+				mem[i] = (uint64_t)(uintptr_t)&mem[(seed >> 4) %
+								   nwords];
 				break;
 			default:
 				mem[i] = ((uint64_t)seed << 20) ^ seed;

@@ -24,8 +24,9 @@ int main(void)
 	n = write(fd, "x", 1);
 	err = errno;
 	if (n != -1 || err != ENOSPC) {
-		fprintf(stderr, "consumer: write returned %zd (%s), not ENOSPC\n",
-			n, strerror(err));
+		fprintf(stderr,
+			"consumer: write returned %zd (%s), not ENOSPC\n", n,
+			strerror(err));
 		return 1;
 	}
 	if (fi_verify() != 0) {
