@@ -82,11 +82,12 @@ static bool same_file(const struct owned *o, long fd)
 
 /* A live process holds a shared lock on the report (its fd, or the one a
  * fork shares), so that fi-run can tell, once the program has ended,
- * whether processes of it still run. */
+ * whether processes of it still run. Never waits (reopen runs in the
+ * hook): fi-run's own exclusive lock lasts only while it tests. */
 static void hold(enum fi__fd_role role, long fd)
 {
 	if (role == FI_FD_REPORT)
-		fi__raw2(SYS_flock, fd, LOCK_SH);
+		fi__raw2(SYS_flock, fd, LOCK_SH | LOCK_NB);
 }
 
 int fi__fds_open(enum fi__fd_role role, const char *path, bool truncate,
