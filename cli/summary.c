@@ -13,8 +13,14 @@
 
 #include "fi_run.h"
 
+/* One rule: its origin, text and place among the rules of its process
+ * image ("rule" in the report; -1 when a record has none). The place
+ * keeps apart two rules of the same origin and text (-r 'a; a'), and is
+ * the same in every image of the run: libfi arms the environment's rules
+ * first, in fi-run's order. */
 struct agg {
 	char *origin, *text;
+	long long index;
 	unsigned long long matched, fired;
 	long long *pids_fired; /* distinct: an exec'd image is the same process */
 	size_t procs_fired, pids_cap;
@@ -55,18 +61,20 @@ static void *grow(void *v, size_t n, size_t *cap, size_t size)
 	return v;
 }
 
+/* The aggregate of (origin, text, index); index -1 matches any. */
 static struct agg *agg_find(struct fi__summary *s, const char *origin,
-			    const char *text)
+			    const char *text, long long index)
 {
 	for (size_t i = 0; i < s->nagg; i++)
-		if (!strcmp(s->agg[i].origin, origin) &&
+		if ((index < 0 || s->agg[i].index == index) &&
+		    !strcmp(s->agg[i].origin, origin) &&
 		    !strcmp(s->agg[i].text, text))
 			return &s->agg[i];
 	return NULL;
 }
 
 static struct agg *agg_add(struct fi__summary *s, const char *origin,
-			   const char *text)
+			   const char *text, long long index)
 {
 	struct agg *g;
 
@@ -75,6 +83,7 @@ static struct agg *agg_add(struct fi__summary *s, const char *origin,
 	memset(g, 0, sizeof(*g));
 	g->origin = fi__util_xstrdup(origin);
 	g->text = fi__util_xstrdup(text);
+	g->index = index;
 	return g;
 }
 
@@ -128,19 +137,22 @@ static bool take_rule(struct fi__summary *s, json_t *rec,
 	json_t *text = json_object_get(rec, "text");
 	json_t *site = json_object_get(rec, "site");
 	json_t *pid = json_object_get(rec, "pid");
+	json_t *rule = json_object_get(rec, "rule");
 	unsigned long long matched, fired;
+	long long index = rule ? json_integer_value(rule) : -1;
 	struct agg *g;
 	char *org;
 
 	if (!json_is_string(origin) || !json_is_string(text) ||
 	    !get_count(rec, "matched", &matched) ||
 	    !get_count(rec, "fired", &fired) || !json_is_integer(pid) ||
-	    (site && !json_is_string(site) && !json_is_null(site)))
+	    (site && !json_is_string(site) && !json_is_null(site)) ||
+	    (rule && (!json_is_integer(rule) || index < 0)))
 		return false;
 	org = unalias(json_string_value(origin), al, nal);
-	g = agg_find(s, org, json_string_value(text));
+	g = agg_find(s, org, json_string_value(text), index);
 	if (!g)
-		g = agg_add(s, org, json_string_value(text));
+		g = agg_add(s, org, json_string_value(text), index);
 	free(org);
 	g->matched += matched;
 	g->fired += fired;
@@ -218,16 +230,25 @@ static bool is_expected(const struct fi__summary *s, const struct agg *g)
 	return false;
 }
 
-/* The aggregate of expected rule r: same origin and text; failing that
- * (libfi named the source differently), a reported rule of the same text
- * that no expected rule names. */
+/* The aggregate of expected rule r, the index-th fi-run armed: same
+ * origin, text and index. Failing that, in a second pass (`loose`): an
+ * unclaimed one of the same origin and text; or (libfi named the source
+ * differently) a reported rule of the same text that no expected rule
+ * names. */
 static struct agg *claim(struct fi__summary *s,
-			 const struct fi__summary_rule *r)
+			 const struct fi__summary_rule *r, size_t index,
+			 bool loose)
 {
-	struct agg *g = agg_find(s, r->origin, r->text);
+	struct agg *g = agg_find(s, r->origin, r->text, (long long)index);
 
-	if (g)
-		return g->expected ? NULL : g;
+	if (g || !loose)
+		return g && !g->expected ? g : NULL;
+	for (size_t i = 0; i < s->nagg; i++) {
+		g = &s->agg[i];
+		if (!g->expected && !strcmp(g->origin, r->origin) &&
+		    !strcmp(g->text, r->text))
+			return g;
+	}
 	for (size_t i = 0; i < s->nagg; i++) {
 		g = &s->agg[i];
 		if (!g->expected && !strcmp(g->text, r->text) &&
@@ -264,13 +285,20 @@ struct fi__summary *fi__summary_read(FILE *report,
 	free(line);
 
 	s->claimed = fi__util_xmalloc((nrules + 1) * sizeof(*s->claimed));
-	for (size_t i = 0; i < nrules; i++) {
-		struct agg *g = claim(s, &rules[i]);
+	for (size_t i = 0; i < nrules; i++)
+		s->claimed[i] = SIZE_MAX;
+	for (int loose = 0; loose < 2; loose++)
+		for (size_t i = 0; i < nrules; i++) {
+			struct agg *g;
 
-		s->claimed[i] = g ? (size_t)(g - s->agg) : SIZE_MAX;
-		if (g)
-			g->expected = true;
-	}
+			if (s->claimed[i] != SIZE_MAX)
+				continue;
+			g = claim(s, &rules[i], i, loose);
+			if (g) {
+				s->claimed[i] = (size_t)(g - s->agg);
+				g->expected = true;
+			}
+		}
 	return s;
 }
 

@@ -27,8 +27,8 @@ struct fi__summary;
 
 /* Read the report (JSON Lines as in docs/fi-run.md and docs/trace.md "The
  * run report"; NULL reads as empty) and add the records up per (origin,
- * text) over all processes, origins shown through the aliases, and the
- * losses per (pid, what). `rules` are the rules fi-run armed; they must
+ * text, place among the image's rules) over all processes, origins shown
+ * through the aliases, and the losses per (pid, what). `rules` are the rules fi-run armed; they must
  * outlive the result. Never NULL; free with fi__summary_free. */
 struct fi__summary *fi__summary_read(FILE *report,
 				     const struct fi__summary_rule *rules,

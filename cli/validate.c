@@ -439,17 +439,28 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 	}
 
 	/* Each -r / -e on its own, so that a message points into what the
-	 * user typed. */
+	 * user typed: the n-th is line n of "<rule>". */
 	for (i = 0; i < o->nrules; i++) {
 		struct fi__ruleset *one = fi__rules_new();
+		const char *nl = strchr(o->rules[i], '\n');
+		int line = (int)i + 1;
 
 		if (!one) {
 			fputs("fi-run: out of memory\n", stderr);
 			goto out;
 		}
+		if (nl) {
+			/* one option, one line: its origin names it */
+			fprintf(stderr,
+				"%s:%d:%d: error: a newline in -r or -e: separate rules with ';', or write them in a scenario file (-s)\n",
+				FI_RUN_RULES_ORIGIN, line,
+				(int)(nl - o->rules[i]) + 1);
+			fi__rules_free(one);
+			goto out;
+		}
 		memset(&err, 0, sizeof(err));
-		if (fi__scn_load_list(one, o->rules[i], FI_RUN_RULES_ORIGIN,
-				      &err) < 0) {
+		if (fi__scn_load_list_at(one, o->rules[i], FI_RUN_RULES_ORIGIN,
+					 line, &err) < 0) {
 			print_parse_error(&err, NULL, NULL);
 			fi__rules_free(one);
 			goto out;
@@ -460,7 +471,7 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 			 * nothing) */
 			fi__rules_free(one);
 			memset(&err, 0, sizeof(err));
-			(void)fi__scn_parse_rule("", FI_RUN_RULES_ORIGIN, 1,
+			(void)fi__scn_parse_rule("", FI_RUN_RULES_ORIGIN, line,
 						 &err);
 			print_parse_error(&err, NULL, NULL);
 			goto out;
@@ -468,9 +479,10 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 		fi__rules_free(one);
 	}
 
-	/* Then all of them together, exactly as libfi will read FI_RULES. */
+	/* Then all of them together, exactly as libfi will read FI_RULES:
+	 * one option a line, so that each has an origin of its own. */
 	if (o->nrules) {
-		out->rules_env = fi__util_join(o->rules, o->nrules, "; ");
+		out->rules_env = fi__util_join(o->rules, o->nrules, "\n");
 		out->aliases[out->naliases].from =
 			fi__util_xstrdup(FI_RUN_RULES_ORIGIN_LIBFI);
 		out->aliases[out->naliases].to = FI_RUN_RULES_ORIGIN;

@@ -6,16 +6,16 @@
 #include "fi_run.h"
 #include "summary.h"
 
-/* How fi-run names the rules of -r and -e in messages and the summary
- * ("<rule>:1:12: error: ..."), and the origin libfi gives the same rules
- * when it reads them from FI_RULES; the summary shows the latter as the
- * former. */
+/* How fi-run names the rules of -r and -e in messages and the summary:
+ * the n-th option is line n ("<rule>:2:12: error: ..."); and the origin
+ * libfi gives the same rules when it reads them from FI_RULES, one option
+ * a line ("FI_RULES:2"); the summary shows the latter as the former. */
 #define FI_RUN_RULES_ORIGIN "<rule>"
 #define FI_RUN_RULES_ORIGIN_LIBFI "FI_RULES"
 
 struct fi__validated {
 	char *scenario_env; /* FI_SCENARIO: absolute paths joined by ':', or NULL */
-	char *rules_env; /* FI_RULES: the rules joined by "; ", or NULL */
+	char *rules_env; /* FI_RULES: the -r and -e options one a line, or NULL */
 	/* FI_SITES: for each site=FILE:LINE, "FILE:LINE<tab>SPANS" lines,
 	 * the spans read from the program's debug info; or NULL */
 	char *sites_env;

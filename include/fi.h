@@ -88,6 +88,13 @@ FI_API int fi_rule_at(const char *rule, const char *file, int line);
 FI_API int fi_fail_nth_at(const char *syscall, unsigned n, int err,
 			  const char *file, int line);
 
+/* fi_expect(), naming where it was called: fi_verify() says of an
+ * expectation never used "(fi_expect #1 of read at test_io.c:42)", where
+ * the plain function says "(fi_expect #1 of read)". A NULL or empty file
+ * is the same as the plain function. */
+FI_API int fi_expect_at(const char *syscall, long result, const char *file,
+			int line);
+
 /* The calls in a program name their source line by default; define
  * FI_NO_LINE_MACROS before including fi.h for the plain functions (or
  * write (fi_rule)(...)). */
@@ -95,6 +102,8 @@ FI_API int fi_fail_nth_at(const char *syscall, unsigned n, int err,
 #define fi_rule(rule) fi_rule_at((rule), __FILE__, __LINE__)
 #define fi_fail_nth(syscall, n, err)                                           \
 	fi_fail_nth_at((syscall), (n), (err), __FILE__, __LINE__)
+#define fi_expect(syscall, result)                                             \
+	fi_expect_at((syscall), (result), __FILE__, __LINE__)
 #endif
 
 #ifdef __cplusplus

@@ -205,7 +205,9 @@ int fi_fail_nth_at(const char *syscall, unsigned n, int err, const char *file,
 					__builtin_return_address(0));
 }
 
-int fi_expect(const char *syscall, long result)
+/* origin: "FILE:LINE" of the caller, or NULL. */
+static int expect(const char *syscall, long result, const char *origin,
+		  const void *caller)
 {
 	char text[128];
 	long nr;
@@ -215,7 +217,7 @@ int fi_expect(const char *syscall, long result)
 	nr = lookup(syscall);
 	if (nr < 0)
 		return leave((int)nr);
-	r = fi__rules_expect(fi__rs, nr, result);
+	r = fi__rules_expect_at(fi__rs, nr, result, origin);
 	if (r < 0) {
 		set_error("cannot queue an expectation for %s", syscall);
 		return leave(r);
@@ -227,8 +229,24 @@ int fi_expect(const char *syscall, long result)
 	else
 		snprintf(text, sizeof(text), "fi_expect %s %ld", syscall,
 			 result);
-	fi__gcov_armed(__builtin_return_address(0), text);
+	fi__gcov_armed(caller, text);
 	return leave(r);
+}
+
+int fi_expect(const char *syscall, long result)
+{
+	return expect(syscall, result, NULL, __builtin_return_address(0));
+}
+
+int fi_expect_at(const char *syscall, long result, const char *file, int line)
+{
+	char origin[256];
+
+	if (!file || !*file)
+		return expect(syscall, result, NULL,
+			      __builtin_return_address(0));
+	snprintf(origin, sizeof(origin), "%s:%d", origin_of(file), line);
+	return expect(syscall, result, origin, __builtin_return_address(0));
 }
 
 long fi_count(const char *syscall)

@@ -32,10 +32,16 @@ struct rlist {
 	struct fi__rule *r[];
 };
 
-/* An immutable list of queued results of one syscall. */
+/* An immutable list of queued results of one syscall, each with where
+ * fi_expect() was called ("test_io.c:42", or NULL); the set owns the
+ * origins (see fi__rules_expect_at). */
+struct expectation {
+	long v;
+	const char *origin;
+};
 struct elist {
 	size_t n;
-	long v[];
+	struct expectation e[];
 };
 
 /* The expectations of one syscall: `next` is the first unclaimed. */
@@ -289,7 +295,7 @@ static bool claim_expect(struct fi__ruleset *rs, long nr, long *result)
 		if (__atomic_compare_exchange_n(&q->next, &n, n + 1, false,
 						__ATOMIC_ACQ_REL,
 						__ATOMIC_ACQUIRE)) {
-			*result = l->v[n];
+			*result = l->e[n].v;
 			return true;
 		}
 	}
@@ -538,13 +544,22 @@ int fi__rules_add(struct fi__ruleset *rs, struct fi__rule *rule)
 
 int fi__rules_expect(struct fi__ruleset *rs, long nr, long result)
 {
+	return fi__rules_expect_at(rs, nr, result, NULL);
+}
+
+int fi__rules_expect_at(struct fi__ruleset *rs, long nr, long result,
+			const char *origin)
+{
 	struct equeue *q;
 	struct elist *old, *l;
+	char *org = NULL;
 	size_t n;
 	int err = 0;
 
 	if (nr < 0 || nr >= FI_NR_MAX)
 		return -EINVAL;
+	if (origin && !(org = strdup(origin)))
+		return -ENOMEM;
 	pthread_mutex_lock(&rs->lock);
 	q = rs->exp[nr];
 	if (!q) {
@@ -560,17 +575,22 @@ int fi__rules_expect(struct fi__ruleset *rs, long nr, long result)
 		err = -ENOSPC;
 		goto fail;
 	}
-	l = malloc(sizeof(*l) + (n + 1) * sizeof(l->v[0]));
+	l = malloc(sizeof(*l) + (n + 1) * sizeof(l->e[0]));
 	if (!l) {
 		err = -ENOMEM;
 		goto fail;
 	}
 	if (n)
-		memcpy(l->v, old->v, n * sizeof(l->v[0]));
-	l->v[n] = result;
+		memcpy(l->e, old->e, n * sizeof(l->e[0]));
+	l->e[n].v = result;
+	l->e[n].origin = org;
 	l->n = n + 1;
 	STORE(&q->list, l);
 	retire(rs, old);
+	/* Kept, as every rule, until fi__rules_free(): the lists made by
+	 * later calls share it. */
+	retire(rs, org);
+	org = NULL;
 	if (!rs->exp[nr])
 		STORE(&rs->exp[nr], q);
 	goto out;
@@ -579,6 +599,7 @@ fail:
 		free(q);
 out:
 	pthread_mutex_unlock(&rs->lock);
+	free(org);
 	return err;
 }
 
@@ -754,6 +775,7 @@ int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len)
 	for (nr = 0; nr < FI_NR_MAX; nr++) {
 		const struct equeue *q = rs->exp[nr];
 		const struct fi__sysinfo *s = fi__names_sys((long)nr);
+		const char *origin;
 		unsigned long used;
 		char res[32];
 
@@ -763,12 +785,14 @@ int fi__rules_verify(const struct fi__ruleset *rs, char *msg, size_t len)
 		if (used >= q->list->n)
 			continue;
 		failures++;
-		format_result(res, sizeof(res), q->list->v[used]);
+		format_result(res, sizeof(res), q->list->e[used].v);
+		origin = q->list->e[used].origin;
 		add_line(
 			msg, len, &at, &cut,
-			"expected %s to return %s (fi_expect #%lu of %s) but it was not called: %lu of %zu expectation%s consumed",
+			"expected %s to return %s (fi_expect #%lu of %s%s%s) but it was not called: %lu of %zu expectation%s consumed",
 			s ? s->name : "?", res, used + 1, s ? s->name : "?",
-			used, q->list->n, plural(q->list->n));
+			origin ? " at " : "", origin ? origin : "", used,
+			q->list->n, plural(q->list->n));
 	}
 	all = rs->all;
 	for (i = 0; all && i < all->n; i++) {

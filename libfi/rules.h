@@ -96,8 +96,12 @@ void fi__rules_free(struct fi__ruleset *rs);
 int fi__rules_add(struct fi__ruleset *rs, struct fi__rule *rule);
 
 /* Queue an expectation: the next unclaimed call of nr returns `result`
- * without entering the kernel (fi_expect). Returns 0 or negative errno. */
+ * without entering the kernel (fi_expect). `origin` ("test_io.c:42", or
+ * NULL) is copied; fi__rules_verify names it. Returns 0 or negative
+ * errno. */
 int fi__rules_expect(struct fi__ruleset *rs, long nr, long result);
+int fi__rules_expect_at(struct fi__ruleset *rs, long nr, long result,
+			const char *origin);
 
 /* Disarm everything (fi_reset) but the base rules. Rules stay allocated
  * until fi__rules_free(), since a hook in another thread may still read

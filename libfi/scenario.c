@@ -1023,12 +1023,13 @@ static int arm_all(struct fi__ruleset *rs, struct fi__rule **rules, size_t n,
 }
 
 /* Split text into segments at '\n' (and at ';' outside quotes when
- * `semicolons`), parse each, and arm them all or none. */
+ * `semicolons`), parse each, and arm them all or none. The text's first
+ * line is numbered `line`. */
 static int load(struct fi__ruleset *rs, const char *text, size_t size,
-		const char *origin, const char *base_dir, bool semicolons,
-		struct fi__scn_error *err)
+		const char *origin, int line, const char *base_dir,
+		bool semicolons, struct fi__scn_error *err)
 {
-	struct fi__scn_ctx p = {origin, 1, err, NULL, 0, 0, false, base_dir};
+	struct fi__scn_ctx p = {origin, line, err, NULL, 0, 0, false, base_dir};
 	struct fi__rule **rules = NULL;
 	size_t n = 0, cap = 0, i = 0, start = 0, linestart = 0;
 	int rc = -EINVAL;
@@ -1106,18 +1107,25 @@ int fi__scn_load_text(struct fi__ruleset *rs, const char *text,
 	char dir[PATH_MAX];
 
 	return load(rs, text ? text : "", text ? strlen(text) : 0,
-		    origin ? origin : "<text>", text_dir(dir, sizeof(dir)),
+		    origin ? origin : "<text>", 1, text_dir(dir, sizeof(dir)),
 		    false, err);
 }
 
 int fi__scn_load_list(struct fi__ruleset *rs, const char *list,
 		      const char *origin, struct fi__scn_error *err)
 {
+	return fi__scn_load_list_at(rs, list, origin, 1, err);
+}
+
+int fi__scn_load_list_at(struct fi__ruleset *rs, const char *list,
+			 const char *origin, int line,
+			 struct fi__scn_error *err)
+{
 	char dir[PATH_MAX];
 
 	return load(rs, list ? list : "", list ? strlen(list) : 0,
-		    origin ? origin : "<rules>", text_dir(dir, sizeof(dir)),
-		    true, err);
+		    origin ? origin : "<rules>", line,
+		    text_dir(dir, sizeof(dir)), true, err);
 }
 
 /* The absolute directory of the file at path, or NULL. */
@@ -1205,8 +1213,8 @@ int fi__scn_load_file(struct fi__ruleset *rs, const char *path,
 	{
 		char dir[PATH_MAX];
 
-		rc = load(rs, buf, len, path, file_dir(path, dir, sizeof(dir)),
-			  false, err);
+		rc = load(rs, buf, len, path, 1,
+			  file_dir(path, dir, sizeof(dir)), false, err);
 	}
 	free(buf);
 	return rc;

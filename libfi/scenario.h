@@ -24,9 +24,15 @@ int fi__scn_load_text(struct fi__ruleset *rs, const char *text,
 int fi__scn_load_file(struct fi__ruleset *rs, const char *path,
 		      struct fi__scn_error *err);
 
-/* Parse "rule; rule; ..." (FI_RULES, fi-run -r). All or nothing. */
+/* Parse "rule; rule; ..." (FI_RULES, fi-run -r). All or nothing. Each
+ * line of the list is a line of the origin: fi-run gives libfi its -r
+ * options one a line, so the second -r is "FI_RULES:2". _at numbers the
+ * list's first line `line` (fi-run checking its n-th -r alone). */
 int fi__scn_load_list(struct fi__ruleset *rs, const char *list,
 		      const char *origin, struct fi__scn_error *err);
+int fi__scn_load_list_at(struct fi__ruleset *rs, const char *list,
+			 const char *origin, int line,
+			 struct fi__scn_error *err);
 
 /* site=FILE:LINE needs the program's debug info, which only fi-run
  * reads: fi-run gives the parser this resolver. It returns the spans of

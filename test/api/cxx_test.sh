@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # cxx_test.sh: fi.h and fi_cmocka.h compile as C++ with each compiler given
 # (one that is not installed is said and skipped, unless it is the only
-# one), and the suite test_api_cxx.cpp runs: its unmet rule fails with
-# fi's message naming test_api_cxx.cpp and its line.
+# one), and the suite test_api_cxx.cpp runs: its unmet rule and unused
+# expectation fail with fi's message naming test_api_cxx.cpp and the line.
 #
 #   cxx_test.sh SOURCE_DIR LIBFI CXX...
 set -uo pipefail
@@ -31,6 +31,7 @@ for cxx in "$@"; do
 		echo "FAIL: $cxx: the suite: $(cat "$work/out")"
 		fail=1
 	elif ! grep -q 'rule "fdatasync when=1 error=EIO" at test_api_cxx.cpp:56) but it never fired' "$work/out" ||
+	     ! grep -q '(fi_expect #1 of getppid at test_api_cxx.cpp:57) but it was not called' "$work/out" ||
 	     ! grep -q '\[  FAILED  \] never_fires' "$work/out"; then
 		echo "FAIL: $cxx: no failure for never_fires: $(cat "$work/out")"
 		fail=1

@@ -54,6 +54,7 @@ static void never_fires(void **state)
 {
 	(void)state;
 	assert_int_equal(fi_fail_nth("fdatasync", 1, EIO), 0);
+	assert_int_equal(fi_expect("getppid", 9), 0);
 }
 
 int main()

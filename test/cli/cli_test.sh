@@ -227,9 +227,10 @@ EOS
 	fi
 	;;
 bad_rule)
+	# the n-th -r or -e is line n of <rule>
 	run_fi -r 'write error=EIO' -r 'read error=EZZZQQQ' -- "$CLI_TARGET" touch marker
 	expect_rc 125
-	expect_err "<rule>:1:12: error: unknown errno 'EZZZQQQ'"
+	expect_err "<rule>:2:12: error: unknown errno 'EZZZQQQ'"
 	[ -e marker ] && fail "the program ran"
 	run_fi -e inject=zzzqqq:error=EIO -- "$CLI_TARGET" touch marker
 	expect_rc 125
@@ -242,7 +243,13 @@ bad_rule)
 	[ -e marker ] && fail "the program ran"
 	run_fi -r 'write error=EIO' -r '  # only a comment' -- "$CLI_TARGET" touch marker
 	expect_rc 125
-	expect_err "<rule>:1:1: error: empty rule"
+	expect_err "<rule>:2:1: error: empty rule"
+	[ -e marker ] && fail "the program ran"
+	# one option, one line: a newline would move the later origins
+	run_fi -r 'write error=EIO' -e 'inject=read:error=EIO
+fsync error=EIO' -- "$CLI_TARGET" touch marker
+	expect_rc 125
+	expect_err "<rule>:2:22: error: a newline in -r or -e: separate rules with ';', or write them in a scenario file (-s)"
 	[ -e marker ] && fail "the program ran"
 	;;
 not_found)
@@ -370,8 +377,8 @@ strict)
 	run_fi --strict -r 'write error=EIO' -r 'read error=EIO' -r 'fsync error=EIO' -- "$CLI_TARGET" exit 0
 	expect_rc 1
 	expect_err "fi: <rule>:1: write error=EIO: fired 1 time (first at t+0x10, pid 1234)" \
-		"fi: <rule>:1: read error=EIO: never fired (2 matching calls)" \
-		"fi: <rule>:1: fsync error=EIO: no report from the program" \
+		"fi: <rule>:2: read error=EIO: never fired (2 matching calls)" \
+		"fi: <rule>:3: fsync error=EIO: no report from the program" \
 		"fi-run: --strict: 2 rules never fired"
 	run_fi -q --strict -r 'write error=EIO' -r 'read error=EIO' -- "$CLI_TARGET" exit 0
 	expect_rc 1
@@ -510,7 +517,7 @@ environment)
 	sed -i "s|^FI_REPORT=$TMPDIR/fi-run-report\.[A-Za-z0-9]\{6\}\$|FI_REPORT=<report>|" "$T/out"
 	expect_out "LD_PRELOAD=$FAKE_LIBFI /lib/x86_64-linux-gnu/libm.so.6" \
 		"FI_SCENARIO=$T/disk.fi:$T/other.fi" \
-		"FI_RULES=read error=EINTR; inject=write:error=ENOSPC:when=3" \
+		"FI_RULES=read error=EINTR" "inject=write:error=ENOSPC:when=3" \
 		"FI_TRACE=$T/t.trace" "FI_SEED=42" "FI_DEBUG=1" \
 		"FI_TRACE_APPEND unset" "FI_REPORT=<report>"
 	expect_err "fi-run: libfi: $FAKE_LIBFI (FI_LIBRARY)" "fi-run: running $CLI_TARGET"
@@ -554,7 +561,7 @@ summary)
 	expect_err \
 		"fi: disk_full.fi:3: write when=3 error=ENOSPC: fired 2 times in 2 processes (first at cp+0x1234, pid 1234)" \
 		"fi: <rule>:1: read error=EIO: never fired (1 matching call)" \
-		"fi: <rule>:1: fsync error=EIO: no report from the program"
+		"fi: <rule>:2: fsync error=EIO: no report from the program"
 	[ -z "$(ls -A "$TMPDIR")" ] || fail "report file left behind: $(ls -A "$TMPDIR")"
 	;;
 manpage)
@@ -624,6 +631,35 @@ live_inject)
 		expect_rc 1
 		expect_out "write: No space left on device"
 	fi
+	;;
+live_twice)
+	# The same rule given twice is two rules, each with its own count:
+	# two -r (<rule>:1, <rule>:2), two on one -r (both <rule>:1, told
+	# apart by their place), the same line twice in a scenario; -v too.
+	unset FI_LIBRARY
+	site='[^ ]+\+0x[0-9a-f]+'
+	check_twice() { # ORIGIN1 ORIGIN2
+		grep -qxE "fi: $1: getppid when=2 retval=4242424: fired 1 time \(first at $site, pid [0-9]+\)" "$T/err" &&
+			grep -qxF "fi: $2: getppid when=2 retval=4242424: never fired (3 matching calls)" "$T/err" &&
+			[ "$(grep -c '^fi: .*getppid' "$T/err")" = 2 ] ||
+			fail "summary of $1 and $2: $(cat "$T/err")"
+	}
+	run_fi -r 'getppid when=2 retval=4242424' -r 'getppid when=2 retval=4242424' -- \
+		"$CLI_TARGET" ppid ppid ppid
+	expect_rc 0
+	check_twice '<rule>:1' '<rule>:2'
+	run_fi -v -r 'getppid when=2 retval=4242424' -r 'getppid when=2 retval=4242424' -- \
+		"$CLI_TARGET" ppid ppid ppid
+	expect_rc 0
+	check_twice '<rule>:1' '<rule>:2'
+	run_fi -r 'getppid when=2 retval=4242424; getppid when=2 retval=4242424' -- \
+		"$CLI_TARGET" ppid ppid ppid
+	expect_rc 0
+	check_twice '<rule>:1' '<rule>:1'
+	printf 'getppid when=2 retval=4242424\ngetppid when=2 retval=4242424\n' >twice.fi
+	run_fi -s twice.fi -- "$CLI_TARGET" ppid ppid ppid
+	expect_rc 0
+	check_twice 'twice.fi:1' 'twice.fi:2'
 	;;
 live_outlive)
 	# A process of the program that still runs when the program ends is

@@ -48,7 +48,7 @@ static void test_aggregates_over_processes(void **state)
 	const struct fi__summary_rule rules[] = {
 		{"disk_full.fi:3", "write when=3 error=ENOSPC"},
 		{"<rule>:1", "read error=EIO"},
-		{"<rule>:1", "fsync error=EIO"},
+		{"<rule>:2", "fsync error=EIO"},
 	};
 	const struct fi__summary_alias al[] = {
 		{"/abs/dir/disk_full.fi", "disk_full.fi"}};
@@ -60,7 +60,7 @@ static void test_aggregates_over_processes(void **state)
 		got,
 		"fi: disk_full.fi:3: write when=3 error=ENOSPC: fired 2 times in 2 processes (first at cp+0x1234, pid 1234)\n"
 		"fi: <rule>:1: read error=EIO: never fired (1 matching call)\n"
-		"fi: <rule>:1: fsync error=EIO: no report from the program\n");
+		"fi: <rule>:2: fsync error=EIO: no report from the program\n");
 	assert_int_equal(lines, 3);
 	free(got);
 }
@@ -167,6 +167,30 @@ static void test_lost_records(void **state)
 	free(buf);
 }
 
+/* The same rule twice (-r 'a; a', or fi_rule() in a loop) is two rules,
+ * told apart by their place among the image's rules: each adds up its own
+ * counts over the processes. */
+static void test_same_rule_twice(void **state)
+{
+	const struct fi__summary_rule rules[] = {
+		{"<rule>:1", "write when=1 error=EIO"},
+		{"<rule>:1", "write when=1 error=EIO"},
+	};
+	const struct fi__summary_alias al[] = {{"FI_RULES", "<rule>"}};
+	size_t lines;
+	char *got = summarize("report_twice.jsonl", rules, 2, al, 1, &lines);
+
+	(void)state;
+	assert_string_equal(
+		got,
+		"fi: <rule>:1: write when=1 error=EIO: fired 2 times in 2 processes (first at t+0x10, pid 50)\n"
+		"fi: <rule>:1: write when=1 error=EIO: never fired (3 matching calls)\n"
+		"fi: t.c:9: read error=EIO: fired 1 time (first at t+0x30, pid 50)\n"
+		"fi: t.c:9: read error=EIO: never fired (1 matching call)\n");
+	assert_int_equal(lines, 4);
+	free(got);
+}
+
 /* Counting without printing: rules that never fired, including those no
  * process reported and those the program armed itself. */
 static void test_unfired_count(void **state)
@@ -209,6 +233,7 @@ int main(void)
 		cmocka_unit_test(test_nothing),
 		cmocka_unit_test(test_lost_records),
 		cmocka_unit_test(test_unfired_count),
+		cmocka_unit_test(test_same_rule_twice),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
