@@ -614,6 +614,42 @@ static void test_expect_queue(void **state)
 	fi__rules_free(rs);
 }
 
+/* fi_expect_at: the first expectation not used names where it was
+ * queued; each keeps its own origin, also through a clear. */
+static void test_expect_origin(void **state)
+{
+	struct fi__ruleset *rs = fi__rules_new();
+	struct fi__call w = make_call("write", 3, NULL);
+	struct fi__verdict v;
+	char msg[512];
+	char origin[32];
+
+	(void)state;
+	strcpy(origin, "t_io.c:7");
+	assert_int_equal(fi__rules_expect_at(rs, SYS_write, -EINTR, origin), 0);
+	strcpy(origin, "t_io.c:8"); /* the set keeps its own copy */
+	assert_int_equal(fi__rules_expect_at(rs, SYS_write, 1, origin), 0);
+	assert_int_equal(fi__rules_verify(rs, msg, sizeof(msg)), -EPROTO);
+	assert_string_equal(msg,
+			    "expected write to return -EINTR (fi_expect #1 of "
+			    "write at t_io.c:7) but it was not called: 0 of 2 "
+			    "expectations consumed");
+	assert_true(fi__rules_decide(rs, &w, &v));
+	assert_int_equal(fi__rules_verify(rs, msg, sizeof(msg)), -EPROTO);
+	assert_string_equal(msg,
+			    "expected write to return 1 (fi_expect #2 of "
+			    "write at t_io.c:8) but it was not called: 1 of 2 "
+			    "expectations consumed");
+	fi__rules_clear(rs);
+	assert_int_equal(fi__rules_expect_at(rs, SYS_write, 2, "t_io.c:9"), 0);
+	assert_int_equal(fi__rules_verify(rs, msg, sizeof(msg)), -EPROTO);
+	assert_string_equal(msg,
+			    "expected write to return 2 (fi_expect #1 of "
+			    "write at t_io.c:9) but it was not called: 0 of 1 "
+			    "expectation consumed");
+	fi__rules_free(rs);
+}
+
 /* An expectation decides the call; rules still count it. */
 static void test_expect_before_rules(void **state)
 {
@@ -1110,6 +1146,7 @@ int main(void)
 		cmocka_unit_test(test_path_edge_cases),
 		cmocka_unit_test(test_verdict_fields),
 		cmocka_unit_test(test_expect_queue),
+		cmocka_unit_test(test_expect_origin),
 		cmocka_unit_test(test_expect_before_rules),
 		cmocka_unit_test(test_verify_when_never_fired),
 		cmocka_unit_test(test_verify_script_and_plain),

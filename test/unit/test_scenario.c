@@ -810,6 +810,39 @@ static void test_load_list(void **state)
 	fi__rules_free(rs);
 }
 
+/* Each line of a list is a line of its origin (fi-run's -r options, one a
+ * line: FI_RULES:2 is the second); _at numbers the first line. */
+static void test_load_list_lines(void **state)
+{
+	struct fi__ruleset *rs = fi__rules_new();
+	struct fi__scn_error err;
+	struct fi__rule_stats st;
+
+	(void)state;
+	assert_int_equal(fi__scn_load_list(rs,
+					   "write error=EIO; read error=EIO\n"
+					   "write error=EIO",
+					   "FI_RULES", &err),
+			 3);
+	assert_true(fi__rules_stats(rs, 0, &st));
+	assert_string_equal(st.origin, "FI_RULES:1");
+	assert_true(fi__rules_stats(rs, 1, &st));
+	assert_string_equal(st.origin, "FI_RULES:1");
+	assert_true(fi__rules_stats(rs, 2, &st));
+	assert_string_equal(st.origin, "FI_RULES:2");
+	assert_string_equal(st.text, "write error=EIO");
+	assert_int_equal(fi__scn_load_list_at(rs, "fsync error=EIO", "<rule>",
+					      3, &err),
+			 1);
+	assert_true(fi__rules_stats(rs, 3, &st));
+	assert_string_equal(st.origin, "<rule>:3");
+	assert_int_equal(fi__scn_load_list_at(rs, "fsync error=EZZ", "<rule>",
+					      4, &err),
+			 -EINVAL);
+	assert_string_equal(err.msg, "<rule>:4:13: error: unknown errno 'EZZ'");
+	fi__rules_free(rs);
+}
+
 static void test_load_file(void **state)
 {
 	char dir[] = "/tmp/fi_test_scn_XXXXXX", path[128], missing[128];
@@ -862,6 +895,7 @@ int main(void)
 		cmocka_unit_test(test_load_text),
 		cmocka_unit_test(test_all_or_nothing),
 		cmocka_unit_test(test_load_list),
+		cmocka_unit_test(test_load_list_lines),
 		cmocka_unit_test(test_load_file),
 	};
 
