@@ -5,14 +5,19 @@
  * includes libdw. The objects are the program's ELF and the libraries
  * the loader would find for it by name (DT_RUNPATH, DT_RPATH,
  * LD_LIBRARY_PATH, the system's directories). Separate debug info is
- * found by build id (/usr/lib/debug/.build-id) and .gnu_debuglink. */
+ * found by build id (/usr/lib/debug/.build-id) and .gnu_debuglink, in
+ * local files only. */
+#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <gelf.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include "locate.h"
 #include "site.h"
@@ -36,10 +41,81 @@ static char *object_path(const char *object, const struct fi__target *t)
 	return fi__locate_needed(object, t->elf, t->rpath, t->runpath);
 }
 
+/* Whether fd is the debug file of module m: the same build id when m has
+ * one, else the CRC its .gnu_debuglink gives. */
+static bool debug_file_of(Dwfl_Module *m, int fd, GElf_Word crc)
+{
+	const unsigned char *id;
+	const void *did;
+	GElf_Addr vaddr;
+	int idlen = dwfl_module_build_id(m, &id, &vaddr);
+	Elf *e;
+	bool ok;
+
+	if (idlen <= 0) {
+		unsigned char buf[65536];
+		uLong c = crc32(0, Z_NULL, 0);
+		ssize_t n;
+
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			c = crc32(c, buf, (uInt)n);
+		lseek(fd, 0, SEEK_SET);
+		return n == 0 && c == crc;
+	}
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	ok = e && dwelf_elf_gnu_build_id(e, &did) == idlen &&
+	     !memcmp(did, id, (size_t)idlen);
+	elf_end(e);
+	return ok;
+}
+
+/* libdwfl's find_debuginfo, on local files only: by build id under
+ * /usr/lib/debug/.build-id, else the .gnu_debuglink file beside the
+ * object, in its .debug/ or under /usr/lib/debug. Never debuginfod, where
+ * the standard callback ends: loading its client (libcurl, gnutls and 25
+ * more) cost fi-run more than the symbols themselves, even with
+ * DEBUGINFOD_URLS unset. */
+static int find_debuginfo(Dwfl_Module *m, void **user, const char *modname,
+			  GElf_Addr base, const char *file,
+			  const char *debuglink, GElf_Word crc, char **found)
+{
+	char *real, *dir;
+	int fd = dwfl_build_id_find_debuginfo(m, user, modname, base, file,
+					      debuglink, crc, found);
+
+	if (fd >= 0 || !file || !debuglink || !(real = realpath(file, NULL)))
+		return fd;
+	dir = fi__util_xstrdup(real);
+	*strrchr(dir, '/') = '\0';
+	for (int i = 0; fd < 0 && i < 3; i++) {
+		char *p = i == 0   ? fi__util_xasprintf("%s/%s", dir, debuglink)
+			  : i == 1 ? fi__util_xasprintf("%s/.debug/%s", dir,
+							debuglink)
+				   : fi__util_xasprintf("/usr/lib/debug%s/%s",
+							dir, debuglink);
+		char *rp = realpath(p, NULL);
+
+		if (rp && strcmp(rp, real) &&
+		    (fd = open(rp, O_RDONLY | O_CLOEXEC)) >= 0 &&
+		    !debug_file_of(m, fd, crc)) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd >= 0)
+			*found = rp;
+		else
+			free(rp);
+		free(p);
+	}
+	free(dir);
+	free(real);
+	return fd;
+}
+
 static char *debuginfo_path;
 static const Dwfl_Callbacks callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = find_debuginfo,
 	.section_address = dwfl_offline_section_address,
 	.debuginfo_path = &debuginfo_path,
 };

@@ -11,7 +11,6 @@
 
 extern char **environ;
 
-#include "disasm.h"
 #include "raw.h"
 
 void *fi__pages(size_t len)
@@ -165,16 +164,15 @@ static void *arena_realloc(void *old, size_t n)
 	return p;
 }
 
-void fi__arena_install(void)
+void fi__arena_mem(struct fi__disasm_mem *m)
 {
-	struct fi__disasm_mem m = {
+	*m = (struct fi__disasm_mem){
 		.malloc = arena_malloc,
 		.calloc = arena_calloc,
 		.realloc = arena_realloc,
 		.free = arena_free,
 		.vsnprintf = vsnprintf,
 	};
-	fi__disasm_set_mem(&m);
 }
 
 int fi__env_set(const char *name, const char *value)

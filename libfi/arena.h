@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "disasm.h"
+
 /* Fresh zeroed pages straight from mmap, or NULL. */
 void *fi__pages(size_t len);
 void fi__pages_free(void *p, size_t len);
@@ -18,9 +20,19 @@ void fi__pages_free(void *p, size_t len);
 bool fi__map_at(uint64_t addr, size_t len, int prot, int flags, int fd,
 		uint64_t off);
 
-/* Route capstone's allocations to a bump arena. Call once, before the
- * first decoder is opened. */
-void fi__arena_install(void);
+/* The bump arena as capstone's allocator. */
+void fi__arena_mem(struct fi__disasm_mem *m);
+
+/* Route capstone's allocations to the bump arena. Call once, before the
+ * first decoder is opened. Inline, so that arena.c never calls the
+ * decoder: fi-run takes arena.c (for fi__copy) without capstone. */
+static inline void fi__arena_install(void)
+{
+	struct fi__disasm_mem m;
+
+	fi__arena_mem(&m);
+	fi__disasm_set_mem(&m);
+}
 
 /* Make *arr (from fi__pages) hold at least `need` elements of `elem`
  * bytes, keeping what it holds; *cap counts elements. False if out of

@@ -245,6 +245,42 @@ site_lines)
 	grep -q "^FI_RULES:1:11: error: site=sweep_target.c:$line names a source line, which only fi-run turns into code addresses" err ||
 		fail "libfi alone: $(cat err)"
 	;;
+debuglink)
+	# Separate debug info named by .gnu_debuglink (here in .debug/ beside
+	# the program) is found, checked by build id, or by the link's CRC for
+	# a program without one; another file is refused. Only local files:
+	# libdw's debuginfod client is never loaded.
+	line=$(grep -n 'PLANT: crash' "$SWEEP_SOURCE" | cut -d: -f1)
+	mkdir .debug
+	for prog in "$SWEEP_TARGET" "$SWEEP_TARGET_NOID"; do
+		b=$(basename "$prog")
+		cp "$prog" "$b" && objcopy --only-keep-debug "$b" ".debug/$b.debug" &&
+			objcopy --strip-debug --add-gnu-debuglink=".debug/$b.debug" "$b" ||
+			{ fail "objcopy $b"; continue; }
+		LD_DEBUG=files "$FI_RUN" -q -r "mmap site=sweep_target.c:$line when=1 error=ENOMEM" -- "./$b" >/dev/null 2>err
+		r2=$?
+		[ "$r2" = 139 ] || fail "$b, debug info by .gnu_debuglink: status $r2, not 139: $(grep -v "^ *[0-9]*:" err)"
+	done
+	sweep --syscalls mmap --timeout 2 --json r.json -- ./sweep_target
+	py '
+import json, sys
+r = json.load(open("r.json"))
+if not any(x["outcome"] == "crash" and x["line"] == '"$line"' and (x["file"] or "").endswith("sweep_target.c") and x["function"] == "scratch_page" for x in r["runs"]):
+    print("FAIL: the sweep of a program with .gnu_debuglink: no crash at sweep_target.c:'"$line"' in scratch_page"); sys.exit(1)
+' || failed=1
+	# The CRC of the link no longer matches; a debug file of another
+	# build (no build id where the program has one) is no match either.
+	printf x >>.debug/sweep_target_noid.debug
+	cp .debug/sweep_target_noid.debug .debug/sweep_target.debug
+	for b in sweep_target sweep_target_noid; do
+		LD_DEBUG=files "$FI_RUN" -q -r "mmap site=sweep_target.c:$line when=1 error=ENOMEM" -- "./$b" >/dev/null 2>err
+		r2=$?
+		[ "$r2" = 125 ] || fail "$b, a debug file that is not its own: status $r2, not 125"
+		grep -q "error: no code at sweep_target.c:$line in" err ||
+			fail "$b, a debug file that is not its own: $(grep -v "^ *[0-9]*:" err)"
+		! grep -q "libdebuginfod" err || fail "$b: fi-run loaded libdebuginfod"
+	done
+	;;
 bad_input)
 	expect() { # STATUS MESSAGE ARGS...
 		local want=$1 msg=$2
