@@ -448,6 +448,8 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 		harness = caller(f, &c) && acting;
 	}
 
+	if (nr == SYS_mmap)
+		fi__site_forget(); /* code may come where unloaded code was */
 	if (nr == SYS_exit_group || nr == SYS_execve || nr == SYS_execveat)
 		fi__report_flush();
 	if (tracing)

@@ -35,6 +35,9 @@ uint32_t fi__registry_module(const char *name, uint64_t base,
 	uint32_t i;
 
 	name = fi__site_file_name(name);
+	/* New code, maybe where an unloaded object was: call sites cached
+	 * for those addresses name the old one. */
+	fi__site_forget();
 	for (i = 0; i < fi__registry_nmodules; i++)
 		if (m[i].base == base && !strcmp(m[i].name, name))
 			return i;

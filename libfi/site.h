@@ -73,6 +73,14 @@ enum fi__site_kind {
 };
 int fi__site_add_range(uint64_t lo, uint64_t hi, enum fi__site_kind kind);
 
+/* The loaded code may have changed (an object registered, an mmap):
+ * call sites cached before are not used again. Hook-safe, lock-free. */
+void fi__site_forget(void);
+
+/* For tests: use only the first 2^bits slots of the call-site cache (0:
+ * one slot, so that every frame evicts every other). */
+void fi__site_cache_bits(unsigned bits);
+
 /* Fill r from the registers entry.S saved, for the syscall at pc. */
 void fi__site_regs_from_frame(const struct fi__frame *f, uint64_t pc,
 			      struct fi__site_regs *r);

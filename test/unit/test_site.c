@@ -76,6 +76,8 @@ extern char __start_fi_test_qsort[], __stop_fi_test_qsort[];
 extern char __start_fi_test_phdr[], __stop_fi_test_phdr[];
 extern char __start_fi_test_ignored[], __stop_fi_test_ignored[];
 extern char __start_fi_test_handler[], __stop_fi_test_handler[];
+extern char __start_fi_test_other[], __stop_fi_test_other[];
+extern char __start_fi_test_later[], __stop_fi_test_later[];
 
 static struct fi__site_info got;
 static bool got_ok;
@@ -140,6 +142,23 @@ IN_SECTION("fi_test_ignored") static void ignored_caller(void)
 
 	sink = 0;
 	qsort(v, 4, sizeof(v[0]), cmp_and_resolve);
+	sink++;
+}
+
+/* A second caller of the same "syscall" (test_site_here's label): the
+ * frames above it are cached by address, and must not mix. */
+IN_SECTION("fi_test_other") static void other_caller(void)
+{
+	test_site_here(&got);
+	got_ok = got.module != NULL;
+	sink++;
+}
+
+/* Declared internal after its site was cached (test_range_forgets). */
+IN_SECTION("fi_test_later") static void later_caller(void)
+{
+	test_site_here(&got);
+	got_ok = got.module != NULL;
 	sink++;
 }
 
@@ -334,6 +353,149 @@ static void test_on_sigaltstack(void **state)
 	assert_site_in(__start_fi_test_handler, __stop_fi_test_handler);
 }
 
+/* One patch point, two callers, over and over: each call gets its own
+ * caller, though every frame above is answered from the cache after the
+ * first round. */
+static void test_two_callers_one_point(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 100; i++) {
+		memset(&got, 0, sizeof(got));
+		nest(i & 1 ? other_caller : direct_caller, i % 3);
+		if (i & 1)
+			assert_site_in(__start_fi_test_other,
+				       __stop_fi_test_other);
+		else
+			assert_site_in(__start_fi_test_direct,
+				       __stop_fi_test_direct);
+	}
+}
+
+/* A range declared internal after a site in it was cached: the walk now
+ * goes through it to its caller (nest, outside every test section). */
+static void test_range_forgets(void **state)
+{
+	const char *mod;
+	unsigned long lo, hi;
+
+	(void)state;
+	nest(later_caller, 0);
+	assert_site_in(__start_fi_test_later, __stop_fi_test_later);
+	nest(later_caller, 0); /* now from the cache */
+	assert_site_in(__start_fi_test_later, __stop_fi_test_later);
+	assert_int_equal(
+		fi__site_add_range((uint64_t)(uintptr_t)__start_fi_test_later,
+				   (uint64_t)(uintptr_t)__stop_fi_test_later,
+				   FI_SITE_INTERNAL),
+		0);
+	memset(&got, 0, sizeof(got));
+	nest(later_caller, 0);
+	assert_true(got_ok);
+	assert_string_equal(got.module, exe_base());
+	assert_true(fi__site_module_of(
+		(uint64_t)(uintptr_t)__start_fi_test_later, &mod, &lo));
+	hi = lo + (unsigned long)(__stop_fi_test_later - __start_fi_test_later);
+	assert_true(got.offset <= lo || got.offset > hi);
+}
+
+/* Threads resolve from their own callers through a cache of one slot, so
+ * that each frame evicts the others and the slot is rewritten under
+ * readers all the time (another thread keeps forgetting it, too): a torn
+ * slot must be a miss, never another frame's. */
+#define RACE_THREADS 3
+#define RACE_ROUNDS 200000
+
+static volatile int race_stop;
+
+struct racer {
+	int which;
+	unsigned long wrong, unknown;
+};
+
+static void race_check(struct racer *r, const struct fi__site_info *in, bool ok)
+{
+	const char *lo = r->which ? __start_fi_test_other
+				  : __start_fi_test_direct;
+	const char *hi = r->which ? __stop_fi_test_other
+				  : __stop_fi_test_direct;
+	const char *mod;
+	unsigned long off;
+
+	if (!ok || !in->module) {
+		r->unknown++;
+		return;
+	}
+	if (!fi__site_module_of((uint64_t)(uintptr_t)lo, &mod, &off) ||
+	    strcmp(in->module, mod) != 0 || in->offset <= off ||
+	    in->offset > off + (unsigned long)(hi - lo))
+		r->wrong++;
+}
+
+IN_SECTION("fi_test_direct") static void race_direct(struct racer *r)
+{
+	struct fi__site_info in;
+
+	test_site_here(&in);
+	race_check(r, &in, in.module != NULL);
+	sink++;
+}
+
+IN_SECTION("fi_test_other") static void race_other(struct racer *r)
+{
+	struct fi__site_info in;
+
+	test_site_here(&in);
+	race_check(r, &in, in.module != NULL);
+	sink++;
+}
+
+static void *race_main(void *arg)
+{
+	struct racer *r = arg;
+
+	for (int i = 0; i < RACE_ROUNDS; i++) {
+		r->which = (i + r->which) & 1;
+		if (r->which)
+			race_other(r);
+		else
+			race_direct(r);
+	}
+	return NULL;
+}
+
+static void *forget_main(void *arg)
+{
+	(void)arg;
+	while (!race_stop)
+		fi__site_forget();
+	return NULL;
+}
+
+static void test_threads_race(void **state)
+{
+	pthread_t t[RACE_THREADS], f;
+	struct racer r[RACE_THREADS];
+
+	(void)state;
+	race_stop = 0;
+	fi__site_cache_bits(0);
+	assert_int_equal(pthread_create(&f, NULL, forget_main, NULL), 0);
+	for (int i = 0; i < RACE_THREADS; i++) {
+		r[i] = (struct racer){.which = i & 1};
+		assert_int_equal(pthread_create(&t[i], NULL, race_main, &r[i]),
+				 0);
+	}
+	for (int i = 0; i < RACE_THREADS; i++)
+		assert_int_equal(pthread_join(t[i], NULL), 0);
+	race_stop = 1;
+	assert_int_equal(pthread_join(f, NULL), 0);
+	fi__site_cache_bits(32);
+	for (int i = 0; i < RACE_THREADS; i++) {
+		assert_int_equal(r[i].wrong, 0);
+		assert_int_equal(r[i].unknown, 0);
+	}
+}
+
 /* Runs last: ignoring this binary by name marks its sites ignored. */
 static void test_ignore_by_name(void **state)
 {
@@ -341,6 +503,9 @@ static void test_ignore_by_name(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "/some/dir/%s", exe_base());
+	nest(qsort_caller, 0);
+	assert_site_in(__start_fi_test_qsort, __stop_fi_test_qsort);
+	assert_false(got.ignored); /* and the frames are in the cache */
 	assert_int_equal(fi__site_ignore(path), 0);
 	nest(qsort_caller, 0);
 	assert_site_in(__start_fi_test_qsort, __stop_fi_test_qsort);
@@ -422,6 +587,9 @@ int main(void)
 		cmocka_unit_test_setup(test_bad_stacks, setup),
 		cmocka_unit_test_setup(test_in_thread, setup),
 		cmocka_unit_test_setup(test_on_sigaltstack, setup),
+		cmocka_unit_test_setup(test_two_callers_one_point, setup),
+		cmocka_unit_test_setup(test_threads_race, setup),
+		cmocka_unit_test_setup(test_range_forgets, setup),
 		cmocka_unit_test_setup(test_ignore_by_name, setup),
 	};
 
