@@ -44,6 +44,7 @@ struct fi__sweep_site {
 	unsigned long count;   /* calls in the recorded run */
 	char *function, *file; /* NULL until symbolized, or when unknown */
 	unsigned line;
+	struct fi__sweep_call call; /* its first call; call.path is owned */
 };
 
 struct fi__sweep_sites {
@@ -55,7 +56,8 @@ struct fi__sweep_sites {
 };
 
 /* Read a trace into its (syscall, site) pairs, in order of first
- * appearance. Returns 0, or 125 after a message. */
+ * appearance, each with the arguments of its first call. Returns 0, or
+ * 125 after a message. */
 int fi__sweep_discover(const char *trace, struct fi__sweep_sites *out);
 void fi__sweep_sites_free(struct fi__sweep_sites *s);
 
@@ -107,6 +109,9 @@ struct fi__sweep_plan {
  * or 125 after a message (an unknown name in --syscalls, say). */
 int fi__sweep_plan(const struct fi__sweep_sites *s,
 		   const struct fi__sweep_opts *o, struct fi__sweep_plan *p);
+/* Whether any errno of the site's syscall fits its call (sweep.json's
+ * "swept"). */
+bool fi__sweep_site_swept(const struct fi__sweep_site *s);
 /* Append the streak run of a transient fault that recovered. */
 struct fi__sweep_run *fi__sweep_plan_repeat(struct fi__sweep_plan *p,
 					    const struct fi__sweep_sites *s,

@@ -35,7 +35,25 @@ static struct fi__sweep_site *find(struct fi__sweep_sites *s, const char *name,
 	return NULL;
 }
 
-static void add(struct fi__sweep_sites *s, const char *name, const char *site)
+/* The call of record r, for the errno table's conditions. */
+static void take_call(struct fi__sweep_call *c, json_t *r)
+{
+	json_t *args = json_object_get(r, "args");
+	const char *path = json_string_value(json_object_get(r, "path"));
+
+	c->known = json_array_size(args) == 6;
+	for (size_t i = 0; c->known && i < 6; i++) {
+		json_t *a = json_array_get(args, i);
+
+		c->known = json_is_integer(a);
+		c->args[i] = c->known ? (long long)json_integer_value(a) : 0;
+	}
+	c->pid = json_integer_value(json_object_get(r, "pid"));
+	c->path = path ? fi__util_xstrdup(path) : NULL;
+}
+
+static void add(struct fi__sweep_sites *s, const char *name, const char *site,
+		json_t *r)
 {
 	struct fi__sweep_site *e = find(s, name, site);
 
@@ -56,6 +74,32 @@ static void add(struct fi__sweep_sites *s, const char *name, const char *site)
 	e->syscall = fi__util_xstrdup(name);
 	e->site = fi__util_xstrdup(site);
 	e->count = 1;
+	take_call(&e->call, r);
+}
+
+/* Processes that ran a second thread: a record whose tid is not its
+ * pid. */
+struct pids {
+	long long *v;
+	size_t n;
+};
+
+static void note_thread(struct pids *t, json_t *r)
+{
+	long long pid = json_integer_value(json_object_get(r, "pid"));
+	long long tid = json_integer_value(json_object_get(r, "tid"));
+
+	if (!tid || tid == pid)
+		return;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i] == pid)
+			return;
+	t->v = realloc(t->v, (t->n + 1) * sizeof(*t->v));
+	if (!t->v) {
+		fi__util_error("out of memory");
+		exit(FI_RUN_EXIT_USAGE);
+	}
+	t->v[t->n++] = pid;
 }
 
 int fi__sweep_discover(const char *trace, struct fi__sweep_sites *out)
@@ -65,6 +109,7 @@ int fi__sweep_discover(const char *trace, struct fi__sweep_sites *out)
 	size_t cap = 0;
 	unsigned long lineno = 0;
 	ssize_t len;
+	struct pids threads = {0};
 
 	memset(out, 0, sizeof(*out));
 	if (!f) {
@@ -85,11 +130,13 @@ int fi__sweep_discover(const char *trace, struct fi__sweep_sites *out)
 				trace, lineno, r ? "not an object" : err.text);
 			json_decref(r);
 			free(line);
+			free(threads.v);
 			fclose(f);
 			return FI_RUN_EXIT_USAGE;
 		}
 		name = json_string_value(json_object_get(r, "name"));
 		site = json_string_value(json_object_get(r, "site"));
+		note_thread(&threads, r);
 		if (name) {
 			out->calls++;
 			if (!site)
@@ -97,10 +144,15 @@ int fi__sweep_discover(const char *trace, struct fi__sweep_sites *out)
 			else if (runtime_site(site))
 				out->runtime++;
 			else
-				add(out, name, site);
+				add(out, name, site, r);
 		}
 		json_decref(r);
 	}
+	for (size_t i = 0; i < out->n; i++)
+		for (size_t k = 0; k < threads.n; k++)
+			if (threads.v[k] == out->v[i].call.pid)
+				out->v[i].call.threaded = true;
+	free(threads.v);
 	free(line);
 	fclose(f);
 	return 0;
@@ -114,6 +166,7 @@ void fi__sweep_sites_free(struct fi__sweep_sites *s)
 		free(s->v[i].line_site);
 		free(s->v[i].function);
 		free(s->v[i].file);
+		free((char *)s->v[i].call.path);
 	}
 	free(s->v);
 	memset(s, 0, sizeof(*s));

@@ -1,7 +1,11 @@
 /* sweep_errnos.c: the one table of which errnos the sweep injects at a
  * site of each syscall, most plausible first (docs/sweep.md, "The errno
- * table"). Each list keeps to errors the man page gives for the call
- * and that a real machine produces: a full or failing disk, a missing or
+ * table"), and the conditions under which the arguments of the call rule
+ * one out. Each list keeps to errors that a real machine produces for
+ * the call: the man page's, checked against what the kernel's code
+ * returns (a man page lists EINTR for dup2, which the kernel never
+ * returns; sendfile(2) omits the ENOSPC of its write side, which a full
+ * disk gives). The failures are a full or failing disk, a missing or
  * forbidden file, an exhausted fd table, a signal, a dead peer.
  *
  * A syscall not listed is never swept. Left out on purpose:
@@ -14,8 +18,14 @@
  *  - futex, rt_sigaction, rt_sigprocmask and the other calls of libc's
  *    own machinery, which no program's error path answers.
  * Every name here is checked against fi's syscall and errno tables by
- * test/sweep (sweep.errno_table). */
+ * test/sweep (sweep.errno_table); the conditions by sweep.plan_unit. */
+#include <fcntl.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/wait.h>
 
 #include "sweep_errnos.h"
 
@@ -40,7 +50,7 @@ const struct fi__sweep_errno_row fi__sweep_errno_table[] = {
 	{ "truncate",        { "EIO", "EACCES" } },
 	{ "fallocate",       { "ENOSPC", "EIO" } },
 	{ "close",           { "EIO", "ENOSPC" } },
-	{ "getdents64",      { "EIO" } },
+	{ "getdents64",      { "EIO", "ENOENT" } },
 	/* files: names */
 	{ "open",            { "ENOENT", "EACCES", "EMFILE" } },
 	{ "openat",          { "ENOENT", "EACCES", "EMFILE" } },
@@ -48,8 +58,8 @@ const struct fi__sweep_errno_row fi__sweep_errno_table[] = {
 	{ "creat",           { "EACCES", "ENOSPC", "EMFILE" } },
 	{ "stat",            { "ENOENT", "EACCES" } },
 	{ "lstat",           { "ENOENT", "EACCES" } },
-	{ "newfstatat",      { "ENOENT", "EACCES" } },
-	{ "statx",           { "ENOENT", "EACCES" } },
+	{ "newfstatat",      { "ENOENT", "EACCES", "EIO" } },
+	{ "statx",           { "ENOENT", "EACCES", "EIO" } },
 	{ "fstat",           { "EIO" } },
 	{ "statfs",          { "EIO", "ENOSYS" } },
 	{ "fstatfs",         { "EIO", "ENOSYS" } },
@@ -84,8 +94,8 @@ const struct fi__sweep_errno_row fi__sweep_errno_table[] = {
 	{ "flock",           { "EINTR", "ENOLCK" } },
 	/* descriptors */
 	{ "dup",             { "EMFILE" } },
-	{ "dup2",            { "EMFILE" } },
-	{ "dup3",            { "EMFILE" } },
+	{ "dup2",            { "EBUSY" } },
+	{ "dup3",            { "EBUSY" } },
 	{ "pipe",            { "EMFILE", "ENFILE" } },
 	{ "pipe2",           { "EMFILE", "ENFILE" } },
 	{ "eventfd2",        { "EMFILE" } },
@@ -156,4 +166,187 @@ const char *const *fi__sweep_errnos(const char *syscall)
 bool fi__sweep_transient(const char *err)
 {
 	return !strcmp(err, "EINTR") || !strcmp(err, "EAGAIN");
+}
+
+/* ---- errnos the arguments rule out ----
+ * Each condition says when the kernel can return the errno, from the
+ * arguments of the site's first call in the discovery run (the call the
+ * fault fails). A call made with other arguments later is not looked
+ * at: the fault is on the first occurrence. */
+
+static bool threaded(const struct fi__sweep_call *c)
+{
+	/* dup2/dup3 EBUSY: only in a race with an open(2) or dup() of
+	 * another thread (the fd is allocated but not yet installed).
+	 * EMFILE and EBADF cannot come for an fd the call just got: a
+	 * target at or past RLIMIT_NOFILE gives EBADF, and a call that
+	 * succeeded had its fds right. */
+	return c->threaded;
+}
+
+static bool nonblock_random(const struct fi__sweep_call *c)
+{
+	/* getrandom EAGAIN: only with GRND_NONBLOCK. */
+	return c->args[2] & GRND_NONBLOCK;
+}
+
+static bool wait4_blocks(const struct fi__sweep_call *c)
+{
+	/* wait4 EINTR: "WNOHANG was not set and ... a signal was caught". */
+	return !((int)c->args[2] & WNOHANG);
+}
+
+static bool waitid_blocks(const struct fi__sweep_call *c)
+{
+	return !((int)c->args[3] & WNOHANG);
+}
+
+static bool flock_waits(const struct fi__sweep_call *c)
+{
+	/* flock EINTR: only while waiting for a lock, so not with
+	 * LOCK_NB, and not for LOCK_UN. */
+	int op = (int)c->args[1];
+
+	return (op & (LOCK_SH | LOCK_EX)) && !(op & LOCK_NB);
+}
+
+static bool flock_locks(const struct fi__sweep_call *c)
+{
+	/* flock ENOLCK: a lock record is allocated to take a lock. */
+	return (int)c->args[1] & (LOCK_SH | LOCK_EX);
+}
+
+static bool epoll_adds(const struct fi__sweep_call *c)
+{
+	/* epoll_ctl ENOSPC (max_user_watches) and ENOMEM: only
+	 * EPOLL_CTL_ADD registers, and allocates, an item. */
+	return (int)c->args[1] == EPOLL_CTL_ADD;
+}
+
+static bool prot_needs_access(const struct fi__sweep_call *c)
+{
+	/* mprotect EACCES: write access to a file opened read-only, or
+	 * exec on a noexec mount; asking for less cannot be refused. */
+	return c->args[2] & (PROT_WRITE | PROT_EXEC);
+}
+
+static bool grows(const struct fi__sweep_call *c)
+{
+	/* ftruncate EFBIG: a length past the largest file; 0 never is. */
+	return c->args[1] > 0;
+}
+
+static bool other_process(const struct fi__sweep_call *c)
+{
+	/* kill EPERM: a process may always signal itself, and pid 0 is
+	 * its own group, itself included. */
+	return c->args[0] != 0 && c->args[0] != c->pid;
+}
+
+static bool poll_sleeps(const struct fi__sweep_call *c)
+{
+	/* poll, epoll_wait EINTR: a zero timeout returns before the
+	 * signal check. */
+	return (int)c->args[2] != 0;
+}
+
+static bool epoll_sleeps(const struct fi__sweep_call *c)
+{
+	return (int)c->args[3] != 0;
+}
+
+static bool poll_allocates(const struct fi__sweep_call *c)
+{
+	/* poll ENOMEM: the kernel keeps up to 30 pollfds on its stack
+	 * (POLL_STACK_ALLOC, 256 bytes) and allocates only past them. */
+	return (unsigned long long)c->args[1] > 30;
+}
+
+static bool select_allocates(const struct fi__sweep_call *c)
+{
+	/* select ENOMEM: six fd bitmaps fit the kernel's 256-byte stack
+	 * buffer (SELECT_STACK_ALLOC) up to nfds 320. */
+	return (int)c->args[0] > 320;
+}
+
+static bool looks_up_path(const struct fi__sweep_call *c, int flags_arg)
+{
+	/* newfstatat/statx ENOENT, EACCES: only a path lookup. glibc's
+	 * fstat is newfstatat(fd, "", AT_EMPTY_PATH), which looks up
+	 * nothing. */
+	return !(c->args[flags_arg] & AT_EMPTY_PATH) || !c->path ||
+	       c->path[0];
+}
+
+static bool stat_looks_up(const struct fi__sweep_call *c)
+{
+	return looks_up_path(c, 3);
+}
+
+static bool statx_looks_up(const struct fi__sweep_call *c)
+{
+	return looks_up_path(c, 2);
+}
+
+static bool not_pipe_or_socket(const struct fi__sweep_call *c)
+{
+	/* ENOSPC and EIO come from storage (or a terminal's hangup): a
+	 * pipe or a socket never gives them. c->path is the fd's, as the
+	 * trace saw it. */
+	return !c->path || (strncmp(c->path, "pipe:", 5) &&
+			    strncmp(c->path, "socket:", 7));
+}
+
+/* clang-format off */
+const struct fi__sweep_errno_condition fi__sweep_errno_conditions[] = {
+	{ "dup2",        "EBUSY",  threaded },
+	{ "dup3",        "EBUSY",  threaded },
+	{ "getrandom",   "EAGAIN", nonblock_random },
+	{ "wait4",       "EINTR",  wait4_blocks },
+	{ "waitid",      "EINTR",  waitid_blocks },
+	{ "flock",       "EINTR",  flock_waits },
+	{ "flock",       "ENOLCK", flock_locks },
+	{ "epoll_ctl",   "ENOSPC", epoll_adds },
+	{ "epoll_ctl",   "ENOMEM", epoll_adds },
+	{ "mprotect",    "EACCES", prot_needs_access },
+	{ "ftruncate",   "EFBIG",  grows },
+	{ "kill",        "EPERM",  other_process },
+	{ "poll",        "EINTR",  poll_sleeps },
+	{ "poll",        "ENOMEM", poll_allocates },
+	{ "ppoll",       "ENOMEM", poll_allocates },
+	{ "epoll_wait",  "EINTR",  epoll_sleeps },
+	{ "epoll_pwait", "EINTR",  epoll_sleeps },
+	{ "select",      "ENOMEM", select_allocates },
+	{ "pselect6",    "ENOMEM", select_allocates },
+	{ "newfstatat",  "ENOENT", stat_looks_up },
+	{ "newfstatat",  "EACCES", stat_looks_up },
+	{ "statx",       "ENOENT", statx_looks_up },
+	{ "statx",       "EACCES", statx_looks_up },
+	{ "write",       "ENOSPC", not_pipe_or_socket },
+	{ "write",       "EIO",    not_pipe_or_socket },
+	{ "writev",      "ENOSPC", not_pipe_or_socket },
+	{ "writev",      "EIO",    not_pipe_or_socket },
+	{ "read",        "EIO",    not_pipe_or_socket },
+	{ "readv",       "EIO",    not_pipe_or_socket },
+};
+/* clang-format on */
+
+const size_t fi__sweep_errno_nconditions =
+	sizeof(fi__sweep_errno_conditions) /
+	sizeof(fi__sweep_errno_conditions[0]);
+
+bool fi__sweep_errno_fits(const char *syscall, const char *err,
+			  const struct fi__sweep_call *c)
+{
+	if (!c || !c->known)
+		return true;
+	for (size_t i = 0; i < fi__sweep_errno_nconditions; i++) {
+		const struct fi__sweep_errno_condition *k =
+			&fi__sweep_errno_conditions[i];
+
+		if (!strcmp(k->syscall, syscall) && !strcmp(k->err, err) &&
+		    !k->fits(c))
+			return false;
+	}
+	return true;
 }

@@ -375,8 +375,7 @@ static json_t *sites_json(const struct fi__sweep_sites *s)
 				    json_integer((json_int_t)s->v[i].count));
 		json_object_set_new(
 			o, "swept",
-			json_boolean(fi__sweep_errnos(s->v[i].syscall) !=
-				     NULL));
+			json_boolean(fi__sweep_site_swept(&s->v[i])));
 		json_array_append_new(a, o);
 	}
 	return a;

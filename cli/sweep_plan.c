@@ -1,6 +1,7 @@
 /* sweep_plan.c: the sweep's second stage. Each (syscall, site) pair gets
- * the errnos its syscall can return (sweep_errnos.c), each fault one
- * rule on that site: "write site=prog+0x1a2b when=1 error=ENOSPC". */
+ * the errnos its syscall can return with the arguments the discovery run
+ * saw (sweep_errnos.c), each fault one rule on that site:
+ * "write site=prog+0x1a2b when=1 error=ENOSPC". */
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,9 +137,13 @@ int fi__sweep_plan(const struct fi__sweep_sites *s,
 
 			if (!errs || !listed(o->syscalls, s->v[i].syscall))
 				continue;
-			/* the rank-th errno that --errnos lets through */
+			/* the rank-th errno that --errnos and the call's
+			 * arguments let through */
 			for (size_t e = 0; e < 6 && errs[e]; e++) {
-				if (!listed(o->errnos, errs[e]))
+				if (!listed(o->errnos, errs[e]) ||
+				    !fi__sweep_errno_fits(s->v[i].syscall,
+							  errs[e],
+							  &s->v[i].call))
 					continue;
 				if (have++ == rank)
 					err = errs[e];
@@ -163,6 +168,16 @@ int fi__sweep_plan(const struct fi__sweep_sites *s,
 	}
 	p->total = id;
 	return 0;
+}
+
+bool fi__sweep_site_swept(const struct fi__sweep_site *s)
+{
+	const char *const *errs = fi__sweep_errnos(s->syscall);
+
+	for (size_t e = 0; errs && e < 6 && errs[e]; e++)
+		if (fi__sweep_errno_fits(s->syscall, errs[e], &s->call))
+			return true;
+	return false;
 }
 
 struct fi__sweep_run *fi__sweep_plan_repeat(struct fi__sweep_plan *p,

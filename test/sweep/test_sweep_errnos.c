@@ -1,6 +1,7 @@
 /* test_sweep_errnos.c: every syscall and errno the sweep's table names
  * (cli/sweep_errnos.c) is one fi knows, no syscall is listed twice, no
- * errno twice in a row, and the issue's examples hold. Exit 0 or 1 with
+ * errno twice in a row, every argument condition names an errno of its
+ * syscall's row, and the issue's examples hold. Exit 0 or 1 with
  * one line per problem. */
 #include <stdio.h>
 #include <string.h>
@@ -58,6 +59,24 @@ int main(void)
 				    r->syscall))
 				problem("listed twice", r->syscall, NULL);
 	}
+	for (size_t i = 0; i < fi__sweep_errno_nconditions; i++) {
+		const struct fi__sweep_errno_condition *c =
+			&fi__sweep_errno_conditions[i];
+		const char *const *l = fi__sweep_errnos(c->syscall);
+		bool listed = false;
+
+		for (size_t k = 0; l && k < 6 && l[k]; k++)
+			listed |= !strcmp(l[k], c->err);
+		if (!listed)
+			problem("condition on an errno the table does not list",
+				c->syscall, c->err);
+	}
+	/* The kernel gives EBADF, not EMFILE, for a dup2/dup3 target past
+	 * RLIMIT_NOFILE (ksys_dup3). */
+	for (const char *d = "dup2"; d; d = strcmp(d, "dup2") ? NULL : "dup3")
+		for (size_t k = 0; k < 6 && fi__sweep_errnos(d)[k]; k++)
+			if (!strcmp(fi__sweep_errnos(d)[k], "EMFILE"))
+				problem("never returned", d, "EMFILE");
 	starts("write", "ENOSPC", "EIO", "EINTR");
 	starts("openat", "ENOENT", "EACCES", "EMFILE");
 	starts("read", "EIO", "EINTR", NULL);
