@@ -2,8 +2,10 @@
 #ifndef FI_RUN_LAUNCH_H
 #define FI_RUN_LAUNCH_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* The variables fi-run sets; NULL leaves one unset. */
 struct fi__launch_env {
@@ -34,5 +36,26 @@ void fi__launch_signals(void);
  * program in messages. *ran tells whether the program started. */
 int fi__launch_run(const char *path, char *const *argv, char *const *envp,
 		   const char *shown, bool *ran);
+
+/* A run of the sweep: what fi__launch_spawn gives the new process. */
+struct fi__launch_spawn {
+	const char *path;
+	char *const *argv;
+	char *const *envp;
+	const char *in, *out, *err; /* opened as fds 0 (read), 1 and 2 */
+	const char *dir;	    /* its working directory */
+	const sigset_t *mask;	    /* its signal mask */
+	/* set when it could not start: the failed step and its errno */
+	const char *failed;
+	int error;
+};
+
+/* Start s->path as posix_spawn would (a child sharing fi-run's memory
+ * until it execs, so no page of fi-run is copied), in a process group
+ * of its own, with a parent-death signal (SIGKILL) that posix_spawn
+ * cannot set: when fi-run dies, even by SIGKILL, the run dies too.
+ * Returns the pid, or -1 with s->failed and s->error ("execve",
+ * ENOENT). Not thread-safe: one spawn at a time. */
+pid_t fi__launch_spawn(struct fi__launch_spawn *s);
 
 #endif

@@ -1,14 +1,14 @@
 /* sweep_exec.c: the sweep's runs, -j at a time. Each run gets a scratch
  * directory of its own (ROOT/run-N: work/ is its working directory and
  * what {} names, a copy of --workdir when given; out, err and report sit
- * beside it), its own process group, /dev/null as stdin, and a deadline
- * after which the whole group is killed. The parent waits for children
+ * beside it), its own process group, /dev/null as stdin, a deadline
+ * after which the whole group is killed, and a parent-death signal
+ * (fi__launch_spawn). The parent waits for children
  * and for SIGINT/SIGTERM/SIGHUP in one sigtimedwait. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -222,8 +222,7 @@ static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
 	struct fi__launch_env e = *x->env;
 	char name[32], *out, *err, *report, *trace = NULL;
 	char **argv, **envp;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
+	struct fi__launch_spawn sp = {0};
 	pid_t pid;
 	int rc;
 
@@ -256,28 +255,22 @@ static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
 		envp = gcov_env(envp, j->gcov);
 	argv = fi__sweep_expand(x->argv, j->work);
 
-	/* posix_spawn, not fork: glibc starts the child with CLONE_VFORK,
-	 * so fi-run's memory is neither copied nor write-faulted page by
-	 * page after each start (on this VM a page fault costs 12-19 us,
-	 * and fork cost about 70 of them per run). */
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&at);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, out,
-					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_addopen(&fa, 2, err,
-					 O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_addchdir_np(&fa, j->work);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
-					      POSIX_SPAWN_SETSIGMASK);
-	posix_spawnattr_setpgroup(&at, 0);
-	posix_spawnattr_setsigmask(&at, oldmask);
+	/* Not fork: the child shares fi-run's memory until it execs, so
+	 * fi-run's pages are neither copied nor write-faulted one by one
+	 * after each start (on this VM a page fault costs 12-19 us, and
+	 * fork cost about 70 of them per run). Not posix_spawn either: the
+	 * run gets a parent-death signal, so that it dies with fi-run. */
+	sp.path = x->t->path;
+	sp.argv = argv;
+	sp.envp = envp;
+	sp.in = "/dev/null";
+	sp.out = out;
+	sp.err = err;
+	sp.dir = j->work;
+	sp.mask = oldmask;
 	j->secs = now();
-	rc = posix_spawn(&pid, x->t->path, &fa, &at, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
-	if (rc)
-		pid = -1;
+	pid = fi__launch_spawn(&sp);
+	rc = sp.error;
 	fi__launch_free_env(envp, environ);
 	fi__sweep_strv_free(argv);
 	free(out);
@@ -285,8 +278,8 @@ static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
 	free(report);
 	free(trace);
 	if (pid < 0) {
-		fi__util_error("--sweep: cannot start %s in %s: %s", x->t->path,
-			       j->work, strerror(rc));
+		fi__util_error("--sweep: cannot start %s in %s: %s: %s",
+			       x->t->path, j->work, sp.failed, strerror(rc));
 		return -1;
 	}
 	j->pid = pid;

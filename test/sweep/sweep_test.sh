@@ -281,6 +281,41 @@ if not any(x["outcome"] == "crash" and x["line"] == '"$line"' and (x["file"] or 
 		! grep -q "libdebuginfod" err || fail "$b: fi-run loaded libdebuginfod"
 	done
 	;;
+pdeath)
+	# fi-run killed by SIGKILL mid-sweep (it cannot clean up): the run
+	# dies with it, by its parent-death signal. The run hangs (the
+	# planted pread64 loop) and would outlive its 60 s timeout.
+	"$FI_RUN" --sweep --timeout 60 --syscalls pread64 --errnos EIO \
+		-- "$SWEEP_TARGET" >out 2>err &
+	fi_pid=$!
+	run=
+	for _ in $(seq 300); do
+		# a child of fi-run whose working directory is a run's
+		for c in $(cat /proc/$fi_pid/task/*/children 2>/dev/null); do
+			case $(readlink /proc/$c/cwd 2>/dev/null) in
+			*/run-3/work) run=$c ;;
+			esac
+		done
+		[ -n "$run" ] && break
+		sleep 0.1
+	done
+	if [ -z "$run" ]; then
+		fail "no fault run started: $(cat err)"
+		kill -KILL $fi_pid
+	else
+		sleep 0.3 # it is in its loop
+		kill -KILL $fi_pid
+		wait $fi_pid 2>/dev/null
+		for _ in $(seq 50); do
+			[ -d /proc/$run ] && [ "$(cut -d' ' -f3 /proc/$run/stat 2>/dev/null)" != Z ] || break
+			sleep 0.1
+		done
+		if [ -d /proc/$run ] && [ "$(cut -d' ' -f3 /proc/$run/stat 2>/dev/null)" != Z ]; then
+			fail "run $run ($(cat /proc/$run/comm)) outlived fi-run by 5 s"
+			kill -KILL "$run"
+		fi
+	fi
+	;;
 bad_input)
 	expect() { # STATUS MESSAGE ARGS...
 		local want=$1 msg=$2
