@@ -127,13 +127,16 @@ struct fi__sweep_job {
 	char *gcov;	   /* GCOV_PREFIX (--coverage), or NULL; caller's */
 	void *owner;	   /* the caller's */
 	/* filled */
-	char *dir;  /* its scratch dir: work/, out, err, report */
-	char *work; /* its working directory, what {} names */
+	const char *dir;  /* its scratch slot: work/, out, err, report */
+	const char *work; /* its working directory, what {} names */
+	size_t slot;
 	pid_t pid;
 	int status;
 	bool timed_out;
 	double secs;
 };
+
+struct fi__sweep_slot;
 
 struct fi__sweep_exec {
 	const struct fi__target *t;
@@ -143,7 +146,8 @@ struct fi__sweep_exec {
 	const char *workdir; /* --workdir, copied per run; or NULL */
 	unsigned jobs;
 	double timeout;
-	size_t started;	 /* jobs started so far: names run-N */
+	struct fi__sweep_slot *slots; /* ROOT/slot-K, reused (sweep_exec.c) */
+	size_t nslots;
 	int stop_signal; /* set when a signal ended the sweep */
 	/* called in the parent as each job ends */
 	void (*done)(struct fi__sweep_job *j, void *arg);
@@ -156,6 +160,11 @@ struct fi__sweep_exec {
  * every started group was killed. */
 int fi__sweep_exec_all(struct fi__sweep_exec *x, struct fi__sweep_job *jobs,
 		       size_t n);
+/* Give a job's slot back once its outputs are read: its files go, its
+ * work/ is emptied for the next run. */
+void fi__sweep_release(struct fi__sweep_exec *x, const struct fi__sweep_job *j);
+/* Free the slots' names (the directories go with the root). */
+void fi__sweep_exec_free(struct fi__sweep_exec *x);
 /* The argument vector with every {} replaced by `work`. */
 char **fi__sweep_expand(char *const *argv, const char *work);
 void fi__sweep_strv_free(char **v);

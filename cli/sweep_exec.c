@@ -1,10 +1,17 @@
 /* sweep_exec.c: the sweep's runs, -j at a time. Each run gets a scratch
- * directory of its own (ROOT/run-N: work/ is its working directory and
- * what {} names, a copy of --workdir when given; out, err and report sit
+ * slot of its own (ROOT/slot-K: work/ is its working directory and what
+ * {} names, a copy of --workdir when given; out, err and report sit
  * beside it), its own process group, /dev/null as stdin, a deadline
  * after which the whole group is killed, and a parent-death signal
- * (fi__launch_spawn). The parent waits for children
- * and for SIGINT/SIGTERM/SIGHUP in one sigtimedwait. */
+ * (fi__launch_spawn). The parent waits for children and for
+ * SIGINT/SIGTERM/SIGHUP in one sigtimedwait.
+ *
+ * Slots are reused: once a run's outputs are read, its files are removed
+ * and its work/ emptied, and the next run takes it. Making and removing
+ * a directory is the dearest thing a run's scratch space needs (on an
+ * ext4 mounted with discard, 1-5 ms each, more than a short program's
+ * whole run), and files are cheap. A slot that cannot be emptied is left
+ * and a new one made, so a run never sees what another left. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -215,27 +222,118 @@ static char **gcov_env(char **envp, const char *prefix)
 	return v;
 }
 
-/* Make the job's directories and start it. 0, or -1 after a message. */
+struct fi__sweep_slot {
+	char *dir, *work;
+	bool busy;
+};
+
+/* A free slot, or a new one; its index, or -1 after a message. */
+static long take_slot(struct fi__sweep_exec *x)
+{
+	struct fi__sweep_slot *s;
+	char name[32];
+
+	for (size_t i = 0; i < x->nslots; i++)
+		if (!x->slots[i].busy) {
+			x->slots[i].busy = true;
+			return (long)i;
+		}
+	x->slots = realloc(x->slots, (x->nslots + 1) * sizeof(*x->slots));
+	if (!x->slots) {
+		fi__util_error("out of memory");
+		exit(FI_RUN_EXIT_USAGE);
+	}
+	s = &x->slots[x->nslots];
+	snprintf(name, sizeof(name), "slot-%zu", x->nslots);
+	s->dir = path2(x->root, name);
+	s->work = path2(s->dir, "work");
+	s->busy = true;
+	if (mkdir(s->dir, 0700) || mkdir(s->work, 0700)) {
+		fi__util_error("--sweep: cannot make %s: %s", s->work,
+			       strerror(errno));
+		free(s->dir);
+		free(s->work);
+		return -1;
+	}
+	return (long)x->nslots++;
+}
+
+/* Remove everything in dir but the entry `keep` (NULL: nothing kept).
+ * Whether it all went. */
+static bool empty_dir(const char *dir, const char *keep)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool empty = true;
+	struct stat st;
+
+	if (!d)
+		return false;
+	while ((e = readdir(d))) {
+		char *p;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+		    (keep && !strcmp(e->d_name, keep)))
+			continue;
+		p = path2(dir, e->d_name);
+		if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN)
+			fi__sweep_rmtree(p);
+		else
+			unlink(p);
+		if (!lstat(p, &st) || errno != ENOENT)
+			empty = false;
+		free(p);
+	}
+	closedir(d);
+	return empty;
+}
+
+void fi__sweep_release(struct fi__sweep_exec *x, const struct fi__sweep_job *j)
+{
+	struct fi__sweep_slot *s = &x->slots[j->slot];
+	struct stat st;
+
+	/* The run may have made its directory read-only, or replaced it. */
+	chmod(s->work, 0700);
+	if (lstat(s->work, &st) || !S_ISDIR(st.st_mode)) {
+		fi__sweep_rmtree(s->work);
+		if (mkdir(s->work, 0700))
+			return; /* left busy: never taken again */
+	}
+	if (!empty_dir(s->dir, "work") || !empty_dir(s->work, NULL))
+		return;
+	s->busy = false;
+}
+
+void fi__sweep_exec_free(struct fi__sweep_exec *x)
+{
+	for (size_t i = 0; i < x->nslots; i++) {
+		free(x->slots[i].dir);
+		free(x->slots[i].work);
+	}
+	free(x->slots);
+	x->slots = NULL;
+	x->nslots = 0;
+}
+
+/* Prepare the job's slot and start it. 0, or -1 after a message. */
 static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
 		 const sigset_t *oldmask)
 {
 	struct fi__launch_env e = *x->env;
-	char name[32], *out, *err, *report, *trace = NULL;
+	char *out, *err, *report, *trace = NULL;
 	char **argv, **envp;
 	struct fi__launch_spawn sp = {0};
+	long slot = take_slot(x);
 	pid_t pid;
 	int rc;
 
-	snprintf(name, sizeof(name), "run-%zu", x->started++);
-	j->dir = path2(x->root, name);
-	j->work = path2(j->dir, "work");
-	if (mkdir(j->dir, 0700)) {
-		fi__util_error("--sweep: cannot make %s: %s", j->dir,
-			       strerror(errno));
+	if (slot < 0)
 		return -1;
-	}
-	rc = x->workdir ? copy_tree(x->workdir, j->work)
-			: (mkdir(j->work, 0700) ? -errno : 0);
+	j->slot = (size_t)slot;
+	j->dir = x->slots[slot].dir;
+	j->work = x->slots[slot].work;
+	rc = x->workdir ? copy_tree(x->workdir, j->work) : 0;
 	if (rc) {
 		fi__util_error(
 			"--sweep: cannot make the working directory %s: %s",

@@ -204,9 +204,16 @@ static void run_done(struct fi__sweep_job *j, void *arg)
 	r->result = js;
 	free(detail);
 	free(rp);
-	fi__sweep_rmtree(j->dir);
+	fi__sweep_release(&c->x, j);
 	c->done++;
 	progress(c);
+}
+
+/* The status when the runs stopped early: 128+N after signal N, 125
+ * when a run could not start (the message is out). */
+static int stopped(const struct ctx *c)
+{
+	return c->x.stop_signal ? 128 + c->x.stop_signal : FI_RUN_EXIT_USAGE;
 }
 
 /* Run plan.v[from..to) as jobs. */
@@ -229,11 +236,8 @@ static int run_range(struct ctx *c, size_t from, size_t to)
 	c->x.done = run_done;
 	c->x.arg = c;
 	rc = fi__sweep_exec_all(&c->x, jobs, to - from);
-	for (size_t i = 0; i < to - from; i++) {
+	for (size_t i = 0; i < to - from; i++)
 		free(jobs[i].gcov);
-		free(jobs[i].dir);
-		free(jobs[i].work);
-	}
 	free(jobs);
 	return rc;
 }
@@ -298,7 +302,7 @@ static int baseline(struct ctx *c, json_t *report)
 	if (timeout <= 0)
 		c->x.timeout = BASELINE_TIMEOUT;
 	if (fi__sweep_exec_all(&c->x, jobs, 3))
-		rc = 128 + c->x.stop_signal;
+		rc = stopped(c);
 	for (size_t i = 0; i < 3 && !rc; i++) {
 		if (jobs[i].timed_out || !WIFEXITED(jobs[i].status) ||
 		    WEXITSTATUS(jobs[i].status))
@@ -349,10 +353,8 @@ static int baseline(struct ctx *c, json_t *report)
 	}
 	for (size_t i = 0; i < 3; i++) {
 		if (jobs[i].dir)
-			fi__sweep_rmtree(jobs[i].dir);
+			fi__sweep_release(&c->x, &jobs[i]);
 		free(jobs[i].gcov);
-		free(jobs[i].dir);
-		free(jobs[i].work);
 	}
 	return rc;
 }
@@ -396,7 +398,7 @@ static int run_plan(struct ctx *c)
 	c->total = n;
 	c->t0 = now();
 	if (n && run_range(c, 0, n))
-		return 128 + c->x.stop_signal;
+		return stopped(c);
 	for (size_t i = 0; i < n; i++) {
 		struct fi__sweep_run *r = &c->plan.v[i];
 		const char *o = json_string_value(
@@ -408,7 +410,7 @@ static int run_plan(struct ctx *c)
 	}
 	c->total = c->plan.n;
 	if (c->plan.n > n && run_range(c, n, c->plan.n))
-		return 128 + c->x.stop_signal;
+		return stopped(c);
 	qsort(c->plan.v, c->plan.n, sizeof(*c->plan.v), by_id);
 	return 0;
 }
@@ -529,6 +531,7 @@ int fi__sweep(const struct fi__run_opts *o, const struct fi__target *t,
 			rc = crc;
 	}
 	fi__sweep_rmtree(root);
+	fi__sweep_exec_free(&c.x);
 	free(tt.path);
 	for (size_t i = 0; i < c.base.n; i++) {
 		fi__sweep_snap_free(&c.base.snap[i]);

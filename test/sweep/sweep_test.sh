@@ -208,6 +208,18 @@ if len(r["runs"]) != 2 or any(" when=1+ " not in x["rule"] or x["when"] != "1+" 
 	[ -e in/copy.txt ] && fail "a run wrote into --workdir itself"
 	grep -q "repro: fi-run -r 'openat site=dash+0x[0-9a-f]* when=1 error=ENOENT' -- sh -c 'echo \"pid \$\$\"; date +%N; cat ./data.txt >copy.txt; cat data.txt'" out ||
 		fail "repro: $(grep repro out | head -2)"
+	# Runs reuse scratch slots, but a run never sees what the last one
+	# in its slot left: new files, a directory, read-only modes.
+	sweep --workdir in --timeout 5 --syscalls write --json s.json -- \
+		sh -c '[ "$(ls -A)" = data.txt ] || { echo LEFTOVER: $(ls -A) >&2; exit 3; }
+			echo x >new.txt; mkdir sub; echo y >sub/f; chmod 500 sub .'
+	py '
+import json, sys
+r = json.load(open("s.json"))
+if len(r["runs"]) < 4: print("FAIL: %d runs" % len(r["runs"])); sys.exit(1)
+bad = [x["detail"] for x in r["runs"] if "LEFTOVER" in x["detail"]]
+if bad: print("FAIL: a run saw what another left: %s" % bad); sys.exit(1)
+' || failed=1
 	# The copies keep the files' times: a program that writes a file's
 	# time (gzip, tar) gives the same output in every run.
 	touch -d @1000000000 in/data.txt
