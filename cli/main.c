@@ -193,6 +193,8 @@ static int after_run(const struct fi__run_opts *o,
 	if (f)
 		fclose(f);
 	fi__summary_rules(s, o->quiet ? NULL : stderr, &unfired);
+	/* A warning, so also with -q: rules silently stopped applying. */
+	fi__summary_unfollowed(s, stderr);
 	if (fi__summary_lost(s, o->record ? o->record : trace, stderr))
 		broken = true;
 	if (trace) {

@@ -36,7 +36,18 @@ struct loss {
 	unsigned long long lost;
 };
 
+/* An exec into an image libfi is not in ({"pid":P,"exec":N,"why":W,
+ * "unfollowed":PATH}), taken back by {"pid":P,"exec":N,"failed":E} when
+ * the exec failed. */
+struct unfollowed {
+	long long pid, exec;
+	char *path, *why, *interp;
+	bool failed;
+};
+
 struct fi__summary {
+	struct unfollowed *unf;
+	size_t nunf, unf_cap;
 	struct agg *agg;
 	size_t nagg, agg_cap;
 	struct loss *loss;
@@ -204,7 +215,10 @@ static bool take_loss(struct fi__summary *s, json_t *rec)
 	return true;
 }
 
-/* One line of the report: a rule record or a loss; false if neither. */
+static bool take_exec(struct fi__summary *s, json_t *rec);
+
+/* One line of the report: a rule record, a loss, or an exec libfi does not
+ * follow; false if none. */
 static bool take_line(struct fi__summary *s, const char *line,
 		      const struct fi__summary_alias *al, size_t nal)
 {
@@ -215,8 +229,9 @@ static bool take_line(struct fi__summary *s, const char *line,
 	if (!rec)
 		return false;
 	ok = json_is_object(rec) &&
-	     (json_object_get(rec, "lost") ? take_loss(s, rec)
-					   : take_rule(s, rec, al, nal));
+	     (json_object_get(rec, "exec")   ? take_exec(s, rec)
+	      : json_object_get(rec, "lost") ? take_loss(s, rec)
+					     : take_rule(s, rec, al, nal));
 	json_decref(rec);
 	return ok;
 }
@@ -316,6 +331,12 @@ void fi__summary_free(struct fi__summary *s)
 		free(s->loss[i].what);
 		free(s->loss[i].error);
 	}
+	for (size_t i = 0; i < s->nunf; i++) {
+		free(s->unf[i].path);
+		free(s->unf[i].why);
+		free(s->unf[i].interp);
+	}
+	free(s->unf);
 	free(s->agg);
 	free(s->loss);
 	free(s->claimed);
@@ -405,4 +426,109 @@ unsigned long long fi__summary_lost(const struct fi__summary *s,
 			l->error ? l->error : "no reason given");
 	}
 	return total;
+}
+
+/* An exec libfi does not follow, or the take-back of one that failed;
+ * false if the line is neither. */
+static bool take_exec(struct fi__summary *s, json_t *rec)
+{
+	json_t *pid = json_object_get(rec, "pid");
+	json_t *path = json_object_get(rec, "unfollowed");
+	json_t *why = json_object_get(rec, "why");
+	json_t *interp = json_object_get(rec, "interp");
+	unsigned long long exec;
+	struct unfollowed *u;
+
+	if (!json_is_integer(pid) || !get_count(rec, "exec", &exec))
+		return false;
+	if (json_is_string(json_object_get(rec, "failed")) && !path) {
+		/* The exec's own line comes first in the file. */
+		for (size_t i = s->nunf; i-- > 0;)
+			if (s->unf[i].pid == json_integer_value(pid) &&
+			    s->unf[i].exec == (long long)exec) {
+				s->unf[i].failed = true;
+				return true;
+			}
+		return true; /* its line was lost: nothing to take back */
+	}
+	if (!json_is_string(path) || !json_is_string(why) ||
+	    (interp && !json_is_string(interp)))
+		return false;
+	s->unf = grow(s->unf, s->nunf, &s->unf_cap, sizeof(*s->unf));
+	u = &s->unf[s->nunf++];
+	memset(u, 0, sizeof(*u));
+	u->pid = json_integer_value(pid);
+	u->exec = (long long)exec;
+	u->path = fi__util_xstrdup(json_string_value(path));
+	u->why = fi__util_xstrdup(json_string_value(why));
+	if (interp)
+		u->interp = fi__util_xstrdup(json_string_value(interp));
+	return true;
+}
+
+/* What libfi's reason (libfi/follow.c, fi__follow_why_name) means. */
+static const char *why_words(const char *why)
+{
+	static const struct {
+		const char *name, *words;
+	} t[] = {
+		{"static", "statically linked, so libfi cannot be preloaded into it"},
+		{"not_x86_64", "not an x86_64 program, so libfi cannot be preloaded into it"},
+		{"setuid", "setuid, so the loader ignores LD_PRELOAD for it"},
+		{"setgid", "setgid, so the loader ignores LD_PRELOAD for it"},
+		{"capabilities", "given file capabilities, so the loader ignores LD_PRELOAD for it"},
+		{"no_preload", "its environment drops LD_PRELOAD, so libfi is not loaded into it"},
+		{"preload_without_libfi", "its LD_PRELOAD does not name libfi, so libfi is not loaded into it"},
+		{"no_rules", "its environment drops FI_SCENARIO and FI_RULES, so libfi arms no rules in it"},
+		{"no_report", "its environment drops FI_REPORT, so what fi does in it is not in this summary"},
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(t[i].name, why))
+			return t[i].words;
+	return why;
+}
+
+static bool same_unfollowed(const struct unfollowed *a,
+			    const struct unfollowed *b)
+{
+	return !strcmp(a->path, b->path) && !strcmp(a->why, b->why) &&
+	       !a->interp == !b->interp &&
+	       (!a->interp || !strcmp(a->interp, b->interp));
+}
+
+size_t fi__summary_unfollowed(const struct fi__summary *s, FILE *out)
+{
+	size_t lines = 0;
+
+	for (size_t i = 0; i < s->nunf; i++) {
+		const struct unfollowed *u = &s->unf[i];
+		size_t n = 0, j;
+
+		if (u->failed)
+			continue;
+		/* Once per (file, reason), at its first exec. */
+		for (j = 0; j < i; j++)
+			if (!s->unf[j].failed && same_unfollowed(&s->unf[j], u))
+				break;
+		if (j < i)
+			continue;
+		for (j = i; j < s->nunf; j++)
+			n += !s->unf[j].failed && same_unfollowed(&s->unf[j], u);
+		lines++;
+		if (!out)
+			continue;
+		fprintf(out, "fi-run: warning: not followed: %s (", u->path);
+		if (n == 1)
+			fprintf(out, "pid %lld", u->pid);
+		else
+			fprintf(out, "%zu execs, the first in pid %lld", n,
+				u->pid);
+		if (u->interp)
+			fprintf(out, "): its interpreter %s is %s\n", u->interp,
+				why_words(u->why));
+		else
+			fprintf(out, "): %s\n", why_words(u->why));
+	}
+	return lines;
 }

@@ -55,4 +55,10 @@ size_t fi__summary_rules(const struct fi__summary *s, FILE *out,
 unsigned long long fi__summary_lost(const struct fi__summary *s,
 				    const char *trace, FILE *out);
 
+/* One warning per file and reason that an exec ran without libfi, or
+ * with libfi but without the rules or the report ("fi-run: warning: not
+ * followed: PATH (pid P): REASON"); execs that failed are left out. out
+ * may be NULL, to count only. Returns the lines. */
+size_t fi__summary_unfollowed(const struct fi__summary *s, FILE *out);
+
 #endif

@@ -22,6 +22,7 @@
 #include "dispatch.h"
 #include "fdpath.h"
 #include "fds.h"
+#include "follow.h"
 #include "frame.h"
 #include "lineage.h"
 #include "patch.h"
@@ -81,6 +82,7 @@ struct pending {
 	unsigned long offset;
 	long delay_exit_ns; /* delay_exit=: sleep once the call returns */
 	const struct fi__pokes *poke_exit; /* poke_exit=: write once it returns */
+	unsigned long unfollowed; /* an exec's line in the report (follow.h) */
 	bool injected;	   /* a rule changed the call (short=, redirect=) */
 	bool makes_thread; /* a fork-like call with CLONE_THREAD */
 	long lineage;	   /* ... the number of what it makes (lineage.c) */
@@ -114,6 +116,7 @@ static struct pending *pend_call(const struct fi__frame *f,
 	p->module = c->module;
 	p->offset = c->offset;
 	p->seq = 0;
+	p->unfollowed = 0;
 	p->injected = changed;
 	p->makes_thread = false;
 	p->lineage = 0;
@@ -424,6 +427,33 @@ static void describe(struct fi__frame *f, long nr, struct fi__call *c)
 	point_of(fi__frame_point(f), c);
 }
 
+/* An exec about to go to the kernel: if the image it starts will run
+ * without libfi, say so in the report, for fi-run's summary. The line has
+ * to be written now, as a successful exec never comes back; when the exec
+ * fails, post writes a second line that takes the first back (report.h),
+ * and fi-run drops both. So a line without its take-back names an exec
+ * that succeeded, or a process that died between the failed exec and its
+ * post, which is a signal in that window of a few instructions. Returns
+ * the line's id, for post, or 0. */
+static unsigned long note_unfollowed(struct fi__frame *f, long nr, int depth,
+				     struct fi__scratch *s)
+{
+	struct fi__follow fw;
+	long args[6] = {(long)f->rdi, (long)f->rsi, (long)f->rdx,
+			(long)f->r10, (long)f->r8,  (long)f->r9};
+
+	if (!fi__report_enabled())
+		return 0;
+	/* The registers as they go to the kernel; fdpath[depth] is free
+	 * until post (path[depth] may hold the program's path, for the
+	 * trace). */
+	fi__follow_exec(nr, args, s->fdpath[depth], FI_SCRATCH_PATH, &fw);
+	if (fw.why == FI_FOLLOW_YES)
+		return 0;
+	return fi__report_unfollowed(s->fdpath[depth],
+				     fi__follow_why_name(fw.why), fw.interp);
+}
+
 /* The whole full path: the recorder, counting, call sites, the report,
  * fd protection, new code to patch. */
 static long see_all(struct fi__frame *f, long nr, int depth,
@@ -438,6 +468,7 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 	const struct fi__verdict *decided = 0;
 	bool acting = fi__runtime_mode.have_rules || fi__runtime_mode.counting;
 	char *path = s->path[depth];
+	unsigned long unfollowed = 0;
 
 	describe(f, nr, &c);
 	/* Name the calling code now when the harness must be told apart
@@ -505,8 +536,10 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 			fi__trace_exit();
 		goto out;
 	}
+	if (verdict == VERDICT_PASS && (nr == SYS_execve || nr == SYS_execveat))
+		unfollowed = note_unfollowed(f, nr, depth, s);
 	if (verdict == VERDICT_PASS &&
-	    (tracing ||
+	    (tracing || unfollowed ||
 	     (decided && (decided->delay_exit_ns > 0 || decided->poke_exit)) ||
 	     is_fork_family(nr) ||
 	     (nr == SYS_mmap && (c.args[2] & PROT_EXEC) &&
@@ -514,6 +547,7 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 		/* What the program passed, not what fi changed */
 		struct pending *p = pend_call(f, &c, changed, &chg, decided);
 
+		p->unfollowed = unfollowed;
 		if (is_fork_family(nr)) {
 			p->makes_thread =
 				(clone_flags(nr, c.args) & CLONE_THREAD) != 0;
@@ -680,6 +714,8 @@ void fi__dispatch_post(struct fi__frame *f)
 	if (is_fork_family(p.nr))
 		fi__lineage_made(p.makes_thread, p.lineage, ret);
 	npend = i;
+	if (p.unfollowed && ret < 0 && ret > -4096)
+		fi__report_exec_failed(p.unfollowed, ret);
 	if (p.delay_exit_ns > 0)
 		sleep_ns(p.delay_exit_ns);
 	if (p.poke_exit) {

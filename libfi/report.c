@@ -163,6 +163,67 @@ static void write_lost(int pid, const char *comm)
 		fi__fds_write(FI_FD_REPORT, buf, w.len);
 }
 
+/* Exec ids, per process: a pid and an id name one exec attempt. */
+static unsigned long exec_ids;
+
+unsigned long fi__report_unfollowed(const char *path, const char *why,
+				    const char *interp)
+{
+	char buf[1024], comm[17] = {0};
+	struct fi__jw w;
+	unsigned long id;
+
+	if (!fi__report_enabled())
+		return 0;
+	id = __atomic_add_fetch(&exec_ids, 1, __ATOMIC_RELAXED);
+	if (fi__raw2(SYS_prctl, PR_GET_NAME, comm) != 0)
+		comm[0] = '\0';
+	fi__jw_init(&w, buf, sizeof(buf));
+	fi__jw_obj_begin(&w);
+	fi__jw_key(&w, "pid");
+	fi__jw_int(&w, fi__raw0(SYS_getpid));
+	fi__jw_key(&w, "comm");
+	fi__jw_str(&w, comm);
+	fi__jw_key(&w, "exec");
+	fi__jw_uint(&w, id);
+	fi__jw_key(&w, "why");
+	fi__jw_str(&w, why);
+	if (interp && *interp) {
+		fi__jw_key(&w, "interp");
+		fi__jw_str(&w, interp);
+	}
+	fi__jw_key(&w, "unfollowed");
+	fi__jw_str(&w, path);
+	fi__jw_obj_end(&w);
+	fi__jw_raw(&w, "\n");
+	if (w.broken)
+		return 0;
+	fi__fds_write(FI_FD_REPORT, buf, w.len);
+	return id;
+}
+
+void fi__report_exec_failed(unsigned long id, long err)
+{
+	char buf[128];
+	struct fi__jw w;
+	const char *e = fi__names_errno((int)-err);
+
+	if (!id || !fi__report_enabled())
+		return;
+	fi__jw_init(&w, buf, sizeof(buf));
+	fi__jw_obj_begin(&w);
+	fi__jw_key(&w, "pid");
+	fi__jw_int(&w, fi__raw0(SYS_getpid));
+	fi__jw_key(&w, "exec");
+	fi__jw_uint(&w, id);
+	fi__jw_key(&w, "failed");
+	fi__jw_str(&w, e ? e : "?");
+	fi__jw_obj_end(&w);
+	fi__jw_raw(&w, "\n");
+	if (!w.broken)
+		fi__fds_write(FI_FD_REPORT, buf, w.len);
+}
+
 void fi__report_flush(void)
 {
 	struct fi__rule_stats st;

@@ -27,6 +27,18 @@ bool fi__report_enabled(void);
  * flush that finds another one running in the process returns at once. */
 void fi__report_flush(void);
 
+/* An exec is about to start an image that libfi will not be in (follow.h):
+ * one line naming the file, why (fi__follow_why_name) and, for a script,
+ * the interpreter the reason is about. Written before the exec, since a
+ * successful one never comes back; returns the exec's id (0 when nothing
+ * was written) for fi__report_exec_failed. Hook-safe. */
+unsigned long fi__report_unfollowed(const char *path, const char *why,
+				    const char *interp);
+
+/* That exec failed with err (negative): one line that takes the claim
+ * back, so fi-run drops the exec's line. Hook-safe. */
+void fi__report_exec_failed(unsigned long id, long err);
+
 /* In a child made by fork/clone without CLONE_VM: the counters inherited
  * from the parent are the parent's to report; count from here. Called by
  * the pthread_atfork handler, and dispatch may call it after a raw fork or

@@ -223,6 +223,40 @@ static void test_unfired_count(void **state)
 	fi__summary_free(sum);
 }
 
+/* Execs into images libfi is not in: one warning per file and reason,
+ * with the number of execs; an exec taken back (it failed) is left out,
+ * and a take-back whose line is missing changes nothing. */
+static void test_unfollowed(void **state)
+{
+	const struct fi__summary_rule rules[] = {
+		{"<rule>:1", "getppid retval=1"}};
+	const struct fi__summary_alias al[] = {{"FI_RULES", "<rule>"}};
+	char path[1024], *buf = NULL;
+	size_t len = 0;
+	FILE *in, *out = open_memstream(&buf, &len);
+	struct fi__summary *sum;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/report_unfollowed.jsonl", FIXTURES);
+	in = fopen(path, "r");
+	assert_non_null(in);
+	sum = fi__summary_read(in, rules, 1, al, 1);
+	fclose(in);
+	assert_int_equal(fi__summary_lines(sum), 8);
+	assert_int_equal(fi__summary_unfollowed(sum, NULL), 3);
+	assert_int_equal(fi__summary_unfollowed(sum, out), 3);
+	assert_int_equal(fi__summary_rules(sum, out, NULL), 1);
+	fi__summary_free(sum);
+	fclose(out);
+	assert_string_equal(
+		buf,
+		"fi-run: warning: not followed: /bin/busybox (2 execs, the first in pid 101): statically linked, so libfi cannot be preloaded into it\n"
+		"fi-run: warning: not followed: /bin/true (pid 103): its environment drops LD_PRELOAD, so libfi is not loaded into it\n"
+		"fi-run: warning: not followed: ./script (pid 104): its interpreter /bin/busybox is statically linked, so libfi cannot be preloaded into it\n"
+		"fi: <rule>:1: getppid retval=1: fired 1 time (first at dash+0x10, pid 100)\n");
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_lost_records),
 		cmocka_unit_test(test_unfired_count),
 		cmocka_unit_test(test_same_rule_twice),
+		cmocka_unit_test(test_unfollowed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
