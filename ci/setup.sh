@@ -6,8 +6,9 @@
 #   ci/setup.sh [GROUP...]      GROUPs: build fuzz format coverage bench all
 #                               (default: build fuzz, what ci/test.sh runs)
 #
-#   build     compiler, CMake, Ninja, the libraries, strace (live tests),
-#             sqlite3, jq and dash (test/real), groff (cli.manpage),
+#   build     compiler, CMake, Ninja, the libraries, strace (live tests,
+#             test/scenarios), sqlite3, jq and dash (test/real), python3
+#             and dash (test/scenarios), groff (cli.manpage),
 #             gcovr (fi-run --sweep --coverage, the coverage label)
 #   fuzz      clang with libFuzzer (the fuzz label's libFuzzer target)
 #   format    clang-format (the format-check target)
