@@ -3,9 +3,11 @@
  *
  * Every record goes through here, so text moves in 8-byte words: a piece
  * of known length is one bounds check and a few word stores, a string is
- * escaped eight plain bytes at a time, and a number is made two digits at
- * a time. No load or store ever leaves its piece (the last word of a piece
- * overlaps the one before), so nothing is read past a string's end. */
+ * escaped eight plain bytes at a time, and a number is made eight digits
+ * at a time. No load ever leaves its piece (the last word of a piece
+ * overlaps the one before), so nothing is read past a string's end; the
+ * unchecked appends (fi__jw_put_*) may store a word past theirs, inside
+ * the room their caller checked (FI_JW_SLACK). */
 #include "jsonw.h"
 
 #include <stdint.h>
@@ -253,6 +255,66 @@ static size_t unit(const unsigned char *u, size_t i, size_t n, char tmp[6],
 	return 6;
 }
 
+/* fi__jw_put_esc from s[i] on, where some byte needs more than a copy. */
+static __attribute__((noinline)) char *esc_rest(char *d, const char *s,
+						size_t i, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	while (i < n) {
+		char tmp[6];
+		const char *p;
+		size_t k, adv;
+
+		if (n - i >= 8) {
+			uint64_t x = *(const u64_u *)(s + i);
+
+			if (!special(x)) {
+				*(u64_u *)d = x;
+				d += 8;
+				i += 8;
+				continue;
+			}
+		}
+		if (u[i] >= 0x20 && u[i] < 0x7f && u[i] != '"' && u[i] != '\\') {
+			*d++ = (char)u[i++];
+			continue;
+		}
+		k = unit(u, i, n, tmp, &p, &adv);
+		fi__jw_copy(d, p, k);
+		d += k;
+		i += adv;
+	}
+	return d;
+}
+
+/* The common case, a string of plain bytes, in words and no call. */
+char *fi__jw_put_esc(char *d, const char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (; n - i >= 8; i += 8, d += 8) {
+		uint64_t x = *(const u64_u *)(s + i);
+
+		if (special(x))
+			return esc_rest(d, s, i, n);
+		*(u64_u *)d = x;
+	}
+	if (i < n && n >= 8) {
+		/* The last few bytes: the string's last word, shifted down,
+		 * its bytes past the end zero (and not looked at); the word
+		 * goes out whole, junk after them. */
+		size_t rest = n - i;
+		uint64_t x = *(const u64_u *)(s + n - 8) >> (64 - 8 * rest);
+
+		if (special(x) & ((1ull << (8 * rest)) - 1))
+			return esc_rest(d, s, i, n);
+		*(u64_u *)d = x;
+		return d + rest;
+	}
+	return i < n ? esc_rest(d, s, i, n) : d;
+}
+
 /* Escaped content of s[0..n), without quotes. Each unit goes in whole or
  * not at all; `keep` bytes stay free for what must follow (the quote). */
 static void put_escaped(struct fi__jw *w, const char *s, size_t n, size_t keep)
@@ -261,34 +323,10 @@ static void put_escaped(struct fi__jw *w, const char *s, size_t n, size_t keep)
 	size_t i = 0;
 
 	/* Room for the worst case (6 bytes a byte): no check per unit. */
-	if (fits(w, keep) && n <= (w->cap - w->len - keep) / 6) {
-		char *d = w->buf + w->len;
+	if (fits(w, keep + FI_JW_SLACK) &&
+	    n <= (w->cap - w->len - keep - FI_JW_SLACK) / 6) {
+		char *d = fi__jw_put_esc(w->buf + w->len, s, n);
 
-		while (i < n) {
-			char tmp[6];
-			const char *p;
-			size_t k, adv;
-
-			if (n - i >= 8) {
-				uint64_t x = *(const u64_u *)(s + i);
-
-				if (!special(x)) {
-					*(u64_u *)d = x;
-					d += 8;
-					i += 8;
-					continue;
-				}
-			}
-			if (u[i] >= 0x20 && u[i] < 0x7f && u[i] != '"' &&
-			    u[i] != '\\') {
-				*d++ = (char)u[i++];
-				continue;
-			}
-			k = unit(u, i, n, tmp, &p, &adv);
-			fi__jw_copy(d, p, k);
-			d += k;
-			i += adv;
-		}
 		w->len = (size_t)(d - w->buf);
 		w->buf[w->len] = '\0';
 		return;
@@ -328,103 +366,113 @@ void fi__jw_str(struct fi__jw *w, const char *s)
 	fi__jw_strn(w, s, fi__jw_strlen(s));
 }
 
-static const char pairs[] =
-	"00010203040506070809101112131415161718192021222324252627282930313233"
-	"34353637383940414243444546474849505152535455565758596061626364656667"
-	"6869707172737475767778798081828384858687888990919293949596979899";
-
-/* The decimal digits of v, ending just before `end`; returns the first. */
-static char *digits_back(char *end, unsigned long long v)
+/* The 8 decimal digits of x < 10^8 as byte values 0-9 in one word, the
+ * first digit in the lowest byte: x split in two halves of 4 digits, each
+ * lane divided by 100, then by 10, by multiplying with the inverse (exact
+ * below 10,000 and 100), all lanes at once. */
+static inline uint64_t eight_digits(uint32_t x)
 {
-	char *p = end;
+	uint64_t v = (uint64_t)(x / 10000) | (uint64_t)(x % 10000) << 32;
+	uint64_t hi = ((v * 10486) >> 20) & 0x0000007f0000007full;
 
-	while (v >= 100) {
-		unsigned r = (unsigned)(v % 100);
-
-		v /= 100;
-		p -= 2;
-		*(u16_u *)p = *(const u16_u *)(pairs + 2 * r);
-	}
-	if (v >= 10) {
-		p -= 2;
-		*(u16_u *)p = *(const u16_u *)(pairs + 2 * v);
-	} else {
-		*--p = (char)('0' + v);
-	}
-	return p;
+	v = hi | (v - hi * 100) << 16;
+	hi = ((v * 103) >> 10) & 0x000f000f000f000full;
+	return hi | (v - hi * 10) << 8;
 }
 
-/* The decimal of v (with its sign), ending just before `end`. */
-static char *signed_back(char *end, long long v)
-{
-	char *p;
+#define ASCII_0 (ONES * '0')
 
+/* x < 10^8 without leading zeros: one word stored, junk after. */
+static inline char *upto_eight(char *d, uint32_t x)
+{
+	uint64_t v = eight_digits(x);
+	unsigned lead = x ? (unsigned)__builtin_ctzll(v) / 8 : 7;
+
+	*(u64_u *)d = (v + ASCII_0) >> (8 * lead);
+	return d + 8 - lead;
+}
+
+static char *put_u64(char *d, uint64_t v)
+{
+	uint64_t hi;
+
+	if (v < 10) { /* fds, counts, results: a good part of a record */
+		*d = (char)('0' + v);
+		return d + 1;
+	}
+	if (v < 100000000)
+		return upto_eight(d, (uint32_t)v);
+	hi = v / 100000000;
+	if (hi < 100000000) {
+		d = upto_eight(d, (uint32_t)hi);
+	} else {
+		d = upto_eight(d, (uint32_t)(hi / 100000000));
+		*(u64_u *)d = eight_digits((uint32_t)(hi % 100000000)) + ASCII_0;
+		d += 8;
+	}
+	*(u64_u *)d = eight_digits((uint32_t)(v % 100000000)) + ASCII_0;
+	return d + 8;
+}
+
+char *fi__jw_put_dec(char *d, long long v)
+{
 	if (v >= 0)
-		return digits_back(end, (unsigned long long)v);
-	/* -(v + 1) + 1 stays in range for LLONG_MIN */
-	p = digits_back(end, (unsigned long long)(-(v + 1)) + 1);
-	*--p = '-';
-	return p;
+		return put_u64(d, (uint64_t)v);
+	*d++ = '-';
+	return put_u64(d, -(uint64_t)v); /* also for LLONG_MIN */
+}
+
+char *fi__jw_put_hex(char *d, unsigned long long v)
+{
+	unsigned n = v ? (67 - (unsigned)__builtin_clzll(v)) / 4 : 1;
+
+	for (unsigned i = n; i-- > 0; v >>= 4)
+		d[i] = hexdig[v & 15];
+	return d + n;
 }
 
 size_t fi__fmt_ulong(char *out, unsigned long long v)
 {
-	char tmp[24], *p = digits_back(tmp + sizeof(tmp), v);
-	size_t n = (size_t)(tmp + sizeof(tmp) - p);
+	char tmp[20 + FI_JW_SLACK];
+	size_t n = (size_t)(put_u64(tmp, v) - tmp);
 
-	fi__jw_copy(out, p, n);
+	fi__jw_copy(out, tmp, n);
 	out[n] = '\0';
 	return n;
 }
 
 size_t fi__fmt_long(char *out, long long v)
 {
-	char tmp[24], *p = signed_back(tmp + sizeof(tmp), v);
-	size_t n = (size_t)(tmp + sizeof(tmp) - p);
+	char tmp[20 + FI_JW_SLACK];
+	size_t n = (size_t)(fi__jw_put_dec(tmp, v) - tmp);
 
-	fi__jw_copy(out, p, n);
+	fi__jw_copy(out, tmp, n);
 	out[n] = '\0';
 	return n;
 }
 
 size_t fi__fmt_hex(char *out, unsigned long long v)
 {
-	char tmp[16];
-	size_t n = 0, i;
+	size_t n = (size_t)(fi__jw_put_hex(out, v) - out);
 
-	do {
-		tmp[n++] = hexdig[v & 15];
-		v >>= 4;
-	} while (v);
-	for (i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
 	out[n] = '\0';
 	return n;
 }
 
 void fi__jw_int(struct fi__jw *w, long long v)
 {
-	char tmp[24], *p = signed_back(tmp + sizeof(tmp), v);
+	char tmp[20 + FI_JW_SLACK];
 
 	before_value(w);
-	put(w, p, (size_t)(tmp + sizeof(tmp) - p));
+	put(w, tmp, (size_t)(fi__jw_put_dec(tmp, v) - tmp));
 }
 
 void fi__jw_uint(struct fi__jw *w, unsigned long long v)
 {
-	char tmp[24], *p = digits_back(tmp + sizeof(tmp), v);
+	char tmp[20 + FI_JW_SLACK];
 
 	before_value(w);
-	put(w, p, (size_t)(tmp + sizeof(tmp) - p));
-}
-
-char *fi__jw_put_dec(char *d, long long v)
-{
-	char tmp[24], *p = signed_back(tmp + sizeof(tmp), v);
-	size_t n = (size_t)(tmp + sizeof(tmp) - p);
-
-	fi__jw_copy(d, p, n);
-	return d + n;
+	put(w, tmp, (size_t)(put_u64(tmp, v) - tmp));
 }
 
 char *fi__jw_put_plain(char *d, const char *s)

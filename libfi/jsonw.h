@@ -77,18 +77,48 @@ static inline char *fi__jw_end(struct fi__jw *w)
 {
 	return w->buf + w->len;
 }
-static inline char *fi__jw_put_lit(char *d, const char *s, size_t n)
+/* The fi__jw_put_* functions may store up to FI_JW_SLACK bytes of junk
+ * past the end they return (whole 8-byte words are cheaper than the last
+ * few bytes one at a time): a run's room counts them. */
+#define FI_JW_SLACK 8
+/* n bytes of a literal (n known where this is inlined): a few word moves
+ * in place, without a call. */
+static inline __attribute__((always_inline)) char *
+fi__jw_put_lit(char *d, const char *s, size_t n)
 {
-	fi__jw_copy(d, s, n);
+	typedef unsigned long long __attribute__((may_alias, aligned(1))) w8;
+	typedef unsigned int __attribute__((may_alias, aligned(1))) w4;
+
+	if (n > 16) {
+		fi__jw_copy(d, s, n);
+	} else if (n >= 8) {
+		w8 a = *(const w8 *)s, b = *(const w8 *)(s + n - 8);
+
+		*(w8 *)d = a;
+		*(w8 *)(d + n - 8) = b;
+	} else if (n >= 4) {
+		w4 a = *(const w4 *)s, b = *(const w4 *)(s + n - 4);
+
+		*(w4 *)d = a;
+		*(w4 *)(d + n - 4) = b;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			d[i] = s[i];
+	}
 	return d + n;
 }
 /* A string literal, by its length. */
 #define FI_JW_LIT(d, s) fi__jw_put_lit((d), (s), sizeof(s) - 1)
 /* v in decimal: at most 20 bytes. */
 char *fi__jw_put_dec(char *d, long long v);
+/* v in lowercase hex, without 0x: at most 16 bytes. */
+char *fi__jw_put_hex(char *d, unsigned long long v);
 /* s as it is: only for text that needs no escaping (syscall and errno
  * names from the generated tables). */
 char *fi__jw_put_plain(char *d, const char *s);
+/* s[0..n) escaped as in a string, without the quotes: at most 6 * n
+ * bytes. */
+char *fi__jw_put_esc(char *d, const char *s, size_t n);
 void fi__jw_commit(struct fi__jw *w, char *end);
 
 /* Raw text appended as is (no separator logic): for "\n" at the end. */

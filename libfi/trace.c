@@ -59,8 +59,33 @@ bool fi__trace_enabled(void)
  * ,"path_truncated":true}\n */
 #define TAIL_ROOM 32
 /* The longest run of bounded members: the numbers (at most 20 bytes
- * each), keys and names (identifiers of at most 32 bytes). */
-#define HEAD_MAX 512
+ * each), keys, names (identifiers of at most 32 bytes) and the comm (at
+ * most COMM_MAX bytes, 6 each when escaped), with FI_JW_SLACK. */
+#define HEAD_MAX 1024
+#define COMM_MAX 16
+
+/* "site":"object+0x1f2e": the name escaped, in one check when the room
+ * holds its longest form (it does, but for a name of some hundred bytes
+ * late in a long record); else the checked writer, which cuts the name. */
+static void put_site(struct fi__jw *w, const char *module,
+		     unsigned long offset)
+{
+	size_t n = module ? fi__jw_strlen(module) : 0;
+	char *d;
+
+	if (!module || fi__jw_room(w) < 6 * n + 48) {
+		fi__jw_key(w, "site");
+		fi__jw_str_hex(w, module, "+", offset);
+		return;
+	}
+	d = fi__jw_end(w);
+	d = FI_JW_LIT(d, ",\"site\":\"");
+	d = fi__jw_put_esc(d, module, n);
+	d = FI_JW_LIT(d, "+0x");
+	d = fi__jw_put_hex(d, offset);
+	*d++ = '"';
+	fi__jw_commit(w, d);
+}
 
 void fi__trace_write(const struct fi__call *c, long ret, bool injected,
 		     const char *site_module, unsigned long site_offset,
@@ -199,24 +224,6 @@ unsigned long fi__trace_write_more(const struct fi__call *c, long ret,
 	fi__jw_init(&w, buf, FI_SCRATCH_RECORD);
 	fi__jw_reserve(&w, TAIL_ROOM);
 	fi__jw_obj_begin(&w);
-	/* The members of bounded length go in with one check each run (the
-	 * buffer always has the room; the check keeps it so). */
-	if (fi__jw_room(&w) < HEAD_MAX) {
-		w.broken = true;
-		goto out;
-	}
-	d = fi__jw_end(&w);
-	d = FI_JW_LIT(d, "\"seq\":");
-	d = fi__jw_put_dec(d, (long long)seq);
-	d = FI_JW_LIT(d, ",\"pid\":");
-	d = fi__jw_put_dec(d, c->pid);
-	d = FI_JW_LIT(d, ",\"tid\":");
-	d = fi__jw_put_dec(d, c->tid);
-	fi__jw_commit(&w, d);
-	if (c->comm) {
-		fi__jw_key(&w, "comm");
-		fi__jw_str(&w, c->comm);
-	}
 	if (si && si->name) {
 		name = si->name;
 	} else {
@@ -230,13 +237,28 @@ unsigned long fi__trace_write_more(const struct fi__call *c, long ret,
 			errname = errnoname;
 		}
 	}
-	/* Names are identifiers (the generated tables, or the two forms
-	 * above): no escaping, and short. */
+	/* The members of bounded length go in as one run with one check (the
+	 * buffer always has the room; the check keeps it so). Names are
+	 * identifiers (the generated tables, or the two forms above): no
+	 * escaping, and short; a comm is at most 15 bytes. */
 	if (fi__jw_room(&w) < HEAD_MAX) {
 		w.broken = true;
 		goto out;
 	}
 	d = fi__jw_end(&w);
+	d = FI_JW_LIT(d, "\"seq\":");
+	d = fi__jw_put_dec(d, (long long)seq);
+	d = FI_JW_LIT(d, ",\"pid\":");
+	d = fi__jw_put_dec(d, c->pid);
+	d = FI_JW_LIT(d, ",\"tid\":");
+	d = fi__jw_put_dec(d, c->tid);
+	if (c->comm) {
+		size_t n = fi__jw_strlen(c->comm);
+
+		d = FI_JW_LIT(d, ",\"comm\":\"");
+		d = fi__jw_put_esc(d, c->comm, n < COMM_MAX ? n : COMM_MAX);
+		*d++ = '"';
+	}
 	d = FI_JW_LIT(d, ",\"nr\":");
 	d = fi__jw_put_dec(d, c->nr);
 	d = FI_JW_LIT(d, ",\"name\":\"");
@@ -265,17 +287,12 @@ unsigned long fi__trace_write_more(const struct fi__call *c, long ret,
 			*d++ = '"';
 		}
 	}
+	if (injected)
+		d = FI_JW_LIT(d, ",\"injected\":true");
+	if (resumes)
+		d = FI_JW_LIT(d, ",\"resumed\":true");
 	fi__jw_commit(&w, d);
-	if (injected) {
-		fi__jw_key(&w, "injected");
-		fi__jw_bool(&w, true);
-	}
-	if (resumes) {
-		fi__jw_key(&w, "resumed");
-		fi__jw_bool(&w, true);
-	}
-	fi__jw_key(&w, "site");
-	fi__jw_str_hex(&w, site_module, "+", site_offset);
+	put_site(&w, site_module, site_offset);
 	if (more && more->has_short) {
 		fi__jw_key(&w, "short_to");
 		fi__jw_int(&w, more->short_to);
@@ -308,9 +325,18 @@ unsigned long fi__trace_write_more(const struct fi__call *c, long ret,
 		path = fd_path;
 	if (path) {
 		bool before = w.trunc;
+		size_t n = fi__jw_strlen(path);
 
-		fi__jw_key(&w, "path");
-		fi__jw_str(&w, path);
+		if (fi__jw_room(&w) >= 6 * n + 16) { /* whole: one check */
+			d = fi__jw_end(&w);
+			d = FI_JW_LIT(d, ",\"path\":\"");
+			d = fi__jw_put_esc(d, path, n);
+			*d++ = '"';
+			fi__jw_commit(&w, d);
+		} else {
+			fi__jw_key(&w, "path");
+			fi__jw_strn(&w, path, n);
+		}
 		fi__jw_release(&w, TAIL_ROOM);
 		if (w.trunc && !before) {
 			fi__jw_key(&w, "path_truncated");
