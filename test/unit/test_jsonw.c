@@ -249,6 +249,77 @@ static void copy_stays_inside(void **state)
 	munmap(p, 2 * PAGE);
 }
 
+/* Numbers eight digits at a time: every count of digits, each side of a
+ * power of ten, both signs, against printf; the appends stay within
+ * FI_JW_SLACK past their end. */
+static void numbers_every_length(void **state)
+{
+	(void)state;
+	for (int k = 0; k <= 19; k++) {
+		unsigned long long p = 1;
+
+		for (int i = 0; i < k; i++)
+			p *= 10;
+		for (int delta = -2; delta <= 2; delta++) {
+			unsigned long long u = p + (unsigned long long)delta;
+			char want[32], got[48], hex[32];
+			char *end;
+
+			if (delta < 0 && p + (unsigned long long)delta > p)
+				continue; /* wrapped below zero */
+			snprintf(want, sizeof(want), "%llu", u);
+			assert_int_equal(fi__fmt_ulong(got, u), strlen(want));
+			assert_string_equal(got, want);
+			snprintf(want, sizeof(want), "%lld", (long long)u);
+			assert_int_equal(fi__fmt_long(got, (long long)u),
+					 strlen(want));
+			assert_string_equal(got, want);
+			snprintf(want, sizeof(want), "%lld", -(long long)u);
+			memset(got, '#', sizeof(got));
+			end = fi__jw_put_dec(got, -(long long)u);
+			assert_int_equal(end - got, strlen(want));
+			assert_memory_equal(got, want, strlen(want));
+			for (size_t i = strlen(want) + FI_JW_SLACK;
+			     i < sizeof(got); i++)
+				assert_int_equal(got[i], '#');
+			snprintf(want, sizeof(want), "%llx", u);
+			assert_int_equal(fi__fmt_hex(hex, u), strlen(want));
+			assert_string_equal(hex, want);
+		}
+	}
+}
+
+/* The escape in words: plain strings of every length to 40 with one
+ * special byte at every position (or none), as built by hand. */
+static void escape_every_position(void **state)
+{
+	(void)state;
+	for (size_t n = 0; n <= 40; n++)
+		for (size_t at = 0; at <= n; at++) {
+			char in[48], want[320], d[320];
+			size_t k = 0;
+			char *end;
+
+			for (size_t i = 0; i < n; i++) {
+				in[i] = (char)('a' + i % 26);
+				if (i != at) {
+					want[k++] = in[i];
+				} else if (at % 2) {
+					in[i] = '"';
+					want[k++] = '\\';
+					want[k++] = '"';
+				} else {
+					in[i] = '\x01';
+					memcpy(want + k, "\\u0001", 6);
+					k += 6;
+				}
+			}
+			end = fi__jw_put_esc(d, in, n);
+			assert_int_equal(end - d, k);
+			assert_memory_equal(d, want, k);
+		}
+}
+
 static void fixed_layout(void **state)
 {
 	char buf[128];
@@ -287,6 +358,8 @@ int main(void)
 		cmocka_unit_test(numbers),
 		cmocka_unit_test(site_string),
 		cmocka_unit_test(copy_stays_inside),
+		cmocka_unit_test(numbers_every_length),
+		cmocka_unit_test(escape_every_position),
 		cmocka_unit_test(fixed_layout),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
