@@ -302,12 +302,14 @@ pdeath)
 	fi_pid=$!
 	run=
 	for _ in $(seq 300); do
-		# a child of fi-run whose working directory is a run's
-		for c in $(cat /proc/$fi_pid/task/*/children 2>/dev/null); do
-			case $(readlink /proc/$c/cwd 2>/dev/null) in
-			*/run-3/work) run=$c ;;
-			esac
-		done
+		# once the plan is out (the baseline runs are over), a child
+		# of fi-run whose working directory is a run's
+		grep -q "faults planned" err &&
+			for c in $(cat /proc/$fi_pid/task/*/children 2>/dev/null); do
+				case $(readlink /proc/$c/cwd 2>/dev/null) in
+				*/slot-*/work) run=$c ;;
+				esac
+			done
 		[ -n "$run" ] && break
 		sleep 0.1
 	done
