@@ -148,6 +148,11 @@ struct fi__sweep_exec {
 	double timeout;
 	struct fi__sweep_slot *slots; /* ROOT/slot-K, reused (sweep_exec.c) */
 	size_t nslots;
+	bool verbose;
+	/* the fork server (sweep_server.c), started at the first run that
+	 * can use one; NULL when none could */
+	struct fi__sweep_server *server;
+	bool server_tried;
 	int stop_signal; /* set when a signal ended the sweep */
 	/* called in the parent as each job ends */
 	void (*done)(struct fi__sweep_job *j, void *arg);
@@ -165,6 +170,24 @@ int fi__sweep_exec_all(struct fi__sweep_exec *x, struct fi__sweep_job *jobs,
 void fi__sweep_release(struct fi__sweep_exec *x, const struct fi__sweep_job *j);
 /* Free the slots' names (the directories go with the root). */
 void fi__sweep_exec_free(struct fi__sweep_exec *x);
+/* Stop the fork server, if one was started. */
+void fi__sweep_exec_end(struct fi__sweep_exec *x);
+
+/* --- the fork server (sweep_server.c) --- */
+
+struct fi__sweep_server;
+/* Start the program as a fork server for x's runs; NULL (and every run
+ * exec'd) when it cannot serve. mask: the runs' signal mask. */
+struct fi__sweep_server *fi__sweep_server_start(const struct fi__sweep_exec *x,
+						const sigset_t *mask,
+						bool verbose);
+/* A run forked by the server, a child of fi-run's, in its own process
+ * group: its pid, or -1 with errno (the server is then of no more use). */
+pid_t fi__sweep_server_fork(struct fi__sweep_server *s, const char *rules,
+			    const char *report, const char *work,
+			    const char *out, const char *err);
+void fi__sweep_server_stop(struct fi__sweep_server *s);
+
 /* The argument vector with every {} replaced by `work`. */
 char **fi__sweep_expand(char *const *argv, const char *work);
 void fi__sweep_strv_free(char **v);

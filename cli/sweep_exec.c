@@ -345,6 +345,29 @@ static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
 	report = path2(j->dir, "report");
 	if (j->record)
 		trace = path2(j->dir, "trace.jsonl");
+	/* A run the fork server can start: no trace, no --coverage tree */
+	if (!x->server_tried && !j->record && !j->gcov) {
+		x->server_tried = true;
+		x->server = fi__sweep_server_start(x, oldmask, x->verbose);
+	}
+	if (x->server && !j->record && !j->gcov) {
+		j->secs = now();
+		pid = fi__sweep_server_fork(x->server, j->rules, report,
+					    j->work, out, err);
+		if (pid > 0) {
+			free(out);
+			free(err);
+			free(report);
+			free(trace);
+			j->pid = pid;
+			return 0;
+		}
+		fi__util_error(
+			"--sweep: the fork server failed (%s); the other runs are exec'd",
+			strerror(errno));
+		fi__sweep_server_stop(x->server);
+		x->server = NULL;
+	}
 	e.rules = j->rules;
 	e.trace = trace;
 	e.report = report;
@@ -382,6 +405,12 @@ static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
 	}
 	j->pid = pid;
 	return 0;
+}
+
+void fi__sweep_exec_end(struct fi__sweep_exec *x)
+{
+	fi__sweep_server_stop(x->server);
+	x->server = NULL;
 }
 
 /* Start jobs until cap run or none is left (*rc -1 when one failed). */

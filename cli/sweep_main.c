@@ -449,6 +449,7 @@ int fi__sweep(const struct fi__run_opts *o, const struct fi__target *t,
 	c.x.workdir = so->workdir;
 	c.x.jobs = so->jobs ? so->jobs : 1;
 	c.x.timeout = so->timeout;
+	c.x.verbose = o->verbose;
 	if (so->coverage && (rc = fi__sweep_cov_check(so, t, root, &c.cov))) {
 		fi__sweep_rmtree(root);
 		free(tt.path);
@@ -518,6 +519,7 @@ int fi__sweep(const struct fi__run_opts *o, const struct fi__target *t,
 		if (!rc)
 			rc = failing ? 1 : 0;
 	}
+	fi__sweep_exec_end(&c.x);
 	/* The coverage report comes last: its summary ends the run. */
 	if ((rc == 0 || rc == 1) && c.cov.dir) {
 		int crc = fi__sweep_cov_tracefiles(&c.cov, report);

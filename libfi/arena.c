@@ -175,10 +175,35 @@ void fi__arena_mem(struct fi__disasm_mem *m)
 	};
 }
 
+/* The entries and environ's array come from pages of fi's own, a page
+ * at a time: a run of the fork server sets several variables, and an mmap
+ * each would cost a page fault each. */
+static char *env_bump;
+static size_t env_left;
+static char **env_own; /* the array fi made last, when environ is it */
+static size_t env_cap;
+
+static void *env_alloc(size_t n)
+{
+	n = (n + 15) & ~(size_t)15;
+	if (n > env_left) {
+		size_t len = (n + 4095) & ~(size_t)4095;
+		char *p = fi__pages(len);
+
+		if (!p)
+			return NULL;
+		env_bump = p;
+		env_left = len;
+	}
+	env_left -= n;
+	env_bump += n;
+	return env_bump - n;
+}
+
 int fi__env_set(const char *name, const char *value)
 {
 	size_t nl = strlen(name), vl = strlen(value), n = 0;
-	char *entry = fi__pages(nl + vl + 2);
+	char *entry = env_alloc(nl + vl + 2);
 	char **env;
 
 	if (!entry)
@@ -192,13 +217,31 @@ int fi__env_set(const char *name, const char *value)
 			return 0;
 		}
 	}
-	env = fi__pages((n + 2) * sizeof(char *));
-	if (!env)
-		return -ENOMEM;
-	if (n)
-		fi__copy(env, environ, n * sizeof(char *));
-	env[n] = entry;
-	env[n + 1] = NULL;
-	environ = env;
+	if (environ != env_own || n + 2 > env_cap) {
+		env = env_alloc((n + 16) * sizeof(char *));
+		if (!env)
+			return -ENOMEM;
+		if (n)
+			fi__copy(env, environ, n * sizeof(char *));
+		env_own = env;
+		env_cap = n + 16;
+		environ = env;
+	}
+	environ[n] = entry;
+	environ[n + 1] = NULL;
 	return 0;
+}
+
+void fi__env_unset(const char *name)
+{
+	size_t nl = strlen(name);
+
+	for (size_t i = 0; environ && environ[i];) {
+		if (strncmp(environ[i], name, nl) || environ[i][nl] != '=') {
+			i++;
+			continue;
+		}
+		for (size_t j = i; environ[j]; j++)
+			environ[j] = environ[j + 1];
+	}
 }

@@ -52,5 +52,7 @@ void fi__fill(void *dst, int c, size_t n);
  * patching, out of the trace). The entry lives in pages of our own; the
  * environ array is replaced, never realloc'ed. Not for the hook. */
 int fi__env_set(const char *name, const char *value);
+/* unsetenv, the same way: environ's array is changed in place. */
+void fi__env_unset(const char *name);
 
 #endif

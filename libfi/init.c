@@ -15,6 +15,7 @@
 #include "disasm.h"
 #include "gcov.h"
 #include "entry.h"
+#include "forkserver.h"
 #include "log.h"
 #include "patch.h"
 #include "raw.h"
@@ -156,6 +157,34 @@ static void say_features(void)
 			 : "missing (kernel older than 5.11)");
 }
 
+/* A run a fork server made (forkserver.h): its rules and report arrive
+ * in its request, not in the environment it was started with. */
+static struct fi__forkserver_run served;
+
+/* Arm the run as start() arms an exec'd one; set FI_RULES and FI_REPORT
+ * in the environment that its exec'd children inherit. */
+static void arm_served(void)
+{
+	fi__env_unset(FI_FORKSERVER_ENV);
+	if (*served.rules)
+		fi__env_set("FI_RULES", served.rules);
+	if (*served.report)
+		fi__env_set("FI_REPORT", served.report);
+	open_channels();
+	fi__runtime_set_channels(fi__trace_enabled(), fi__report_enabled());
+	arm_from_env();
+	fi__runtime_rules_changed();
+}
+
+/* libc's constructor set environ back to the kernel's array: again what
+ * the run's children inherit. */
+static void publish_served(void)
+{
+	fi__env_unset(FI_FORKSERVER_ENV);
+	if (*served.rules)
+		fi__env_set("FI_RULES", served.rules);
+}
+
 /* 0: not started; 1: started by the audit module, before libc's own
  * constructor; 2: done. */
 static int started;
@@ -220,14 +249,25 @@ void fi__audit_start(void)
 	fi__disasm_own_namespace = true;
 	start(true);
 	fi__disasm_own_namespace = false;
+	if (fi__forkserver_wanted()) {
+		/* Returns in each forked run, never in the server. */
+		fi__forkserver_serve(&served);
+		arm_served();
+	}
 }
 
 __attribute__((constructor)) static void fi_init(void)
 {
-	if (started == 1)
+	if (started == 1) {
 		publish_env();
-	else if (!started)
+		if (served.report)
+			publish_served();
+	} else if (!started) {
+		/* Constructors have run: too late to fork runs from. */
+		if (fi__forkserver_wanted())
+			fi__forkserver_refuse();
 		start(false);
+	}
 	started = 2;
 	fi__gcov_init(); /* after libc's own start: it uses dlsym */
 }

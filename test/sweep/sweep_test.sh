@@ -330,6 +330,39 @@ pdeath)
 		fi
 	fi
 	;;
+fork_server)
+	# Runs forked from the fork server (docs/sweep.md, "How runs start")
+	# end as exec'd runs do: the same outcome for every fault.
+	sweep -v -j2 --timeout 2 --json forked.json -- "$SWEEP_TARGET"
+	grep -q "runs are forked from a fork server" err || fail "no fork server: $(grep fork err)"
+	FI_FORK_SERVER=0 "$FI_RUN" --sweep -v -j2 --timeout 2 --json execd.json -- "$SWEEP_TARGET" >out 2>err
+	grep -q "runs are forked" err && fail "FI_FORK_SERVER=0 still forks runs"
+	py '
+import json, sys
+def runs(f):
+    return {(r["syscall"], r["errno"], r["site"], r["when"]): (r["outcome"], r["exit"]) for r in json.load(open(f))["runs"]}
+a, b = runs("forked.json"), runs("execd.json")
+if a != b:
+    for k in sorted(set(a) | set(b)):
+        if a.get(k) != b.get(k): print("FAIL: %s: forked %s, exec'"'"'d %s" % (k, a.get(k), b.get(k)))
+    sys.exit(1)
+if len(a) < 10: print("FAIL: only %d runs" % len(a)); sys.exit(1)
+' || failed=1
+	# {} in the arguments: each run has its own, so every run is exec'd.
+	sweep -v --max-runs 2 -- "$SWEEP_TARGET" {}
+	grep -q "runs are forked" err && fail "a run with {} was forked"
+	# fi-run killed mid-sweep: the server and the hanging run die too.
+	"$FI_RUN" --sweep -q -j2 --timeout 100 -- "$SWEEP_TARGET" >/dev/null 2>&1 &
+	fi_run_pid=$!
+	sleep 6
+	before=$(pgrep -f -c "^$SWEEP_TARGET")
+	kill -9 $fi_run_pid
+	wait $fi_run_pid 2>/dev/null
+	sleep 1
+	[ "$before" -ge 2 ] || fail "only $before sweep_target processes mid-sweep: no hang run to test with"
+	left=$(pgrep -f -c "^$SWEEP_TARGET")
+	[ "$left" = 0 ] || { fail "$left sweep_target processes outlived fi-run: $(pgrep -a -f "^$SWEEP_TARGET")"; pkill -9 -f "^$SWEEP_TARGET"; }
+	;;
 bad_input)
 	expect() { # STATUS MESSAGE ARGS...
 		local want=$1 msg=$2
