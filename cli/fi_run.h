@@ -32,6 +32,8 @@ struct fi__run_opts {
 	bool replay_strict;
 	const char *seed; /* --seed, checked to be a number, or NULL */
 	bool verbose, quiet, strict;
+	const char **libs; /* --lib: libraries the program may dlopen() */
+	size_t nlibs;
 	struct fi__sweep_opts sweep; /* --sweep, --merge and theirs */
 	char **argv; /* the program and its arguments, NULL-terminated */
 };

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fi.h"
 
@@ -25,7 +26,8 @@ enum {
 	OPT_STRICT,
 	OPT_VERSION,
 	OPT_REPLAY,
-	OPT_REPLAY_STRICT
+	OPT_REPLAY_STRICT,
+	OPT_LIB
 };
 
 static const struct option long_options[] = {
@@ -40,6 +42,7 @@ static const struct option long_options[] = {
 	{"quiet", no_argument, NULL, 'q'},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
+	{"lib", required_argument, NULL, OPT_LIB},
 	FI_SWEEP_LONG_OPTIONS,
 	{NULL, 0, NULL, 0},
 };
@@ -67,6 +70,9 @@ static void help(void)
 	      "      --replay-strict   a departure from the replayed trace is an error (125)\n"
 	      "      --seed N          seed for prob= rules (default: FI_SEED, else fixed)\n"
 	      "      --strict          a rule that never fired is an error (exit 1)\n"
+	      "      --lib PATH        site=FILE:LINE also searches this library (or the\n"
+	      "                        libraries of this directory): one PROGRAM loads\n"
+	      "                        with dlopen() (repeatable)\n"
 	      "      --sweep           fail every syscall site in turn, classify each run\n"
 	      "                        (handled, recovered, ignored, crash, hang,\n"
 	      "                        sanitizer) and report; exit 1 on a bad one\n"
@@ -160,6 +166,7 @@ void fi__opts_free(struct fi__run_opts *o)
 	free(o->scenarios);
 	free(o->rules);
 	free(o->sweep.inputs);
+	free(o->libs);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -173,6 +180,7 @@ int fi__opts_parse(int argc, char **argv, struct fi__run_opts *o)
 	o->scenarios = fi__util_xmalloc(sizeof(char *) * (size_t)argc);
 	o->rules = fi__util_xmalloc(sizeof(char *) * (size_t)argc);
 	o->sweep.inputs = fi__util_xmalloc(sizeof(char *) * (size_t)argc);
+	o->libs = fi__util_xmalloc(sizeof(char *) * (size_t)argc);
 
 	opterr = 0;
 	optind = 1;
@@ -224,6 +232,14 @@ int fi__opts_parse(int argc, char **argv, struct fi__run_opts *o)
 			break;
 		case OPT_STRICT:
 			o->strict = true;
+			break;
+		case OPT_LIB:
+			if (access(optarg, R_OK)) {
+				fi__util_error("--lib %s: %s", optarg,
+					       strerror(errno));
+				return usage_error();
+			}
+			o->libs[o->nlibs++] = optarg;
 			break;
 		case 'v':
 			o->verbose = true;

@@ -53,6 +53,7 @@ struct fi__sweep_sites {
 	unsigned long calls;   /* records read */
 	unsigned long no_site; /* calls whose stack could not be walked */
 	unsigned long runtime; /* calls from ld.so, libc or libfi itself */
+	char **libs; /* libraries the run opened (absolute paths), NULL-ended */
 };
 
 /* Read a trace into its (syscall, site) pairs, in order of first
@@ -64,8 +65,11 @@ void fi__sweep_sites_free(struct fi__sweep_sites *s);
 /* --- symbols (symbols.c) --- */
 
 /* Fill function, file and line where DWARF allows. `elf` is the
- * program's ELF (t->elf); libraries are found as the loader would. */
-void fi__sweep_symbolize(struct fi__sweep_sites *s, const struct fi__target *t);
+ * program's ELF (t->elf); libraries are found as the loader would, else
+ * among `libs` by file name (libraries the program may dlopen(): from
+ * the trace, --lib, its directory tree; NULL-ended, or NULL). */
+void fi__sweep_symbolize(struct fi__sweep_sites *s, const struct fi__target *t,
+			 char *const *libs);
 struct fi__lines;
 /* The site= value repro lines give site i: "file.c:42" (or the file's
  * whole path) when that line's code holds site i and no other site of

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "libsearch.h"
 #include "sweep.h"
 
 /* Sites in the runtime itself: a call made by the loader or by libc on
@@ -77,6 +78,30 @@ static void add(struct fi__sweep_sites *s, const char *name, const char *site,
 	take_call(&e->call, r);
 }
 
+/* A library the run opened (a dlopen()), by an absolute path. */
+static void note_library(struct fi__sweep_sites *s, const char *name,
+			 json_t *r)
+{
+	const char *path = json_string_value(json_object_get(r, "path"));
+	const char *slash = path ? strrchr(path, '/') : NULL;
+	size_t n = 0;
+
+	if (!slash || path[0] != '/' || !fi__libs_name(slash + 1) ||
+	    (strcmp(name, "openat") && strcmp(name, "open")) ||
+	    json_integer_value(json_object_get(r, "ret")) < 0)
+		return;
+	while (s->libs && s->libs[n])
+		if (!strcmp(s->libs[n++], path))
+			return;
+	s->libs = realloc(s->libs, (n + 2) * sizeof(*s->libs));
+	if (!s->libs) {
+		fi__util_error("out of memory");
+		exit(FI_RUN_EXIT_USAGE);
+	}
+	s->libs[n] = fi__util_xstrdup(path);
+	s->libs[n + 1] = NULL;
+}
+
 /* Processes that ran a second thread: a record whose tid is not its
  * pid. */
 struct pids {
@@ -138,6 +163,7 @@ int fi__sweep_discover(const char *trace, struct fi__sweep_sites *out)
 		site = json_string_value(json_object_get(r, "site"));
 		note_thread(&threads, r);
 		if (name) {
+			note_library(out, name, r);
 			out->calls++;
 			if (!site)
 				out->no_site++;
@@ -168,6 +194,9 @@ void fi__sweep_sites_free(struct fi__sweep_sites *s)
 		free(s->v[i].file);
 		free((char *)s->v[i].call.path);
 	}
+	for (size_t i = 0; s->libs && s->libs[i]; i++)
+		free(s->libs[i]);
+	free(s->libs);
 	free(s->v);
 	memset(s, 0, sizeof(*s));
 }

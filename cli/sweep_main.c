@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "libsearch.h"
 #include "names.h"
 #include "scratch.h"
 #include "sweep.h"
@@ -106,26 +107,33 @@ static char *repro_rule(const char *rule, const char *line_site)
 }
 
 /* The one-line repro: fi-run -r 'RULE' -- PROGRAM ARGS, with {} as ".",
- * the site as FILE:LINE when that names it alone. */
-static char *repro(const char *rule, const char *line_site, char *const *argv)
+ * the site as FILE:LINE when that names it alone (then with the sweep's
+ * --lib options, where FILE:LINE may be). */
+static char *repro(const char *rule, const char *line_site,
+		   const struct fi__run_opts *o)
 {
-	char **v = fi__sweep_expand(argv, ".");
-	size_t n = 0;
+	char **v = fi__sweep_expand(o->argv, ".");
+	size_t n = 0, k = 0, nl = line_site ? o->nlibs : 0;
 	char *rr = repro_rule(rule, line_site);
 	char **q, *rq = fi__sweep_quote(rr), *line;
 	const char **parts;
 
 	while (v[n])
 		n++;
-	q = fi__util_xmalloc((n + 1) * sizeof(*q));
-	parts = fi__util_xmalloc((n + 4) * sizeof(*parts));
-	parts[0] = "fi-run -r";
-	parts[1] = rq;
-	parts[2] = "--";
+	q = fi__util_xmalloc((n + nl + 1) * sizeof(*q));
+	parts = fi__util_xmalloc((n + 2 * nl + 4) * sizeof(*parts));
+	parts[k++] = "fi-run";
+	for (size_t i = 0; i < nl; i++) {
+		parts[k++] = "--lib";
+		parts[k++] = q[n + i] = fi__sweep_quote(o->libs[i]);
+	}
+	parts[k++] = "-r";
+	parts[k++] = rq;
+	parts[k++] = "--";
 	for (size_t i = 0; i < n; i++)
-		parts[3 + i] = q[i] = fi__sweep_quote(v[i]);
-	line = fi__util_join(parts, n + 3, " ");
-	for (size_t i = 0; i < n; i++)
+		parts[k++] = q[i] = fi__sweep_quote(v[i]);
+	line = fi__util_join(parts, k, " ");
+	for (size_t i = 0; i < n + nl; i++)
 		free(q[i]);
 	free(q);
 	free(parts);
@@ -171,7 +179,7 @@ static void run_done(struct fi__sweep_job *j, void *arg)
 	r->secs = j->secs;
 	r->fired = j->timed_out ? -1 : fired(j);
 	o = fi__sweep_classify(&c->base, j, &detail);
-	rp = repro(r->rule, s->line_site, c->o->argv);
+	rp = repro(r->rule, s->line_site, c->o);
 	js = json_object();
 	json_object_set_new(js, "id", json_integer((json_int_t)r->id));
 	set_str(js, "syscall", s->syscall);
@@ -359,6 +367,53 @@ static int baseline(struct ctx *c, json_t *report)
 	return rc;
 }
 
+/* Whether a site is in the object whose file is `path`. */
+static bool site_in(const struct fi__sweep_sites *s, const char *path)
+{
+	const char *b = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	size_t n = strlen(b);
+
+	for (size_t i = 0; i < s->n; i++)
+		if (!strncmp(s->v[i].site, b, n) &&
+		    !strncmp(s->v[i].site + n, "+0x", 3))
+			return true;
+	return false;
+}
+
+/* Function, file and line of each site, and the FILE:LINE its repro
+ * names it by. A site in a library the program dlopen()ed is found in
+ * the libraries the trace saw opened, --lib, or the program's directory
+ * tree; its repro names FILE:LINE only when fi-run -r finds that
+ * library too (the last two: fi__libs_search). */
+static void symbolize(struct ctx *c, const struct fi__target *t)
+{
+	char **found = fi__libs_search(t->path, c->o->libs, c->o->nlibs);
+	size_t nf = 0, nt = 0;
+	char **all;
+	struct fi__lines *lines;
+
+	while (found[nf])
+		nf++;
+	while (c->sites.libs && c->sites.libs[nt])
+		nt++;
+	all = fi__util_xmalloc((nf + nt + 1) * sizeof(*all));
+	for (size_t i = 0; i < nt; i++)
+		all[i] = c->sites.libs[i];
+	for (size_t i = 0; i <= nf; i++)
+		all[nt + i] = found[i];
+	fi__sweep_symbolize(&c->sites, t, all);
+	free(all);
+	lines = fi__lines_open(t, c->o->argv[0]);
+	for (size_t i = 0; i < nf; i++)
+		if (site_in(&c->sites, found[i]))
+			fi__lines_add(lines, found[i]);
+	for (size_t i = 0; i < c->sites.n; i++)
+		c->sites.v[i].line_site =
+			fi__sweep_site_line(lines, &c->sites, i);
+	fi__lines_close(lines);
+	fi__libs_free(found);
+}
+
 static json_t *sites_json(const struct fi__sweep_sites *s)
 {
 	json_t *a = json_array();
@@ -471,14 +526,7 @@ int fi__sweep(const struct fi__run_opts *o, const struct fi__target *t,
 
 	rc = baseline(&c, report);
 	if (!rc) {
-		struct fi__lines *lines;
-
-		fi__sweep_symbolize(&c.sites, t);
-		lines = fi__lines_open(t, o->argv[0]);
-		for (size_t i = 0; i < c.sites.n; i++)
-			c.sites.v[i].line_site =
-				fi__sweep_site_line(lines, &c.sites, i);
-		fi__lines_close(lines);
+		symbolize(&c, t);
 		if (c.cov.dir)
 			fi__sweep_cov_drop_gcov(&c.sites);
 		json_object_set_new(report, "sites", sites_json(&c.sites));

@@ -176,7 +176,8 @@ static bool seen_object(const struct fi__sweep_sites *s, size_t i, size_t ol)
 	return false;
 }
 
-void fi__sweep_symbolize(struct fi__sweep_sites *s, const struct fi__target *t)
+void fi__sweep_symbolize(struct fi__sweep_sites *s, const struct fi__target *t,
+			 char *const *libs)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		const char *plus = strstr(s->v[i].site, "+0x");
@@ -188,6 +189,9 @@ void fi__sweep_symbolize(struct fi__sweep_sites *s, const struct fi__target *t)
 		object = fi__util_xstrdup(s->v[i].site);
 		object[ol] = '\0';
 		path = object_path(object, t);
+		for (size_t k = 0; !path && libs && libs[k]; k++)
+			if (!strcmp(base_name(libs[k]), object))
+				path = fi__util_xstrdup(libs[k]);
 		if (path)
 			symbolize_object(s, object, path);
 		free(path);
@@ -364,6 +368,30 @@ struct fi__lines *fi__lines_open(const struct fi__target *t, const char *shown)
 		free(todo[i]);
 	free(todo);
 	return l;
+}
+
+bool fi__lines_add(struct fi__lines *l, const char *path)
+{
+	const char *name = base_name(path);
+	Dwfl *d;
+	Dwfl_Module *m;
+	GElf_Addr bias = 0;
+
+	for (size_t i = 0; i < l->nobj; i++)
+		if (!strcmp(l->names[i], name))
+			return false;
+	if (fi__site_internal_name(name) || l->nobj >= MAX_OBJECTS ||
+	    !(d = dwfl_begin(&callbacks)))
+		return false;
+	m = dwfl_report_offline(d, name, path, -1);
+	dwfl_report_end(d, NULL, NULL);
+	if (!m || !dwfl_module_getelf(m, &bias)) {
+		dwfl_end(d);
+		return false;
+	}
+	add_object(l, name, d);
+	read_rows(l, m, bias, l->nobj - 1);
+	return true;
 }
 
 void fi__lines_close(struct fi__lines *l)

@@ -4,6 +4,7 @@
 #ifndef FI_RUN_SYMBOLS_H
 #define FI_RUN_SYMBOLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "target.h"
@@ -16,6 +17,12 @@ struct fi__lines;
  * objects without debug info simply have no lines. */
 struct fi__lines *fi__lines_open(const struct fi__target *t, const char *shown);
 void fi__lines_close(struct fi__lines *l);
+/* Add one more library, at `path`: one the program loads with dlopen(),
+ * which no DT_NEEDED names (fi__libs_search). It is named by its file
+ * name, as libfi names a loaded object; its own DT_NEEDED are not
+ * followed. False when it was not added: a name already there, libc or
+ * ld.so, or no ELF. */
+bool fi__lines_add(struct fi__lines *l, const char *path);
 
 /* The code of FILE:LINE (FILE a base name, or a path that ends the
  * compiled file's path) as site= spans, "MODULE+0xLO..0xHI ...", the

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "libsearch.h"
 #include "locate.h"
 #include "rules.h"
 #include "scenario.h"
@@ -294,6 +295,10 @@ static size_t count_rules(const struct fi__ruleset *rs)
  * comes, and keep every answer for FI_SITES. */
 struct lines_ctx {
 	const char *prog;
+	const char *const *libs; /* --lib */
+	size_t nlibs;
+	char *path;	 /* the program as found (fi__target's path) */
+	bool searched;	 /* the libraries it may dlopen() were added */
 	struct fi__lines *lines;
 	char *env;
 	int target_rc; /* the program cannot run: 126 or 127 */
@@ -323,11 +328,29 @@ static char *resolve_line(const char *file_line, char *why, size_t whylen,
 			return NULL;
 		}
 		c->lines = fi__lines_open(&t, c->prog);
+		c->path = t.path ? fi__util_xstrdup(t.path) : NULL;
 		fi__target_free(&t);
 	}
 	spans = fi__lines_spans(c->lines, file_line, why, whylen);
-	if (!spans)
+	if (!spans && !c->searched) {
+		/* Not in the program or what it links: a library it may
+		 * dlopen(), from --lib or its own directory tree. */
+		char **libs = fi__libs_search(c->path, c->libs, c->nlibs);
+
+		c->searched = true;
+		for (size_t i = 0; libs[i]; i++)
+			fi__lines_add(c->lines, libs[i]);
+		fi__libs_free(libs);
+		spans = fi__lines_spans(c->lines, file_line, why, whylen);
+	}
+	if (!spans) {
+		size_t n = strlen(why);
+
+		if (strstr(why, ": no source file "))
+			snprintf(why + n, whylen - n,
+				 " (a library loaded with dlopen() is searched in the program's directory tree, or with --lib PATH)");
 		return NULL;
+	}
 	line = fi__util_xasprintf("%s\t%s\n", file_line, spans);
 	parts[0] = c->env ? c->env : "";
 	parts[1] = line;
@@ -375,6 +398,8 @@ int fi__validate(const struct fi__run_opts *o, struct fi__validated *out)
 		return FI_RUN_EXIT_USAGE;
 	}
 	lc.prog = o->argv ? o->argv[0] : NULL;
+	lc.libs = o->libs;
+	lc.nlibs = o->nlibs;
 	if (lc.prog)
 		fi__scn_set_lines(resolve_line, &lc);
 
@@ -507,6 +532,7 @@ out:
 	if (rc && lc.target_rc)
 		rc = lc.target_rc;
 	fi__lines_close(lc.lines);
+	free(lc.path);
 	free(lc.env);
 	free(abs); /* the strings live on in out->aliases */
 	fi__rules_free(rs);

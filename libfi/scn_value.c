@@ -606,7 +606,7 @@ static const char *env_spans(const char *key, size_t *len)
 static bool site_lines(struct fi__scn_ctx *p, const char *v, int col,
 		       struct fi__rule *r)
 {
-	char why[300], *owned = NULL;
+	char why[512], *owned = NULL;
 	const char *spans;
 	size_t len = 0, nsites = r->nsites;
 

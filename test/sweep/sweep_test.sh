@@ -248,7 +248,7 @@ site_lines)
 		fail "a line without code: $(cat err)"
 	"$FI_RUN" -r 'mmap site=nope.c:3 error=ENOMEM' -- "$SWEEP_TARGET" >/dev/null 2>err
 	[ "$?" = 125 ] || fail "an unknown file: status not 125"
-	grep -qx "<rule>:1:11: error: no code at nope.c:3 in $SWEEP_TARGET: no source file nope.c in its debug info or that of the libraries it links" err ||
+	grep -qx "<rule>:1:11: error: no code at nope.c:3 in $SWEEP_TARGET: no source file nope.c in its debug info or that of the libraries it links (a library loaded with dlopen() is searched in the program's directory tree, or with --lib PATH)" err ||
 		fail "an unknown file: $(cat err)"
 	# Plain libfi, without fi-run, refuses it with the reason.
 	libfi=$(dirname "$FI_RUN")/../libfi/libfi.so
@@ -362,6 +362,57 @@ if len(a) < 10: print("FAIL: only %d runs" % len(a)); sys.exit(1)
 	[ "$before" -ge 2 ] || fail "only $before sweep_target processes mid-sweep: no hang run to test with"
 	left=$(pgrep -f -c "^$SWEEP_TARGET")
 	[ "$left" = 0 ] || { fail "$left sweep_target processes outlived fi-run: $(pgrep -a -f "^$SWEEP_TARGET")"; pkill -9 -f "^$SWEEP_TARGET"; }
+	;;
+dlopen)
+	# site=FILE:LINE in a library the program loads with dlopen(): found
+	# in the program's directory tree (plugins/ under it), or by --lib;
+	# elsewhere, refused with the hint. The sweep names such a site by
+	# its function and line, and its repro carries --lib.
+	line=$(grep -n 'SITE: plugin write' "$DLOPEN_SOURCE" | cut -d: -f1)
+	rule="write site=dlopen_plugin.c:$line error=EIO"
+	"$FI_RUN" -q -r "$rule" -- "$DLOPEN_MAIN" "$DLOPEN_PLUGIN" >out 2>err
+	rc=$?
+	[ "$rc" = 1 ] && grep -q "plugin: write: Input/output error" err ||
+		fail "in the program's tree: status $rc: $(cat err)"
+	mkdir bin lib
+	cp "$DLOPEN_MAIN" bin/ && cp "$DLOPEN_PLUGIN" lib/ || fail "cp"
+	plugin=$PWD/lib/$(basename "$DLOPEN_PLUGIN")
+	"$FI_RUN" -q -r "$rule" -- bin/dlopen_main "$plugin" >out 2>err
+	rc=$?
+	[ "$rc" = 125 ] || fail "out of the tree: status $rc, not 125"
+	grep -qF "error: no code at dlopen_plugin.c:$line in bin/dlopen_main: no source file dlopen_plugin.c in its debug info or that of the libraries it links (a library loaded with dlopen() is searched in the program's directory tree, or with --lib PATH)" err ||
+		fail "out of the tree: $(cat err)"
+	for lib in lib "$plugin"; do
+		"$FI_RUN" -q --lib "$lib" -r "$rule" -- bin/dlopen_main "$plugin" >out 2>err
+		rc=$?
+		[ "$rc" = 1 ] && grep -q "plugin: write: Input/output error" err ||
+			fail "--lib $lib: status $rc: $(cat err)"
+	done
+	"$FI_RUN" -q --lib nope -r "$rule" -- bin/dlopen_main "$plugin" >out 2>err
+	rc=$?
+	[ "$rc" = 125 ] && grep -qF "fi-run: --lib nope: No such file or directory" err ||
+		fail "--lib nope: status $rc: $(cat err)"
+	for opt in "" "--lib lib"; do
+		# shellcheck disable=SC2086
+		sweep $opt --syscalls write --timeout 5 --json r.json -- bin/dlopen_main "$plugin"
+		py '
+import json, sys
+r = json.load(open("r.json"))
+runs = [x for x in r["runs"] if x["function"] == "plugin_save"]
+if not runs or any(x["line"] != '"$line"' or not x["file"].endswith("dlopen_plugin.c") for x in runs):
+    print("FAIL: '"$opt"': no run at dlopen_plugin.c:'"$line"' in plugin_save"); sys.exit(1)
+want = "fi-run --lib lib -r \x27write site=dlopen_plugin.c:'"$line"' " if "'"$opt"'" else "fi-run -r \x27write site=libsweep_plugin.so+0x"
+if not runs[0]["repro"].startswith(want):
+    print("FAIL: '"$opt"': repro " + runs[0]["repro"]); sys.exit(1)
+open("repro", "w").write(runs[0]["repro"])
+' || failed=1
+		r=$(cat repro 2>/dev/null)
+		eval "\"\$FI_RUN\" -q${r#fi-run}" >out 2>err
+		rc=$?
+		[ "$rc" = 1 ] && grep -q "plugin: write:" err ||
+			fail "$opt: the pasted repro: status $rc: $(cat err)"
+		rm -f repro
+	done
 	;;
 bad_input)
 	expect() { # STATUS MESSAGE ARGS...
