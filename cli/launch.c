@@ -305,8 +305,7 @@ struct spawn_arg {
 	pid_t parent;
 };
 
-CHILD_SIDE static int spawn_fail(struct fi__launch_spawn *s,
-				 const char *step)
+CHILD_SIDE static int spawn_fail(struct fi__launch_spawn *s, const char *step)
 {
 	s->error = errno;
 	s->failed = step;
@@ -343,8 +342,8 @@ CHILD_SIDE static int spawn_child(void *p)
 		struct sigaction old;
 
 		if (sig == SIGKILL || sig == SIGSTOP ||
-		    sigaction(sig, NULL, &old) ||
-		    old.sa_handler == SIG_IGN || old.sa_handler == SIG_DFL)
+		    sigaction(sig, NULL, &old) || old.sa_handler == SIG_IGN ||
+		    old.sa_handler == SIG_DFL)
 			continue;
 		sigaction(sig, &dfl, NULL);
 	}

@@ -14,8 +14,8 @@
 
 #include "fi_run.h"
 
-#define MAX_LIBS 64  /* libraries taken in all */
-#define MAX_DEPTH 3  /* directories below the program's */
+#define MAX_LIBS 64   /* libraries taken in all */
+#define MAX_DEPTH 3   /* directories below the program's */
 #define MAX_SEEN 4096 /* directory entries looked at in the tree */
 
 struct found {
@@ -78,8 +78,7 @@ static void walk(struct found *f, const char *dir, int depth)
 	closedir(d);
 }
 
-char **fi__libs_search(const char *prog, const char *const *libs,
-		       size_t nlibs)
+char **fi__libs_search(const char *prog, const char *const *libs, size_t nlibs)
 {
 	struct found f = {0};
 	char *real, *slash;

@@ -13,8 +13,7 @@
  * subdirectories, three levels down, symbolic links of the program
  * resolved. At most 64, by file name (*.so, *.so.N). A new
  * NULL-terminated vector: fi__libs_free. */
-char **fi__libs_search(const char *prog, const char *const *libs,
-		       size_t nlibs);
+char **fi__libs_search(const char *prog, const char *const *libs, size_t nlibs);
 void fi__libs_free(char **v);
 /* Whether a file name is a library's: "libplug.so",
  * "_json.cpython-311-x86_64-linux-gnu.so", "libz.so.1.3". */

@@ -79,8 +79,7 @@ static void add(struct fi__sweep_sites *s, const char *name, const char *site,
 }
 
 /* A library the run opened (a dlopen()), by an absolute path. */
-static void note_library(struct fi__sweep_sites *s, const char *name,
-			 json_t *r)
+static void note_library(struct fi__sweep_sites *s, const char *name, json_t *r)
 {
 	const char *path = json_string_value(json_object_get(r, "path"));
 	const char *slash = path ? strrchr(path, '/') : NULL;

@@ -274,8 +274,7 @@ static bool looks_up_path(const struct fi__sweep_call *c, int flags_arg)
 	/* newfstatat/statx ENOENT, EACCES: only a path lookup. glibc's
 	 * fstat is newfstatat(fd, "", AT_EMPTY_PATH), which looks up
 	 * nothing. */
-	return !(c->args[flags_arg] & AT_EMPTY_PATH) || !c->path ||
-	       c->path[0];
+	return !(c->args[flags_arg] & AT_EMPTY_PATH) || !c->path || c->path[0];
 }
 
 static bool stat_looks_up(const struct fi__sweep_call *c)
@@ -293,8 +292,8 @@ static bool not_pipe_or_socket(const struct fi__sweep_call *c)
 	/* ENOSPC and EIO come from storage (or a terminal's hangup): a
 	 * pipe or a socket never gives them. c->path is the fd's, as the
 	 * trace saw it. */
-	return !c->path || (strncmp(c->path, "pipe:", 5) &&
-			    strncmp(c->path, "socket:", 7));
+	return !c->path ||
+	       (strncmp(c->path, "pipe:", 5) && strncmp(c->path, "socket:", 7));
 }
 
 /* clang-format off */

@@ -12,11 +12,11 @@ const char *const *fi__sweep_errnos(const char *syscall);
  * what the argument conditions of the table look at (docs/sweep.md, "The
  * errno table"). */
 struct fi__sweep_call {
-	bool known;	     /* false: no record; every errno of the row fits */
-	long long args[6];   /* the raw arguments of the site's first call */
-	const char *path;    /* its path or its fd's ("pipe:[7]"), or NULL */
-	long long pid;	     /* the process that made it */
-	bool threaded;	     /* that process ran a second thread */
+	bool known;	   /* false: no record; every errno of the row fits */
+	long long args[6]; /* the raw arguments of the site's first call */
+	const char *path;  /* its path or its fd's ("pipe:[7]"), or NULL */
+	long long pid;	   /* the process that made it */
+	bool threaded;	   /* that process ran a second thread */
 };
 /* Whether `syscall` could really fail with `err` when called as `c`
  * was: false when the arguments rule the errno out (dup2 onto an fd

@@ -297,8 +297,8 @@ struct lines_ctx {
 	const char *prog;
 	const char *const *libs; /* --lib */
 	size_t nlibs;
-	char *path;	 /* the program as found (fi__target's path) */
-	bool searched;	 /* the libraries it may dlopen() were added */
+	char *path;    /* the program as found (fi__target's path) */
+	bool searched; /* the libraries it may dlopen() were added */
 	struct fi__lines *lines;
 	char *env;
 	int target_rc; /* the program cannot run: 126 or 127 */
@@ -347,8 +347,9 @@ static char *resolve_line(const char *file_line, char *why, size_t whylen,
 		size_t n = strlen(why);
 
 		if (strstr(why, ": no source file "))
-			snprintf(why + n, whylen - n,
-				 " (a library loaded with dlopen() is searched in the program's directory tree, or with --lib PATH)");
+			snprintf(
+				why + n, whylen - n,
+				" (a library loaded with dlopen() is searched in the program's directory tree, or with --lib PATH)");
 		return NULL;
 	}
 	line = fi__util_xasprintf("%s\t%s\n", file_line, spans);

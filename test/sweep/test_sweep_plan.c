@@ -29,7 +29,8 @@ static char *plan_of(const char *trace, const char *errnos)
 	FILE *f;
 
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, trace, strlen(trace)), (ssize_t)strlen(trace));
+	assert_int_equal(write(fd, trace, strlen(trace)),
+			 (ssize_t)strlen(trace));
 	close(fd);
 	assert_int_equal(fi__sweep_discover(path, &s), 0);
 	unlink(path);
@@ -71,7 +72,8 @@ static void dup2_threaded(void **state)
 {
 	(void)state;
 	expect_plan(REC("10", "11", "futex", "0,0,0,0,0,0", "prog+0x10", "")
-		    REC("10", "10", "dup2", "3,1,0,0,0,0", "prog+0x20", ""),
+			    REC("10", "10", "dup2", "3,1,0,0,0,0", "prog+0x20",
+				""),
 		    NULL, "dup2 site=prog+0x20 when=1 error=EBUSY\n");
 }
 
@@ -82,8 +84,9 @@ static void fstat_looks_up_nothing(void **state)
 	(void)state;
 	expect_plan(REC("10", "10", "newfstatat", "3,1000,2000,4096,0,0",
 			"prog+0x30", ",\"path\":\"\"")
-		    REC("10", "10", "newfstatat", "-100,1000,2000,0,0,0",
-			"prog+0x40", ",\"path\":\"a.txt\""),
+			    REC("10", "10", "newfstatat",
+				"-100,1000,2000,0,0,0", "prog+0x40",
+				",\"path\":\"a.txt\""),
 		    NULL,
 		    "newfstatat site=prog+0x30 when=1 error=EIO\n"
 		    "newfstatat site=prog+0x40 when=1 error=ENOENT\n"
@@ -98,8 +101,8 @@ static void write_to_pipe(void **state)
 	(void)state;
 	expect_plan(REC("10", "10", "write", "4,1000,5,0,0,0", "prog+0x50",
 			",\"path\":\"pipe:[77]\"")
-		    REC("10", "10", "write", "5,1000,5,0,0,0", "prog+0x60",
-			",\"path\":\"/tmp/out\""),
+			    REC("10", "10", "write", "5,1000,5,0,0,0",
+				"prog+0x60", ",\"path\":\"/tmp/out\""),
 		    NULL,
 		    "write site=prog+0x50 when=1 error=EINTR\n"
 		    "write site=prog+0x60 when=1 error=ENOSPC\n"
@@ -114,9 +117,12 @@ static void poll_and_wait_flags(void **state)
 {
 	(void)state;
 	expect_plan(REC("10", "10", "poll", "1000,1,0,0,0,0", "prog+0x70", "")
-		    REC("10", "10", "poll", "1000,1,-1,0,0,0", "prog+0x80", "")
-		    REC("10", "10", "wait4", "-1,1000,1,0,0,0", "prog+0x90", "")
-		    REC("10", "10", "wait4", "-1,1000,0,0,0,0", "prog+0xa0", ""),
+			    REC("10", "10", "poll", "1000,1,-1,0,0,0",
+				"prog+0x80",
+				"") REC("10", "10", "wait4", "-1,1000,1,0,0,0",
+					"prog+0x90", "")
+				    REC("10", "10", "wait4", "-1,1000,0,0,0,0",
+					"prog+0xa0", ""),
 		    NULL,
 		    "poll site=prog+0x80 when=1 error=EINTR\n"
 		    "wait4 site=prog+0xa0 when=1 error=EINTR\n");
@@ -135,12 +141,13 @@ static void errnos_option_and_args(void **state)
 static void no_args_all_errnos(void **state)
 {
 	(void)state;
-	expect_plan("{\"pid\":10,\"tid\":10,\"name\":\"dup2\",\"site\":\"prog+0x20\"}\n"
-		    "{\"pid\":10,\"tid\":10,\"name\":\"kill\",\"args\":[10,15,0,0,0,0],\"site\":\"prog+0x30\"}\n"
-		    "{\"pid\":10,\"tid\":10,\"name\":\"kill\",\"args\":[12,15,0,0,0,0],\"site\":\"prog+0x40\"}\n",
-		    NULL,
-		    "dup2 site=prog+0x20 when=1 error=EBUSY\n"
-		    "kill site=prog+0x40 when=1 error=EPERM\n");
+	expect_plan(
+		"{\"pid\":10,\"tid\":10,\"name\":\"dup2\",\"site\":\"prog+0x20\"}\n"
+		"{\"pid\":10,\"tid\":10,\"name\":\"kill\",\"args\":[10,15,0,0,0,0],\"site\":\"prog+0x30\"}\n"
+		"{\"pid\":10,\"tid\":10,\"name\":\"kill\",\"args\":[12,15,0,0,0,0],\"site\":\"prog+0x40\"}\n",
+		NULL,
+		"dup2 site=prog+0x20 when=1 error=EBUSY\n"
+		"kill site=prog+0x40 when=1 error=EPERM\n");
 }
 
 int main(void)
