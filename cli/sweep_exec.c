@@ -276,12 +276,13 @@ static bool empty_dir(const char *dir, const char *keep)
 		    (keep && !strcmp(e->d_name, keep)))
 			continue;
 		p = path2(dir, e->d_name);
-		if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN)
+		if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) {
 			fi__sweep_rmtree(p);
-		else
-			unlink(p);
-		if (!lstat(p, &st) || errno != ENOENT)
+			if (!lstat(p, &st) || errno != ENOENT)
+				empty = false;
+		} else if (unlink(p) && errno != ENOENT) {
 			empty = false;
+		}
 		free(p);
 	}
 	closedir(d);
@@ -291,17 +292,17 @@ static bool empty_dir(const char *dir, const char *keep)
 void fi__sweep_release(struct fi__sweep_exec *x, const struct fi__sweep_job *j)
 {
 	struct fi__sweep_slot *s = &x->slots[j->slot];
-	struct stat st;
 
-	/* The run may have made its directory read-only, or replaced it. */
+	/* The run may have made its directory read-only, or replaced it.
+	 * A slot left busy is never taken again. */
 	chmod(s->work, 0700);
-	if (lstat(s->work, &st) || !S_ISDIR(st.st_mode)) {
+	if (!empty_dir(s->dir, "work"))
+		return;
+	if (!empty_dir(s->work, NULL)) {
 		fi__sweep_rmtree(s->work);
 		if (mkdir(s->work, 0700))
-			return; /* left busy: never taken again */
+			return;
 	}
-	if (!empty_dir(s->dir, "work") || !empty_dir(s->work, NULL))
-		return;
 	s->busy = false;
 }
 
