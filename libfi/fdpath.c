@@ -30,8 +30,12 @@
 struct slot {
 	uint64_t seq;
 	uint64_t gen;
-	unsigned short len;
-	char path[FI_FDPATH_LEN];
+	uint64_t len;
+	/* the path, read and written in words (the seqlock's copies) */
+	union {
+		char path[FI_FDPATH_LEN];
+		uint64_t words[FI_FDPATH_LEN / 8];
+	};
 };
 
 static struct slot slots[FI_FDPATH_FDS];
@@ -51,8 +55,17 @@ static int lookup(struct slot *s, uint64_t st, char *buf, size_t len)
 	n = __atomic_load_n(&s->len, __ATOMIC_RELAXED);
 	if (n >= len || n >= FI_FDPATH_LEN)
 		return -1;
-	for (size_t i = 0; i < n; i++)
-		buf[i] = __atomic_load_n(&s->path[i], __ATOMIC_RELAXED);
+	for (size_t i = 0; i < n; i += 8) {
+		typedef uint64_t __attribute__((may_alias, aligned(1))) u64_u;
+		uint64_t w = __atomic_load_n(&s->words[i / 8], __ATOMIC_RELAXED);
+
+		if (i + 8 <= len) {
+			*(u64_u *)(buf + i) = w; /* bytes past n: cut below */
+			continue;
+		}
+		for (size_t k = 0; k < 8 && i + k < n; k++, w >>= 8)
+			buf[i + k] = (char)w;
+	}
 	buf[n] = '\0';
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	return __atomic_load_n(&s->seq, __ATOMIC_RELAXED) == seq ? (int)n : -1;
@@ -66,9 +79,14 @@ static void fill(struct slot *s, uint64_t st, const char *path, int n)
 	    !__atomic_compare_exchange_n(&s->seq, &seq, seq + 1, false,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return; /* another thread fills it */
-	for (int i = 0; i < n; i++)
-		__atomic_store_n(&s->path[i], path[i], __ATOMIC_RELAXED);
-	__atomic_store_n(&s->len, (unsigned short)n, __ATOMIC_RELAXED);
+	for (int i = 0; i < n; i += 8) {
+		uint64_t w = 0;
+
+		for (int k = 7; k >= 0; k--)
+			w = w << 8 | (i + k < n ? (unsigned char)path[i + k] : 0);
+		__atomic_store_n(&s->words[i / 8], w, __ATOMIC_RELAXED);
+	}
+	__atomic_store_n(&s->len, (uint64_t)n, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->gen, st / GEN_ONE, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
 }

@@ -9,9 +9,10 @@
  *   one compare-and-swap. cap: bytes the file is known to hold with their
  *   blocks reserved (fallocate), so a store below cap never faults (no
  *   SIGBUS on a full disk). lock: the thread id that grows or trims the
- *   file, or zero. The three are 8 base64url digits each, inside a JSON
- *   string, at 8-byte-aligned offsets: the first line stays JSON while
- *   they change under it.
+ *   file, or zero. The three are 8 digits of base 64 each (the 64
+ *   characters of base64url, in ASCII order, so that two counters compare
+ *   as their bytes do), inside a JSON string, at 8-byte-aligned offsets:
+ *   the first line stays JSON while they change under it.
  * - A process joins the mapping at start (fork inherits it, an exec'd
  *   image maps the file again from FI_TRACE). The window is mapped once,
  *   larger than the file will grow; only pages below cap are touched.
@@ -64,9 +65,11 @@ static bool on;
 /* This process's RLIMIT_FSIZE, read when it joins and when it grows the
  * file: records past it are lost with EFBIG, as write(2) would lose them. */
 static unsigned long fsize;
+/* The last cap word this process decoded without error (any thread). */
+static uint64_t cap_checked;
 
 static const char digits[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+	"-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
 
 static uint64_t enc(uint64_t v)
 {
@@ -102,6 +105,13 @@ static uint64_t dec(uint64_t w)
 		v = v << 6 | (d & 63);
 	}
 	return bad & 64 ? UINT64_MAX : v;
+}
+
+/* A counter's word as a number that orders as the counter does: its
+ * first digit is its first byte. */
+static uint64_t order(uint64_t w)
+{
+	return __builtin_bswap64(w);
 }
 
 static uint64_t *word(unsigned off)
@@ -252,7 +262,7 @@ static int grow(unsigned long need)
 
 int fi__tracebuf_append(const char *rec, size_t len)
 {
-	uint64_t old, nw, pos;
+	uint64_t old, nw, pos, cap;
 	char *p;
 
 	if (len < 2 || rec[0] != '{')
@@ -269,7 +279,15 @@ int fi__tracebuf_append(const char *rec, size_t len)
 	if (pos + len > window ||
 	    pos + len > __atomic_load_n(&fsize, __ATOMIC_RELAXED))
 		return -EFBIG;
-	if (pos + len > get(OFF_CAP)) {
+	/* cap compared as it is stored: decoded (checked) only when it
+	 * changed since this process last looked */
+	cap = __atomic_load_n(word(OFF_CAP), __ATOMIC_SEQ_CST);
+	if (cap != __atomic_load_n(&cap_checked, __ATOMIC_RELAXED)) {
+		if (dec(cap) == UINT64_MAX)
+			return -EIO;
+		__atomic_store_n(&cap_checked, cap, __ATOMIC_RELAXED);
+	}
+	if (order(nw) > order(cap)) {
 		uint64_t mask;
 		int r;
 

@@ -12,7 +12,7 @@
 
 /* The first line of a mapped trace: a JSON object of this many bytes
  * (newline included) that starts with FI_TRACEBUF_MAGIC and holds the
- * shared counters as 8 base64url digits each. fi-run removes it. */
+ * shared counters as 8 digits of base 64 each. fi-run removes it. */
 #define FI_TRACEBUF_HDR 128
 #define FI_TRACEBUF_MAGIC "{\"fi_trace\":1,"
 
