@@ -210,8 +210,9 @@ static void populate(unsigned long from, unsigned long to)
 			 MADV_POPULATE_WRITE);
 }
 
-/* Make the file hold at least `need` bytes with their blocks reserved. */
-static int grow(unsigned long need)
+/* Make the file hold at least `need` bytes with their blocks reserved.
+ * *from and *to: what it added, for populate() once signals are back. */
+static int grow(unsigned long need, unsigned long *from, unsigned long *to)
 {
 	unsigned long c, chunk, want, limit;
 	long r;
@@ -252,11 +253,12 @@ static int grow(unsigned long need)
 		r = fi__fds_call(FI_FD_TRACE, SYS_fallocate, 0, (long)c,
 				 (long)(want - c));
 	}
-	if (r == 0)
+	if (r == 0) {
 		set(OFF_CAP, want);
+		*from = c;
+		*to = want;
+	}
 	unlock();
-	if (r == 0)
-		populate(c, want);
 	return (int)r;
 }
 
@@ -289,13 +291,15 @@ int fi__tracebuf_append(const char *rec, size_t len)
 	}
 	if (order(nw) > order(cap)) {
 		uint64_t mask;
+		unsigned long from = 0, to = 0;
 		int r;
 
 		signals_off(&mask);
-		r = grow(pos + len);
+		r = grow(pos + len, &from, &to);
 		signals_on(&mask);
 		if (r < 0)
 			return r;
+		populate(from, to);
 	}
 	p = base + pos;
 	fi__jw_copy(p + 1, rec + 1, len - 1);
