@@ -8,6 +8,7 @@ the loop at two sizes, the difference divided by the extra iterations, so
 start-up cancels out).
 
     python3 bench/record.py --build build
+    python3 bench/record.py --build build --base ../old/build  # A/B
 """
 import argparse
 import os
@@ -20,14 +21,21 @@ import time
 
 
 def wall(argv, env):
+    """Wall seconds, CPU seconds (user + system) and minor page faults of
+    the command's whole process tree (its rusage, which counts the
+    children it waited for)."""
     t = time.perf_counter()
-    r = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE)
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    err = p.stderr.read()
+    _, status, ru = os.wait4(p.pid, 0)
     dt = time.perf_counter() - t
-    if r.returncode != 0:
+    p.stderr.close()
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
         sys.exit("record.py: %s failed (%d): %s" %
-                 (argv[0], r.returncode, r.stderr.decode(errors="replace")))
-    return dt
+                 (argv[0], p.returncode, err.decode(errors="replace")))
+    return dt, ru.ru_utime + ru.ru_stime, ru.ru_minflt
 
 
 def callgrind_total(argv, env, out):
@@ -50,6 +58,9 @@ def main():
     ap.add_argument("--cg-n", type=int, default=20000,
                     help="callgrind: the loop at this size and twice it")
     ap.add_argument("--skip", default="", help="comma list: strace,callgrind")
+    ap.add_argument("--base", metavar="BUILD",
+                    help="also time fi-run of another build directory "
+                    "(an older commit), in the same rounds")
     a = ap.parse_args()
     skip = set(filter(None, a.skip.split(",")))
     prog = os.path.join(a.build, "bench", "fi_record_bench")
@@ -71,6 +82,10 @@ def main():
         "strace -f -o": ["strace", "-f", "-o", os.path.join(tmp, "s.log"),
                          prog, n],
     }
+    if a.base:
+        cmds["fi-run --record (base)"] = [
+            os.path.join(a.base, "cli", "fi-run"), "-q", "--record",
+            os.path.join(tmp, "b.jsonl"), "--", prog, n]
     if "strace" in skip:
         del cmds["strace -f -o"]
     wall(cmds["fi-run --record"], env)  # warm the plan cache
@@ -96,24 +111,28 @@ def main():
             hi = callgrind_total([prog, large], e, os.path.join(tmp, "cg.l"))
             cg[k] = (hi - lo) / a.cg_n
 
-    bare = statistics.median(times["bare"])
+    def med(k, i):
+        return statistics.median(t[i] for t in times[k])
+
+    bare = med("bare", 0)
     print("fi_record_bench: %d one-byte writes to /dev/null; median of %d "
-          "interleaved rounds, wall seconds of the whole command" %
-          (a.n, a.rounds))
+          "interleaved rounds, wall seconds of the whole command; CPU "
+          "seconds and minor faults of its process tree" % (a.n, a.rounds))
     print()
-    print("| configuration | median s | min s | ratio to bare | us per record | instructions per write |")
-    print("|---|---|---|---|---|---|")
+    print("| configuration | median s | min s | ratio to bare | us per record | CPU s | CPU ratio | minor faults | instructions per write |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for k in cmds:
-        med = statistics.median(times[k])
-        per = "" if k == "bare" else "%.2f" % ((med - bare) / a.n * 1e6)
+        m = med(k, 0)
+        per = "" if k == "bare" else "%.2f" % ((m - bare) / a.n * 1e6)
         ins = cg.get(k)
         ins = "" if ins is None else "%.0f" % ins
-        ratio = "%.2fx" % (med / bare)
-        print("| %s | %.3f | %.3f | %s | %s | %s |" %
-              (k, med, min(times[k]), ratio, per, ins))
+        print("| %s | %.3f | %.3f | %.2fx | %s | %.3f | %.2fx | %d | %s |" %
+              (k, m, min(t[0] for t in times[k]), m / bare, per, med(k, 1),
+               med(k, 1) / med("bare", 1), med(k, 2), ins))
     print()
     print("rounds: " + "; ".join(
-        "%s %s" % (k, " ".join("%.2f" % t for t in v)) for k, v in times.items()))
+        "%s %s" % (k, " ".join("%.2f" % t[0] for t in v))
+        for k, v in times.items()))
     print("load average at the end: " + " ".join(
         open("/proc/loadavg").read().split()[:3]))
     shutil.rmtree(tmp, ignore_errors=True)
