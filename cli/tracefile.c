@@ -97,11 +97,13 @@ static int keep_records(struct tidy *t, bool last, size_t *rest)
 		nl = memchr(p, '\n', (size_t)(nul - p));
 		stop = nl ? nl + 1 : nul;
 		if (!nl && nul == end && !last) {
-			*rest = (size_t)(end - p); /* it goes on in the next chunk */
+			/* it goes on in the next chunk */
+			*rest = (size_t)(end - p);
 			break;
 		}
 		if (t->skip) {
-			t->skip = false; /* the end of a piece already dropped */
+			/* the end of a piece already dropped */
+			t->skip = false;
 		} else if (nl && *p == '{') {
 			if (kept != p)
 				memmove(kept, p, (size_t)(stop - p));
@@ -115,7 +117,8 @@ static int keep_records(struct tidy *t, bool last, size_t *rest)
 	if (r < 0)
 		return r;
 	t->out += kept - b;
-	if (*rest && *rest == t->have) { /* one piece fills the chunk: drop it */
+	if (*rest && *rest == t->have) {
+		/* one piece fills the chunk: drop it */
 		if (!t->skip)
 			(*t->torn)++;
 		t->skip = true;

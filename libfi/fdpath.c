@@ -57,7 +57,8 @@ static int lookup(struct slot *s, uint64_t st, char *buf, size_t len)
 		return -1;
 	for (size_t i = 0; i < n; i += 8) {
 		typedef uint64_t __attribute__((may_alias, aligned(1))) u64_u;
-		uint64_t w = __atomic_load_n(&s->words[i / 8], __ATOMIC_RELAXED);
+		uint64_t w =
+			__atomic_load_n(&s->words[i / 8], __ATOMIC_RELAXED);
 
 		if (i + 8 <= len) {
 			*(u64_u *)(buf + i) = w; /* bytes past n: cut below */
@@ -83,7 +84,8 @@ static void fill(struct slot *s, uint64_t st, const char *path, int n)
 		uint64_t w = 0;
 
 		for (int k = 7; k >= 0; k--)
-			w = w << 8 | (i + k < n ? (unsigned char)path[i + k] : 0);
+			w = w << 8 |
+			    (i + k < n ? (unsigned char)path[i + k] : 0);
 		__atomic_store_n(&s->words[i / 8], w, __ATOMIC_RELAXED);
 	}
 	__atomic_store_n(&s->len, (uint64_t)n, __ATOMIC_RELAXED);

@@ -276,7 +276,8 @@ static __attribute__((noinline)) char *esc_rest(char *d, const char *s,
 				continue;
 			}
 		}
-		if (u[i] >= 0x20 && u[i] < 0x7f && u[i] != '"' && u[i] != '\\') {
+		if (u[i] >= 0x20 && u[i] < 0x7f && u[i] != '"' &&
+		    u[i] != '\\') {
 			*d++ = (char)u[i++];
 			continue;
 		}
@@ -407,7 +408,8 @@ static char *put_u64(char *d, uint64_t v)
 		d = upto_eight(d, (uint32_t)hi);
 	} else {
 		d = upto_eight(d, (uint32_t)(hi / 100000000));
-		*(u64_u *)d = eight_digits((uint32_t)(hi % 100000000)) + ASCII_0;
+		*(u64_u *)d =
+			eight_digits((uint32_t)(hi % 100000000)) + ASCII_0;
 		d += 8;
 	}
 	*(u64_u *)d = eight_digits((uint32_t)(v % 100000000)) + ASCII_0;

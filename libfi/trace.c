@@ -67,8 +67,7 @@ bool fi__trace_enabled(void)
 /* "site":"object+0x1f2e": the name escaped, in one check when the room
  * holds its longest form (it does, but for a name of some hundred bytes
  * late in a long record); else the checked writer, which cuts the name. */
-static void put_site(struct fi__jw *w, const char *module,
-		     unsigned long offset)
+static void put_site(struct fi__jw *w, const char *module, unsigned long offset)
 {
 	size_t n = module ? fi__jw_strlen(module) : 0;
 	char *d;

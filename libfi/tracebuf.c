@@ -348,8 +348,7 @@ bool fi__tracebuf_on(void)
 static bool map_window(int fd)
 {
 	for (unsigned long w = 1ul << 36; w >= 1ul << 24; w >>= 1) {
-		long r = fi__raw6(SYS_mmap, 0, (long)(w + HUGE),
-				  PROT_NONE,
+		long r = fi__raw6(SYS_mmap, 0, (long)(w + HUGE), PROT_NONE,
 				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 				  -1, 0);
 		unsigned long a, end;
@@ -358,9 +357,8 @@ static bool map_window(int fd)
 		if (r < 0 && r >= -4095)
 			continue;
 		a = ((unsigned long)r + HUGE - 1) & ~(HUGE - 1);
-		m = fi__raw6(SYS_mmap, (long)a, (long)w,
-			     PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
-			     0);
+		m = fi__raw6(SYS_mmap, (long)a, (long)w, PROT_READ | PROT_WRITE,
+			     MAP_SHARED | MAP_FIXED, fd, 0);
 		if (m < 0 && m >= -4095) {
 			fi__raw2(SYS_munmap, r, (long)(w + HUGE));
 			continue;
@@ -369,7 +367,8 @@ static bool map_window(int fd)
 		if (a > (unsigned long)r)
 			fi__raw2(SYS_munmap, r, (long)(a - (unsigned long)r));
 		if (end > a + w)
-			fi__raw2(SYS_munmap, (long)(a + w), (long)(end - a - w));
+			fi__raw2(SYS_munmap, (long)(a + w),
+				 (long)(end - a - w));
 		/* only a hint: EINVAL without transparent huge pages */
 		fi__raw3(SYS_madvise, (long)a, (long)w, MADV_HUGEPAGE);
 		base = (char *)a;
