@@ -472,15 +472,22 @@ static const char *why_words(const char *why)
 	static const struct {
 		const char *name, *words;
 	} t[] = {
-		{"static", "statically linked, so libfi cannot be preloaded into it"},
-		{"not_x86_64", "not an x86_64 program, so libfi cannot be preloaded into it"},
+		{"static",
+		 "statically linked, so libfi cannot be preloaded into it"},
+		{"not_x86_64",
+		 "not an x86_64 program, so libfi cannot be preloaded into it"},
 		{"setuid", "setuid, so the loader ignores LD_PRELOAD for it"},
 		{"setgid", "setgid, so the loader ignores LD_PRELOAD for it"},
-		{"capabilities", "given file capabilities, so the loader ignores LD_PRELOAD for it"},
-		{"no_preload", "its environment drops LD_PRELOAD, so libfi is not loaded into it"},
-		{"preload_without_libfi", "its LD_PRELOAD does not name libfi, so libfi is not loaded into it"},
-		{"no_rules", "its environment drops FI_SCENARIO and FI_RULES, so libfi arms no rules in it"},
-		{"no_report", "its environment drops FI_REPORT, so what fi does in it is not in this summary"},
+		{"capabilities",
+		 "given file capabilities, so the loader ignores LD_PRELOAD for it"},
+		{"no_preload",
+		 "its environment drops LD_PRELOAD, so libfi is not loaded into it"},
+		{"preload_without_libfi",
+		 "its LD_PRELOAD does not name libfi, so libfi is not loaded into it"},
+		{"no_rules",
+		 "its environment drops FI_SCENARIO and FI_RULES, so libfi arms no rules in it"},
+		{"no_report",
+		 "its environment drops FI_REPORT, so what fi does in it is not in this summary"},
 	};
 
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
@@ -514,7 +521,8 @@ size_t fi__summary_unfollowed(const struct fi__summary *s, FILE *out)
 		if (j < i)
 			continue;
 		for (j = i; j < s->nunf; j++)
-			n += !s->unf[j].failed && same_unfollowed(&s->unf[j], u);
+			n += !s->unf[j].failed &&
+			     same_unfollowed(&s->unf[j], u);
 		lines++;
 		if (!out)
 			continue;

@@ -37,7 +37,7 @@ static bool read_reply(struct fi__sweep_server *s, int32_t *v)
 	size_t got = 0;
 
 	while (got < sizeof(*v)) {
-		struct pollfd p = { .fd = s->reply, .events = POLLIN };
+		struct pollfd p = {.fd = s->reply, .events = POLLIN};
 		ssize_t n;
 
 		if (poll(&p, 1, SERVER_WAIT_MS) <= 0)
@@ -58,9 +58,8 @@ static char **server_env(const struct fi__sweep_exec *x, int req, int reply,
 			 char ***made)
 {
 	static const char *const per_run[] = {
-		"FI_RULES=",	   "FI_REPORT=", "FI_REPORT_APPEND=",
-		"FI_TRACE=",	   "FI_TRACE_APPEND=",
-		FI_FORKSERVER_ENV "=",
+		"FI_RULES=", "FI_REPORT=",	 "FI_REPORT_APPEND=",
+		"FI_TRACE=", "FI_TRACE_APPEND=", FI_FORKSERVER_ENV "=",
 	};
 	struct fi__launch_env e = *x->env;
 	char **envp, **v;
@@ -151,8 +150,9 @@ struct fi__sweep_server *fi__sweep_server_start(const struct fi__sweep_exec *x,
 			fprintf(stderr,
 				"fi-run: sweep: no fork server (%s); every run is exec'd\n",
 				rc ? strerror(rc)
-				   : ready == 0 ? "the program cannot be stopped before its constructors"
-						: "it did not answer");
+				: ready == 0
+					? "the program cannot be stopped before its constructors"
+					: "it did not answer");
 		close(s->req);
 		close(s->reply);
 		free(s);
@@ -182,7 +182,7 @@ static bool write_all(int fd, const void *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			struct timespec zero = { 0, 0 };
+			struct timespec zero = {0, 0};
 
 			if (errno == EPIPE)
 				sigtimedwait(&pipe_set, NULL, &zero);
@@ -200,8 +200,8 @@ pid_t fi__sweep_server_fork(struct fi__sweep_server *s, const char *rules,
 			    const char *report, const char *work,
 			    const char *out, const char *err)
 {
-	const char *f[FI_FORKSERVER_FIELDS] = { rules ? rules : "", report,
-						 work, out, err };
+	const char *f[FI_FORKSERVER_FIELDS] = {rules ? rules : "", report, work,
+					       out, err};
 	size_t len = 0, at = sizeof(uint32_t);
 	char *msg;
 	int32_t pid;

@@ -11,16 +11,16 @@
 /* Why the new image will run without libfi. The names (fi__follow_why)
  * go into the report; fi-run words them (cli/summary.c). */
 enum fi__follow_why {
-	FI_FOLLOW_YES,	       /* libfi will be there, or fi cannot tell */
-	FI_FOLLOW_STATIC,      /* no PT_INTERP: nothing loads LD_PRELOAD */
-	FI_FOLLOW_NOT_X86_64,  /* another ELF class or machine */
-	FI_FOLLOW_SETUID,      /* secure exec: the loader ignores LD_PRELOAD */
+	FI_FOLLOW_YES,	      /* libfi will be there, or fi cannot tell */
+	FI_FOLLOW_STATIC,     /* no PT_INTERP: nothing loads LD_PRELOAD */
+	FI_FOLLOW_NOT_X86_64, /* another ELF class or machine */
+	FI_FOLLOW_SETUID,     /* secure exec: the loader ignores LD_PRELOAD */
 	FI_FOLLOW_SETGID,
-	FI_FOLLOW_CAPS,	       /* file capabilities, for a non-root user */
-	FI_FOLLOW_NO_PRELOAD,  /* the new environment has no LD_PRELOAD */
-	FI_FOLLOW_NOT_NAMED,   /* ... it has one, which does not name libfi */
-	FI_FOLLOW_NO_RULES,    /* ... it drops FI_SCENARIO and FI_RULES */
-	FI_FOLLOW_NO_REPORT,   /* ... it drops FI_REPORT */
+	FI_FOLLOW_CAPS,	      /* file capabilities, for a non-root user */
+	FI_FOLLOW_NO_PRELOAD, /* the new environment has no LD_PRELOAD */
+	FI_FOLLOW_NOT_NAMED,  /* ... it has one, which does not name libfi */
+	FI_FOLLOW_NO_RULES,   /* ... it drops FI_SCENARIO and FI_RULES */
+	FI_FOLLOW_NO_REPORT,  /* ... it drops FI_REPORT */
 };
 
 struct fi__follow {

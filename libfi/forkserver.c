@@ -150,9 +150,8 @@ void fi__forkserver_serve(struct fi__forkserver_run *run)
 
 	/* The child's thread id goes where glibc keeps it (pthread's tid,
 	 * which set_tid_address named), as _Fork has the kernel do. */
-	if (!parse_env() ||
-	    fi__raw2(SYS_prctl, PR_GET_TID_ADDRESS, &tid) || !tid ||
-	    fi__raw3(SYS_get_robust_list, 0, &robust, &robust_len)) {
+	if (!parse_env() || fi__raw2(SYS_prctl, PR_GET_TID_ADDRESS, &tid) ||
+	    !tid || fi__raw3(SYS_get_robust_list, 0, &robust, &robust_len)) {
 		if (req_fd >= 0)
 			reply(0);
 		fi__raw1(SYS_exit_group, 0);

@@ -77,7 +77,8 @@ int main(int argc, char **argv)
 	pthread_create(&th, NULL, thread_tid, NULL);
 	pthread_join(th, &t);
 	printf("thread: %s\n", (long)t != gettid() ? "ok" : "bad");
-	printf("FI_FORKSERVER: %s\n", getenv("FI_FORKSERVER") ? "set" : "unset");
+	printf("FI_FORKSERVER: %s\n",
+	       getenv("FI_FORKSERVER") ? "set" : "unset");
 	printf("FI_RULES: %s\n", getenv("FI_RULES") ? getenv("FI_RULES") : "");
 	try_open("run");
 	fflush(stdout);
