@@ -13,8 +13,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -394,4 +396,116 @@ pid_t fi__launch_spawn(struct fi__launch_spawn *s)
 		return -1;
 	}
 	return pid;
+}
+
+/* ---- the keeper ----
+ *
+ *   fi-run --(+pgid when a run starts, -pgid when its group is gone,
+ *             0 at the end)--> keeper (socketpair, one int32 each)
+ *   fi-run dies: the keeper reads EOF and kills every group listed.
+ *
+ * The keeper has a process group of its own, so that a kill of fi-run's
+ * group (a CI job's timeout) leaves it to clean up; it blocks every
+ * signal, so that only SIGKILL ends it. */
+
+#define KEEPER_MAX 4096 /* groups listed at once: -j is far below */
+
+static int keeper_fd = -1;
+static pid_t keeper_pid;
+
+static void keeper_main(int fd)
+{
+	static pid_t groups[KEEPER_MAX];
+	size_t n = 0;
+	int32_t v;
+	int null = open("/dev/null", O_RDWR);
+
+	sigset_t all;
+
+	/* No signal but SIGKILL ends the keeper, and none runs one of
+	 * fi-run's handlers (relay) here. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	setpgid(0, 0);
+	/* fi-run's stdout may be a pipe someone reads to its end. */
+	for (int i = 0; i < 3 && null >= 0; i++)
+		dup2(null, i);
+	for (;;) {
+		ssize_t r = read(fd, &v, sizeof(v));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != (ssize_t)sizeof(v))
+			break; /* fi-run is gone */
+		if (v == 0)
+			_exit(0);
+		if (v > 0 && n < KEEPER_MAX) {
+			groups[n++] = v;
+			continue;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (groups[i] == -v) {
+				groups[i] = groups[--n];
+				break;
+			}
+	}
+	for (size_t i = 0; i < n; i++)
+		kill(-groups[i], SIGKILL);
+	_exit(0);
+}
+
+int fi__launch_keeper_start(void)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (keeper_fd >= 0)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(sv[0]);
+		close(sv[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(sv[1]);
+		keeper_main(sv[0]);
+	}
+	close(sv[0]);
+	keeper_fd = sv[1];
+	keeper_pid = pid;
+	atexit(fi__launch_keeper_stop);
+	return 0;
+}
+
+static void keeper_send(int32_t v)
+{
+	if (keeper_fd >= 0 &&
+	    send(keeper_fd, &v, sizeof(v), MSG_NOSIGNAL) != (ssize_t)sizeof(v)) {
+		/* the keeper is gone: runs still die by their own signal */
+	}
+}
+
+void fi__launch_keeper_add(pid_t pgid)
+{
+	keeper_send((int32_t)pgid);
+}
+
+void fi__launch_keeper_drop(pid_t pgid)
+{
+	keeper_send(-(int32_t)pgid);
+}
+
+void fi__launch_keeper_stop(void)
+{
+	if (keeper_fd < 0)
+		return;
+	keeper_send(0);
+	close(keeper_fd);
+	keeper_fd = -1;
+	while (waitpid(keeper_pid, NULL, 0) < 0 && errno == EINTR)
+		;
 }

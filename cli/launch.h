@@ -58,4 +58,17 @@ struct fi__launch_spawn {
  * ENOENT). Not thread-safe: one spawn at a time. */
 pid_t fi__launch_spawn(struct fi__launch_spawn *s);
 
+/* The keeper: a run's parent-death signal reaches the run, not the
+ * processes it started, which stay in its process group. The keeper is
+ * a small process of fi-run's, started once, that fi-run tells each
+ * run's group as the run starts and after the group was killed; when
+ * fi-run dies (its socket ends), the keeper kills every group still
+ * listed. start returns 0 or -1 (no keeper: runs still die by their own
+ * signal); add and drop are quiet and cheap (one send); stop ends the
+ * keeper without killing anything, and runs at fi-run's exit. */
+int fi__launch_keeper_start(void);
+void fi__launch_keeper_add(pid_t pgid);
+void fi__launch_keeper_drop(pid_t pgid);
+void fi__launch_keeper_stop(void);
+
 #endif

@@ -420,10 +420,12 @@ static void fill(struct fi__sweep_exec *x, struct fi__sweep_job *jobs, size_t n,
 		 unsigned cap, const sigset_t *oldmask, int *rc)
 {
 	while (!*rc && *nactive < cap && *next < n) {
-		if (start(x, &jobs[*next], oldmask))
+		if (start(x, &jobs[*next], oldmask)) {
 			*rc = -1;
-		else
+		} else {
+			fi__launch_keeper_add(jobs[*next].pid);
 			active[(*nactive)++] = &jobs[*next];
+		}
 		(*next)++;
 	}
 }
@@ -439,6 +441,9 @@ int fi__sweep_exec_all(struct fi__sweep_exec *x, struct fi__sweep_job *jobs,
 
 	active = fi__util_xmalloc(cap * sizeof(*active));
 	ended = fi__util_xmalloc(cap * sizeof(*ended));
+	/* fi-run killed: the keeper kills the runs' groups. One for all
+	 * the runs of this fi-run; it ends when fi-run exits. */
+	fi__launch_keeper_start();
 	sigemptyset(&wait_set);
 	sigaddset(&wait_set, SIGCHLD);
 	sigaddset(&wait_set, SIGINT);
@@ -462,6 +467,7 @@ int fi__sweep_exec_all(struct fi__sweep_exec *x, struct fi__sweep_job *jobs,
 			if (w == j->pid) {
 				kill(-j->pid,
 				     SIGKILL); /* what it left behind */
+				fi__launch_keeper_drop(j->pid);
 				j->status = st;
 				j->secs = now() - j->secs;
 				active[i] = active[--nactive];

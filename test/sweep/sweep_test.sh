@@ -295,40 +295,57 @@ if not any(x["outcome"] == "crash" and x["line"] == '"$line"' and (x["file"] or 
 	;;
 pdeath)
 	# fi-run killed by SIGKILL mid-sweep (it cannot clean up): the run
-	# dies with it, by its parent-death signal. The run hangs (the
-	# planted pread64 loop) and would outlive its 60 s timeout.
-	"$FI_RUN" --sweep --timeout 60 --syscalls pread64 --errnos EIO \
-		-- "$SWEEP_TARGET" >out 2>err &
-	fi_pid=$!
-	run=
-	for _ in $(seq 300); do
-		# once the plan is out (the baseline runs are over), a child
-		# of fi-run whose working directory is a run's
-		grep -q "faults planned" err &&
-			for c in $(cat /proc/$fi_pid/task/*/children 2>/dev/null); do
-				case $(readlink /proc/$c/cwd 2>/dev/null) in
-				*/slot-*/work) run=$c ;;
-				esac
-			done
-		[ -n "$run" ] && break
-		sleep 0.1
-	done
-	if [ -z "$run" ]; then
-		fail "no fault run started: $(cat err)"
-		kill -KILL $fi_pid
-	else
+	# dies with it, by its parent-death signal, and so does what the run
+	# started, in its process group (fi-run's keeper kills the group).
+	# The run hangs (the planted pread64 loop) and would outlive its 60 s
+	# timeout. Second time, the hanging process is a child of sh.
+	for how in direct "via sh"; do
+		if [ "$how" = direct ]; then
+			set -- "$SWEEP_TARGET"
+		else
+			set -- sh -c "\"\$0\"; exit \$?" "$SWEEP_TARGET"
+		fi
+		"$FI_RUN" --sweep --timeout 60 --syscalls pread64 --errnos EIO \
+			-- "$@" >out 2>err &
+		fi_pid=$!
+		run= hung=
+		for _ in $(seq 300); do
+			# once the plan is out (the baseline runs are over), a
+			# child of fi-run whose working directory is a run's,
+			# and the sweep_target in it (itself, or sh's child)
+			grep -q "faults planned" err &&
+				for c in $(cat /proc/$fi_pid/task/*/children 2>/dev/null); do
+					case $(readlink /proc/$c/cwd 2>/dev/null) in
+					*/slot-*/work) run=$c ;;
+					esac
+				done
+			if [ -n "$run" ]; then
+				for c in $run $(cat /proc/$run/task/*/children 2>/dev/null); do
+					[ "$(cat /proc/$c/comm 2>/dev/null)" = sweep_target ] && hung=$c
+				done
+			fi
+			[ -n "$hung" ] && break
+			sleep 0.1
+		done
+		if [ -z "$hung" ]; then
+			fail "$how: no hanging fault run started: $(cat err)"
+			kill -KILL $fi_pid
+			continue
+		fi
 		sleep 0.3 # it is in its loop
 		kill -KILL $fi_pid
 		wait $fi_pid 2>/dev/null
-		for _ in $(seq 50); do
-			[ -d /proc/$run ] && [ "$(cut -d' ' -f3 /proc/$run/stat 2>/dev/null)" != Z ] || break
-			sleep 0.1
+		for p in $run $hung; do
+			for _ in $(seq 50); do
+				[ -d /proc/$p ] && [ "$(cut -d' ' -f3 /proc/$p/stat 2>/dev/null)" != Z ] || break
+				sleep 0.1
+			done
+			if [ -d /proc/$p ] && [ "$(cut -d' ' -f3 /proc/$p/stat 2>/dev/null)" != Z ]; then
+				fail "$how: $p ($(cat /proc/$p/comm)) outlived fi-run by 5 s"
+				kill -KILL "$p"
+			fi
 		done
-		if [ -d /proc/$run ] && [ "$(cut -d' ' -f3 /proc/$run/stat 2>/dev/null)" != Z ]; then
-			fail "run $run ($(cat /proc/$run/comm)) outlived fi-run by 5 s"
-			kill -KILL "$run"
-		fi
-	fi
+	done
 	;;
 fork_server)
 	# Runs forked from the fork server (docs/sweep.md, "How runs start")
