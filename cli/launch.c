@@ -483,8 +483,8 @@ int fi__launch_keeper_start(void)
 
 static void keeper_send(int32_t v)
 {
-	if (keeper_fd >= 0 &&
-	    send(keeper_fd, &v, sizeof(v), MSG_NOSIGNAL) != (ssize_t)sizeof(v)) {
+	if (keeper_fd >= 0 && send(keeper_fd, &v, sizeof(v), MSG_NOSIGNAL) !=
+				      (ssize_t)sizeof(v)) {
 		/* the keeper is gone: runs still die by their own signal */
 	}
 }
