@@ -63,7 +63,11 @@ static void walk(struct found *f, const char *dir, int depth)
 		char *p;
 		struct stat st;
 
-		if (e->d_name[0] == '.')
+		/* A file not named as a library is never stat'ed: a program
+		 * in /usr/bin has a thousand neighbours. */
+		if (e->d_name[0] == '.' ||
+		    (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN &&
+		     !fi__libs_name(e->d_name)))
 			continue;
 		p = fi__util_xasprintf("%s/%s", dir, e->d_name);
 		if (stat(p, &st) == 0) {
