@@ -200,8 +200,9 @@ EOS
 	# copies made so far: here while it waits for the FIFO's writer.
 	printf 'read error=EIO\n' | "$FI_RUN" -s /dev/stdin -s fifo -- "$CLI_TARGET" touch marker 2>"$T/err" &
 	pid=$!
-	for _ in $(seq 100); do grep -q waiting "$T/err" && break; sleep 0.05; done
-	[ "$(ls "$TMPDIR" | wc -l)" = 1 ] || fail "no private copy of /dev/stdin while waiting: $(ls -A "$TMPDIR")"
+	# (up to 20 s: a loaded machine may take seconds to start fi-run)
+	for _ in $(seq 400); do grep -q waiting "$T/err" && break; sleep 0.05; done
+	[ "$(ls "$TMPDIR" | wc -l)" = 1 ] || fail "no private copy of /dev/stdin while waiting: $(ls -A "$TMPDIR") (stderr: $(cat "$T/err"))"
 	kill -TERM $pid
 	wait $pid
 	rc=$?
@@ -211,7 +212,7 @@ EOS
 	# A signal relayed to the program: the copy goes when fi-run ends.
 	printf 'read error=EIO\n' | "$FI_RUN" -q -s /dev/stdin -- "$CLI_TARGET" wait ready >/dev/null 2>&1 &
 	pid=$!
-	for _ in $(seq 100); do [ -e ready ] && break; sleep 0.05; done
+	for _ in $(seq 400); do [ -e ready ] && break; sleep 0.05; done
 	[ "$(ls "$TMPDIR" | grep -c fi-run-scenario)" = 1 ] || fail "no private copy while running: $(ls -A "$TMPDIR")"
 	kill -TERM $pid
 	wait $pid
@@ -462,7 +463,7 @@ signals)
 	# A SIGTERM sent to fi-run reaches the program.
 	"$FI_RUN" -- "$CLI_TARGET" wait ready >"$T/out" 2>"$T/err" &
 	pid=$!
-	for _ in $(seq 100); do [ -e ready ] && break; sleep 0.05; done
+	for _ in $(seq 400); do [ -e ready ] && break; sleep 0.05; done
 	[ -e ready ] || fail "program never started"
 	kill -TERM $pid
 	wait $pid
@@ -472,7 +473,7 @@ signals)
 	rm -f ready
 	"$FI_RUN" -- "$CLI_TARGET" wait ready >"$T/out" 2>"$T/err" &
 	pid=$!
-	for _ in $(seq 100); do [ -e ready ] && break; sleep 0.05; done
+	for _ in $(seq 400); do [ -e ready ] && break; sleep 0.05; done
 	kill -USR1 $pid
 	wait $pid
 	rc=$?
