@@ -29,7 +29,8 @@ static size_t calls(const struct side *s, size_t m, int tid, size_t *out)
 	size_t n = 0;
 
 	/* Not compared: rt_sigreturn, which fi never sees, and the heap's
-	 * set-up (brk, getrandom), which moves when libfi arms rules. */
+	 * set-up (brk, getrandom), part of which ld.so makes before libfi
+	 * starts (a strace log has it, fi's trace does not). */
 	for (size_t k = g->first; k < g->nrecs; k++) {
 		const struct fi__rrec *r = &s->t->r[g->recs[k]];
 

@@ -11,6 +11,7 @@
 #include "dispatch.h"
 #include "fi.h"
 #include "gcov.h"
+#include "mem.h"
 #include "names.h"
 #include "rules.h"
 #include "runtime.h"
@@ -28,13 +29,13 @@ static __attribute__((format(printf, 1, 2))) void set_error(const char *fmt,
 	va_list ap;
 	int n;
 
-	free(long_error);
+	fi__mem_free(long_error);
 	long_error = NULL;
 	va_start(ap, fmt);
 	n = vsnprintf(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
 	if (n >= (int)sizeof(last_error) &&
-	    (long_error = malloc((size_t)n + 1))) {
+	    (long_error = fi__mem_malloc((size_t)n + 1))) {
 		va_start(ap, fmt);
 		vsnprintf(long_error, (size_t)n + 1, fmt, ap);
 		va_end(ap);
@@ -46,7 +47,7 @@ static __attribute__((format(printf, 1, 2))) void set_error(const char *fmt,
 static int enter(void)
 {
 	last_error[0] = 0;
-	free(long_error);
+	fi__mem_free(long_error);
 	long_error = NULL;
 	if (!fi__runtime_active() || !fi__runtime_rules()) {
 		set_error(
@@ -269,7 +270,7 @@ int fi_verify(void)
 	int r = enter();
 	if (r < 0)
 		return r;
-	msg = malloc(len);
+	msg = fi__mem_malloc(len);
 	if (!msg) {
 		set_error("out of memory");
 		return leave(-ENOMEM);
@@ -277,7 +278,7 @@ int fi_verify(void)
 	r = fi__rules_verify(fi__rs, msg, len);
 	if (r < 0)
 		set_error("%s", msg);
-	free(msg);
+	fi__mem_free(msg);
 	return leave(r);
 }
 

@@ -25,6 +25,7 @@
 #include "follow.h"
 #include "frame.h"
 #include "lineage.h"
+#include "mem.h"
 #include "patch.h"
 #include "registry.h"
 #include "raw.h"
@@ -704,6 +705,7 @@ void fi__dispatch_post(struct fi__frame *f)
 			if (fi__rs)
 				fi__rules_forked(fi__rs);
 			fi__patch_forked();
+			fi__mem_forked();
 			fi__report_fork_child();
 			fi__fdpath_forked((int)fi__raw0(SYS_getpid));
 			fi__scratch_forked((int)fi__raw0(SYS_gettid));

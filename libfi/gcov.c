@@ -40,8 +40,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "dispatch.h"
 #include "gcov.h"
+#include "mem.h"
 #include "raw.h"
 
 static struct {
@@ -59,15 +61,15 @@ static char *dup_env(const char *name)
 {
 	const char *v = getenv(name);
 
-	return v ? strdup(v) : NULL;
+	return v ? fi__mem_strdup(v) : NULL;
 }
 
 static void restore_env(const char *name, const char *v)
 {
 	if (v)
-		setenv(name, v, 1);
+		fi__env_set(name, v);
 	else
-		unsetenv(name);
+		fi__env_unset(name);
 }
 
 /* Append one line to DIR/NAME. */
@@ -96,7 +98,7 @@ static bool on(void)
 		cw.state = 1;
 		if (!d || !*d)
 			return false;
-		cw.dir = strdup(d);
+		cw.dir = fi__mem_strdup(d);
 		cw.dump = (void (*)(void))dlsym(RTLD_DEFAULT, "__gcov_dump");
 		cw.reset = (void (*)(void))dlsym(RTLD_DEFAULT, "__gcov_reset");
 		if (cw.dir && cw.dump && cw.reset) {
@@ -147,8 +149,8 @@ void fi__gcov_armed(const void *caller, const char *rule)
 		cw.pid = getpid();
 		snprintf(tree, sizeof(tree), "%s/%d-%u", cw.dir, (int)cw.pid,
 			 cw.n++);
-		setenv("GCOV_PREFIX", tree, 1);
-		setenv("GCOV_PREFIX_STRIP", "0", 1);
+		fi__env_set("GCOV_PREFIX", tree);
+		fi__env_set("GCOV_PREFIX_STRIP", "0");
 	}
 	/* The caller as addr2line takes it: the object's file and the
 	 * address in it of the return address less one (inside the call, on
@@ -177,8 +179,8 @@ void fi__gcov_disarmed(void)
 	flush();
 	restore_env("GCOV_PREFIX", cw.prefix);
 	restore_env("GCOV_PREFIX_STRIP", cw.strip);
-	free(cw.prefix);
-	free(cw.strip);
+	fi__mem_free(cw.prefix);
+	fi__mem_free(cw.strip);
 	cw.prefix = cw.strip = NULL;
 	cw.open = false;
 }

@@ -17,6 +17,7 @@
 #include "entry.h"
 #include "forkserver.h"
 #include "log.h"
+#include "mem.h"
 #include "patch.h"
 #include "raw.h"
 #include "report.h"
@@ -62,12 +63,12 @@ static void arm_from_env(void)
 	v = getenv("FI_SCENARIO");
 	if (v && *v) {
 		/* Several files are separated by ':' (fi-run -s ... -s ...). */
-		char *list = strdup(v), *save = NULL;
+		char *list = fi__mem_strdup(v), *save = NULL;
 		for (char *p = strtok_r(list, ":", &save); p;
 		     p = strtok_r(NULL, ":", &save))
 			if (fi__scn_load_file(fi__rs, p, &err) < 0)
 				fatal(err.msg);
-		free(list);
+		fi__mem_free(list);
 	}
 	v = getenv("FI_RULES");
 	if (v && *v && fi__scn_load_list(fi__rs, v, "FI_RULES", &err) < 0)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "glob.h"
+#include "mem.h"
 #include "rule_model.h"
 #include "site.h"
 
@@ -358,33 +359,33 @@ bool fi__rules_decide(struct fi__ruleset *rs, const struct fi__call *c,
 
 struct fi__rule *fi__rules_rule_new(void)
 {
-	return calloc(1, sizeof(struct fi__rule));
+	return fi__mem_calloc(1, sizeof(struct fi__rule));
 }
 
 void fi__rules_rule_free(struct fi__rule *r)
 {
 	if (!r)
 		return;
-	free(r->text);
-	free(r->origin);
-	free(r->what);
-	free(r->path);
+	fi__mem_free(r->text);
+	fi__mem_free(r->origin);
+	fi__mem_free(r->what);
+	fi__mem_free(r->path);
 	for (size_t i = 0; i < r->nsites; i++)
-		free(r->sites[i].module);
-	free(r->sites);
-	free(r->comm);
-	free(r->proc);
-	free(r->script);
-	free(r->redirect);
-	free(r->poke_enter);
-	free(r->poke_exit);
-	free(r->slots);
-	free(r);
+		fi__mem_free(r->sites[i].module);
+	fi__mem_free(r->sites);
+	fi__mem_free(r->comm);
+	fi__mem_free(r->proc);
+	fi__mem_free(r->script);
+	fi__mem_free(r->redirect);
+	fi__mem_free(r->poke_enter);
+	fi__mem_free(r->poke_exit);
+	fi__mem_free(r->slots);
+	fi__mem_free(r);
 }
 
 struct fi__ruleset *fi__rules_new(void)
 {
-	struct fi__ruleset *rs = calloc(1, sizeof(*rs));
+	struct fi__ruleset *rs = fi__mem_calloc(1, sizeof(*rs));
 
 	if (rs)
 		pthread_mutex_init(&rs->lock, NULL);
@@ -399,7 +400,7 @@ static void retire(struct fi__ruleset *rs, void *p)
 
 	if (!p)
 		return;
-	g = malloc(sizeof(*g));
+	g = fi__mem_malloc(sizeof(*g));
 	if (!g)
 		return;
 	g->p = p;
@@ -416,30 +417,31 @@ void fi__rules_free(struct fi__ruleset *rs)
 	if (!rs)
 		return;
 	for (i = 0; i < FI_NR_MAX; i++) {
-		free(rs->bynr[i]);
+		fi__mem_free(rs->bynr[i]);
 		if (rs->exp[i]) {
-			free(rs->exp[i]->list);
-			free(rs->exp[i]);
+			fi__mem_free(rs->exp[i]->list);
+			fi__mem_free(rs->exp[i]);
 		}
 	}
-	free(rs->all);
+	fi__mem_free(rs->all);
 	for (g = rs->garbage; g; g = gn) {
 		gn = g->next;
-		free(g->p);
-		free(g);
+		fi__mem_free(g->p);
+		fi__mem_free(g);
 	}
 	for (r = rs->owned; r; r = rn) {
 		rn = r->owned_next;
 		fi__rules_rule_free(r);
 	}
 	pthread_mutex_destroy(&rs->lock);
-	free(rs);
+	fi__mem_free(rs);
 }
 
 static struct rlist *rlist_grow(const struct rlist *old, size_t more)
 {
 	size_t n = old ? old->n : 0;
-	struct rlist *l = malloc(sizeof(*l) + (n + more) * sizeof(l->r[0]));
+	struct rlist *l =
+		fi__mem_malloc(sizeof(*l) + (n + more) * sizeof(l->r[0]));
 
 	if (!l)
 		return NULL;
@@ -477,7 +479,7 @@ int fi__rules_add_batch(struct fi__ruleset *rs, struct fi__rule **rules,
 		err = -ENOSPC;
 		goto out;
 	}
-	fresh = calloc(FI_NR_MAX, sizeof(*fresh));
+	fresh = fi__mem_calloc(FI_NR_MAX, sizeof(*fresh));
 	all = rlist_grow(rs->all, n);
 	if (!fresh || !all) {
 		err = -ENOMEM;
@@ -487,8 +489,8 @@ int fi__rules_add_batch(struct fi__ruleset *rs, struct fi__rule **rules,
 		struct fi__rule *r = rules[i];
 
 		if ((r->per_thread || r->per_syscall) && !r->slots) {
-			r->slots =
-				calloc(FI_PER_THREAD_SLOTS, sizeof(*r->slots));
+			r->slots = fi__mem_calloc(FI_PER_THREAD_SLOTS,
+						  sizeof(*r->slots));
 			if (!r->slots) {
 				err = -ENOMEM;
 				goto out;
@@ -530,9 +532,9 @@ int fi__rules_add_batch(struct fi__ruleset *rs, struct fi__rule **rules,
 out:
 	if (fresh)
 		for (nr = 0; nr < FI_NR_MAX; nr++)
-			free(fresh[nr]);
-	free(fresh);
-	free(all);
+			fi__mem_free(fresh[nr]);
+	fi__mem_free(fresh);
+	fi__mem_free(all);
 	pthread_mutex_unlock(&rs->lock);
 	return err;
 }
@@ -558,12 +560,12 @@ int fi__rules_expect_at(struct fi__ruleset *rs, long nr, long result,
 
 	if (nr < 0 || nr >= FI_NR_MAX)
 		return -EINVAL;
-	if (origin && !(org = strdup(origin)))
+	if (origin && !(org = fi__mem_strdup(origin)))
 		return -ENOMEM;
 	pthread_mutex_lock(&rs->lock);
 	q = rs->exp[nr];
 	if (!q) {
-		q = calloc(1, sizeof(*q));
+		q = fi__mem_calloc(1, sizeof(*q));
 		if (!q) {
 			err = -ENOMEM;
 			goto out;
@@ -575,7 +577,7 @@ int fi__rules_expect_at(struct fi__ruleset *rs, long nr, long result,
 		err = -ENOSPC;
 		goto fail;
 	}
-	l = malloc(sizeof(*l) + (n + 1) * sizeof(l->e[0]));
+	l = fi__mem_malloc(sizeof(*l) + (n + 1) * sizeof(l->e[0]));
 	if (!l) {
 		err = -ENOMEM;
 		goto fail;
@@ -596,10 +598,10 @@ int fi__rules_expect_at(struct fi__ruleset *rs, long nr, long result,
 	goto out;
 fail:
 	if (!rs->exp[nr])
-		free(q);
+		fi__mem_free(q);
 out:
 	pthread_mutex_unlock(&rs->lock);
-	free(org);
+	fi__mem_free(org);
 	return err;
 }
 

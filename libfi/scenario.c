@@ -2,6 +2,7 @@
  * compiled fi__rule objects at arm time, with "file:line:col: error:"
  * messages for anything it refuses. Never runs in the hook. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <ctype.h>
 
 #include "lineage.h"
+#include "mem.h"
 #include "rule_model.h"
 #include "scenario.h"
 #include "scn_value.h"
@@ -147,11 +149,11 @@ static bool key_redirect(struct fi__scn_ctx *p, const struct kv *kv,
 	if (v[0] != '/' && p->base_dir) {
 		size_t len = strlen(p->base_dir) + strlen(v) + 2;
 
-		r->redirect = malloc(len);
+		r->redirect = fi__mem_malloc(len);
 		if (r->redirect)
 			snprintf(r->redirect, len, "%s/%s", p->base_dir, v);
 	} else {
-		r->redirect = strdup(v);
+		r->redirect = fi__mem_strdup(v);
 	}
 	if (!r->redirect) {
 		fi__scn_fail(p, kv->vcol, "out of memory");
@@ -292,8 +294,8 @@ static bool key_proc(struct fi__scn_ctx *p, const struct kv *kv,
 			     kv->val, FI_LINEAGE_DEPTH);
 		return false;
 	}
-	free(st->r->proc);
-	st->r->proc = strdup(kv->val);
+	fi__mem_free(st->r->proc);
+	st->r->proc = fi__mem_strdup(kv->val);
 	if (!st->r->proc) {
 		fi__scn_fail(p, kv->vcol, "out of memory");
 		return false;
@@ -905,7 +907,7 @@ static struct fi__rule *parse_segment(struct fi__scn_ctx *p, const char *s,
 		return NULL;
 	p->cap = 3 * len + 64;
 	p->used = 0;
-	p->arena = malloc(p->cap);
+	p->arena = fi__mem_malloc(p->cap);
 	if (!p->arena) {
 		fi__scn_fail(p, col0, "out of memory");
 		return NULL;
@@ -932,9 +934,9 @@ static struct fi__rule *parse_segment(struct fi__scn_ctx *p, const char *s,
 	       (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r'))
 		b--;
 	snprintf(origin, sizeof(origin), "%s:%d", p->origin, p->line);
-	r->text = strndup(s + a, b - a);
-	r->origin = strdup(origin);
-	r->what = strdup(sel);
+	r->text = fi__mem_strndup(s + a, b - a);
+	r->origin = fi__mem_strdup(origin);
+	r->what = fi__mem_strdup(sel);
 	if (!r->text || !r->origin || !r->what) {
 		fi__scn_fail(p, col0, "out of memory");
 		goto bad;
@@ -971,7 +973,7 @@ bad:
 	fi__rules_rule_free(r);
 	r = NULL;
 out:
-	free(p->arena);
+	fi__mem_free(p->arena);
 	p->arena = NULL;
 	return r;
 }
@@ -1057,8 +1059,8 @@ static int load(struct fi__ruleset *rs, const char *text, size_t size,
 		if (r) {
 			if (n == cap) {
 				size_t ncap = cap ? 2 * cap : 16;
-				struct fi__rule **nr =
-					realloc(rules, ncap * sizeof(*nr));
+				struct fi__rule **nr = fi__mem_realloc(
+					rules, ncap * sizeof(*nr));
 
 				if (!nr) {
 					fi__rules_rule_free(r);
@@ -1080,12 +1082,12 @@ static int load(struct fi__ruleset *rs, const char *text, size_t size,
 		start = ++i;
 	}
 	rc = arm_all(rs, rules, n, origin, err);
-	free(rules);
+	fi__mem_free(rules);
 	return rc;
 bad:
 	for (i = 0; i < n; i++)
 		fi__rules_rule_free(rules[i]);
-	free(rules);
+	fi__mem_free(rules);
 	return rc;
 }
 
@@ -1150,17 +1152,19 @@ static const char *file_dir(const char *path, char *buf, size_t len)
 	return buf;
 }
 
-int fi__scn_load_file(struct fi__ruleset *rs, const char *path,
-		      struct fi__scn_error *err)
+/* The whole file at path, NUL-terminated, in *buf (fi__mem_free it), its
+ * length in *len; or a negative errno and the message in err. Not stdio:
+ * fopen would take its FILE from the program's heap. */
+static int read_file(const char *path, char **buf, size_t *len,
+		     struct fi__scn_error *err)
 {
-	FILE *f;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int rc, e;
+	size_t cap = 0;
+	int fd, e;
 
-	err->msg[0] = '\0';
-	f = fopen(path, "re");
-	if (!f) {
+	*buf = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		e = errno;
 		snprintf(err->msg, sizeof(err->msg),
 			 "%s: error: cannot read: %s", path, strerror(e));
@@ -1169,46 +1173,64 @@ int fi__scn_load_file(struct fi__ruleset *rs, const char *path,
 						   : -EIO;
 	}
 	for (;;) {
-		size_t got;
+		ssize_t got;
 
-		if (len == cap) {
+		if (*len == cap) {
 			char *nb;
 
 			if (cap >= MAX_FILE_SIZE) {
-				fclose(f);
-				free(buf);
 				snprintf(
 					err->msg, sizeof(err->msg),
 					"%s: error: file is larger than %u bytes",
 					path, MAX_FILE_SIZE);
-				return -EIO;
+				e = -EIO;
+				goto fail;
 			}
 			cap = cap ? 2 * cap : 4096;
-			nb = realloc(buf, cap + 1);
+			nb = fi__mem_realloc(*buf, cap + 1);
 			if (!nb) {
-				fclose(f);
-				free(buf);
 				snprintf(err->msg, sizeof(err->msg),
 					 "%s: error: out of memory", path);
-				return -ENOMEM;
+				e = -ENOMEM;
+				goto fail;
 			}
-			buf = nb;
+			*buf = nb;
 		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
+		got = read(fd, *buf + *len, cap - *len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			snprintf(err->msg, sizeof(err->msg),
+				 "%s: error: cannot read: %s", path,
+				 strerror(errno));
+			e = -EIO;
+			goto fail;
+		}
 		if (got == 0)
 			break;
+		*len += (size_t)got;
 	}
-	if (ferror(f)) {
-		e = errno ? errno : EIO;
-		fclose(f);
-		free(buf);
-		snprintf(err->msg, sizeof(err->msg),
-			 "%s: error: cannot read: %s", path, strerror(e));
-		return -EIO;
-	}
-	fclose(f);
-	buf[len] = '\0';
+	close(fd);
+	(*buf)[*len] = '\0';
+	return 0;
+fail:
+	close(fd);
+	fi__mem_free(*buf);
+	*buf = NULL;
+	return e;
+}
+
+int fi__scn_load_file(struct fi__ruleset *rs, const char *path,
+		      struct fi__scn_error *err)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	err->msg[0] = '\0';
+	rc = read_file(path, &buf, &len, err);
+	if (rc < 0)
+		return rc;
 	/* A relative redirect= is resolved against the file's directory. */
 	{
 		char dir[PATH_MAX];
@@ -1216,6 +1238,6 @@ int fi__scn_load_file(struct fi__ruleset *rs, const char *path,
 		rc = load(rs, buf, len, path, 1,
 			  file_dir(path, dir, sizeof(dir)), false, err);
 	}
-	free(buf);
+	fi__mem_free(buf);
 	return rc;
 }

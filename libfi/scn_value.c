@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "glob.h"
+#include "mem.h"
 #include "scn_value.h"
 
 #define MAX_COUNT (UINT64_C(1) << 62)
@@ -431,7 +432,7 @@ bool fi__scn_script(struct fi__scn_ctx *p, const char *v, int col,
 			     FI_SCRIPT_MAX);
 		return false;
 	}
-	r->script = calloc(n, sizeof(*r->script));
+	r->script = fi__mem_calloc(n, sizeof(*r->script));
 	if (!r->script) {
 		fi__scn_fail(p, col, "out of memory");
 		return false;
@@ -494,7 +495,7 @@ bool fi__scn_glob(struct fi__scn_ctx *p, const char *key, const char *v,
 					   : "trailing '\\'");
 		return false;
 	}
-	*out = strdup(v);
+	*out = fi__mem_strdup(v);
 	if (!*out) {
 		fi__scn_fail(p, col, "out of memory");
 		return false;
@@ -532,7 +533,7 @@ static bool add_span(struct fi__scn_ctx *p, const char *v, size_t len, int col,
 		     struct fi__rule *r)
 {
 	struct fi__site_span s = {NULL, 0, ULONG_MAX}, *grown;
-	char *w = strndup(v, len), *plus, *dots;
+	char *w = fi__mem_strndup(v, len), *plus, *dots;
 	bool ok = false;
 
 	if (!w) {
@@ -571,9 +572,9 @@ static bool add_span(struct fi__scn_ctx *p, const char *v, size_t len, int col,
 	}
 	if (!fi__scn_glob(p, "site", w, col, &s.module))
 		goto out;
-	grown = realloc(r->sites, (r->nsites + 1) * sizeof(*grown));
+	grown = fi__mem_realloc(r->sites, (r->nsites + 1) * sizeof(*grown));
 	if (!grown) {
-		free(s.module);
+		fi__mem_free(s.module);
 		fi__scn_fail(p, col, "out of memory");
 		goto out;
 	}
@@ -581,7 +582,7 @@ static bool add_span(struct fi__scn_ctx *p, const char *v, size_t len, int col,
 	r->sites[r->nsites++] = s;
 	ok = true;
 out:
-	free(w);
+	fi__mem_free(w);
 	return ok;
 }
 
@@ -647,7 +648,7 @@ static bool site_lines(struct fi__scn_ctx *p, const char *v, int col,
 			add_span(p, spans + i, n, col, r);
 		i += n + 1;
 	}
-	free(owned);
+	free(owned); /* the resolver's, from fi-run's heap */
 	if (!p->failed && r->nsites == nsites)
 		fi__scn_fail(p, col, "site=%s: no code was found for it", v);
 	return !p->failed;
@@ -857,7 +858,7 @@ bool fi__scn_pokes(struct fi__scn_ctx *p, const char *key, const char *v,
 	const char *w;
 
 	/* Every HEX is at most half its text: one allocation holds all. */
-	pk = calloc(1, sizeof(*pk) + strlen(v) / 2 + 1);
+	pk = fi__mem_calloc(1, sizeof(*pk) + strlen(v) / 2 + 1);
 	if (!pk) {
 		fi__scn_fail(p, col, "out of memory");
 		return false;
@@ -939,11 +940,11 @@ bool fi__scn_pokes(struct fi__scn_ctx *p, const char *key, const char *v,
 			goto bad;
 		}
 	}
-	free(*out);
+	fi__mem_free(*out);
 	*out = pk;
 	return true;
 bad:
-	free(pk);
+	fi__mem_free(pk);
 	return false;
 }
 
