@@ -79,6 +79,16 @@ void fi__fill(void *dst, int c, size_t n)
 		*d++ = (unsigned char)c;
 }
 
+size_t fi__str_add(char *out, size_t cap, size_t at, const char *s)
+{
+	for (; *s; s++, at++)
+		if (at + 1 < cap)
+			out[at] = *s;
+	if (cap)
+		out[at < cap ? at : cap - 1] = 0;
+	return at;
+}
+
 /* A bump arena in 1 MiB chunks. Each block carries its size so realloc can
  * copy; free releases nothing (the patcher's working set is small). An
  * atomic bump keeps it safe when two threads dlopen at once. */

@@ -47,6 +47,12 @@ void fi__arena_forked(void);
 void fi__copy(void *dst, const void *src, size_t n);
 void fi__fill(void *dst, int c, size_t n);
 
+/* Append s to the string out[0, at) in a buffer of cap bytes, cut to fit
+ * and always terminated; returns the length it would have had, so a
+ * result >= cap says it was cut. snprintf's "%s%s" without libc's printf
+ * (whose pages start-up would otherwise fault in for a copy). */
+size_t fi__str_add(char *out, size_t cap, size_t at, const char *s);
+
 /* setenv without malloc: libfi's constructor must not initialise the
  * program's heap (that would move its brk and getrandom calls before the
  * patching, out of the trace). The entry lives in pages of our own; the

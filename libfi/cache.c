@@ -53,13 +53,17 @@ void fi__cache_init(void)
 	if (v && !strcmp(v, "off"))
 		return;
 	if (v && *v) {
-		snprintf(dir, sizeof(dir), "%s", v);
+		fi__str_add(dir, sizeof(dir), 0, v);
 	} else if ((v = getenv("XDG_CACHE_HOME")) && *v) {
-		snprintf(parent, sizeof(parent), "%s", v);
-		snprintf(dir, sizeof(dir), "%s/fi", v);
+		fi__str_add(parent, sizeof(parent), 0, v);
+		fi__str_add(dir, sizeof(dir),
+			    fi__str_add(dir, sizeof(dir), 0, v), "/fi");
 	} else if ((v = getenv("HOME")) && *v) {
-		snprintf(parent, sizeof(parent), "%s/.cache", v);
-		snprintf(dir, sizeof(dir), "%s/.cache/fi", v);
+		fi__str_add(parent, sizeof(parent),
+			    fi__str_add(parent, sizeof(parent), 0, v),
+			    "/.cache");
+		fi__str_add(dir, sizeof(dir),
+			    fi__str_add(dir, sizeof(dir), 0, v), "/.cache/fi");
 	} else {
 		return;
 	}
@@ -212,8 +216,9 @@ bool fi__cache_parse(const void *entry, size_t size, uint64_t start, size_t len,
 				    FI_JMP32_LEN))))
 			return false; /* not the bytes it was planned on */
 	}
-	if (!fi__pages_grow((void **)&ps->refused, &ps->caprefused,
-			    h.nrefused ? h.nrefused : 1, sizeof(*ps->refused)))
+	if (h.nrefused &&
+	    !fi__pages_grow((void **)&ps->refused, &ps->caprefused, h.nrefused,
+			    sizeof(*ps->refused)))
 		return false;
 	for (uint64_t i = 0; i < h.nrefused;
 	     i++, at += sizeof(struct fi__refusal)) {
@@ -249,6 +254,16 @@ bool fi__cache_load(const uint8_t *build_id, size_t id_len, uint64_t off,
 	    st.st_size > (64l << 20))
 		goto out;
 	size = (size_t)st.st_size;
+	if (size == sizeof(struct header)) {
+		/* No plan: a region whose syscall-looking bytes are none.
+		 * Read, not mapped (a mapping costs two more syscalls). */
+		struct header h;
+		r = fi__raw4(SYS_pread64, fd, &h, sizeof(h), 0);
+		ok = r == (long)sizeof(h) &&
+		     fi__cache_parse(&h, sizeof(h), start, len, ps);
+		ps->mapped = NULL; /* nothing to read there */
+		goto out;
+	}
 	/* Mapped whole, in one call: no copy, no page faults. */
 	r = fi__raw6(SYS_mmap, 0, (long)size, PROT_READ,
 		     MAP_PRIVATE | MAP_POPULATE, fd, 0);

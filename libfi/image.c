@@ -24,6 +24,7 @@
 #include "area.h"
 #include "arena.h"
 #include "log.h"
+#include "patch.h"
 #include "raw.h"
 #include "registry.h"
 
@@ -55,6 +56,18 @@ struct sample {
 };
 
 static int traced = -1;
+
+/* The effective uid: asked once for all the objects of start-up, before
+ * the program runs; afterwards (a dlopen) asked each time, since the
+ * program may have changed it. */
+static uid_t euid(void)
+{
+	static long id = -1;
+
+	if (id < 0 || fi__patch_in_hook)
+		id = fi__raw0(SYS_geteuid);
+	return (uid_t)id;
+}
 
 static uint64_t page_of(uint64_t a)
 {
@@ -237,7 +250,9 @@ static long map_image(uint32_t mod, uint64_t start, int prot, long fd,
 
 	if (base + (uint64_t)mt->npoints > FI_MAX_POINTS)
 		return FI_IMAGE_UNUSABLE;
-	if (!fi__map_at(area, FI_PAGE, PROT_READ | PROT_WRITE, 0, -1, 0))
+	/* Populated: the slots are written at once (a fault saved). */
+	if (!fi__map_at(area, FI_PAGE, PROT_READ | PROT_WRITE, MAP_POPULATE, -1,
+			0))
 		return FI_IMAGE_UNUSABLE; /* the spot is taken */
 	/* Executable pages from the cache's file system first: where it is
 	 * mounted noexec this fails, before anything of the code is touched. */
@@ -273,23 +288,23 @@ long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 	char path[800];
 	struct meta mt;
 	struct stat st;
-	uint8_t *body = NULL;
-	size_t slash;
+	uint8_t near[3072] __attribute__((aligned(8)));
+	uint8_t *body = NULL, *mapped = NULL;
+	size_t slash, tail;
 	long fd, n = FI_IMAGE_MISSING;
 
 	if (!src || !image_path(path, sizeof(path), m, start, len, &slash))
 		return FI_IMAGE_UNUSABLE;
 	fd = fi__raw4(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
-		return fi__image_traced() ? FI_IMAGE_UNUSABLE
-					  : FI_IMAGE_MISSING;
+		return FI_IMAGE_MISSING; /* fi__image_store looks for a tracer */
 	if (fi__image_traced()) {
 		n = FI_IMAGE_UNUSABLE;
 		goto out;
 	}
 	/* Code is about to run from this file: it must be ours alone. */
 	if (fi__raw2(SYS_fstat, fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != (uid_t)fi__raw0(SYS_geteuid) || (st.st_mode & 022) ||
+	    st.st_uid != euid() || (st.st_mode & 022) ||
 	    (uint64_t)st.st_size < sizeof(mt)) {
 		if (fi__log_debug)
 			fi__log("  not using %s: not a file of this user's that only they can write",
@@ -297,17 +312,30 @@ long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 		n = FI_IMAGE_UNUSABLE;
 		goto out;
 	}
-	if (pread_all(fd, &mt, sizeof(mt), (uint64_t)st.st_size - sizeof(mt)) ||
-	    !meta_fits(&mt, (uint64_t)st.st_size, start, len, src))
-		goto out; /* stale or damaged: written again */
-	body = fi__pages(mt.body_len);
-	if (!body) {
-		n = FI_IMAGE_UNUSABLE;
+	/* The meta and, when it is small (a few hundred patch points), the
+	 * body before it in one read, on the stack: no mapping to make and
+	 * unmap, no page to fault in. */
+	tail = ((uint64_t)st.st_size < sizeof(near) ? (size_t)st.st_size
+						    : sizeof(near)) &
+	       ~(size_t)7; /* the body's words stay aligned */
+	if (pread_all(fd, near, tail, (uint64_t)st.st_size - tail))
 		goto out;
+	memcpy(&mt, near + tail - sizeof(mt), sizeof(mt));
+	if (!meta_fits(&mt, (uint64_t)st.st_size, start, len, src))
+		goto out; /* stale or damaged: written again */
+	if (mt.body_len + sizeof(mt) <= tail) {
+		body = near + tail - sizeof(mt) - mt.body_len;
+	} else {
+		body = mapped = fi__pages(mt.body_len);
+		if (!body) {
+			n = FI_IMAGE_UNUSABLE;
+			goto out;
+		}
+		if (pread_all(fd, body, mt.body_len,
+			      (uint64_t)st.st_size - sizeof(mt) - mt.body_len))
+			goto out;
 	}
-	if (pread_all(fd, body, mt.body_len,
-		      (uint64_t)st.st_size - sizeof(mt) - mt.body_len) ||
-	    fi__fnv1a(FI_FNV_SEED, body, mt.body_len) != mt.sum ||
+	if (fi__fnv1a(FI_FNV_SEED, body, mt.body_len) != mt.sum ||
 	    !samples_match(&mt, body, start, len))
 		goto out;
 	n = map_image(mod, start, prot, fd, &mt, body);
@@ -321,8 +349,8 @@ long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 			m->name);
 	}
 out:
-	if (body)
-		fi__pages_free(body, mt.body_len);
+	if (mapped)
+		fi__pages_free(mapped, mt.body_len);
 	fi__raw1(SYS_close, fd);
 	return n;
 }

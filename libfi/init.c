@@ -85,9 +85,12 @@ static bool absolute(const char *path, char *out)
 	char cwd[PATH_MAX];
 
 	if (path[0] == '/')
-		return (size_t)snprintf(out, PATH_MAX, "%s", path) < PATH_MAX;
+		return fi__str_add(out, PATH_MAX, 0, path) < PATH_MAX;
 	return getcwd(cwd, sizeof(cwd)) &&
-	       (size_t)snprintf(out, PATH_MAX, "%s/%s", cwd, path) < PATH_MAX;
+	       fi__str_add(out, PATH_MAX,
+			   fi__str_add(out, PATH_MAX,
+				       fi__str_add(out, PATH_MAX, 0, cwd), "/"),
+			   path) < PATH_MAX;
 }
 
 static bool env_is(const char *name, const char *value)

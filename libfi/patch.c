@@ -236,7 +236,9 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 		    const struct fi__image_src *src)
 {
 	const struct fi__module *m = &fi__registry_modules[mod];
-	struct fi__patch_write *pd;
+	/* A region of a few patch points (the vDSO's five) writes them from
+	 * the stack rather than a mapping of its own. */
+	struct fi__patch_write few[8], *pd = few;
 	size_t npd = 0, area_len, off = FI_PAGE;
 	uint32_t base =
 		__atomic_load_n(&fi__registry_npoints, __ATOMIC_RELAXED);
@@ -252,7 +254,8 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 			m->name, ps->nplans);
 		return -ENOMEM;
 	}
-	pd = fi__pages(ps->nplans * sizeof(*pd));
+	if (ps->nplans > sizeof(few) / sizeof(few[0]))
+		pd = fi__pages(ps->nplans * sizeof(*pd));
 	if (!pd) {
 		fi__pages_free(area, area_len);
 		return -ENOMEM;
@@ -322,7 +325,8 @@ static long install(uint32_t mod, uint64_t start, size_t len, int prot,
 				off - FI_PAGE, base, pd, npd, ps->refused,
 				ps->nrefused);
 out:
-	fi__pages_free(pd, ps->nplans * sizeof(*pd));
+	if (pd != few)
+		fi__pages_free(pd, ps->nplans * sizeof(*pd));
 	return r;
 }
 

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "cache.h"
 #include "elfobj.h"
 #include "image.h"
@@ -108,11 +109,9 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
 		r = &c->r[c->n++];
 		if (!name || !*name) {
 			const char *exe = fi__exe_path();
-			snprintf(r->name, sizeof(r->name), "%.255s",
-				 *exe ? exe : "main");
-		} else {
-			snprintf(r->name, sizeof(r->name), "%s", name);
+			name = *exe ? exe : "main";
 		}
+		fi__str_add(r->name, sizeof(r->name), 0, name);
 		r->base = info->dlpi_addr;
 		r->start = info->dlpi_addr + p->p_vaddr;
 		r->len = p->p_memsz;
