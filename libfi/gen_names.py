@@ -162,7 +162,17 @@ def parse_spec(path, sysnr):
     return entries, families
 
 
-def cstr(s):
+# The names are kept in arrays of these sizes (names_gen.h, names.h), not
+# as pointers: a table of pointers needs a relocation per entry, which
+# ld.so writes into libfi's pages at every start (a page fault per page).
+NAME_MAX = {"sys": 32, "name": 32, "errno": 16, "signal": 16, "class": 16}
+
+
+def cstr(s, kind="name"):
+    if len(s) >= NAME_MAX[kind]:
+        fail("name %s is longer than its table allows (%d bytes); raise "
+             "the size in names_gen.h, names.h and gen_names.py" %
+             (s, NAME_MAX[kind] - 1))
     return '"%s"' % s
 
 
@@ -212,7 +222,7 @@ def main():
         args = ", ".join(ARG_KINDS[k] for k in kinds) or "0"
         cls = " | ".join(classes) or "0"
         fct = " | ".join(facts) or "0"
-        o.append("\t[%d] = {%s, %d, {%s}, %s, %s}," % (n, cstr(name), len(kinds), args, cls, fct))
+        o.append("\t[%d] = {%s, %d, {%s}, %s, %s}," % (n, cstr(name, "sys"), len(kinds), args, cls, fct))
     o.append("};")
     o.append("")
 
@@ -228,16 +238,16 @@ def main():
 
     emax = max(errcanon)
     o.append("const unsigned fi__names_errno_max = %d;" % emax)
-    o.append("const char *const fi__names_errno_tab[] = {")
+    o.append("const char fi__names_errno_tab[][FI__ERRNO_NAME] = {")
     for n in sorted(errcanon):
-        o.append("\t[%d] = %s," % (n, cstr(errcanon[n])))
+        o.append("\t[%d] = %s," % (n, cstr(errcanon[n], "errno")))
     o.append("};")
     o.append("")
     byname("fi__names_errno_byname", list(errnames.items()))
 
-    o.append("const char *const fi__names_signal_tab[FI__SIG_MAX + 1] = {")
+    o.append("const char fi__names_signal_tab[FI__SIG_MAX + 1][FI__SIGNAL_NAME] = {")
     for n in sorted(sigcanon):
-        o.append("\t[%d] = %s," % (n, cstr(sigcanon[n])))
+        o.append("\t[%d] = %s," % (n, cstr(sigcanon[n], "signal")))
     o.append("};")
     o.append("")
     byname("fi__names_signal_byname", list(signames.items()))
@@ -246,17 +256,22 @@ def main():
     pairs += [(k, CLASSES[v]) for k, v in CLASS_ALIASES.items()]
     o.append("const struct fi__name_bits fi__names_class_byname[] = {")
     for name, bits in sorted(pairs):
-        o.append("\t{%s, %s}," % (cstr(name), bits))
+        o.append("\t{%s, %s}," % (cstr(name, "class"), bits))
     o.append("};")
     o.append("const unsigned fi__names_class_byname_len = %d;" % len(pairs))
     o.append("")
 
+    o.append("const unsigned short fi__names_family_nrs[] = {")
+    first = {}
+    at = 0
     for fam, nrs in sorted(families.items()):
-        o.append("static const unsigned short fam_%s[] = {%s};" %
-                 (fam, ", ".join(str(n) for n in sorted(nrs))))
+        first[fam] = at
+        at += len(nrs)
+        o.append("\t/* %s */ %s," % (fam, ", ".join(str(n) for n in sorted(nrs))))
+    o.append("};")
     o.append("const struct fi__family fi__names_families[] = {")
     for fam, nrs in sorted(families.items()):
-        o.append("\t{%s, %d, fam_%s}," % (cstr(fam), len(nrs), fam))
+        o.append("\t{%s, %d, %d}," % (cstr(fam, "class"), len(nrs), first[fam]))
     o.append("};")
     o.append("const unsigned fi__names_families_len = %d;" % len(families))
     if missing:

@@ -24,7 +24,6 @@
 #include "area.h"
 #include "arena.h"
 #include "log.h"
-#include "patch.h"
 #include "raw.h"
 #include "registry.h"
 
@@ -56,18 +55,6 @@ struct sample {
 };
 
 static int traced = -1;
-
-/* The effective uid: asked once for all the objects of start-up, before
- * the program runs; afterwards (a dlopen) asked each time, since the
- * program may have changed it. */
-static uid_t euid(void)
-{
-	static long id = -1;
-
-	if (id < 0 || fi__patch_in_hook)
-		id = fi__raw0(SYS_geteuid);
-	return (uid_t)id;
-}
 
 static uint64_t page_of(uint64_t a)
 {
@@ -304,7 +291,7 @@ long fi__image_map(uint32_t mod, uint64_t start, size_t len, int prot,
 	}
 	/* Code is about to run from this file: it must be ours alone. */
 	if (fi__raw2(SYS_fstat, fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_uid != euid() || (st.st_mode & 022) ||
+	    st.st_uid != (uid_t)fi__raw0(SYS_geteuid) || (st.st_mode & 022) ||
 	    (uint64_t)st.st_size < sizeof(mt)) {
 		if (fi__log_debug)
 			fi__log("  not using %s: not a file of this user's that only they can write",

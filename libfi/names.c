@@ -36,7 +36,7 @@ static int find(const struct fi__name_nr *tab, unsigned len, const char *name)
 
 const struct fi__sysinfo *fi__names_sys(long nr)
 {
-	if (nr < 0 || nr >= FI_NR_MAX || !fi__names_sys_tab[nr].name)
+	if (nr < 0 || nr >= FI_NR_MAX || !fi__names_sys_tab[nr].name[0])
 		return NULL;
 	return &fi__names_sys_tab[nr];
 }
@@ -48,7 +48,8 @@ long fi__names_sys_nr(const char *name)
 
 const char *fi__names_errno(int err)
 {
-	if (err <= 0 || (unsigned)err > fi__names_errno_max)
+	if (err <= 0 || (unsigned)err > fi__names_errno_max ||
+	    !fi__names_errno_tab[err][0])
 		return NULL;
 	return fi__names_errno_tab[err];
 }
@@ -60,7 +61,7 @@ int fi__names_errno_nr(const char *name)
 
 const char *fi__names_signal(int sig)
 {
-	if (sig <= 0 || sig > FI__SIG_MAX)
+	if (sig <= 0 || sig > FI__SIG_MAX || !fi__names_signal_tab[sig][0])
 		return NULL;
 	return fi__names_signal_tab[sig];
 }
@@ -112,7 +113,7 @@ bool fi__names_family(const char *name, unsigned char *set)
 		if (cmp(name, f->name) != 0)
 			continue;
 		for (j = 0; j < f->n; j++)
-			set[f->nrs[j]] = 1;
+			set[fi__names_family_nrs[f->first + j]] = 1;
 		return true;
 	}
 	return false;

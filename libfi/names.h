@@ -49,12 +49,15 @@ enum fi__fact {
 	FI_FACT_FDUNSEEN = 1u << 1,
 };
 
+/* Room for a syscall's name and its NUL (gen_names.py checks). */
+#define FI_SYSNAME_MAX 32
+
 struct fi__sysinfo {
-	const char *name;     /* the kernel's name: "newfstatat", "pread64" */
-	unsigned char nargs;  /* 0..6 */
-	unsigned char arg[6]; /* enum fi__argkind, one per argument */
-	unsigned classes;     /* enum fi__class bits */
-	unsigned char facts;  /* enum fi__fact bits */
+	char name[FI_SYSNAME_MAX]; /* the kernel's name: "newfstatat" */
+	unsigned char nargs;	   /* 0..6 */
+	unsigned char arg[6];	   /* enum fi__argkind, one per argument */
+	unsigned classes;	   /* enum fi__class bits */
+	unsigned char facts;	   /* enum fi__fact bits */
 };
 
 /* All of these are async-signal-safe and allocation-free. */

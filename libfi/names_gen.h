@@ -7,23 +7,29 @@
 
 #define FI__SIG_MAX 64
 
+/* Names are arrays, not pointers: a pointer in a table is a relocation,
+ * which ld.so writes into libfi's pages at every start. gen_names.py
+ * checks that every name fits. */
+#define FI__ERRNO_NAME 16
+#define FI__SIGNAL_NAME 16
+
 struct fi__name_nr {
-	const char *name;
+	char name[FI_SYSNAME_MAX];
 	int nr;
 };
 
 struct fi__name_bits {
-	const char *name;
+	char name[16];
 	unsigned bits;
 };
 
 struct fi__family {
-	const char *name;
+	char name[16];
 	unsigned short n;
-	const unsigned short *nrs;
+	unsigned short first; /* in fi__names_family_nrs */
 };
 
-/* Indexed by syscall number; name is NULL where the number is unused. */
+/* Indexed by syscall number; name is "" where the number is unused. */
 extern const struct fi__sysinfo fi__names_sys_tab[FI_NR_MAX];
 
 /* Sorted by name (bytewise), for binary search. Aliases included. */
@@ -36,11 +42,12 @@ extern const unsigned fi__names_signal_byname_len;
 extern const struct fi__name_bits fi__names_class_byname[];
 extern const unsigned fi__names_class_byname_len;
 extern const struct fi__family fi__names_families[];
+extern const unsigned short fi__names_family_nrs[];
 extern const unsigned fi__names_families_len;
 
-/* Canonical names by number; NULL holes. */
+/* Canonical names by number; "" in the holes. */
 extern const unsigned fi__names_errno_max;
-extern const char *const fi__names_errno_tab[];
-extern const char *const fi__names_signal_tab[FI__SIG_MAX + 1];
+extern const char fi__names_errno_tab[][FI__ERRNO_NAME];
+extern const char fi__names_signal_tab[FI__SIG_MAX + 1][FI__SIGNAL_NAME];
 
 #endif

@@ -223,7 +223,7 @@ unsigned long fi__trace_write_more(const struct fi__call *c, long ret,
 	fi__jw_init(&w, buf, FI_SCRATCH_RECORD);
 	fi__jw_reserve(&w, TAIL_ROOM);
 	fi__jw_obj_begin(&w);
-	if (si && si->name) {
+	if (si) {
 		name = si->name;
 	} else {
 		fi__fmt_long(sysname + 8, c->nr);
