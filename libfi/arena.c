@@ -213,19 +213,24 @@ static void *env_alloc(size_t n)
 int fi__env_set(const char *name, const char *value)
 {
 	size_t nl = strlen(name), vl = strlen(value), n = 0;
-	char *entry = env_alloc(nl + vl + 2);
+	char *entry;
 	char **env;
+	long at = -1;
 
+	for (env = environ; env && env[n]; n++)
+		if (at < 0 && !strncmp(env[n], name, nl) && env[n][nl] == '=')
+			at = (long)n;
+	if (at >= 0 && !strcmp(environ[at] + nl + 1, value))
+		return 0; /* already so (an exec'd child of a run) */
+	entry = env_alloc(nl + vl + 2);
 	if (!entry)
 		return -ENOMEM;
 	fi__copy(entry, name, nl);
 	entry[nl] = '=';
 	fi__copy(entry + nl + 1, value, vl + 1);
-	for (env = environ; env && env[n]; n++) {
-		if (!strncmp(env[n], name, nl) && env[n][nl] == '=') {
-			env[n] = entry;
-			return 0;
-		}
+	if (at >= 0) {
+		environ[at] = entry;
+		return 0;
 	}
 	if (environ != env_own || n + 2 > env_cap) {
 		env = env_alloc((n + 16) * sizeof(char *));

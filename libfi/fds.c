@@ -35,10 +35,12 @@ struct owned {
 	int lost_err;	    /* why the first of them was lost */
 	bool said;	    /* the loss was told on stderr */
 	bool dead;	    /* the file could not be reopened: given up */
-	char path[PATH_MAX];
 };
 
+/* The paths apart from the rest: the checks read only the small fields,
+ * and those of every role share a page. */
 static struct owned owned[FI_FD_NROLES];
+static char paths[FI_FD_NROLES][PATH_MAX];
 static int nowned; /* roles opened: the guard is off while 0 */
 
 static const char *const role_name[FI_FD_NROLES] = {
@@ -100,7 +102,7 @@ int fi__fds_open(enum fi__fd_role role, const char *path, bool truncate,
 
 	if (o->opened)
 		return -EBUSY;
-	if (strlen(path) >= sizeof(o->path))
+	if (strlen(path) >= sizeof(paths[role]))
 		return -ENAMETOOLONG;
 	fd = fi__raw4(SYS_openat, AT_FDCWD, path,
 		      flags | (truncate ? O_TRUNC : 0), 0644);
@@ -115,7 +117,7 @@ int fi__fds_open(enum fi__fd_role role, const char *path, bool truncate,
 		return -EBADF;
 	}
 	hold(role, high);
-	strcpy(o->path, path);
+	strcpy(paths[role], path);
 	o->dev = st.st_dev;
 	o->ino = st.st_ino;
 	o->opened = true;
@@ -312,7 +314,7 @@ static void say_lost(struct owned *o, enum fi__fd_role role, int err)
 			       ": the ",
 			       role_name[role],
 			       " ",
-			       o->path,
+			       paths[o - owned],
 			       " loses records from here on: ",
 			       e ? e : "error",
 			       "\n"};
@@ -345,7 +347,7 @@ static void count_lost(struct owned *o, enum fi__fd_role role, int err)
  * it is still the same file. Returns the fd, or -1 (given up). */
 static long reopen(struct owned *o, long seen)
 {
-	long fd = fi__raw4(SYS_openat, AT_FDCWD, o->path,
+	long fd = fi__raw4(SYS_openat, AT_FDCWD, paths[o - owned],
 			   O_WRONLY | O_APPEND | O_CLOEXEC, 0),
 	     high;
 

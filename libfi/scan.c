@@ -23,20 +23,25 @@
 #include "registry.h"
 #include "site.h"
 
+/* A region's fields are together, and the count before the regions, so
+ * that start-up touches two or three pages of these tables, not one per
+ * array. */
 struct region {
-	char name[256];
 	uint64_t base, start, file_off;
 	size_t len;
 	bool has_file; /* not the vDSO */
 	int prot;
+	uint32_t mod;
+	struct fi__image_src src;
 	uint8_t build_id[32];
 	size_t id_len;
+	char name[256];
 };
 
 struct collect {
-	struct region r[256];
 	int n;
 	uint64_t self; /* an address inside libfi */
+	struct region r[256];
 };
 
 static int prot_of(uint32_t flags)
@@ -127,9 +132,7 @@ static int collect(struct dl_phdr_info *info, size_t size, void *data)
 long fi__scan_loaded(unsigned *nobjects)
 {
 	static struct collect c;
-	static struct fi__image_src srcs[256];
 	static struct fi__patch_job jobs[256];
-	static uint32_t mods[256];
 	const char *eager = getenv("FI_DECODER"), *why;
 	size_t njobs = 0;
 	long total = 0;
@@ -139,12 +142,12 @@ long fi__scan_loaded(unsigned *nobjects)
 	c.self = (uint64_t)(uintptr_t)&fi__scan_loaded;
 	dl_iterate_phdr(collect, &c);
 	for (int i = 0; i < c.n; i++) {
-		const struct region *r = &c.r[i];
-		srcs[i].path = r->name;
-		srcs[i].fd = -1;
-		srcs[i].file_off = r->file_off;
-		mods[i] = fi__registry_module(r->name, r->base, r->build_id,
-					      r->id_len);
+		struct region *r = &c.r[i];
+		r->src.path = r->name;
+		r->src.fd = -1;
+		r->src.file_off = r->file_off;
+		r->mod = fi__registry_module(r->name, r->base, r->build_id,
+					     r->id_len);
 	}
 	/* Regions without a cached plan are planned before anything is
 	 * patched, by fi-plan in one run; when it cannot run, the decoder is
@@ -161,10 +164,10 @@ long fi__scan_loaded(unsigned *nobjects)
 					  r->start - r->base, r->len) ||
 			    !fi__region_has_syscalls(r->start, r->len))
 				continue;
-			jobs[njobs].mod = mods[i];
+			jobs[njobs].mod = r->mod;
 			jobs[njobs].start = r->start;
 			jobs[njobs].len = r->len;
-			jobs[njobs].src = r->has_file ? &srcs[i] : NULL;
+			jobs[njobs].src = r->has_file ? &r->src : NULL;
 			njobs++;
 		}
 		if (!fi__patch_plan_ahead(jobs, njobs, &why)) {
@@ -179,14 +182,14 @@ long fi__scan_loaded(unsigned *nobjects)
 	*nobjects = 0;
 	for (int i = 0; i < c.n; i++) {
 		const struct region *r = &c.r[i];
-		long n = fi__patch_region(mods[i], r->start, r->len, r->prot,
-					  r->has_file ? &srcs[i] : NULL);
+		long n = fi__patch_region(r->mod, r->start, r->len, r->prot,
+					  r->has_file ? &r->src : NULL);
 		if (n <= 0)
 			continue;
 		/* An object's regions are adjacent in c.r: count it once. */
-		if (!total || mods[i] != last)
+		if (!total || r->mod != last)
 			++*nobjects;
-		last = mods[i];
+		last = r->mod;
 		total += n;
 	}
 	fi__patch_ahead_done();
