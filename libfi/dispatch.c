@@ -436,6 +436,8 @@ static void describe(struct fi__frame *f, long nr, struct fi__call *c)
  * that succeeded, or a process that died between the failed exec and its
  * post, which is a signal in that window of a few instructions. Returns
  * the line's id, for post, or 0. */
+_Static_assert(FI_SCRATCH_PAGE == FI_PAGE, "follow.c reads a whole page");
+
 static unsigned long note_unfollowed(struct fi__frame *f, long nr, int depth,
 				     struct fi__scratch *s)
 {
@@ -448,7 +450,8 @@ static unsigned long note_unfollowed(struct fi__frame *f, long nr, int depth,
 	/* The registers as they go to the kernel; fdpath[depth] is free
 	 * until post (path[depth] may hold the program's path, for the
 	 * trace). */
-	fi__follow_exec(nr, args, s->fdpath[depth], FI_SCRATCH_PATH, &fw);
+	fi__follow_exec(nr, args, s->fdpath[depth], FI_SCRATCH_PATH,
+			s->page[depth], &fw);
 	if (fw.why == FI_FOLLOW_YES)
 		return 0;
 	return fi__report_unfollowed(s->fdpath[depth],

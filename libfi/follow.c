@@ -117,11 +117,53 @@ static bool preload_names_libfi(const char *v)
 /* The new environment, read through fi__safe_read: does it keep what
  * libfi needs to start, arm the rules and report? ld.so takes the last
  * LD_PRELOAD. A NULL envp is empty, as the kernel takes it. */
-static enum fi__follow_why check_env(const void *envp)
+/* The program's page that holds its environment strings: they lie
+ * together (on the initial stack, or in a few heap chunks), in any order,
+ * so one read of a whole page serves most of them. A page is readable
+ * whole or not at all. */
+struct window {
+	unsigned long at, len;
+	char *bytes; /* FI_PAGE bytes */
+};
+
+/* The start of the program's string at p, cut to cap - 1 bytes, into
+ * head (NUL-terminated). Returns 0, or a negative errno when the string
+ * cannot be read. */
+static int head_of(struct window *w, const char *p, char *head, size_t cap)
+{
+	unsigned long a = (unsigned long)p;
+	int n;
+
+	if (!(w->len && a >= w->at && a < w->at + w->len)) {
+		w->at = a & ~(FI_PAGE - 1);
+		w->len = fi__safe_read(w->bytes, (const void *)w->at,
+				       FI_PAGE) == 0
+				 ? FI_PAGE
+				 : 0;
+	}
+	if (w->len) {
+		for (size_t k = 0; k + 1 < cap && a - w->at + k < w->len;
+		     k++) {
+			head[k] = w->bytes[a - w->at + k];
+			if (!head[k])
+				return 0;
+			if (k + 2 == cap) {
+				head[k + 1] = '\0';
+				return 0;
+			}
+		}
+	}
+	/* The string goes on past its page, or the page is not readable. */
+	n = fi__safe_copy_str(p, head, cap);
+	return n >= 0 || n == -ENAMETOOLONG ? 0 : n;
+}
+
+static enum fi__follow_why check_env(const void *envp, char *page)
 {
 	const char *const *env = envp;
 	const char *ptrs[16];
 	char buf[1024];
+	struct window w = {.bytes = page};
 	size_t base = 0, have = 0; /* ptrs holds env[base, base + have) */
 	bool preload = false, named = false, rules = false, report = false;
 
@@ -144,8 +186,7 @@ static enum fi__follow_why check_env(const void *envp)
 		if (!ptrs[i - base])
 			break;
 		/* A prefix first: most variables are not ours. */
-		n = fi__safe_copy_str(ptrs[i - base], head, sizeof(head));
-		if (n < 0 && n != -ENAMETOOLONG)
+		if (head_of(&w, ptrs[i - base], head, sizeof(head)) < 0)
 			return FI_FOLLOW_YES; /* EFAULT, or fi cannot look */
 		if (starts(head, "LD_PRELOAD=")) {
 			/* ld.so takes the last one. */
@@ -214,29 +255,33 @@ static enum fi__follow_why secure(int fd, const struct stat *st)
 	return FI_FOLLOW_YES;
 }
 
-/* An ELF file open as fd: static, another machine, secure, or fine. */
+/* An ELF file open as fd, whose first n bytes are in head: static,
+ * another machine, secure, or fine. */
 static enum fi__follow_why check_elf(int fd, const char *path,
-				     const struct stat *st)
+				     const struct stat *st, const char *head,
+				     long n)
 {
 	Elf64_Ehdr eh;
 	Elf64_Phdr ph[8];
 	bool interp = false;
 
-	if (!pread_all(fd, eh.e_ident, EI_NIDENT, 0) ||
-	    !starts((const char *)eh.e_ident, ELFMAG))
+	if (n < EI_NIDENT || !starts(head, ELFMAG))
 		return FI_FOLLOW_YES; /* not ELF: execve decides */
-	if (eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    !pread_all(fd, &eh, sizeof(eh), 0) || eh.e_machine != EM_X86_64)
+	if ((unsigned char)head[EI_CLASS] != ELFCLASS64 ||
+	    n < (long)sizeof(eh))
+		return FI_FOLLOW_NOT_X86_64;
+	fi__jw_copy((char *)&eh, head, sizeof(eh));
+	if (eh.e_machine != EM_X86_64)
 		return FI_FOLLOW_NOT_X86_64;
 	if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 ||
 	    eh.e_phnum > 4096)
 		return FI_FOLLOW_YES; /* malformed: execve will say so */
 	for (unsigned i = 0; i < eh.e_phnum && !interp; i += 8) {
-		unsigned n = eh.e_phnum - i < 8 ? eh.e_phnum - i : 8;
-		if (!pread_all(fd, ph, n * sizeof(ph[0]),
+		unsigned m = eh.e_phnum - i < 8 ? eh.e_phnum - i : 8;
+		if (!pread_all(fd, ph, m * sizeof(ph[0]),
 			       (long)(eh.e_phoff + i * sizeof(ph[0]))))
 			return FI_FOLLOW_YES;
-		for (unsigned k = 0; k < n; k++)
+		for (unsigned k = 0; k < m; k++)
 			if (ph[k].p_type == PT_INTERP)
 				interp = true;
 	}
@@ -247,17 +292,16 @@ static enum fi__follow_why check_elf(int fd, const char *path,
 	return secure(fd, st);
 }
 
-/* "#!" at the start of the file: its interpreter into out (cap bytes),
- * true. The kernel reads the first line, up to 256 bytes. */
-static bool shebang(int fd, char *out, size_t cap)
+/* "#!" at the start of the file's first n bytes (line, NUL-terminated):
+ * its interpreter into out (cap bytes), true. The kernel reads the first
+ * line, up to 256 bytes. */
+static bool shebang(const char *line, long n, char *out, size_t cap)
 {
-	char line[256];
-	long n = fi__raw4(SYS_pread64, fd, line, sizeof(line) - 1, 0);
-	size_t i = 2, k = 0;
+	long i = 2;
+	size_t k = 0;
 
 	if (n < 2 || line[0] != '#' || line[1] != '!')
 		return false;
-	line[n] = '\0';
 	while (line[i] == ' ' || line[i] == '\t')
 		i++;
 	while (line[i] && line[i] != ' ' && line[i] != '\t' &&
@@ -294,7 +338,8 @@ static enum fi__follow_why check_file(int dirfd, const char *path, int flags,
 	for (int depth = 0; depth <= MAX_DEPTH; depth++) {
 		struct stat st;
 		enum fi__follow_why why;
-		long fd;
+		char head[256];
+		long fd, n;
 
 		if (fi__raw4(SYS_newfstatat, at, cur, &st,
 			     depth ? 0 : (flags & AT_SYMLINK_NOFOLLOW)) < 0 ||
@@ -306,7 +351,10 @@ static enum fi__follow_why check_file(int dirfd, const char *path, int flags,
 			      O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
 		if (fd < 0)
 			return FI_FOLLOW_YES; /* execute-only: cannot tell */
-		if (shebang((int)fd, out->interp, sizeof(out->interp))) {
+		/* One read for the "#!" line or the ELF header. */
+		n = fi__raw4(SYS_pread64, fd, head, sizeof(head) - 1, 0);
+		head[n > 0 ? n : 0] = '\0';
+		if (shebang(head, n, out->interp, sizeof(out->interp))) {
 			fi__raw1(SYS_close, fd);
 			if (!out->interp[0])
 				return FI_FOLLOW_YES;
@@ -314,7 +362,7 @@ static enum fi__follow_why check_file(int dirfd, const char *path, int flags,
 			at = AT_FDCWD;
 			continue;
 		}
-		why = check_elf((int)fd, cur, &st);
+		why = check_elf((int)fd, cur, &st, head, n);
 		fi__raw1(SYS_close, fd);
 		return why;
 	}
@@ -322,7 +370,7 @@ static enum fi__follow_why check_file(int dirfd, const char *path, int flags,
 }
 
 void fi__follow_exec(long nr, const long *args, char *path, size_t cap,
-		     struct fi__follow *out)
+		     char *page, struct fi__follow *out)
 {
 	bool at = nr == SYS_execveat;
 	int dirfd = at ? (int)args[0] : AT_FDCWD;
@@ -338,7 +386,7 @@ void fi__follow_exec(long nr, const long *args, char *path, size_t cap,
 		return; /* nothing would load libfi, whatever the environment */
 	if (out->why == FI_FOLLOW_YES) {
 		out->interp[0] = '\0';
-		out->why = check_env(envp);
+		out->why = check_env(envp, page);
 	}
 }
 

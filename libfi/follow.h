@@ -37,10 +37,10 @@ struct fi__follow {
  * opened read-only and closed before returning. A path that does not
  * stat as a regular file answers FI_FOLLOW_YES: the exec will fail, and
  * there is nothing to name. The path as the program passed it goes to
- * path (cap bytes). Uses about 1.5 KiB of stack. Hook-safe: no libc, no
- * allocation. */
+ * path (cap bytes); page (FI_PAGE bytes) is scratch. Uses about 1.5 KiB
+ * of stack. Hook-safe: no libc, no allocation. */
 void fi__follow_exec(long nr, const long *args, char *path, size_t cap,
-		     struct fi__follow *out);
+		     char *page, struct fi__follow *out);
 
 /* The report's name for why ("static", "setuid", "no_preload", ...). */
 const char *fi__follow_why_name(enum fi__follow_why why);

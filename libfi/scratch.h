@@ -12,12 +12,16 @@
 #define FI_SCRATCH_PATH 4096
 #define FI_SCRATCH_RECORD 4096
 #define FI_SCRATCH_ARGV 1024
+#define FI_SCRATCH_PAGE 4096
 
 struct fi__scratch {
 	char path[FI_SCRATCH_DEPTH][FI_SCRATCH_PATH];
 	char fdpath[FI_SCRATCH_DEPTH][FI_SCRATCH_PATH];
 	char record[FI_SCRATCH_DEPTH][FI_SCRATCH_RECORD];
 	char argv[FI_SCRATCH_DEPTH][FI_SCRATCH_ARGV];
+	/* A page of the program's memory: follow.c's reads of the
+	 * environment an exec passes (touched only at an exec). */
+	char page[FI_SCRATCH_DEPTH][FI_SCRATCH_PAGE];
 	int owner; /* the thread it was mapped for (tid) */
 };
 
