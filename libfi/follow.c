@@ -142,8 +142,7 @@ static int head_of(struct window *w, const char *p, char *head, size_t cap)
 				 : 0;
 	}
 	if (w->len) {
-		for (size_t k = 0; k + 1 < cap && a - w->at + k < w->len;
-		     k++) {
+		for (size_t k = 0; k + 1 < cap && a - w->at + k < w->len; k++) {
 			head[k] = w->bytes[a - w->at + k];
 			if (!head[k])
 				return 0;
@@ -267,8 +266,7 @@ static enum fi__follow_why check_elf(int fd, const char *path,
 
 	if (n < EI_NIDENT || !starts(head, ELFMAG))
 		return FI_FOLLOW_YES; /* not ELF: execve decides */
-	if ((unsigned char)head[EI_CLASS] != ELFCLASS64 ||
-	    n < (long)sizeof(eh))
+	if ((unsigned char)head[EI_CLASS] != ELFCLASS64 || n < (long)sizeof(eh))
 		return FI_FOLLOW_NOT_X86_64;
 	fi__jw_copy((char *)&eh, head, sizeof(eh));
 	if (eh.e_machine != EM_X86_64)
