@@ -369,16 +369,25 @@ if len(a) < 10: print("FAIL: only %d runs" % len(a)); sys.exit(1)
 	sweep -v --max-runs 2 -- "$SWEEP_TARGET" {}
 	grep -q "runs are forked" err && fail "a run with {} was forked"
 	# fi-run killed mid-sweep: the server and the hanging run die too.
+	# Only this test's processes count: their directory is in $TMPDIR
+	# (other tests run sweep_target at the same time).
+	mine() {
+		for p in $(pgrep -f "^$SWEEP_TARGET( |\$)"); do
+			case $(readlink "/proc/$p/cwd" 2>/dev/null) in
+			"$TMPDIR"/*) echo "$p" ;;
+			esac
+		done
+	}
 	"$FI_RUN" --sweep -q -j2 --timeout 100 -- "$SWEEP_TARGET" >/dev/null 2>&1 &
 	fi_run_pid=$!
 	sleep 6
-	before=$(pgrep -f -c "^$SWEEP_TARGET")
+	before=$(mine | wc -l)
 	kill -9 $fi_run_pid
 	wait $fi_run_pid 2>/dev/null
 	sleep 1
 	[ "$before" -ge 2 ] || fail "only $before sweep_target processes mid-sweep: no hang run to test with"
-	left=$(pgrep -f -c "^$SWEEP_TARGET")
-	[ "$left" = 0 ] || { fail "$left sweep_target processes outlived fi-run: $(pgrep -a -f "^$SWEEP_TARGET")"; pkill -9 -f "^$SWEEP_TARGET"; }
+	left=$(mine)
+	[ -z "$left" ] || { fail "sweep_target processes outlived fi-run: $left"; kill -9 $left; }
 	;;
 dlopen)
 	# site=FILE:LINE in a library the program loads with dlopen(): found
