@@ -102,10 +102,14 @@ bool fi__early_env(const char *libfi, const char *asan, bool verbose,
 	snprintf(audit, n, "%.*slibfi_audit.so", (int)dir, libfi);
 	if (access(audit, R_OK) != 0) {
 		/* Always there beside an installed or built libfi; not
-		 * beside a library FI_LIBRARY names. */
-		if (verbose && !getenv("FI_LIBRARY"))
-			fi__util_error("no early start: %s: %s", audit,
-				       strerror(errno));
+		 * beside a library FI_LIBRARY names. Missing, the run
+		 * differs (libfi starts after the libraries' constructors,
+		 * a sweep has no fork server), so say it. */
+		if (!getenv("FI_LIBRARY"))
+			fi__util_error("warning: no early start: %s: %s "
+				       "(FI_EARLY=0 starts libfi late "
+				       "without this warning)",
+				       audit, strerror(errno));
 		free(audit);
 		return false;
 	}

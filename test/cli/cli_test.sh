@@ -769,6 +769,19 @@ live_relocated)
 	expect_rc 5
 	[ "$(head -1 "$T/err")" = "fi-run: libfi: $T/p2/$FI_LIBDIR/libfi.so.${FI_VERSION%%.*}" ] ||
 		fail "libfi from the moved prefix: $(head -1 "$T/err")"
+	# Without libfi_audit.so beside libfi.so, the run differs (libfi
+	# starts late, a sweep has no fork server): said without -v, and
+	# not with FI_EARLY=0, which asks for the late start.
+	audit=$T/p2/$FI_LIBDIR/libfi_audit.so
+	rm "$audit" || fail "no $audit installed"
+	"$T/p2/bin/fi-run" -q -- "$CLI_TARGET" exit 5 >"$T/out" 2>"$T/err"
+	rc=$?
+	expect_rc 5
+	expect_err "fi-run: warning: no early start: $audit: No such file or directory (FI_EARLY=0 starts libfi late without this warning)"
+	FI_EARLY=0 "$T/p2/bin/fi-run" -q -- "$CLI_TARGET" exit 5 >"$T/out" 2>"$T/err"
+	rc=$?
+	expect_rc 5
+	expect_err
 	;;
 *)
 	echo "unknown case $case_name"
