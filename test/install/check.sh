@@ -153,6 +153,12 @@ check_cmake()
 	grep -q '"outcome": "handled"' "$b/consumer_sweep.json" ||
 		fail "fi_add_sweep: no handled run in $b/consumer_sweep.json"
 	[ -s "$b/consumer_sweep.xml" ] || fail "fi_add_sweep: no JUnit file"
+	# The README's example builds on its own against the prefix too.
+	rm -rf "$work/store-build"
+	run cmake -S "$here/../../examples/store" -B "$work/store-build" "${gen[@]}" \
+		-DCMAKE_PREFIX_PATH="$prefix" || return
+	run cmake --build "$work/store-build" || return
+	run ctest --test-dir "$work/store-build" --output-on-failure || return
 	# fi_coverage() and the installed fi-coverage.sh: one window, the
 	# write that fails, armed by main.
 	[ "$(cat "$b/fi-coverage-script.txt")" = "$prefix/share/fi/fi-coverage.sh" ] ||
