@@ -78,6 +78,17 @@ struct fi__lines;
 char *fi__sweep_site_line(struct fi__lines *l, const struct fi__sweep_sites *s,
 			  size_t i);
 
+/* A run's outcome (sweep_classify.c) */
+enum fi__sweep_outcome {
+	FI_SWEEP_HANDLED,
+	FI_SWEEP_RECOVERED,
+	FI_SWEEP_IGNORED,
+	FI_SWEEP_CRASH,
+	FI_SWEEP_HANG,
+	FI_SWEEP_SANITIZER,
+	FI_SWEEP_NOUTCOMES
+};
+
 /* --- the plan (sweep_plan.c) --- */
 
 enum fi__sweep_kind {
@@ -97,7 +108,10 @@ struct fi__sweep_run {
 	int status; /* wait status */
 	bool timed_out;
 	double secs;
-	long fired;	/* from the run's report; -1: unknown */
+	long fired; /* from the run's report; -1: unknown */
+	bool ended; /* classified: outcome and detail are set */
+	enum fi__sweep_outcome outcome;
+	char *detail;
 	json_t *result; /* the run's object in the report */
 };
 
@@ -153,22 +167,28 @@ struct fi__sweep_exec {
 	struct fi__sweep_slot *slots; /* ROOT/slot-K, reused (sweep_exec.c) */
 	size_t nslots;
 	bool verbose;
-	/* the fork server (sweep_server.c), started at the first run that
-	 * can use one; NULL when none could */
+	bool no_server; /* every run is exec'd (--coverage) */
+	/* the fork server (sweep_server.c), started beside the first run;
+	 * NULL when none could start or serve */
 	struct fi__sweep_server *server;
 	bool server_tried;
 	int stop_signal; /* set when a signal ended the sweep */
-	/* called in the parent as each job ends */
+	/* The next job to start, asked whenever a run may start; NULL when
+	 * there is none now (done may make more). */
+	struct fi__sweep_job *(*next)(void *arg);
+	/* called in the parent as each job ends; it may set stop */
 	void (*done)(struct fi__sweep_job *j, void *arg);
 	void *arg;
+	bool stop; /* the runs still running are killed, no more start */
 };
 
-/* Run the jobs, at most x->jobs at a time, each in its own process
- * group, killed with it after x->timeout seconds. Returns 0, or -1 when
- * SIGINT, SIGTERM or SIGHUP stopped the sweep (x->stop_signal) after
- * every started group was killed. */
-int fi__sweep_exec_all(struct fi__sweep_exec *x, struct fi__sweep_job *jobs,
-		       size_t n);
+/* Run the jobs x->next gives, at most x->jobs at a time, each in its own
+ * process group, killed with it after x->timeout seconds (read anew as
+ * they run), until none runs and x->next gives none. Returns 0, or -1
+ * when a run could not start (after a message), when done set x->stop,
+ * or when SIGINT, SIGTERM or SIGHUP stopped the sweep (x->stop_signal);
+ * every started group is killed and reaped by then. */
+int fi__sweep_exec_run(struct fi__sweep_exec *x);
 /* Give a job's slot back once its outputs are read: its files go, its
  * work/ is emptied for the next run. */
 void fi__sweep_release(struct fi__sweep_exec *x, const struct fi__sweep_job *j);
@@ -180,11 +200,14 @@ void fi__sweep_exec_end(struct fi__sweep_exec *x);
 /* --- the fork server (sweep_server.c) --- */
 
 struct fi__sweep_server;
-/* Start the program as a fork server for x's runs; NULL (and every run
- * exec'd) when it cannot serve. mask: the runs' signal mask. */
+/* Start the program as a fork server for x's runs, without waiting for
+ * it; NULL (and every run exec'd) when it cannot start. mask: the runs'
+ * signal mask. */
 struct fi__sweep_server *fi__sweep_server_start(const struct fi__sweep_exec *x,
-						const sigset_t *mask,
-						bool verbose);
+						const sigset_t *mask);
+/* Whether the server answered that it serves; waits for its first
+ * answer (its start) once. When false, stop it: every run is exec'd. */
+bool fi__sweep_server_ready(struct fi__sweep_server *s, bool verbose);
 /* A run forked by the server, a child of fi-run's, in its own process
  * group: its pid, or -1 with errno (the server is then of no more use). */
 pid_t fi__sweep_server_fork(struct fi__sweep_server *s, const char *rules,
@@ -228,16 +251,6 @@ json_t *fi__sweep_snap_digests(const struct fi__sweep_snap *b);
 char *fi__sweep_slurp(const char *path, size_t max, size_t *len);
 
 /* --- classify (sweep_classify.c) --- */
-
-enum fi__sweep_outcome {
-	FI_SWEEP_HANDLED,
-	FI_SWEEP_RECOVERED,
-	FI_SWEEP_IGNORED,
-	FI_SWEEP_CRASH,
-	FI_SWEEP_HANG,
-	FI_SWEEP_SANITIZER,
-	FI_SWEEP_NOUTCOMES
-};
 
 const char *fi__sweep_outcome_name(enum fi__sweep_outcome o);
 int fi__sweep_outcome_nr(const char *name); /* -1 if none */

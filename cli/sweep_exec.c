@@ -347,9 +347,10 @@ static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
 	if (j->record)
 		trace = path2(j->dir, "trace.jsonl");
 	/* A run the fork server can start: no trace, no --coverage tree */
-	if (!x->server_tried && !j->record && !j->gcov) {
-		x->server_tried = true;
-		x->server = fi__sweep_server_start(x, oldmask, x->verbose);
+	if (x->server && !j->record && !j->gcov &&
+	    !fi__sweep_server_ready(x->server, x->verbose)) {
+		fi__sweep_server_stop(x->server);
+		x->server = NULL;
 	}
 	if (x->server && !j->record && !j->gcov) {
 		j->secs = now();
@@ -414,27 +415,39 @@ void fi__sweep_exec_end(struct fi__sweep_exec *x)
 	x->server = NULL;
 }
 
-/* Start jobs until cap run or none is left (*rc -1 when one failed). */
-static void fill(struct fi__sweep_exec *x, struct fi__sweep_job *jobs, size_t n,
-		 size_t *next, struct fi__sweep_job **active, size_t *nactive,
-		 unsigned cap, const sigset_t *oldmask, int *rc)
+/* Start jobs until cap run or the source has none (*rc -1 when one
+ * failed to start). */
+static void fill(struct fi__sweep_exec *x, struct fi__sweep_job **active,
+		 size_t *nactive, unsigned cap, const sigset_t *oldmask,
+		 int *rc)
 {
-	while (!*rc && *nactive < cap && *next < n) {
-		if (start(x, &jobs[*next], oldmask)) {
+	struct fi__sweep_job *j;
+
+	while (!*rc && !x->stop && *nactive < cap && (j = x->next(x->arg))) {
+		if (start(x, j, oldmask)) {
 			*rc = -1;
 		} else {
-			fi__launch_keeper_add(jobs[*next].pid);
-			active[(*nactive)++] = &jobs[*next];
+			fi__launch_keeper_add(j->pid);
+			active[(*nactive)++] = j;
 		}
-		(*next)++;
 	}
 }
 
-int fi__sweep_exec_all(struct fi__sweep_exec *x, struct fi__sweep_job *jobs,
-		       size_t n)
+/* Kill every run still running and reap it; done is not called. */
+static void kill_all(struct fi__sweep_job **active, size_t nactive)
+{
+	for (size_t i = 0; i < nactive; i++)
+		kill(-active[i]->pid, SIGKILL);
+	for (size_t i = 0; i < nactive; i++) {
+		waitpid(active[i]->pid, NULL, 0);
+		fi__launch_keeper_drop(active[i]->pid);
+	}
+}
+
+int fi__sweep_exec_run(struct fi__sweep_exec *x)
 {
 	struct fi__sweep_job **active, **ended;
-	size_t nactive = 0, next = 0, nended = 0;
+	size_t nactive = 0, nended = 0;
 	unsigned cap = x->jobs ? x->jobs : 1;
 	sigset_t wait_set, oldmask;
 	int rc = 0;
@@ -450,14 +463,24 @@ int fi__sweep_exec_all(struct fi__sweep_exec *x, struct fi__sweep_job *jobs,
 	sigaddset(&wait_set, SIGTERM);
 	sigaddset(&wait_set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &wait_set, &oldmask);
+	/* The fork server starts beside the first run (the recorded one,
+	 * which it cannot serve): its start is off the sweep's path. */
+	if (!x->server_tried && !x->no_server) {
+		x->server_tried = true;
+		x->server = fi__sweep_server_start(x, &oldmask);
+	}
 
-	while (nactive || (next < n && !rc)) {
-		double t = now(), wake = t + 1.0;
+	for (;;) {
+		double t, wake;
 		struct timespec ts;
 		siginfo_t si;
 		int sig;
 
-		fill(x, jobs, n, &next, active, &nactive, cap, &oldmask, &rc);
+		fill(x, active, &nactive, cap, &oldmask, &rc);
+		if (!nactive)
+			break;
+		t = now();
+		wake = t + 1.0;
 		/* Reap what ended; kill what outlived its deadline. */
 		for (size_t i = 0; i < nactive;) {
 			struct fi__sweep_job *j = active[i];
@@ -475,7 +498,9 @@ int fi__sweep_exec_all(struct fi__sweep_exec *x, struct fi__sweep_job *jobs,
 				continue;
 			}
 			/* --coverage: SIGTERM first, on which libfi writes
-			 * the counts; SIGKILL a second later. */
+			 * the counts; SIGKILL a second later. The timeout
+			 * may change while the run runs (the sweep's is
+			 * known once its baseline runs have ended). */
 			if (!j->timed_out && t - j->secs > x->timeout) {
 				j->timed_out = true;
 				kill(-j->pid, j->gcov ? SIGTERM : SIGKILL);
@@ -493,17 +518,21 @@ int fi__sweep_exec_all(struct fi__sweep_exec *x, struct fi__sweep_job *jobs,
 		/* The next runs start before the ended ones are read and
 		 * compared: fi-run's own work overlaps theirs. */
 		if (nended) {
-			fill(x, jobs, n, &next, active, &nactive, cap, &oldmask,
-			     &rc);
-			for (size_t i = 0; i < nended; i++)
-				if (x->done)
-					x->done(ended[i], x->arg);
+			fill(x, active, &nactive, cap, &oldmask, &rc);
+			for (size_t i = 0; i < nended && !x->stop; i++)
+				x->done(ended[i], x->arg);
 			nended = 0;
+			if (x->stop) {
+				kill_all(active, nactive);
+				nactive = 0;
+				rc = -1;
+				break;
+			}
 			continue;
 		}
-		if (!nactive && (next >= n || rc))
+		if (!nactive)
 			break;
-		if (nactive == cap || next >= n || rc) {
+		{
 			double d = wake - now();
 
 			if (d < 0.001)
@@ -513,9 +542,10 @@ int fi__sweep_exec_all(struct fi__sweep_exec *x, struct fi__sweep_job *jobs,
 			sig = sigtimedwait(&wait_set, &si, &ts);
 			if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
 				x->stop_signal = sig;
+				kill_all(active, nactive);
+				nactive = 0;
 				rc = -1;
-				for (size_t i = 0; i < nactive; i++)
-					kill(-active[i]->pid, SIGKILL);
+				break;
 			}
 		}
 	}

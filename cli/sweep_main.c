@@ -1,8 +1,15 @@
 /* sweep_main.c: fi-run --sweep, the driver. Three baseline runs (the
  * first recorded: discovery), the plan, one run per fault (-j at a time),
  * a streak run after each transient errno that recovered, then the JSON
- * report every renderer reads, and the exit status. */
+ * report every renderer reads, and the exit status.
+ *
+ * The stages overlap: the fault runs start as soon as the recorded run
+ * has given the plan, behind the other two baseline runs; a fault run
+ * that ends before those is classified once they have (their outputs
+ * say what differs by itself). Sites are symbolized on a thread of their
+ * own while the runs run. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,13 +27,26 @@
 
 struct ctx {
 	const struct fi__run_opts *o;
+	const struct fi__target *t;
 	struct fi__sweep_exec x;
 	struct fi__sweep_sites sites;
 	struct fi__sweep_plan plan;
 	struct fi__sweep_base base;
 	struct fi__sweep_cov cov; /* --coverage; cov.dir NULL without */
+	struct fi__sweep_job base_jobs[3];
+	size_t base_started, base_ended;
+	double slowest;	     /* of the baseline runs */
+	double user_timeout; /* --timeout, or 0 */
+	bool planned;	     /* the recorded run gave the plan */
+	size_t next_run;     /* plan.v[next_run] starts next */
+	/* fault runs that ended before the baseline did: classified then */
+	struct fi__sweep_job **waiting;
+	size_t nwaiting;
+	pthread_t symbols;
+	bool symbols_running;
+	int rc; /* a baseline run failed, or discovery: the status */
 	size_t done, total;
-	double t0, last_line;
+	double t0;
 	bool tty;
 };
 
@@ -162,25 +182,14 @@ static void set_str(json_t *o, const char *k, const char *v)
 	json_object_set_new(o, k, j);
 }
 
-static void run_done(struct fi__sweep_job *j, void *arg)
+/* The run's object in the report; after the symbols. */
+static json_t *run_json(const struct ctx *c, const struct fi__sweep_run *r)
 {
-	struct ctx *c = arg;
-	struct fi__sweep_run *r = &c->plan.v[(uintptr_t)j->owner];
 	const struct fi__sweep_site *s = &c->sites.v[r->site];
 	static const char *const whens[] = {"1", "1+", "1..16"};
-	enum fi__sweep_outcome o;
-	char *detail, *rp;
-	json_t *js;
+	char *rp = repro(r->rule, s->line_site, c->o);
+	json_t *js = json_object();
 
-	if (c->x.stop_signal)
-		return;
-	r->status = j->status;
-	r->timed_out = j->timed_out;
-	r->secs = j->secs;
-	r->fired = j->timed_out ? -1 : fired(j);
-	o = fi__sweep_classify(&c->base, j, &detail);
-	rp = repro(r->rule, s->line_site, c->o);
-	js = json_object();
 	json_object_set_new(js, "id", json_integer((json_int_t)r->id));
 	set_str(js, "syscall", s->syscall);
 	set_str(js, "errno", r->err);
@@ -192,27 +201,49 @@ static void run_done(struct fi__sweep_job *j, void *arg)
 			    s->line ? json_integer(s->line) : json_null());
 	set_str(js, "function", s->function);
 	set_str(js, "rule", r->rule);
-	set_str(js, "outcome", fi__sweep_outcome_name(o));
-	set_str(js, "detail", detail);
+	set_str(js, "outcome", fi__sweep_outcome_name(r->outcome));
+	set_str(js, "detail", r->detail);
 	json_object_set_new(js, "exit",
-			    !j->timed_out && WIFEXITED(j->status)
-				    ? json_integer(WEXITSTATUS(j->status))
+			    !r->timed_out && WIFEXITED(r->status)
+				    ? json_integer(WEXITSTATUS(r->status))
 				    : json_null());
 	set_str(js, "signal",
-		!j->timed_out && WIFSIGNALED(j->status)
-			? fi__names_signal(WTERMSIG(j->status))
+		!r->timed_out && WIFSIGNALED(r->status)
+			? fi__names_signal(WTERMSIG(r->status))
 			: NULL);
 	json_object_set_new(js, "fired",
 			    r->fired >= 0 ? json_integer(r->fired)
 					  : json_null());
 	json_object_set_new(js, "seconds",
-			    json_real((double)(long)(j->secs * 1000) / 1000));
+			    json_real((double)(long)(r->secs * 1000) / 1000));
 	set_str(js, "repro", rp);
 	json_object_set_new(js, "accepted", json_false());
-	r->result = js;
-	free(detail);
 	free(rp);
+	return js;
+}
+
+/* A fault run that ended, against the complete baseline: its outcome,
+ * its slot given back; a streak after a transient fault it recovered
+ * from. */
+static void finish_run(struct ctx *c, struct fi__sweep_job *j)
+{
+	size_t i = (uintptr_t)j->owner;
+	struct fi__sweep_run *r = &c->plan.v[i];
+
+	r->status = j->status;
+	r->timed_out = j->timed_out;
+	r->secs = j->secs;
+	r->fired = j->timed_out ? -1 : fired(j);
+	r->outcome = fi__sweep_classify(&c->base, j, &r->detail);
+	r->ended = true;
 	fi__sweep_release(&c->x, j);
+	free(j->gcov);
+	free(j);
+	if (r->kind == FI_SWEEP_ONCE && fi__sweep_transient(r->err) &&
+	    r->fired > 0 && r->outcome == FI_SWEEP_RECOVERED) {
+		fi__sweep_plan_repeat(&c->plan, &c->sites, i);
+		c->total++;
+	}
 	c->done++;
 	progress(c);
 }
@@ -222,32 +253,6 @@ static void run_done(struct fi__sweep_job *j, void *arg)
 static int stopped(const struct ctx *c)
 {
 	return c->x.stop_signal ? 128 + c->x.stop_signal : FI_RUN_EXIT_USAGE;
-}
-
-/* Run plan.v[from..to) as jobs. */
-static int run_range(struct ctx *c, size_t from, size_t to)
-{
-	struct fi__sweep_job *jobs = calloc(to - from + 1, sizeof(*jobs));
-	int rc;
-
-	for (size_t i = from; i < to; i++) {
-		jobs[i - from].rules = c->plan.v[i].rule;
-		jobs[i - from].owner = (void *)(uintptr_t)i;
-		if (c->cov.dir) {
-			char name[32];
-
-			snprintf(name, sizeof(name), "run-%zu",
-				 c->plan.v[i].id);
-			jobs[i - from].gcov = fi__sweep_cov_tree(&c->cov, name);
-		}
-	}
-	c->x.done = run_done;
-	c->x.arg = c;
-	rc = fi__sweep_exec_all(&c->x, jobs, to - from);
-	for (size_t i = 0; i < to - from; i++)
-		free(jobs[i].gcov);
-	free(jobs);
-	return rc;
 }
 
 /* Why a baseline run failed, with the end of its stderr; 125. */
@@ -286,85 +291,6 @@ static int baseline_failed(const struct fi__sweep_job *j, double timeout,
 		fi__util_error(
 			"--sweep: each run starts in an empty scratch directory of its own; give the files the program needs with --workdir DIR (copied for each run) or absolute paths");
 	return FI_RUN_EXIT_USAGE;
-}
-
-/* The three baseline runs; the first is recorded. 0 or a status. */
-static int baseline(struct ctx *c, json_t *report)
-{
-	struct fi__sweep_job jobs[3];
-	double slowest = 0, timeout = c->x.timeout;
-	size_t len;
-	char *trace;
-	json_t *b;
-	int rc = 0;
-
-	memset(jobs, 0, sizeof(jobs));
-	jobs[0].record = true;
-	for (size_t i = 0; i < 3 && c->cov.dir; i++) {
-		char name[16];
-
-		snprintf(name, sizeof(name), "base/%zu", i);
-		jobs[i].gcov = fi__sweep_cov_tree(&c->cov, name);
-	}
-	c->x.done = NULL;
-	if (timeout <= 0)
-		c->x.timeout = BASELINE_TIMEOUT;
-	if (fi__sweep_exec_all(&c->x, jobs, 3))
-		rc = stopped(c);
-	for (size_t i = 0; i < 3 && !rc; i++) {
-		if (jobs[i].timed_out || !WIFEXITED(jobs[i].status) ||
-		    WEXITSTATUS(jobs[i].status))
-			rc = baseline_failed(&jobs[i], c->x.timeout,
-					     c->x.workdir != NULL);
-		if (jobs[i].secs > slowest)
-			slowest = jobs[i].secs;
-	}
-	if (!rc) {
-		c->base.n = 3;
-		for (size_t i = 0; i < 3; i++) {
-			size_t n = strlen(jobs[i].dir) + 5;
-			char *p = fi__util_xmalloc(n);
-
-			snprintf(p, n, "%s/err", jobs[i].dir);
-			c->base.err[i] = fi__sweep_slurp(p, 1 << 20, &len);
-			free(p);
-			fi__sweep_snap_take(&jobs[i], &c->base.snap[i]);
-		}
-		trace = fi__util_xmalloc(strlen(jobs[0].dir) + 16);
-		sprintf(trace, "%s/trace.jsonl", jobs[0].dir);
-		rc = fi__sweep_discover(trace, &c->sites);
-		free(trace);
-	}
-	/* Hangs cost a whole timeout: ten times the slowest baseline run,
-	 * and at least 5 s, unless --timeout says. */
-	c->x.timeout = timeout > 0	  ? timeout
-		       : slowest * 10 > 5 ? slowest * 10
-					  : 5;
-	if (!rc) {
-		b = json_object();
-		json_object_set_new(b, "exit", json_integer(0));
-		json_object_set_new(b, "runs", json_integer(3));
-		json_object_set_new(
-			b, "seconds",
-			json_real((double)(long)(slowest * 1000) / 1000));
-		json_object_set_new(b, "outputs",
-				    fi__sweep_snap_digests(&c->base.snap[0]));
-		json_object_set_new(b, "masked",
-				    fi__sweep_snap_masked(c->base.snap, 3));
-		json_object_set_new(b, "calls",
-				    json_integer((json_int_t)c->sites.calls));
-		json_object_set_new(b, "calls_without_site",
-				    json_integer((json_int_t)c->sites.no_site));
-		json_object_set_new(b, "calls_from_runtime",
-				    json_integer((json_int_t)c->sites.runtime));
-		json_object_set_new(report, "baseline", b);
-	}
-	for (size_t i = 0; i < 3; i++) {
-		if (jobs[i].dir)
-			fi__sweep_release(&c->x, &jobs[i]);
-		free(jobs[i].gcov);
-	}
-	return rc;
 }
 
 /* Whether a site is in the object whose file is `path`. */
@@ -445,29 +371,205 @@ static int by_id(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-/* The faults, then a streak after each transient one that recovered. */
-static int run_plan(struct ctx *c)
+static void *symbolize_thread(void *arg)
 {
-	size_t n = c->plan.n;
+	struct ctx *c = arg;
 
-	c->total = n;
-	c->t0 = now();
-	if (n && run_range(c, 0, n))
-		return stopped(c);
-	for (size_t i = 0; i < n; i++) {
-		struct fi__sweep_run *r = &c->plan.v[i];
-		const char *o = json_string_value(
-			json_object_get(r->result, "outcome"));
+	symbolize(c, c->t);
+	return NULL;
+}
 
-		if (r->kind == FI_SWEEP_ONCE && fi__sweep_transient(r->err) &&
-		    r->fired > 0 && o && !strcmp(o, "recovered"))
-			fi__sweep_plan_repeat(&c->plan, &c->sites, i);
+/* The recorded run ended well: its trace gives the sites, they give
+ * the plan. 0 or a status. */
+static int discover(struct ctx *c, const struct fi__sweep_job *j)
+{
+	char *trace = fi__util_xasprintf("%s/trace.jsonl", j->dir);
+	int rc = fi__sweep_discover(trace, &c->sites);
+
+	free(trace);
+	if (rc)
+		return rc;
+	/* --coverage drops gcov's own sites by their function's name: the
+	 * symbols come first. Else they come on a thread of their own. */
+	if (c->cov.dir) {
+		symbolize(c, c->t);
+		fi__sweep_cov_drop_gcov(&c->sites);
+	} else if (!pthread_create(&c->symbols, NULL, symbolize_thread, c)) {
+		c->symbols_running = true;
+	} else {
+		symbolize(c, c->t);
 	}
+	rc = fi__sweep_plan(&c->sites, &c->o->sweep, &c->plan);
+	c->planned = !rc;
 	c->total = c->plan.n;
-	if (c->plan.n > n && run_range(c, n, c->plan.n))
+	return rc;
+}
+
+/* What the sweep says once its baseline is complete. */
+static void announce(const struct ctx *c)
+{
+	const struct fi__sweep_opts *so = &c->o->sweep;
+	char shard[32];
+
+	if (c->o->quiet)
+		return;
+	snprintf(shard, sizeof(shard), "%u/%u", so->shard_k, so->shard_n);
+	fprintf(stderr,
+		"fi-run: sweep: %zu sites reached (%zu calls), %zu faults planned%s%s, -j %u, timeout %.1f s\n",
+		c->sites.n, (size_t)c->sites.calls, c->plan.n,
+		so->shard_n ? " in shard " : "", so->shard_n ? shard : "",
+		c->x.jobs, c->x.timeout);
+}
+
+/* Baseline run i ended: a failure stops the sweep; else its outputs
+ * are kept. Once all three have, the runs that waited are classified
+ * and hangs get the sweep's timeout. */
+static void baseline_ended(struct ctx *c, struct fi__sweep_job *j, size_t i)
+{
+	size_t len;
+	char *p;
+
+	if (j->timed_out || !WIFEXITED(j->status) || WEXITSTATUS(j->status)) {
+		c->rc = baseline_failed(j, c->x.timeout, c->x.workdir != NULL);
+		c->x.stop = true;
+		return;
+	}
+	if (j->secs > c->slowest)
+		c->slowest = j->secs;
+	p = fi__util_xasprintf("%s/err", j->dir);
+	c->base.err[i] = fi__sweep_slurp(p, 1 << 20, &len);
+	free(p);
+	fi__sweep_snap_take(j, &c->base.snap[i]);
+	if (i == 0 && (c->rc = discover(c, j))) {
+		c->x.stop = true;
+		return;
+	}
+	fi__sweep_release(&c->x, j);
+	if (++c->base_ended < 3)
+		return;
+	c->base.n = 3;
+	/* Hangs cost a whole timeout: ten times the slowest baseline run,
+	 * and at least 5 s, unless --timeout says. */
+	c->x.timeout = c->user_timeout > 0   ? c->user_timeout
+		       : c->slowest * 10 > 5 ? c->slowest * 10
+					     : 5;
+	announce(c);
+	c->t0 = now();
+	for (size_t k = 0; k < c->nwaiting; k++)
+		finish_run(c, c->waiting[k]);
+	c->nwaiting = 0;
+}
+
+/* x.next: the baseline runs, then each fault of the plan, then the
+ * streaks that the faults' outcomes add. */
+static struct fi__sweep_job *next_job(void *arg)
+{
+	struct ctx *c = arg;
+	struct fi__sweep_job *j;
+	struct fi__sweep_run *r;
+
+	if (c->rc)
+		return NULL;
+	if (c->base_started < 3)
+		return &c->base_jobs[c->base_started++];
+	if (!c->planned || c->next_run >= c->plan.n)
+		return NULL;
+	r = &c->plan.v[c->next_run];
+	j = fi__util_xmalloc(sizeof(*j));
+	memset(j, 0, sizeof(*j));
+	j->rules = r->rule;
+	j->owner = (void *)(uintptr_t)c->next_run++;
+	if (c->cov.dir) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "run-%zu", r->id);
+		j->gcov = fi__sweep_cov_tree(&c->cov, name);
+	}
+	return j;
+}
+
+/* x.done */
+static void job_ended(struct fi__sweep_job *j, void *arg)
+{
+	struct ctx *c = arg;
+
+	if (j >= c->base_jobs && j < c->base_jobs + 3) {
+		baseline_ended(c, j, (size_t)(j - c->base_jobs));
+	} else if (c->base_ended < 3) {
+		c->waiting = realloc(c->waiting,
+				     (c->nwaiting + 1) * sizeof(*c->waiting));
+		if (!c->waiting) {
+			fi__util_error("out of memory");
+			exit(FI_RUN_EXIT_USAGE);
+		}
+		c->waiting[c->nwaiting++] = j;
+	} else {
+		finish_run(c, j);
+	}
+}
+
+/* The baseline, the plan and every run. 0 or a status. */
+static int run_all(struct ctx *c)
+{
+	int rc;
+
+	memset(c->base_jobs, 0, sizeof(c->base_jobs));
+	c->base_jobs[0].record = true;
+	for (size_t i = 0; i < 3 && c->cov.dir; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "base/%zu", i);
+		c->base_jobs[i].gcov = fi__sweep_cov_tree(&c->cov, name);
+	}
+	c->user_timeout = c->x.timeout;
+	if (c->x.timeout <= 0)
+		c->x.timeout = BASELINE_TIMEOUT;
+	c->x.next = next_job;
+	c->x.done = job_ended;
+	c->x.arg = c;
+	c->x.no_server = c->cov.dir != NULL;
+	rc = fi__sweep_exec_run(&c->x);
+	for (size_t i = 0; i < 3; i++)
+		free(c->base_jobs[i].gcov);
+	/* runs killed before they were classified */
+	for (size_t i = 0; i < c->nwaiting; i++)
+		free(c->waiting[i]->gcov), free(c->waiting[i]);
+	free(c->waiting);
+	c->waiting = NULL;
+	c->nwaiting = 0;
+	if (c->symbols_running) {
+		pthread_join(c->symbols, NULL);
+		c->symbols_running = false;
+	}
+	if (c->rc)
+		return c->rc;
+	if (rc)
 		return stopped(c);
 	qsort(c->plan.v, c->plan.n, sizeof(*c->plan.v), by_id);
 	return 0;
+}
+
+/* The baseline's object in the report. */
+static json_t *baseline_json(const struct ctx *c)
+{
+	json_t *b = json_object();
+
+	json_object_set_new(b, "exit", json_integer(0));
+	json_object_set_new(b, "runs", json_integer(3));
+	json_object_set_new(
+		b, "seconds",
+		json_real((double)(long)(c->slowest * 1000) / 1000));
+	json_object_set_new(b, "outputs",
+			    fi__sweep_snap_digests(&c->base.snap[0]));
+	json_object_set_new(b, "masked",
+			    fi__sweep_snap_masked(c->base.snap, 3));
+	json_object_set_new(b, "calls",
+			    json_integer((json_int_t)c->sites.calls));
+	json_object_set_new(b, "calls_without_site",
+			    json_integer((json_int_t)c->sites.no_site));
+	json_object_set_new(b, "calls_from_runtime",
+			    json_integer((json_int_t)c->sites.runtime));
+	return b;
 }
 
 int fi__sweep(const struct fi__run_opts *o, const struct fi__target *t,
@@ -483,6 +585,7 @@ int fi__sweep(const struct fi__run_opts *o, const struct fi__target *t,
 
 	memset(&c, 0, sizeof(c));
 	c.o = o;
+	c.t = t;
 	c.tty = isatty(2);
 	snprintf(root, sizeof(root), "%s/fi-sweep.XXXXXX", fi__scratch_dir());
 	if (!mkdtemp(root)) {
@@ -524,32 +627,19 @@ int fi__sweep(const struct fi__run_opts *o, const struct fi__target *t,
 	/* where --merge --coverage finds this shard's tracefiles */
 	set_str(report, "coverage", so->coverage);
 
-	rc = baseline(&c, report);
+	rc = run_all(&c);
 	if (!rc) {
-		symbolize(&c, t);
-		if (c.cov.dir)
-			fi__sweep_cov_drop_gcov(&c.sites);
+		json_object_set_new(report, "baseline", baseline_json(&c));
 		json_object_set_new(report, "sites", sites_json(&c.sites));
-		rc = fi__sweep_plan(&c.sites, so, &c.plan);
-	}
-	if (!rc) {
 		json_object_set_new(report, "plan_size",
 				    json_integer((json_int_t)c.plan.total));
 		json_object_set_new(report, "timeout", json_real(c.x.timeout));
-		if (!o->quiet)
-			fprintf(stderr,
-				"fi-run: sweep: %zu sites reached (%zu calls), %zu faults planned%s%s, -j %u, timeout %.1f s\n",
-				c.sites.n, (size_t)c.sites.calls, c.plan.n,
-				so->shard_n ? " in shard " : "",
-				so->shard_n ? shard : "", c.x.jobs,
-				c.x.timeout);
-		rc = run_plan(&c);
-	}
-	if (!rc) {
 		runs = json_array();
 		for (size_t i = 0; i < c.plan.n; i++)
-			if (c.plan.v[i].result)
+			if (c.plan.v[i].ended) {
+				c.plan.v[i].result = run_json(&c, &c.plan.v[i]);
 				json_array_append(runs, c.plan.v[i].result);
+			}
 		json_object_set_new(report, "runs", runs);
 		if (so->accept)
 			rc = fi__sweep_accept_apply(report, so->accept);

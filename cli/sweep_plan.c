@@ -198,6 +198,7 @@ void fi__sweep_plan_free(struct fi__sweep_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {
 		free(p->v[i].rule);
+		free(p->v[i].detail);
 		json_decref(p->v[i].result);
 	}
 	free(p->v);

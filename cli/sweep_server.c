@@ -26,6 +26,7 @@ extern char **environ;
 struct fi__sweep_server {
 	pid_t pid;
 	int req, reply; /* fi-run's ends */
+	bool answered;	/* its first reply was read: it serves */
 };
 
 /* How long a server may take to answer: its start (the program's
@@ -88,8 +89,7 @@ static char **server_env(const struct fi__sweep_exec *x, int req, int reply,
 }
 
 struct fi__sweep_server *fi__sweep_server_start(const struct fi__sweep_exec *x,
-						const sigset_t *mask,
-						bool verbose)
+						const sigset_t *mask)
 {
 	const char *off = getenv("FI_FORK_SERVER");
 	struct fi__sweep_server *s;
@@ -97,8 +97,6 @@ struct fi__sweep_server *fi__sweep_server_start(const struct fi__sweep_exec *x,
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	char **envp, **made, *err_path;
-	int32_t ready = 0;
-
 	if ((off && !strcmp(off, "0")) || !x->env->audit)
 		return NULL;
 	for (size_t i = 0; x->argv[i]; i++)
@@ -141,29 +139,41 @@ struct fi__sweep_server *fi__sweep_server_start(const struct fi__sweep_exec *x,
 			free(envp[i]); /* FI_FORKSERVER=, the last */
 	free(envp);
 	fi__launch_free_env(made, environ);
-	if (rc || !read_reply(s, &ready) || ready <= 0) {
-		if (!rc) {
-			kill(s->pid, SIGKILL);
-			waitpid(s->pid, NULL, 0);
-		}
-		if (verbose)
+	free(err_path);
+	if (rc) {
+		if (x->verbose)
 			fprintf(stderr,
 				"fi-run: sweep: no fork server (%s); every run is exec'd\n",
-				rc ? strerror(rc)
-				: ready == 0
-					? "the program cannot be stopped before its constructors"
-					: "it did not answer");
+				strerror(rc));
 		close(s->req);
 		close(s->reply);
 		free(s);
-		s = NULL;
-	} else if (verbose) {
+		return NULL;
+	}
+	s->answered = false;
+	return s;
+}
+
+bool fi__sweep_server_ready(struct fi__sweep_server *s, bool verbose)
+{
+	int32_t ready = 0;
+	bool ok;
+
+	if (s->answered)
+		return true;
+	ok = read_reply(s, &ready) && ready > 0;
+	if (verbose && ok)
 		fprintf(stderr,
 			"fi-run: sweep: runs are forked from a fork server (pid %d)\n",
 			(int)s->pid);
-	}
-	free(err_path);
-	return s;
+	else if (verbose)
+		fprintf(stderr,
+			"fi-run: sweep: no fork server (%s); every run is exec'd\n",
+			ready == 0
+				? "the program cannot be stopped before its constructors"
+				: "it did not answer");
+	s->answered = ok;
+	return ok;
 }
 
 /* Write all of buf; SIGPIPE (a server gone) is kept pending and taken,
