@@ -253,7 +253,10 @@ void fi__sweep_server_stop(struct fi__sweep_server *s)
 		return;
 	close(s->req); /* the server ends on this */
 	close(s->reply);
-	kill(s->pid, SIGKILL);
-	waitpid(s->pid, NULL, 0);
+	/* The server and the run it forked ahead, which waits for its
+	 * request in the server's group: both are fi-run's children. */
+	kill(-s->pid, SIGKILL);
+	while (waitpid(-s->pid, NULL, 0) > 0 || errno == EINTR)
+		;
 	free(s);
 }

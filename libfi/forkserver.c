@@ -111,13 +111,7 @@ static void become_run(const char *const *f, void *robust, long robust_len)
 
 	/* _Fork does the same: the kernel gives a child no robust list. */
 	fi__raw2(SYS_set_robust_list, robust, robust_len);
-	fi__raw1(SYS_close, req_fd);
-	fi__raw1(SYS_close, reply_fd);
 	fi__raw2(SYS_setpgid, 0, 0);
-	/* fi-run is the parent; a run outliving it is killed. */
-	fi__raw2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
-	if (fi__raw0(SYS_getppid) != fi_run_pid)
-		fi__raw1(SYS_exit_group, 125);
 	r = fi__raw1(SYS_chdir, f[2]);
 	if (r < 0)
 		die("change to ", f[2], r);
@@ -142,11 +136,44 @@ static bool split(uint32_t len, const char **f)
 	return at == len;
 }
 
+/* Read one request (length, then the fields) from fd. false at its end
+ * or when it is too long. */
+static bool read_request(int fd, uint32_t *len)
+{
+	return fi__raw_read_all(fd, len, sizeof(*len)) &&
+	       *len <= sizeof(request) && fi__raw_read_all(fd, request, *len);
+}
+
+/* The next run's process, forked before its request comes, so that the
+ * fork is off fi-run's path. It keeps none of the server's pipes (fi-run
+ * sees the server's end as it happens) and waits on its own (in) for the
+ * request the server has checked. It dies with fi-run from the start,
+ * and ends when the server does (its pipe ends). */
+static void wait_for_request(int in, void *robust, long robust_len,
+			     struct fi__forkserver_run *run)
+{
+	const char *f[FI_FORKSERVER_FIELDS];
+	uint32_t len;
+
+	fi__raw1(SYS_close, req_fd);
+	fi__raw1(SYS_close, reply_fd);
+	/* fi-run is the parent; a run outliving it is killed. */
+	fi__raw2(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL);
+	if (fi__raw0(SYS_getppid) != fi_run_pid || !read_request(in, &len) ||
+	    !split(len, f))
+		fi__raw1(SYS_exit_group, 0);
+	fi__raw1(SYS_close, in);
+	become_run(f, robust, robust_len);
+	run->rules = f[0];
+	run->report = f[1];
+}
+
 void fi__forkserver_serve(struct fi__forkserver_run *run)
 {
 	int *tid = NULL;
 	void *robust = NULL;
-	long robust_len = 0;
+	long robust_len = 0, next = 0;
+	int to_next = -1;
 
 	/* The child's thread id goes where glibc keeps it (pthread's tid,
 	 * which set_tid_address named), as _Fork has the kernel do. */
@@ -163,26 +190,45 @@ void fi__forkserver_serve(struct fi__forkserver_run *run)
 	for (;;) {
 		const char *f[FI_FORKSERVER_FIELDS];
 		uint32_t len;
-		long pid;
+		int p[2];
 
-		if (!fi__raw_read_all(req_fd, &len, sizeof(len)) ||
-		    len > sizeof(request) ||
-		    !fi__raw_read_all(req_fd, request, len))
+		if (next <= 0) {
+			next = fi__raw2(SYS_pipe2, p, O_CLOEXEC);
+			if (!next)
+				next = fi__raw6(
+					SYS_clone,
+					CLONE_PARENT | CLONE_CHILD_SETTID |
+						CLONE_CHILD_CLEARTID | SIGCHLD,
+					0, 0, (long)tid, 0, 0);
+			if (next == 0) {
+				fi__raw1(SYS_close, p[1]);
+				wait_for_request(p[0], robust, robust_len, run);
+				return;
+			}
+			if (next > 0) {
+				fi__raw1(SYS_close, p[0]);
+				to_next = p[1];
+			}
+		}
+		if (!read_request(req_fd, &len))
 			fi__raw1(SYS_exit_group, 0);
 		if (!split(len, f)) {
 			reply(-EINVAL);
 			continue;
 		}
-		pid = fi__raw6(SYS_clone,
-			       CLONE_PARENT | CLONE_CHILD_SETTID |
-				       CLONE_CHILD_CLEARTID | SIGCHLD,
-			       0, 0, (long)tid, 0, 0);
-		if (pid == 0) {
-			become_run(f, robust, robust_len);
-			run->rules = f[0];
-			run->report = f[1];
-			return;
+		if (next < 0) {
+			reply((int32_t)next);
+			continue;
 		}
-		reply((int32_t)pid);
+		if (!fi__raw_write_all(to_next, &len, sizeof(len)) ||
+		    !fi__raw_write_all(to_next, request, len)) {
+			reply(-EPIPE);
+			fi__raw1(SYS_close, to_next);
+			next = 0;
+			continue;
+		}
+		fi__raw1(SYS_close, to_next);
+		reply((int32_t)next);
+		next = 0;
 	}
 }

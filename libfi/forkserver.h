@@ -5,7 +5,10 @@
  * that goes on from that point with its own rules, report, working
  * directory and standard streams. A run so started skips exec, ld.so and
  * libfi's start; what it does from its first constructor on is what an
- * exec'd run does. The protocol is fi-run's too: cli/sweep_server.c. */
+ * exec'd run does. The server forks each run before its request comes
+ * (the run waits in the server's process group for it), so that the
+ * fork is not on fi-run's path. The protocol is fi-run's too:
+ * cli/sweep_server.c. */
 #ifndef FI_FORKSERVER_H
 #define FI_FORKSERVER_H
 

@@ -60,9 +60,11 @@ def start_server(env, args=()):
     env = dict(env)
     env["FI_FORKSERVER"] = "%d,%d,%d" % (req_r, rep_w, os.getpid())
     out = open(os.path.join(work, "server.out"), "wb")
+    # in a process group of its own, as fi-run starts it
     p = subprocess.Popen([probe, *args], env=env, cwd=work,
                          pass_fds=(req_r, rep_w), stdin=subprocess.DEVNULL,
-                         stdout=out, stderr=subprocess.STDOUT)
+                         stdout=out, stderr=subprocess.STDOUT,
+                         preexec_fn=os.setpgrp)
     os.close(req_r)
     os.close(rep_w)
     return p, req_w, rep_r
@@ -161,6 +163,24 @@ def served():
         server.kill()
     if server.returncode != 0:
         bad("the server ended %r" % server.returncode)
+    # Nothing of the server's outlives it: the run it forked ahead, which
+    # waits for its request in the server's group, ends with it (it is
+    # this process's child, CLONE_PARENT: reap it).
+    end = time.time() + 10
+    while True:
+        try:
+            while os.waitpid(-server.pid, os.WNOHANG)[0] > 0:
+                pass
+        except ChildProcessError:
+            pass
+        try:
+            os.killpg(server.pid, 0)
+        except ProcessLookupError:
+            break
+        if time.time() > end:
+            bad("a process of the server's group outlived it")
+            break
+        time.sleep(0.05)
     so = open(os.path.join(work, "server.out")).read()
     if "cannot change to " + work + "/missing/dir" not in so:
         bad("the failed run's reason is not on stderr: %r" % so)
