@@ -324,10 +324,10 @@ int fi__sweep_cov_paths(const struct fi__sweep_cov *cv, json_t *report,
 /* The never-reached lines (`never`: by file) in groups by the site that
  * leads there: [{file, line, function, syscalls, runs, lines}], line null
  * when no site the discovery reached comes before them in their
- * function. `sites` are the report's, `runs` error-paths.json's. A new
- * array. */
-json_t *fi__sweep_cov_by_site(const char *baseline, json_t *never,
-			      json_t *sites, json_t *runs);
+ * function. `baseline` is the baseline's tracefile (gcovr JSON), `sites`
+ * the report's, `runs` error-paths.json's. A new array. */
+json_t *fi__sweep_cov_by_site(json_t *baseline, json_t *never, json_t *sites,
+			      json_t *runs);
 /* gcovr on PATH, DIR new or empty (or --force, made when missing): the
  * checks of --coverage DIR that --merge shares. 0, or 125 after why. */
 int fi__sweep_cov_out(const struct fi__sweep_opts *so,

@@ -40,88 +40,14 @@ static void add(json_t *by_file, const char *file, json_t *v)
 	json_array_append_new(a, v);
 }
 
-/* Read one tracefile into the sets (`hit` and `bhit` take what it
- * reached). When `only` is given, lines and branches reached here and
- * not in the baseline go to only->lines and only->branches, by file. */
-static int read_trace(const char *path, struct sets *s, json_t *hit,
-		      json_t *bhit, json_t *only_lines, json_t *only_br)
+/* Call fn for each line of each file of a gcovr JSON tracefile, in
+ * the file's order: the one walk that the sums and never() share. */
+static void each_line(json_t *t,
+		      void (*fn)(const char *file, json_int_t n, json_t *l,
+				 void *arg),
+		      void *arg)
 {
-	json_error_t e;
-	json_t *t = json_load_file(path, 0, &e), *f, *l, *b;
-	size_t i, k, m;
-
-	if (!t) {
-		fi__util_error("--coverage: %s: %s (line %d)", path, e.text,
-			       e.line);
-		return FI_RUN_EXIT_USAGE;
-	}
-	json_array_foreach(json_object_get(t, "files"), i, f)
-	{
-		const char *file =
-			json_string_value(json_object_get(f, "file"));
-
-		if (!file)
-			continue;
-		json_array_foreach(json_object_get(f, "lines"), k, l)
-		{
-			json_int_t n = json_integer_value(
-				json_object_get(l, "line_number"));
-			json_int_t c =
-				json_integer_value(json_object_get(l, "count"));
-			char *kl;
-
-			if (json_is_true(json_object_get(l, "gcovr/noncode")) ||
-			    json_is_true(json_object_get(l, "gcovr/excluded")))
-				continue;
-			kl = key(file, n, -1);
-			json_object_set_new(s->lines, kl, json_true());
-			if (c > 0) {
-				if (only_lines && !json_object_get(s->base, kl))
-					add(only_lines, file, json_integer(n));
-				json_object_set_new(hit, kl, json_true());
-				json_object_set_new(s->any, kl, json_true());
-			}
-			free(kl);
-			json_array_foreach(json_object_get(l, "branches"), m, b)
-			{
-				char *kb = key(file, n, (long)m);
-
-				json_object_set_new(s->branches, kb,
-						    json_true());
-				if (json_integer_value(
-					    json_object_get(b, "count")) > 0) {
-					if (only_br &&
-					    !json_object_get(s->bbase, kb)) {
-						char v[48];
-
-						snprintf(v, sizeof(v),
-							 "%lld/%zu",
-							 (long long)n, m);
-						add(only_br, file,
-						    json_string(v));
-					}
-					json_object_set_new(bhit, kb,
-							    json_true());
-					json_object_set_new(s->bany, kb,
-							    json_true());
-				}
-				free(kb);
-			}
-		}
-	}
-	json_decref(t);
-	return 0;
-}
-
-static const char *const copied[] = {"id",	"syscall", "errno", "when",
-				     "site",	"file",	   "line",  "function",
-				     "outcome", "detail",  "rule",  "repro"};
-
-/* Lines of the baseline's files that no run reached, by file. */
-static json_t *never(const char *baseline, const struct sets *s)
-{
-	json_t *t = json_load_file(baseline, 0, NULL), *out = json_object(), *f,
-	       *l;
+	json_t *f, *l;
 	size_t i, k;
 
 	json_array_foreach(json_object_get(t, "files"), i, f)
@@ -135,16 +61,102 @@ static json_t *never(const char *baseline, const struct sets *s)
 		{
 			json_int_t n = json_integer_value(
 				json_object_get(l, "line_number"));
-			char *kl = key(file, n, -1);
 
-			if (json_object_get(s->lines, kl) &&
-			    !json_object_get(s->any, kl))
-				add(out, file, json_integer(n));
-			free(kl);
+			fn(file, n, l, arg);
 		}
 	}
-	json_decref(t);
-	return out;
+}
+
+/* What one tracefile adds to the sets: `hit` and `bhit` take what the
+ * baseline reached (NULL for a run); `only_lines` and `only_br` what a
+ * run reached that the baseline did not, by file (NULL for the
+ * baseline). */
+struct sum {
+	struct sets *s;
+	json_t *hit, *bhit, *only_lines, *only_br;
+};
+
+static void sum_line(const char *file, json_int_t n, json_t *l, void *arg)
+{
+	struct sum *u = arg;
+	struct sets *s = u->s;
+	json_t *b;
+	size_t m;
+	char *kl;
+
+	if (json_is_true(json_object_get(l, "gcovr/noncode")) ||
+	    json_is_true(json_object_get(l, "gcovr/excluded")))
+		return;
+	kl = key(file, n, -1);
+	json_object_set_new(s->lines, kl, json_true());
+	if (json_integer_value(json_object_get(l, "count")) > 0) {
+		if (u->only_lines && !json_object_get(s->base, kl))
+			add(u->only_lines, file, json_integer(n));
+		if (u->hit)
+			json_object_set_new(u->hit, kl, json_true());
+		json_object_set_new(s->any, kl, json_true());
+	}
+	free(kl);
+	json_array_foreach(json_object_get(l, "branches"), m, b)
+	{
+		char *kb = key(file, n, (long)m);
+
+		json_object_set_new(s->branches, kb, json_true());
+		if (json_integer_value(json_object_get(b, "count")) > 0) {
+			if (u->only_br && !json_object_get(s->bbase, kb)) {
+				char v[48];
+
+				snprintf(v, sizeof(v), "%lld/%zu", (long long)n,
+					 m);
+				add(u->only_br, file, json_string(v));
+			}
+			if (u->bhit)
+				json_object_set_new(u->bhit, kb, json_true());
+			json_object_set_new(s->bany, kb, json_true());
+		}
+		free(kb);
+	}
+}
+
+/* A tracefile, or NULL after saying why. */
+static json_t *load(const char *path)
+{
+	json_error_t e;
+	json_t *t = json_load_file(path, 0, &e);
+
+	if (!t)
+		fi__util_error("--coverage: %s: %s (line %d)", path, e.text,
+			       e.line);
+	return t;
+}
+
+static const char *const copied[] = {"id",	"syscall", "errno", "when",
+				     "site",	"file",	   "line",  "function",
+				     "outcome", "detail",  "rule",  "repro"};
+
+struct never {
+	const struct sets *s;
+	json_t *out;
+};
+
+static void never_line(const char *file, json_int_t n, json_t *l, void *arg)
+{
+	struct never *v = arg;
+	char *kl = key(file, n, -1);
+
+	(void)l;
+	if (json_object_get(v->s->lines, kl) && !json_object_get(v->s->any, kl))
+		add(v->out, file, json_integer(n));
+	free(kl);
+}
+
+/* Lines of the baseline's files that no run reached, by file. */
+static json_t *never(json_t *baseline, const struct sets *s)
+{
+	struct never v = {s, json_object()};
+
+	each_line(baseline, never_line, &v);
+	return v.out;
 }
 
 int fi__sweep_cov_paths(const struct fi__sweep_cov *cv, json_t *report,
@@ -152,14 +164,19 @@ int fi__sweep_cov_paths(const struct fi__sweep_cov *cv, json_t *report,
 {
 	struct sets s = {json_object(), json_object(), json_object(),
 			 json_object(), json_object(), json_object()};
-	json_t *doc = json_object(), *runs = json_array(), *r, *totals;
+	json_t *doc = json_object(), *runs = json_array(), *r, *totals, *bt;
 	size_t n = strlen(cv->dir) + 48, i, nolines = 0, only = 0;
 	char *path = fi__util_xmalloc(n), *base = fi__util_xmalloc(n),
 	     *text = fi__util_xmalloc(n);
-	int rc;
+	int rc = 0;
 
 	snprintf(base, n, "%s/tracefiles/baseline.json", cv->dir);
-	rc = read_trace(base, &s, s.base, s.bbase, NULL, NULL);
+	bt = load(base);
+	if (bt)
+		each_line(bt, sum_line,
+			  &(struct sum){&s, s.base, s.bbase, NULL, NULL});
+	else
+		rc = FI_RUN_EXIT_USAGE;
 	if (!rc && !json_object_size(s.lines)) {
 		/* gcov opens a relative source name from its own working
 		 * directory, never the compiler's. */
@@ -171,31 +188,34 @@ int fi__sweep_cov_paths(const struct fi__sweep_cov *cv, json_t *report,
 	json_object_update(s.bany, s.bbase);
 	json_array_foreach(json_object_get(report, "runs"), i, r)
 	{
-		json_t *o = json_object(), *ol = json_object(),
-		       *ob = json_object(), *hit = json_object(),
-		       *bhit = json_object();
+		json_t *o, *ol, *ob, *t;
 		bool counts;
 
 		if (rc)
 			break;
+		o = json_object();
+		ol = json_object();
+		ob = json_object();
 		for (size_t k = 0; k < sizeof(copied) / sizeof(*copied); k++)
 			json_object_set(o, copied[k],
 					json_object_get(r, copied[k]));
 		snprintf(path, n, "%s/tracefiles/run-%lld.json", cv->dir,
 			 json_integer_value(json_object_get(r, "id")));
 		counts = !access(path, R_OK);
-		if (counts)
-			rc = read_trace(path, &s, hit, bhit, ol, ob);
-		else
+		if (!counts)
 			nolines++;
+		else if ((t = load(path))) {
+			each_line(t, sum_line,
+				  &(struct sum){&s, NULL, NULL, ol, ob});
+			json_decref(t);
+		} else
+			rc = FI_RUN_EXIT_USAGE;
 		/* A run killed by a signal or the timeout writes no counts:
 		 * what it reached is unknown, not nothing. */
 		json_object_set_new(o, "counts", json_boolean(counts));
 		json_object_set_new(o, "lines", ol);
 		json_object_set_new(o, "branches", ob);
 		json_array_append_new(runs, o);
-		json_decref(hit);
-		json_decref(bhit);
 	}
 	only = json_object_size(s.any) - json_object_size(s.base);
 	totals = json_pack(
@@ -221,12 +241,12 @@ int fi__sweep_cov_paths(const struct fi__sweep_cov *cv, json_t *report,
 	json_object_set_new(doc, "totals", totals);
 	json_object_set_new(doc, "runs", runs);
 	if (!rc) {
-		json_t *nv = never(base, &s);
+		json_t *nv = never(bt, &s);
 
 		json_object_set_new(doc, "never_reached", nv);
 		json_object_set_new(
 			doc, "never_reached_by_site",
-			fi__sweep_cov_by_site(base, nv,
+			fi__sweep_cov_by_site(bt, nv,
 					      json_object_get(report, "sites"),
 					      runs));
 	}
@@ -259,6 +279,7 @@ int fi__sweep_cov_paths(const struct fi__sweep_cov *cv, json_t *report,
 			cv->dir, text, path);
 	}
 	json_decref(doc);
+	json_decref(bt);
 	json_decref(s.lines);
 	json_decref(s.base);
 	json_decref(s.any);

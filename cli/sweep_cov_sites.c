@@ -170,11 +170,11 @@ static void sort_array(json_t *a, int (*cmp)(const void *, const void *))
 	free(v);
 }
 
-json_t *fi__sweep_cov_by_site(const char *baseline, json_t *never,
-			      json_t *sites, json_t *runs)
+json_t *fi__sweep_cov_by_site(json_t *baseline, json_t *never, json_t *sites,
+			      json_t *runs)
 {
-	json_t *t = json_load_file(baseline, 0, NULL);
-	json_t *files = json_object_get(t, "files"), *groups = json_object();
+	json_t *files = json_object_get(baseline, "files"),
+	       *groups = json_object();
 	json_t *out = json_array(), *lines, *l, *g;
 	const char *file, *k;
 	size_t i;
@@ -196,7 +196,6 @@ json_t *fi__sweep_cov_by_site(const char *baseline, json_t *never,
 	/* By file, then by the site's line (no site first). */
 	sort_array(out, by_place);
 	json_decref(groups);
-	json_decref(t);
 	return out;
 }
 
