@@ -419,7 +419,7 @@ static void describe(struct fi__frame *f, long nr, struct fi__call *c)
 	c->module_path = 0;
 	c->offset = 0;
 	c->path = 0;
-	c->fd_path = fi__trace_fd_path;
+	c->fd_path = fi__fdpath_read;
 	c->thread_number = fi__lineage_thread;
 	c->proc_path = fi__lineage_proc;
 	c->caller = resolve_caller;
@@ -669,7 +669,7 @@ static void patch_mapping(const long *a, long addr, char *target, size_t cap)
 	struct fi__xstate xs;
 
 	fi__xstate_save(&xs);
-	if (fi__trace_fd_path((int)a[4], target, cap) > 0) {
+	if (fi__fdpath_read((int)a[4], target, cap) > 0) {
 		fi__patch_mapping(target, (uint64_t)addr, (size_t)a[1], a[5],
 				  (int)a[2], (int)a[4]);
 	}

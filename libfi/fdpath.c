@@ -1,6 +1,8 @@
-/* fdpath.c: the recorder's fd -> path cache (fdpath.h). dispatch asks it
- * for the path of a call's fd; it readlinks /proc/thread-self/fd/N once
- * and keeps the answer until a call that may close or replace an fd.
+/* fdpath.c: the path of a program's fd (fdpath.h): one readlink of
+ * /proc/thread-self/fd/N (fi__fdpath_read: a rule's path= on an fd, the
+ * file of a new mapping), and the recorder's cache of them, which
+ * reads a path once and keeps it until a call that may close or replace
+ * an fd.
  *
  * Concurrency: `state` holds a generation (high bits) and the number of
  * fd-closing calls in flight (low 16 bits). A call with !fdclose adds one
@@ -20,9 +22,9 @@
 #include <stdint.h>
 #include <sys/syscall.h>
 
+#include "jsonw.h"
 #include "names.h"
 #include "raw.h"
-#include "trace.h"
 
 #define CLOSING_MASK 0xffffull
 #define GEN_ONE 0x10000ull
@@ -93,6 +95,30 @@ static void fill(struct slot *s, uint64_t st, const char *path, int n)
 	__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
 }
 
+int fi__fdpath_read(int fd, char *buf, size_t len)
+{
+	/* Before Linux 3.17 there is no thread-self. */
+	static const char *const dirs[] = {"/proc/thread-self/fd/",
+					   "/proc/self/fd/"};
+	char link[48];
+	long r = -ENOENT;
+
+	if (fd < 0 || len < 2)
+		return -1;
+	for (size_t i = 0; i < 2 && r == -ENOENT; i++) {
+		size_t n = 0;
+
+		for (; dirs[i][n]; n++)
+			link[n] = dirs[i][n];
+		fi__fmt_long(link + n, fd);
+		r = fi__raw3(SYS_readlink, link, buf, len - 1);
+	}
+	if (r < 0 || (size_t)r >= len - 1)
+		return -1; /* no path, or it may have been cut */
+	buf[r] = '\0';
+	return (int)r;
+}
+
 int fi__fdpath_get(int pid, int fd, char *buf, size_t len)
 {
 	uint64_t st = __atomic_load_n(&state, __ATOMIC_ACQUIRE);
@@ -109,7 +135,7 @@ int fi__fdpath_get(int pid, int fd, char *buf, size_t len)
 	usable = usable && o == pid;
 	if (usable && (n = lookup(&slots[fd], st, buf, len)) > 0)
 		return n;
-	n = fi__trace_fd_path(fd, buf, len);
+	n = fi__fdpath_read(fd, buf, len);
 	if (usable && n > 0 && n < FI_FDPATH_LEN)
 		fill(&slots[fd], st, buf, n);
 	return n;

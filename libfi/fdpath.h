@@ -20,6 +20,12 @@
  * remembered. */
 int fi__fdpath_get(int pid, int fd, char *buf, size_t len);
 
+/* The path of fd into buf (NUL-terminated), read from
+ * /proc/thread-self/fd/N without the cache: one readlink. Returns its
+ * length, or -1 when fd has no path, /proc is missing, or the path does
+ * not fit. Hook-safe; matches the fd_path callback of struct fi__call. */
+int fi__fdpath_read(int fd, char *buf, size_t len);
+
 /* Around a call nr that may close or replace an fd: _begin before it
  * enters the kernel, _end after it returned (or was decided without
  * it). Between them the cache answers nothing; each forgets it all. A

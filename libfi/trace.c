@@ -1,8 +1,7 @@
 /* trace.c: the recorder. dispatch hands each finished call here; it
  * becomes one JSON Lines record (docs/trace.md), copied into the trace's
  * shared mapping (tracebuf.c), or written with one write(2) where the
- * trace is not a regular file. Also the hook-safe helpers that read a
- * path argument or an fd's path. */
+ * trace is not a regular file. */
 #include "trace.h"
 
 #include <errno.h>
@@ -365,28 +364,4 @@ out:
 void fi__trace_exit(void)
 {
 	fi__tracebuf_trim();
-}
-
-int fi__trace_fd_path(int fd, char *buf, size_t len)
-{
-	/* Before Linux 3.17 there is no thread-self. */
-	static const char *const dirs[] = {"/proc/thread-self/fd/",
-					   "/proc/self/fd/"};
-	char link[48];
-	long r = -ENOENT;
-
-	if (fd < 0 || len < 2)
-		return -1;
-	for (size_t i = 0; i < 2 && r == -ENOENT; i++) {
-		size_t n = 0;
-
-		for (; dirs[i][n]; n++)
-			link[n] = dirs[i][n];
-		fi__fmt_long(link + n, fd);
-		r = fi__raw3(SYS_readlink, link, buf, len - 1);
-	}
-	if (r < 0 || (size_t)r >= len - 1)
-		return -1; /* no path, or it may have been cut */
-	buf[r] = '\0';
-	return (int)r;
 }

@@ -68,10 +68,4 @@ unsigned long fi__trace_write_more(const struct fi__call *c, long ret,
  * trace end with the last record written (tracebuf.h). Hook-safe. */
 void fi__trace_exit(void);
 
-/* The path of fd into buf (NUL-terminated), read from
- * /proc/thread-self/fd/N. Returns its length, or -1 when fd has no path,
- * /proc is missing, or the path does not fit. Hook-safe; matches the
- * fd_path callback of struct fi__call. */
-int fi__trace_fd_path(int fd, char *buf, size_t len);
-
 #endif
