@@ -87,6 +87,7 @@ struct pending {
 	bool injected;	   /* a rule changed the call (short=, redirect=) */
 	bool makes_thread; /* a fork-like call with CLONE_THREAD */
 	long lineage;	   /* ... the number of what it makes (lineage.c) */
+	uint64_t first_sp; /* ... a new thread's first %rsp (lineage.h) */
 	struct fi__trace_more more; /* ... how: args holds the program's */
 };
 static __thread struct pending pend[PENDING_MAX];
@@ -121,6 +122,7 @@ static struct pending *pend_call(const struct fi__frame *f,
 	p->injected = changed;
 	p->makes_thread = false;
 	p->lineage = 0;
+	p->first_sp = 0;
 	p->more = *chg;
 	p->delay_exit_ns = v ? v->delay_exit_ns : 0;
 	p->poke_exit = v ? v->poke_exit : 0;
@@ -184,6 +186,26 @@ static uint64_t clone_flags(long nr, const long *a)
 		return flags;
 	}
 	return 0;
+}
+
+/* The %rsp a thread made by clone or clone3 starts with: the stack the
+ * call names (clone3's stack + stack_size, as the kernel computes it), or
+ * the caller's own when it names none. 0 when clone3's struct cannot be
+ * read. */
+static uint64_t first_sp(long nr, const long *a, const struct fi__frame *f)
+{
+	uint64_t st[2];
+
+	if (nr == SYS_clone)
+		return a[1] ? (uint64_t)a[1] : fi__frame_user_rsp(f);
+	if (fi__safe_read(
+		    st, (const char *)a[0] + offsetof(struct clone_args, stack),
+		    sizeof(st)) < 0)
+		return 0;
+	_Static_assert(offsetof(struct clone_args, stack_size) ==
+			       offsetof(struct clone_args, stack) + 8,
+		       "stack_size follows stack");
+	return st[0] ? st[0] + st[1] : fi__frame_user_rsp(f);
 }
 
 /* Whether a fork-like call's child shares our memory. */
@@ -555,7 +577,10 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 		if (is_fork_family(nr)) {
 			p->makes_thread =
 				(clone_flags(nr, c.args) & CLONE_THREAD) != 0;
-			p->lineage = fi__lineage_making(p->makes_thread);
+			if (p->makes_thread)
+				p->first_sp = first_sp(nr, c.args, f);
+			p->lineage = fi__lineage_making(p->makes_thread,
+							p->first_sp);
 		}
 
 		if (tracing && (nr == SYS_execve || nr == SYS_execveat)) {
@@ -691,8 +716,16 @@ void fi__dispatch_post(struct fi__frame *f)
 	fdp = s->fdpath[depth];
 	path = s->path[depth];
 	i = find_pending(fi__frame_point(f));
-	if (i < 0)
+	if (i < 0) {
+		/* A new thread with a TLS of its own, back from the clone
+		 * that made it (or a call whose entry was lost). */
+		if (ret == 0) {
+			my_pid = 0;
+			my_tid = 0;
+			fi__lineage_started(fi__frame_user_rsp(f));
+		}
 		goto out;
+	}
 	p = pend[i];
 	if (is_fork_family(p.nr) && (ret == 0 || shares_vm(p.nr, p.args))) {
 		/* A child, or a parent whose vfork child ran on our TLS. */
@@ -713,11 +746,14 @@ void fi__dispatch_post(struct fi__frame *f)
 			fi__fdpath_forked((int)fi__raw0(SYS_getpid));
 			fi__scratch_forked((int)fi__raw0(SYS_gettid));
 			fi__lineage_child(p.lineage);
+		} else if (p.makes_thread) {
+			/* a thread on its maker's TLS (no CLONE_SETTLS) */
+			fi__lineage_started(fi__frame_user_rsp(f));
 		}
 		goto out;
 	}
 	if (is_fork_family(p.nr))
-		fi__lineage_made(p.makes_thread, p.lineage, ret);
+		fi__lineage_made(p.makes_thread, p.lineage, p.first_sp, ret);
 	npend = i;
 	if (p.unfollowed && ret < 0 && ret > -4096)
 		fi__report_exec_failed(p.unfollowed, ret);

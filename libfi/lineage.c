@@ -3,10 +3,22 @@
  * A process's place is kept in its memory: the parent numbers a child
  * before the fork, and the child, a copy of the parent, appends that
  * number to the path it inherited. An exec starts a fresh image at "0".
- * A thread cannot take its number that way (it starts on a stack of its
- * own, in memory it shares), so the thread that made it files the new
- * tid under its number once clone returns; a thread that asks before
- * then waits for the filing, which is a few instructions away. */
+ *
+ * A thread's number is filed under its tid. The thread that makes it
+ * numbers it before the clone and puts the number in `flying`, under the
+ * %rsp the new thread will start with; the new thread's first act is the
+ * post hook of that clone, on its own stack, where it takes the number
+ * by its %rsp and files itself (fi__lineage_started), before any call of
+ * its own can ask. The maker files the tid too once clone returns to it,
+ * then frees the slot (whichever comes first, the number is the same).
+ * So no thread ever waits for another: an earlier version waited, with
+ * sched_yield, for the maker's filing, which on a loaded machine (the
+ * maker preempted between clone's return and its post hook) or after
+ * clone(CLONE_THREAD|CLONE_VFORK) (the maker waits in clone until the
+ * thread ends) came too late: the thread spun through 100,000 yields and
+ * was then told 0. A thread is left unnumbered (0) only when neither side
+ * could file it: more than FLYING clones at once, or a signal handler of
+ * the new thread that asks before its first post hook ran. */
 #include "lineage.h"
 
 #include <stddef.h>
@@ -20,24 +32,70 @@
 #define FETCH_ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
 
 #define THREADS 1024 /* threads numbered per process; more get 0 */
-#define WAIT_YIELDS 100000
+#define FLYING 64    /* thread-making calls at once, numbered by %rsp */
+#define CLAIMED 1    /* a slot's sp while its maker fills it */
 
 static char path[FI_LINEAGE_PATH] = "0";
 static long children;	 /* processes made so far */
 static long threads = 1; /* threads made so far, the first one counted */
-static long in_flight;	 /* thread-making calls not yet filed */
 static struct {
 	int tid;
 	int number;
 } table[THREADS];
+/* Thread-making calls in flight: sp is the new thread's first %rsp
+ * (0: a free slot, CLAIMED: being filled), published with release once
+ * number holds. */
+static struct {
+	uint64_t sp;
+	long number;
+} flying[FLYING];
 
-long fi__lineage_making(bool thread)
+/* Let go of the slot of the thread that starts at sp, if it is still
+ * there. Returns its number, or 0. */
+static long land(uint64_t sp)
 {
-	if (thread) {
-		FETCH_ADD(&in_flight, 1);
-		return FETCH_ADD(&threads, 1) + 1;
+	for (unsigned i = 0; i < FLYING; i++) {
+		uint64_t cur = LOAD(&flying[i].sp);
+		long n;
+
+		if (cur != sp)
+			continue;
+		n = __atomic_load_n(&flying[i].number, __ATOMIC_RELAXED);
+		if (__atomic_compare_exchange_n(&flying[i].sp, &cur, 0, false,
+						__ATOMIC_ACQ_REL,
+						__ATOMIC_RELAXED))
+			return n;
 	}
-	return FETCH_ADD(&children, 1) + 1;
+	return 0;
+}
+
+long fi__lineage_making(bool thread, uint64_t sp)
+{
+	long n;
+
+	if (!thread)
+		return FETCH_ADD(&children, 1) + 1;
+	n = FETCH_ADD(&threads, 1) + 1;
+	if (sp <= CLAIMED)
+		return n;
+	/* A slot left with this sp belongs to a clone that ended without
+	 * either side taking it (both hooks skipped): the stack is free
+	 * again, so that number is stale. */
+	while (land(sp))
+		;
+	for (unsigned i = 0; i < FLYING; i++) {
+		uint64_t cur = 0;
+
+		if (__atomic_compare_exchange_n(&flying[i].sp, &cur, CLAIMED,
+						false, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED)) {
+			__atomic_store_n(&flying[i].number, n,
+					 __ATOMIC_RELAXED);
+			STORE(&flying[i].sp, sp);
+			break;
+		}
+	}
+	return n;
 }
 
 static void file_thread(int tid, int number)
@@ -75,12 +133,15 @@ static int find_thread(int tid)
 	return 0;
 }
 
-void fi__lineage_made(bool thread, long number, long ret)
+void fi__lineage_made(bool thread, long number, uint64_t sp, long ret)
 {
 	if (thread) {
+		/* Filed before the slot goes: a thread that finds no slot
+		 * was filed by one side or the other. */
 		if (ret > 0 && number <= INT32_MAX)
 			file_thread((int)ret, (int)number);
-		FETCH_ADD(&in_flight, -1);
+		if (sp > CLAIMED)
+			land(sp);
 		return;
 	}
 	/* A failed fork gives its number back unless another took one
@@ -89,6 +150,14 @@ void fi__lineage_made(bool thread, long number, long ret)
 		__atomic_compare_exchange_n(&children, &number, number - 1,
 					    false, __ATOMIC_ACQ_REL,
 					    __ATOMIC_ACQUIRE);
+}
+
+void fi__lineage_started(uint64_t sp)
+{
+	long n = sp > CLAIMED ? land(sp) : 0;
+
+	if (n > 0 && n <= INT32_MAX)
+		file_thread((int)fi__raw0(SYS_gettid), (int)n);
 }
 
 void fi__lineage_child(long number)
@@ -113,26 +182,15 @@ void fi__lineage_child(long number)
 	/* deeper than FI_LINEAGE_DEPTH: the path stays the parent's */
 	children = 0;
 	threads = 1;
-	in_flight = 0;
 	for (unsigned i = 0; i < THREADS; i++)
 		table[i].tid = 0;
+	for (unsigned i = 0; i < FLYING; i++)
+		flying[i].sp = 0;
 }
 
 int fi__lineage_thread(int pid, int tid)
 {
-	int n;
-
-	if (tid == pid)
-		return 1;
-	for (int i = 0; i < WAIT_YIELDS; i++) {
-		bool flying = LOAD(&in_flight) > 0;
-
-		n = find_thread(tid);
-		if (n || !flying)
-			return n;
-		fi__raw0(SYS_sched_yield);
-	}
-	return 0;
+	return tid == pid ? 1 : find_thread(tid);
 }
 
 const char *fi__lineage_proc(void)
