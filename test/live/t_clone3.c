@@ -3,7 +3,6 @@
  * after the patched site) and once in its fork-like form through syscall().
  * A kernel without clone3 prints a fixed line instead. */
 #define _GNU_SOURCE
-#include <linux/sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -11,10 +10,7 @@
 #include <sys/wait.h>
 
 #include "live.h"
-
-#ifndef SYS_clone3
-#define SYS_clone3 435
-#endif
+#include "live_clone3.h"
 
 #define STACK_SIZE (256 * 1024)
 
@@ -26,7 +22,7 @@ struct shared {
 };
 
 /* Runs in the child on the new stack; must not return into C code of the
- * parent's frame, so clone3_vm calls it and then issues exit itself. */
+ * parent's frame, so live_clone3 calls it and then issues exit itself. */
 static int child_fn(void *arg)
 {
 	struct shared *s = arg;
@@ -35,31 +31,6 @@ static int child_fn(void *arg)
 	s->child_pid = syscall(SYS_getpid);
 	s->child_ppid = syscall(SYS_getppid);
 	return 13;
-}
-
-/* clone3 with a new stack. In the child: call fn(arg), then exit(ret). */
-static long clone3_vm(struct clone_args *ca, int (*fn)(void *), void *arg)
-{
-	register long r12 __asm__("r12") = (long)fn;
-	register long r13 __asm__("r13") = (long)arg;
-	long ret;
-	__asm__ volatile("syscall\n\t"
-			 "test %%rax, %%rax\n\t"
-			 "jnz 1f\n\t"
-			 /* child: new stack, 16-byte aligned top */
-			 "xor %%ebp, %%ebp\n\t"
-			 "mov %%r13, %%rdi\n\t"
-			 "call *%%r12\n\t"
-			 "mov %%eax, %%edi\n\t"
-			 "mov $60, %%eax\n\t"
-			 "syscall\n\t"
-			 "hlt\n"
-			 "1:"
-			 : "=a"(ret)
-			 : "0"((long)SYS_clone3), "D"(ca), "S"(sizeof *ca),
-			   "r"(r12), "r"(r13)
-			 : "rcx", "r11", "memory");
-	return ret;
 }
 
 int main(void)
@@ -75,7 +46,7 @@ int main(void)
 		.stack = (uint64_t)(uintptr_t)stack,
 		.stack_size = STACK_SIZE,
 	};
-	long pid = clone3_vm(&ca, child_fn, &s);
+	long pid = live_clone3(&ca, child_fn, &s);
 	if (pid == -ENOSYS) {
 		printf("clone3: ENOSYS (kernel without clone3), nothing to test\n");
 		return 0;

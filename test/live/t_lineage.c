@@ -14,7 +14,6 @@
  *   t_lineage makers N       two threads (2, 3) that make N threads each,
  *                            at the same time */
 #define _GNU_SOURCE
-#include <linux/sched.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
@@ -22,10 +21,7 @@
 #include <sys/syscall.h>
 
 #include "live.h"
-
-#ifndef SYS_clone3
-#define SYS_clone3 435
-#endif
+#include "live_clone3.h"
 
 #define STACK_SIZE (256 * 1024)
 #define MAX_THREADS 1000
@@ -73,31 +69,6 @@ static void vfork_thread(void)
 	report("thread made by clone(CLONE_VFORK)", e);
 }
 
-/* clone3 on a stack of its own; the child runs fn(arg), then exit(0). */
-static long clone3_thread(struct clone_args *ca, int (*fn)(void *), void *arg)
-{
-	register long r12 __asm__("r12") = (long)fn;
-	register long r13 __asm__("r13") = (long)arg;
-	long ret;
-
-	__asm__ volatile("syscall\n\t"
-			 "test %%rax, %%rax\n\t"
-			 "jnz 1f\n\t"
-			 "xor %%ebp, %%ebp\n\t"
-			 "mov %%r13, %%rdi\n\t"
-			 "call *%%r12\n\t"
-			 "xor %%edi, %%edi\n\t"
-			 "mov $60, %%eax\n\t"
-			 "syscall\n\t"
-			 "hlt\n"
-			 "1:"
-			 : "=a"(ret)
-			 : "0"((long)SYS_clone3), "D"(ca), "S"(sizeof *ca),
-			   "r"(r12), "r"(r13)
-			 : "rcx", "r11", "memory");
-	return ret;
-}
-
 static int pipefd[2];
 static void *volatile blocked_tp;
 
@@ -128,7 +99,7 @@ static void vfork_tls(void)
 	ca.stack = (uint64_t)(uintptr_t)s;
 	ca.stack_size = STACK_SIZE;
 	ca.tls = (uint64_t)(uintptr_t)blocked_tp;
-	LIVE_CHECK(clone3_thread(&ca, vchild, &e) > 0);
+	LIVE_CHECK(live_clone3(&ca, vchild, &e) > 0);
 	LIVE_CHECK(e >= 0);
 	LIVE_CHECK(write(pipefd[1], "x", 1) == 1);
 	LIVE_CHECK(pthread_join(b, NULL) == 0);
