@@ -266,6 +266,11 @@ int fi__replay_read(const char *file, struct fi__rtrace *t)
 					strerror(errno));
 	while ((c = getc(f)) == ' ' || c == '\t' || c == '\n' || c == '\r')
 		;
+	if (c == EOF && ferror(f)) { /* a directory: EISDIR */
+		rc = errno;
+		fclose(f);
+		return fi__replay_error(t, 0, "cannot read: %s", strerror(rc));
+	}
 	if (c == EOF) {
 		fclose(f);
 		return fi__replay_error(

@@ -241,6 +241,8 @@ bad_input)
 	check nonexistent.log "nonexistent.log: error: cannot read: No such file or directory"
 	: >empty.log
 	check empty.log "empty.log:1: error: empty: neither an fi trace nor a strace log"
+	mkdir -p adir
+	check adir "adir: error: cannot read: Is a directory"
 	printf '{"seq":1,"pid":5,"tid":5,"nr":1,"name":"write","args":[1,0,1,0,0,0],"ret":1}\n{"seq":2,"pid"' >trunc.jsonl
 	check trunc.jsonl "trunc.jsonl:2: error: a partial record: the line has no newline (a truncated trace?)"
 	printf '{"seq":1,"pid":5,"tid":5,"nr":1,"name":"write","args":[1,0,1,0,0,0],"ret":1}\n{oops}\n' >garbage.jsonl
