@@ -193,11 +193,32 @@ static bool key_signal(struct fi__scn_ctx *p, const struct kv *kv,
 	return fi__scn_signal(p, kv->val, kv->vcol, &st->r->signal);
 }
 
+/* Can glob g match the path of an fd? /proc/self/fd/N links to an
+ * absolute path or to a "type:[...]" name (pipe:[N], socket:[N],
+ * anon_inode:[eventfd]): a glob that starts with a plain character other
+ * than '/' and holds no ':' matches neither. */
+static bool fd_path_possible(const char *g)
+{
+	return *g == '/' || *g == '*' || *g == '?' || *g == '[' ||
+	       *g == '\\' || strchr(g, ':');
+}
+
 static bool key_path(struct fi__scn_ctx *p, const struct kv *kv,
 		     struct rule_state *st)
 {
-	st->r->not_path = kv->negated;
-	return fi__scn_glob(p, "path", kv->val, kv->vcol, &st->r->path);
+	struct fi__rule *r = st->r;
+
+	r->not_path = kv->negated;
+	if (!kv->negated && !fd_path_possible(kv->val) &&
+	    fi__scn_set_has(r, FI_ARG_FD, FI_ARG_FD, false) &&
+	    !fi__scn_set_has(r, FI_ARG_PATH, FI_ARG_PATH, false)) {
+		fi__scn_fail(
+			p, kv->vcol,
+			"path=%s never matches: '%s' takes an fd, and the path of an fd is absolute (the target of /proc/self/fd/N); write path=*/%s",
+			kv->val, r->what, kv->val);
+		return false;
+	}
+	return fi__scn_glob(p, "path", kv->val, kv->vcol, &r->path);
 }
 
 static bool key_comm(struct fi__scn_ctx *p, const struct kv *kv,
