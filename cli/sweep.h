@@ -138,6 +138,13 @@ void fi__sweep_plan_free(struct fi__sweep_plan *p);
 
 /* --- running (sweep_exec.c) --- */
 
+/* A run's stdout, stderr or report: a memfd of fi-run's, which the run
+ * opens by its /proc path, or a file (fd -1). */
+struct fi__sweep_file {
+	const char *path;
+	int fd;
+};
+
 /* One program run: what it is given and how it ended. */
 struct fi__sweep_job {
 	const char *rules; /* FI_RULES, or NULL */
@@ -145,8 +152,10 @@ struct fi__sweep_job {
 	char *gcov;	   /* GCOV_PREFIX (--coverage), or NULL; caller's */
 	void *owner;	   /* the caller's */
 	/* filled */
-	const char *dir;  /* its scratch slot: work/, out, err, report */
+	const char *dir;  /* its scratch slot: work/ (and a trace) */
 	const char *work; /* its working directory, what {} names */
+	/* its stdout, stderr and libfi's report */
+	struct fi__sweep_file out, err, report;
 	size_t slot;
 	pid_t pid;
 	int status;
@@ -249,6 +258,9 @@ json_t *fi__sweep_snap_masked(const struct fi__sweep_snap *b, size_t nb);
 json_t *fi__sweep_snap_digests(const struct fi__sweep_snap *b);
 /* A file's whole content, or NULL; *len its size. */
 char *fi__sweep_slurp(const char *path, size_t max, size_t *len);
+/* The same for a run's own stdout, stderr or report. */
+char *fi__sweep_slurp_file(const struct fi__sweep_file *f, size_t max,
+			   size_t *len);
 
 /* --- classify (sweep_classify.c) --- */
 

@@ -127,14 +127,11 @@ enum fi__sweep_outcome fi__sweep_classify(const struct fi__sweep_base *b,
 					  char **detail)
 {
 	size_t elen;
-	char *path = fi__util_xmalloc(strlen(j->dir) + 5), *err, *diff;
+	char *err = fi__sweep_slurp_file(&j->err, 1 << 20, &elen), *diff;
 	const char *san, *msg;
 	enum fi__sweep_outcome o;
 	struct fi__sweep_snap s;
 
-	snprintf(path, strlen(j->dir) + 5, "%s/err", j->dir);
-	err = fi__sweep_slurp(path, 1 << 20, &elen);
-	free(path);
 	san = fi__sweep_sanitizer_line(err);
 	for (size_t i = 0; san && i < b->n; i++)
 		if (fi__sweep_sanitizer_line(b->err[i]))

@@ -1,24 +1,25 @@
 /* sweep_exec.c: the sweep's runs, -j at a time. Each run gets a scratch
  * slot of its own (ROOT/slot-K: work/ is its working directory and what
- * {} names, a copy of --workdir when given; out, err and report sit
- * beside it), its own process group, /dev/null as stdin, a deadline
- * after which the whole group is killed, and a parent-death signal
- * (fi__launch_spawn). The parent waits for children and for
- * SIGINT/SIGTERM/SIGHUP in one sigtimedwait.
+ * {} names, a copy of --workdir when given; its stdout, stderr and
+ * report are memfds of fi-run's, see slot_files), its own process group,
+ * /dev/null as stdin, a deadline after which the whole group is killed,
+ * and a parent-death signal (fi__launch_spawn). The parent waits for
+ * children and for SIGINT/SIGTERM/SIGHUP in one sigtimedwait.
  *
- * Slots are reused: once a run's outputs are read, its out, err and
- * report are emptied, anything else beside work/ removed, and work/
- * emptied, and the next run takes it. Making and removing
- * a directory is the dearest thing a run's scratch space needs (on an
- * ext4 mounted with discard, 1-5 ms each, more than a short program's
- * whole run), and files are cheap. A slot that cannot be emptied is left
- * and a new one made, so a run never sees what another left. */
+ * Slots are reused: once a run's outputs are read, its stdout, stderr
+ * and report are emptied, anything else beside work/ removed, and work/
+ * emptied, and the next run takes it. Making and removing a directory
+ * is the dearest thing a run's scratch space needs (on an ext4 mounted
+ * with discard, 1-5 ms each, more than a short program's whole run),
+ * and files are cheap. A slot that cannot be emptied is left and a new
+ * one made, so a run never sees what another left. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -223,10 +224,43 @@ static char **gcov_env(char **envp, const char *prefix)
 	return v;
 }
 
+enum { SLOT_OUT, SLOT_ERR, SLOT_REPORT, SLOT_FILES };
+
 struct fi__sweep_slot {
 	char *dir, *work;
+	/* out, err and report: a memfd of fi-run's by its /proc path, or a
+	 * file beside work/ (fd -1) */
+	char *file[SLOT_FILES];
+	int fd[SLOT_FILES];
 	bool busy;
 };
+
+/* The slot's out, err and report. They live in memory (memfds the run
+ * opens by their /proc/FI_RUN_PID/fd/N path): on a disk they were most
+ * of fi-run's own time per run, and on an ext4 mounted with discard
+ * every truncate waited for the disk. Files beside work/ when memfds
+ * cannot be had. */
+static void slot_files(struct fi__sweep_slot *s)
+{
+	static const char *const names[SLOT_FILES] = {"out", "err", "report"};
+
+	for (int i = 0; i < SLOT_FILES; i++) {
+		int fd = memfd_create(names[i], MFD_CLOEXEC);
+
+		s->fd[i] = -1;
+		if (fd >= 0) {
+			s->file[i] = fi__util_xasprintf("/proc/%d/fd/%d",
+							(int)getpid(), fd);
+			if (!access(s->file[i], W_OK)) {
+				s->fd[i] = fd;
+				continue;
+			}
+			free(s->file[i]);
+			close(fd);
+		}
+		s->file[i] = path2(s->dir, names[i]);
+	}
+}
 
 /* A free slot, or a new one; its index, or -1 after a message. */
 static long take_slot(struct fi__sweep_exec *x)
@@ -256,6 +290,7 @@ static long take_slot(struct fi__sweep_exec *x)
 		free(s->work);
 		return -1;
 	}
+	slot_files(s);
 	return (long)x->nslots++;
 }
 
@@ -312,6 +347,9 @@ void fi__sweep_release(struct fi__sweep_exec *x, const struct fi__sweep_job *j)
 
 	/* The run may have made its directory read-only, or replaced it.
 	 * A slot left busy is never taken again. */
+	for (int i = 0; i < SLOT_FILES; i++)
+		if (s->fd[i] >= 0 && ftruncate(s->fd[i], 0))
+			return;
 	chmod(s->work, 0700);
 	if (!empty_dir(s->dir, "work", true))
 		return;
@@ -328,6 +366,11 @@ void fi__sweep_exec_free(struct fi__sweep_exec *x)
 	for (size_t i = 0; i < x->nslots; i++) {
 		free(x->slots[i].dir);
 		free(x->slots[i].work);
+		for (int k = 0; k < SLOT_FILES; k++) {
+			free(x->slots[i].file[k]);
+			if (x->slots[i].fd[k] >= 0)
+				close(x->slots[i].fd[k]);
+		}
 	}
 	free(x->slots);
 	x->slots = NULL;
@@ -339,7 +382,7 @@ static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
 		 const sigset_t *oldmask)
 {
 	struct fi__launch_env e = *x->env;
-	char *out, *err, *report, *trace = NULL;
+	char *trace = NULL;
 	char **argv, **envp;
 	struct fi__launch_spawn sp = {0};
 	long slot = take_slot(x);
@@ -351,6 +394,12 @@ static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
 	j->slot = (size_t)slot;
 	j->dir = x->slots[slot].dir;
 	j->work = x->slots[slot].work;
+	j->out.path = x->slots[slot].file[SLOT_OUT];
+	j->out.fd = x->slots[slot].fd[SLOT_OUT];
+	j->err.path = x->slots[slot].file[SLOT_ERR];
+	j->err.fd = x->slots[slot].fd[SLOT_ERR];
+	j->report.path = x->slots[slot].file[SLOT_REPORT];
+	j->report.fd = x->slots[slot].fd[SLOT_REPORT];
 	rc = x->workdir ? copy_tree(x->workdir, j->work) : 0;
 	if (rc) {
 		fi__util_error(
@@ -358,9 +407,6 @@ static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
 			j->work, strerror(-rc));
 		return -1;
 	}
-	out = path2(j->dir, "out");
-	err = path2(j->dir, "err");
-	report = path2(j->dir, "report");
 	if (j->record)
 		trace = path2(j->dir, "trace.jsonl");
 	/* A run the fork server can start: no trace, no --coverage tree */
@@ -371,12 +417,9 @@ static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
 	}
 	if (x->server && !j->record && !j->gcov) {
 		j->secs = now();
-		pid = fi__sweep_server_fork(x->server, j->rules, report,
-					    j->work, out, err);
+		pid = fi__sweep_server_fork(x->server, j->rules, j->report.path,
+					    j->work, j->out.path, j->err.path);
 		if (pid > 0) {
-			free(out);
-			free(err);
-			free(report);
 			free(trace);
 			j->pid = pid;
 			return 0;
@@ -389,7 +432,7 @@ static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
 	}
 	e.rules = j->rules;
 	e.trace = trace;
-	e.report = report;
+	e.report = j->report.path;
 	envp = fi__launch_make_env(environ, &e);
 	if (j->gcov)
 		envp = gcov_env(envp, j->gcov);
@@ -404,8 +447,8 @@ static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
 	sp.argv = argv;
 	sp.envp = envp;
 	sp.in = "/dev/null";
-	sp.out = out;
-	sp.err = err;
+	sp.out = j->out.path;
+	sp.err = j->err.path;
 	sp.dir = j->work;
 	sp.mask = oldmask;
 	j->secs = now();
@@ -413,9 +456,6 @@ static int start(struct fi__sweep_exec *x, struct fi__sweep_job *j,
 	rc = sp.error;
 	fi__launch_free_env(envp, environ);
 	fi__sweep_strv_free(argv);
-	free(out);
-	free(err);
-	free(report);
 	free(trace);
 	if (pid < 0) {
 		fi__util_error("--sweep: cannot start %s in %s: %s: %s",

@@ -93,13 +93,10 @@ static void progress(struct ctx *c)
 /* The rule's fired count from the run's report; -1 when none came. */
 static long fired(const struct fi__sweep_job *j)
 {
-	size_t n = strlen(j->dir) + 8, len;
-	char *path = fi__util_xmalloc(n), *data, *line;
+	size_t len;
+	char *data = fi__sweep_slurp_file(&j->report, 1 << 20, &len), *line;
 	long sum = -1;
 
-	snprintf(path, n, "%s/report", j->dir);
-	data = fi__sweep_slurp(path, 1 << 20, &len);
-	free(path);
 	for (line = data; line && *line;
 	     line += strcspn(line, "\n"), line += *line == '\n') {
 		json_t *r = json_loadb(line, strcspn(line, "\n"), 0, NULL);
@@ -259,12 +256,9 @@ static int stopped(const struct ctx *c)
 static int baseline_failed(const struct fi__sweep_job *j, double timeout,
 			   bool workdir)
 {
-	size_t n = strlen(j->dir) + 5, len;
-	char *path = fi__util_xmalloc(n), *err;
+	size_t len;
+	char *err = fi__sweep_slurp_file(&j->err, 1 << 16, &len);
 
-	snprintf(path, n, "%s/err", j->dir);
-	err = fi__sweep_slurp(path, 1 << 16, &len);
-	free(path);
 	if (j->timed_out)
 		fi__util_error(
 			"--sweep: the program did not end within %.0f s without any fault, so a sweep cannot start (raise --timeout)",
@@ -427,7 +421,6 @@ static void announce(const struct ctx *c)
 static void baseline_ended(struct ctx *c, struct fi__sweep_job *j, size_t i)
 {
 	size_t len;
-	char *p;
 
 	if (j->timed_out || !WIFEXITED(j->status) || WEXITSTATUS(j->status)) {
 		c->rc = baseline_failed(j, c->x.timeout, c->x.workdir != NULL);
@@ -436,9 +429,7 @@ static void baseline_ended(struct ctx *c, struct fi__sweep_job *j, size_t i)
 	}
 	if (j->secs > c->slowest)
 		c->slowest = j->secs;
-	p = fi__util_xasprintf("%s/err", j->dir);
-	c->base.err[i] = fi__sweep_slurp(p, 1 << 20, &len);
-	free(p);
+	c->base.err[i] = fi__sweep_slurp_file(&j->err, 1 << 20, &len);
 	fi__sweep_snap_take(j, &c->base.snap[i]);
 	if (i == 0 && (c->rc = discover(c, j))) {
 		c->x.stop = true;

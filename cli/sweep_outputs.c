@@ -21,18 +21,14 @@
 
 #define MAX_OUTPUT (64u << 20) /* bytes read of one output */
 
-char *fi__sweep_slurp(const char *path, size_t max, size_t *len)
+/* Up to max bytes of fd from offset 0; a new string. */
+static char *slurp_fd(int fd, size_t max, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	size_t cap = 4096, n = 0;
-	char *buf;
+	char *buf = fi__util_xmalloc(cap + 1);
 	ssize_t r;
 
-	*len = 0;
-	if (fd < 0)
-		return NULL;
-	buf = fi__util_xmalloc(cap + 1);
-	while (n < max && (r = read(fd, buf + n, cap - n)) > 0) {
+	while (n < max && (r = pread(fd, buf + n, cap - n, (off_t)n)) > 0) {
 		n += (size_t)r;
 		if (n == cap) {
 			cap *= 2;
@@ -43,10 +39,30 @@ char *fi__sweep_slurp(const char *path, size_t max, size_t *len)
 			}
 		}
 	}
-	close(fd);
 	buf[n] = '\0';
 	*len = n;
 	return buf;
+}
+
+char *fi__sweep_slurp(const char *path, size_t max, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	char *buf;
+
+	*len = 0;
+	if (fd < 0)
+		return NULL;
+	buf = slurp_fd(fd, max, len);
+	close(fd);
+	return buf;
+}
+
+char *fi__sweep_slurp_file(const struct fi__sweep_file *f, size_t max,
+			   size_t *len)
+{
+	if (f->fd < 0)
+		return fi__sweep_slurp(f->path, max, len);
+	return slurp_fd(f->fd, max, len);
 }
 
 /* Replace every occurrence of `from` in b by "{}". */
@@ -128,14 +144,12 @@ static int by_name(const void *a, const void *b)
 void fi__sweep_snap_take(const struct fi__sweep_job *j,
 			 struct fi__sweep_snap *s)
 {
-	size_t len, dl = strlen(j->dir) + 5;
-	char *out = fi__util_xmalloc(dl), *data;
+	size_t len;
+	char *data;
 
 	memset(s, 0, sizeof(*s));
-	snprintf(out, dl, "%s/out", j->dir);
-	data = fi__sweep_slurp(out, MAX_OUTPUT, &len);
+	data = fi__sweep_slurp_file(&j->out, MAX_OUTPUT, &len);
 	push(s, "stdout", data, len);
-	free(out);
 	walk(s, j->work, ".");
 	if (s->n > 1)
 		qsort(s->v + 1, s->n - 1, sizeof(*s->v), by_name);
