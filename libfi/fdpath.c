@@ -95,24 +95,35 @@ static void fill(struct slot *s, uint64_t st, const char *path, int n)
 	__atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
 }
 
+/* 1: /proc/thread-self exists, -1: it does not (Linux before 3.17, or
+ * no /proc), 0: not asked yet. */
+static int thread_self;
+
 int fi__fdpath_read(int fd, char *buf, size_t len)
 {
-	/* Before Linux 3.17 there is no thread-self. */
 	static const char *const dirs[] = {"/proc/thread-self/fd/",
 					   "/proc/self/fd/"};
+	int ts = __atomic_load_n(&thread_self, __ATOMIC_RELAXED);
+	const char *dir;
 	char link[48];
-	long r = -ENOENT;
+	size_t n = 0;
+	long r;
 
 	if (fd < 0 || len < 2)
 		return -1;
-	for (size_t i = 0; i < 2 && r == -ENOENT; i++) {
-		size_t n = 0;
-
-		for (; dirs[i][n]; n++)
-			link[n] = dirs[i][n];
-		fi__fmt_long(link + n, fd);
-		r = fi__raw3(SYS_readlink, link, buf, len - 1);
+	if (!ts) {
+		/* once: then a closed fd costs one readlink, not two */
+		ts = fi__raw3(SYS_readlink, "/proc/thread-self", link,
+			      sizeof(link)) >= 0
+			     ? 1
+			     : -1;
+		__atomic_store_n(&thread_self, ts, __ATOMIC_RELAXED);
 	}
+	dir = dirs[ts < 0];
+	for (; dir[n]; n++)
+		link[n] = dir[n];
+	fi__fmt_long(link + n, fd);
+	r = fi__raw3(SYS_readlink, link, buf, len - 1);
 	if (r < 0 || (size_t)r >= len - 1)
 		return -1; /* no path, or it may have been cut */
 	buf[r] = '\0';
