@@ -84,10 +84,11 @@ struct pending {
 	long delay_exit_ns; /* delay_exit=: sleep once the call returns */
 	const struct fi__pokes *poke_exit; /* poke_exit=: write once it returns */
 	unsigned long unfollowed; /* an exec's line in the report (follow.h) */
-	bool injected;	   /* a rule changed the call (short=, redirect=) */
-	bool makes_thread; /* a fork-like call with CLONE_THREAD */
-	long lineage;	   /* ... the number of what it makes (lineage.c) */
-	uint64_t first_sp; /* ... a new thread's first %rsp (lineage.h) */
+	bool injected;	       /* a rule changed the call (short=, redirect=) */
+	bool makes_thread;     /* a fork-like call with CLONE_THREAD */
+	long lineage;	       /* ... the number of what it makes (lineage.c) */
+	uint64_t first_sp;     /* ... a new thread's first %rsp (lineage.h) */
+	const char *fd_before; /* the fd's path before a close (path_before) */
 	struct fi__trace_more more; /* ... how: args holds the program's */
 };
 static __thread struct pending pend[PENDING_MAX];
@@ -123,6 +124,7 @@ static struct pending *pend_call(const struct fi__frame *f,
 	p->makes_thread = false;
 	p->lineage = 0;
 	p->first_sp = 0;
+	p->fd_before = 0;
 	p->more = *chg;
 	p->delay_exit_ns = v ? v->delay_exit_ns : 0;
 	p->poke_exit = v ? v->poke_exit : 0;
@@ -135,6 +137,33 @@ static int find_pending(uint32_t point)
 		if (pend[i].point == point)
 			return i;
 	return -1;
+}
+
+/* For the recorder, the path of the fd argument of a call that may close
+ * or replace fds (close; dup2 and dup3, whose fd argument is the one they
+ * copy), read before the call: after a close the fd has none. Kept in a buffer of the scratch that no
+ * call waiting for its post hook holds, since a signal handler's close
+ * may come between a close and its post. NULL: not such a call, or both
+ * buffers are held; "": the fd has no path. */
+static const char *path_before(const struct fi__call *c, struct fi__scratch *s)
+{
+	int fi = fi__runtime_nr.closing_fd_arg[c->nr];
+
+	if (fi < 0)
+		return 0;
+	for (int k = 0; k < 2; k++) {
+		char *b = s->fdpath_before[k];
+		bool held = false;
+
+		for (int i = 0; i < npend; i++)
+			held |= pend[i].fd_before == b;
+		if (!held)
+			return fi__fdpath_get(c->pid, (int)c->args[fi], b,
+					      FI_SCRATCH_PATH) > 0
+				       ? b
+				       : "";
+	}
+	return 0;
 }
 
 _Static_assert(FI_MAX_DEPTH <= FI_SCRATCH_DEPTH,
@@ -494,6 +523,7 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 	const struct fi__verdict *decided = 0;
 	bool acting = fi__runtime_mode.have_rules || fi__runtime_mode.counting;
 	char *path = s->path[depth];
+	const char *before = 0; /* path_before */
 	unsigned long unfollowed = 0;
 
 	describe(f, nr, &c);
@@ -509,8 +539,10 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 		fi__site_forget(); /* code may come where unloaded code was */
 	if (nr == SYS_exit_group || nr == SYS_execve || nr == SYS_execveat)
 		fi__report_flush();
-	if (tracing)
+	if (tracing) {
+		before = path_before(&c, s);
 		fi__fdpath_begin(nr); /* a close or dup2 forgets fd paths */
+	}
 
 	if (acting && !harness) {
 		int pi = fi__runtime_nr.path_arg[nr];
@@ -527,11 +559,14 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 			verdict = act(f, &c, &v, &chg, &changed);
 			decided = &v;
 			if (verdict == VERDICT_DONE && tracing) {
-				char *fdp = s->fdpath[depth];
+				const char *fdp = s->fdpath[depth];
 				int fi = fi__names_argindex(nr, FI_ARG_FD);
-				if (fi < 0 ||
-				    fi__fdpath_get(c.pid, (int)c.args[fi], fdp,
-						   FI_SCRATCH_PATH) <= 0)
+				if (before)
+					fdp = *before ? before : 0;
+				else if (fi < 0 ||
+					 fi__fdpath_get(c.pid, (int)c.args[fi],
+							s->fdpath[depth],
+							FI_SCRATCH_PATH) <= 0)
 					fdp = 0;
 				fi__trace_write_more(&c, (long)f->rax, true,
 						     c.module, c.offset, fdp, 0,
@@ -574,6 +609,7 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 		struct pending *p = pend_call(f, &c, changed, &chg, decided);
 
 		p->unfollowed = unfollowed;
+		p->fd_before = before;
 		if (is_fork_family(nr)) {
 			p->makes_thread =
 				(clone_flags(nr, c.args) & CLONE_THREAD) != 0;
@@ -788,9 +824,11 @@ void fi__dispatch_post(struct fi__frame *f)
 						 FI_SCRATCH_PATH) >= 0)
 			c.path = path;
 		fi = fi__names_argindex(c.nr, FI_ARG_FD);
-		if (pi < 0 && fi >= 0 && ret >= 0 &&
-		    fi__fdpath_get(c.pid, (int)c.args[fi], fdp,
-				   FI_SCRATCH_PATH) > 0)
+		if (p.fd_before)
+			fdpath = *p.fd_before ? p.fd_before : 0;
+		else if (pi < 0 && fi >= 0 && ret >= 0 &&
+			 fi__fdpath_get(c.pid, (int)c.args[fi], fdp,
+					FI_SCRATCH_PATH) > 0)
 			fdpath = fdp;
 		fi__trace_write_more(&c, ret, p.injected, c.module, c.offset,
 				     fdpath, p.seq, &p.more);

@@ -104,9 +104,16 @@ void fi__runtime_rules_changed(void)
 	for (size_t i = 0; i < sizeof(always) / sizeof(always[0]); i++)
 		__atomic_store_n(&per_nr->special[always[i]], 1,
 				 __ATOMIC_RELAXED);
-	for (long i = 0; i < FI_NR_MAX; i++)
+	for (long i = 0; i < FI_NR_MAX; i++) {
+		const struct fi__sysinfo *si = fi__names_sys(i);
+
 		per_nr->path_arg[i] =
 			(signed char)fi__names_argindex(i, FI_ARG_PATH);
+		per_nr->closing_fd_arg[i] =
+			si && (si->facts & FI_FACT_FDCLOSE)
+				? (signed char)fi__names_argindex(i, FI_ARG_FD)
+				: -1;
+	}
 	__atomic_store_n(&m->see_all, m->counting || m->need_site || m->tracing,
 			 __ATOMIC_RELEASE);
 	for (long i = 0; i < FI_NR_MAX; i++)

@@ -51,6 +51,10 @@ struct fi__runtime_nr {
 	unsigned char quick_ok[FI_NR_MAX];
 	/* The index of each syscall's path argument, or -1. */
 	signed char path_arg[FI_NR_MAX];
+	/* The index of the fd argument of a call that may close or replace
+	 * fds (!fdclose in syscalls.spec: close, dup2, dup3), or -1: the
+	 * recorder reads its path before the call. */
+	signed char closing_fd_arg[FI_NR_MAX];
 };
 extern struct fi__runtime_nr fi__runtime_nr FI_RUNTIME_SHARED;
 

@@ -17,6 +17,11 @@
 struct fi__scratch {
 	char path[FI_SCRATCH_DEPTH][FI_SCRATCH_PATH];
 	char fdpath[FI_SCRATCH_DEPTH][FI_SCRATCH_PATH];
+	/* The path of the fd a call closes (close, dup2's new fd...),
+	 * read before the call and kept until its post hook; two, so that
+	 * a signal handler's close in between has one of its own
+	 * (dispatch.c, path_before). */
+	char fdpath_before[2][FI_SCRATCH_PATH];
 	char record[FI_SCRATCH_DEPTH][FI_SCRATCH_RECORD];
 	char argv[FI_SCRATCH_DEPTH][FI_SCRATCH_ARGV];
 	/* A page of the program's memory: follow.c's reads of the

@@ -177,12 +177,23 @@ elif case == "fdreuse":
                        env=env, cwd=work, capture_output=True)
     if r.returncode:
         bad("exit %d: %s" % (r.returncode, r.stderr.decode()))
-    fd = int(r.stdout.decode().strip() or -1)
+    fd, dfd = (list(map(int, r.stdout.split())) + [-1, -1])[:2]
     recs, torn = records(t)
     got = [x.get("path") for x in recs if x["name"] == "write" and x["args"][0] == fd]
     want = [os.path.join(d, n) for n in ("a", "b", "c")]
     if got != want:
         bad("writes on fd %d name %s, expected %s" % (fd, got, want))
+    # a close names the file it closed, read before the call; dup2 the
+    # file it copies; a close that fails on a closed fd names none
+    first = next((i for i, x in enumerate(recs) if x["name"] == "close"
+                  and x["args"][0] == fd and x["ret"] == 0), len(recs))
+    got = [(x["name"], x["ret"], x.get("path")) for x in recs[first:]
+           if x["name"] in ("close", "dup2")]
+    want = [("close", 0, os.path.join(d, "a")), ("dup2", fd, os.path.join(d, "c")),
+            ("close", 0, os.path.join(d, "c")), ("close", 0, os.path.join(d, "c")),
+            ("close", 0, os.path.join(d, "d")), ("close", -9, None)]
+    if got[:6] != want or dfd < 0:
+        bad("closes and dup2 from fd %d on: %s, expected %s" % (fd, got[:6], want))
 elif case == "concurrent":
     t = os.path.join(work, "c.jsonl")
     r = subprocess.run([fi_run, "-q", "--record", t, "--", prog, "threads", "8", "20000"],

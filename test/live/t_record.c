@@ -6,7 +6,9 @@
  *   leaf              1000 writes
  *   fdreuse DIR       one fd number, three files: DIR/a, then DIR/b at the
  *                     same number after a close, then DIR/c put there by
- *                     dup2; one write on each; prints the number
+ *                     dup2; one write on each; then closes both of DIR/c's
+ *                     fds, opens DIR/d and closes it twice (the second
+ *                     fails); prints the number and DIR/d's
  *   threads K N       K threads, N writes each, all at once */
 #include <fcntl.h>
 #include <pthread.h>
@@ -132,7 +134,12 @@ int main(int argc, char **argv)
 		c = file_in(argv[2], "c");
 		if (c < 0 || dup2(c, b) != b || write(b, "c", 1) != 1)
 			return 8;
-		printf("%d\n", b);
+		if (close(c) || close(b))
+			return 9;
+		c = file_in(argv[2], "d");
+		if (c < 0 || close(c) || close(c) != -1)
+			return 10;
+		printf("%d %d\n", b, c);
 		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "signals"))
