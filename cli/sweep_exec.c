@@ -520,13 +520,6 @@ int fi__sweep_exec_run(struct fi__sweep_exec *x)
 	sigaddset(&wait_set, SIGTERM);
 	sigaddset(&wait_set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &wait_set, &oldmask);
-	/* The fork server starts beside the first run (the recorded one,
-	 * which it cannot serve): its start is off the sweep's path. */
-	if (!x->server_tried && !x->no_server) {
-		x->server_tried = true;
-		x->server = fi__sweep_server_start(x, &oldmask);
-	}
-
 	for (;;) {
 		double t, wake;
 		struct timespec ts;
@@ -536,6 +529,13 @@ int fi__sweep_exec_run(struct fi__sweep_exec *x)
 		fill(x, active, &nactive, cap, &oldmask, &rc);
 		if (!nactive)
 			break;
+		/* The fork server starts once the first run (the recorded
+		 * one, which it cannot serve) has: its start is off the
+		 * sweep's path. */
+		if (!x->server_tried && !x->no_server) {
+			x->server_tried = true;
+			x->server = fi__sweep_server_start(x, &oldmask);
+		}
 		t = now();
 		wake = t + 1.0;
 		/* Reap what ended; kill what outlived its deadline. */
