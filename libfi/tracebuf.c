@@ -341,6 +341,23 @@ bool fi__tracebuf_on(void)
 
 /* ---- set-up (not the hook) ---- */
 
+/* Where the window is asked to go: 256 GiB below libfi's own code, so
+ * below the libraries and what the program maps first. Taken from the
+ * top of the mapping area, the window (up to 64 GiB) sat where libfi
+ * maps each library's trampolines from the cache (1 GiB under its code),
+ * so a recorded process patched every library anew (about 570 patch
+ * points and as many copy-on-write faults). Not lower: sanitizers keep
+ * fixed ranges (ASan's shadow ends at 16 TiB, TSan and MSan want the
+ * program's mappings above 0x7e8000000000 and 0x700000000000), and
+ * the libraries sit just under the stack, at about 127 TiB. Only a
+ * hint: the kernel places it elsewhere when it is taken. */
+static unsigned long window_hint(void)
+{
+	unsigned long here = (unsigned long)(uintptr_t)&window_hint;
+
+	return here > (1ul << 40) ? (here & ~(HUGE - 1)) - (1ul << 38) : 0;
+}
+
 /* The window at a 2 MiB boundary, with huge pages asked for: the kernel
  * can then map a file's 2 MiB folios (ext4, xfs, tmpfs with huge=) whole,
  * one entry for 512 pages. The address range is taken first without
@@ -348,7 +365,8 @@ bool fi__tracebuf_on(void)
 static bool map_window(int fd)
 {
 	for (unsigned long w = 1ul << 36; w >= 1ul << 24; w >>= 1) {
-		long r = fi__raw6(SYS_mmap, 0, (long)(w + HUGE), PROT_NONE,
+		long r = fi__raw6(SYS_mmap, (long)window_hint(),
+				  (long)(w + HUGE), PROT_NONE,
 				  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 				  -1, 0);
 		unsigned long a, end;

@@ -25,6 +25,14 @@ fi
 if ! grep -q 'patched libc.so.6: .*(image from the cache)' "$dir/warm.log"; then
 	echo "FAIL: the warm run did not map libc's image"; cat "$dir/warm.log"; exit 1
 fi
+# A recorded run maps it too: the trace's window must not take the place
+# of the trampolines.
+FI_DEBUG=2 FI_CACHE_DIR=$dir/c FI_TRACE=$dir/t.jsonl LD_PRELOAD=$lib "$prog" \
+	2>"$dir/rec.log" >/dev/null
+if ! grep -q 'patched libc.so.6: .*(image from the cache)' "$dir/rec.log"; then
+	echo "FAIL: the recorded run did not map libc's image"
+	grep -v '^fi:   ' "$dir/rec.log"; exit 1
+fi
 if ! grep -q 'patched libc.so.6: .*(planned by fi-plan)' "$dir/none.log" ||
    grep -q 'fi-plan' "$dir/here.log"; then
 	echo "FAIL: fi-plan did not plan without a cache, or did with the decoder here"
