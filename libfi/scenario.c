@@ -199,8 +199,8 @@ static bool key_signal(struct fi__scn_ctx *p, const struct kv *kv,
  * than '/' and holds no ':' matches neither. */
 static bool fd_path_possible(const char *g)
 {
-	return *g == '/' || *g == '*' || *g == '?' || *g == '[' ||
-	       *g == '\\' || strchr(g, ':');
+	return *g == '/' || *g == '*' || *g == '?' || *g == '[' || *g == '\\' ||
+	       strchr(g, ':');
 }
 
 static bool key_path(struct fi__scn_ctx *p, const struct kv *kv,
