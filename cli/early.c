@@ -16,12 +16,14 @@
 
 #include "fi_run.h"
 
-/* Room for the TLS of the program's own libraries, which under LD_AUDIT
- * must all fit the reserve. Of 659 programs in a Debian 12 /usr/bin and
- * /usr/sbin, the median needs 152 bytes (libc's) and the largest 3,852
- * (top: libproc2, libc, libsystemd). Every thread's stack pays for the
- * whole reserve: with 16 KiB here, pthread_create with a PTHREAD_STACK_MIN
- * stack failed with EINVAL; with 4 KiB it still works (live.small_stack). */
+/* Room for the TLS of the libraries the program's own libraries load,
+ * which under LD_AUDIT must all fit the reserve; the TLS of the libraries
+ * it links itself is counted one by one (GCC's libtsan alone has 768
+ * KiB). Of 659 programs in a Debian 12 /usr/bin and /usr/sbin, the
+ * median needs 152 bytes (libc's) and the largest 3,852 (top: libproc2,
+ * libc, libsystemd). Every thread's stack pays for the whole reserve:
+ * with 16 KiB here, pthread_create with a PTHREAD_STACK_MIN stack failed
+ * with EINVAL; with 4 KiB it still works (live.small_stack). */
 #define TLS_ALLOWANCE (4 * 1024)
 /* glibc's default reserve, which the tunable replaces. */
 #define TLS_DEFAULT 512
@@ -84,7 +86,7 @@ static char *merge_tunables(const char *old, size_t want)
 	return out;
 }
 
-bool fi__early_env(const char *libfi, const char *asan, bool verbose,
+bool fi__early_env(const char *libfi, char *const *libs, bool verbose,
 		   struct fi__early *out)
 {
 	const char *slash = strrchr(libfi, '/');
@@ -113,8 +115,9 @@ bool fi__early_env(const char *libfi, const char *asan, bool verbose,
 		free(audit);
 		return false;
 	}
-	want = TLS_DEFAULT + TLS_ALLOWANCE + tls_size(libfi) +
-	       (asan ? tls_size(asan) : 0);
+	want = TLS_DEFAULT + TLS_ALLOWANCE + tls_size(libfi);
+	for (size_t i = 0; libs && libs[i]; i++)
+		want += tls_size(libs[i]);
 	if (old_audit && *old_audit)
 		snprintf(audit + strlen(audit), n - strlen(audit), ":%s",
 			 old_audit);

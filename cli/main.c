@@ -38,6 +38,27 @@ static int check_preloadable(const char *path)
 	return 0;
 }
 
+/* The paths of the libraries the program links itself (those found),
+ * NULL-ended: their static TLS must fit the early start's reserve. */
+static char **needed_paths(const struct fi__target *t)
+{
+	size_t n = 0, k = 0;
+	char **v;
+
+	while (t->needed && t->needed[n])
+		n++;
+	v = fi__util_xmalloc((n + 1) * sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		char *p = fi__locate_needed(t->needed[i], t->elf, t->rpath,
+					    t->runpath);
+
+		if (p)
+			v[k++] = p;
+	}
+	v[k] = NULL;
+	return v;
+}
+
 /* The libraries to put first in LD_PRELOAD: libasan when the program
  * needs it (ASan insists on coming first), then libfi. */
 static char *preload_list(const char *libfi, const struct fi__target *t,
@@ -309,15 +330,15 @@ int main(int argc, char **argv)
 
 	e.preload = preload = preload_list(libfi, &t, o.verbose);
 	{
-		char *asan = t.asan ? fi__locate_needed(t.asan, t.elf, t.rpath,
-							t.runpath)
-				    : NULL;
+		char **libs = needed_paths(&t);
 
-		if (fi__early_env(libfi, asan, o.verbose, &early)) {
+		if (fi__early_env(libfi, libs, o.verbose, &early)) {
 			e.audit = early.audit;
 			e.tunables = early.tunables;
 		}
-		free(asan);
+		for (size_t i = 0; libs[i]; i++)
+			free(libs[i]);
+		free(libs);
 	}
 	if (o.sweep.on) {
 		rc = fi__sweep(&o, &t, &e);

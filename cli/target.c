@@ -139,6 +139,7 @@ struct elf_facts {
 	bool has_interp;
 	char *interp;
 	char *soname, *asan, *rpath, *runpath;
+	char **needed;
 };
 
 /* Reads what matters of a 64-bit x86 ELF. Returns 0, or the exit status
@@ -197,14 +198,20 @@ static int read_elf(const char *shown, int fd, struct elf_facts *f)
 		}
 	}
 	if (strtab && va_to_off(ph, eh.e_phnum, strtab, &stroff)) {
-		for (long k = 0; k < nneeded && !f->asan; k++) {
+		long kept = 0;
+
+		f->needed = fi__util_xmalloc((size_t)(nneeded + 1) *
+					     sizeof(*f->needed));
+		for (long k = 0; k < nneeded; k++) {
 			char *name = read_str(fd, stroff + needed[k]);
 
-			if (name && !strncmp(name, "libasan.so", 10))
-				f->asan = name;
-			else
-				free(name);
+			if (!name)
+				continue;
+			f->needed[kept++] = name;
+			if (!f->asan && !strncmp(name, "libasan.so", 10))
+				f->asan = fi__util_xstrdup(name);
 		}
+		f->needed[kept] = NULL;
 		if (soname >= 0)
 			f->soname = read_str(fd, stroff + soname);
 		if (rpath >= 0)
@@ -311,6 +318,9 @@ void fi__target_free(struct fi__target *t)
 	free(t->asan);
 	free(t->rpath);
 	free(t->runpath);
+	for (size_t i = 0; t->needed && t->needed[i]; i++)
+		free(t->needed[i]);
+	free(t->needed);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -388,12 +398,16 @@ int fi__target_check(const char *prog, struct fi__target *t)
 			free(f.asan);
 			free(f.rpath);
 			free(f.runpath);
+			for (size_t i = 0; f.needed && f.needed[i]; i++)
+				free(f.needed[i]);
+			free(f.needed);
 			free(cur);
 			fi__target_free(t);
 			return rc;
 		}
 		t->elf = cur;
 		t->asan = f.asan;
+		t->needed = f.needed;
 		t->rpath = f.rpath;
 		t->runpath = f.runpath;
 		return 0;

@@ -8,6 +8,7 @@ struct fi__target {
 	char *path; /* what to execve: the program as found */
 	char *elf;  /* the ELF that will run: path, or a script's interpreter */
 	char *asan; /* DT_NEEDED libasan soname of that ELF, or NULL */
+	char **needed;	       /* its DT_NEEDED sonames, NULL-ended; or NULL */
 	char *rpath, *runpath; /* its DT_RPATH / DT_RUNPATH, or NULL */
 };
 

@@ -3,7 +3,8 @@
 # ctest runs one case per test: `cli_test.sh CASE`. Each case asserts the
 # exact status and output. Set by test/cli/CMakeLists.txt:
 #   FI_RUN, CLI_TARGET, CLI_STATIC, CLI_STATIC_PIE (empty if -static does
-#   not link here), CLI_ASAN (empty without libasan), FAKE_LIBFI, FIXTURES,
+#   not link here), CLI_ASAN (empty without libasan), CLI_TSAN (empty
+#   without libtsan), FAKE_LIBFI, FIXTURES,
 #   FI_VERSION, WORK (a scratch directory for this build).
 set -u
 
@@ -691,6 +692,20 @@ live_asan)
 	[ "$rc" != 0 ] || fail "the overflow was not reported"
 	grep -q 'AddressSanitizer: heap-buffer-overflow' "$T/err" ||
 		fail "no ASan report on stderr: $(cat "$T/err")"
+	;;
+live_tsan)
+	# A program that links GCC's libtsan (768 KiB of initial-exec TLS)
+	# starts under the early start, whose static TLS reserve must hold
+	# it: before, ld.so said "cannot allocate memory in static TLS block".
+	[ -n "$CLI_TSAN" ] || { echo "no libtsan here"; exit 77; }
+	unset FI_LIBRARY
+	timeout 60 "$FI_RUN" -v -r 'getppid error=EPERM' -- "$CLI_TSAN" ppid \
+		>"$T/out" 2>"$T/err" </dev/null
+	rc=$?
+	expect_rc 0
+	expect_out "ppid failed"
+	grep -q 'early start with' "$T/err" ||
+		fail "no early start: $(cat "$T/err")"
 	;;
 live_site)
 	# site= with a '/' matches the calling object's full path; without
