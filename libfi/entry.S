@@ -91,6 +91,18 @@
 	popfq
 .endm
 
+/* struct fi__qframe, pushed by fi__entry, back into the registers. */
+.macro RESTORE_QFRAME
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rax
+	popfq
+.endm
+
 /* First the quick way: save only what C may clobber (struct fi__qframe;
  * %rcx and %r11 are the syscall's to clobber) and let fi__dispatch_quick
  * decide from the syscall number alone. It and what it calls are built
@@ -116,23 +128,9 @@ fi__entry:
 	cmp $FI_VERDICT_FULL, %rax
 	je 1f
 	mov %rax, %rcx		/* the verdict goes out in %rcx */
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rdi
-	pop %rsi
-	pop %rdx
-	pop %rax
-	popfq
+	RESTORE_QFRAME
 	ret $FI_ENTRY_POP		/* the patch point and the red zone too */
-1:	pop %r10
-	pop %r9
-	pop %r8
-	pop %rdi
-	pop %rsi
-	pop %rdx
-	pop %rax
-	popfq
+1:	RESTORE_QFRAME
 	SAVE_FRAME
 	call fi__dispatch
 	mov %rax, FI_FRAME_RCX(%rbx)	/* the verdict goes out in %rcx */
