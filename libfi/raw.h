@@ -30,13 +30,12 @@ static inline long fi__raw6(long nr, long a1, long a2, long a3, long a4,
 #define fi__raw4(nr, a, b, c, d)                                               \
 	fi__raw6((nr), (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
 
-/* All of buf to fd, going on after a short write or EINTR; false when the
- * file refuses. A short write costs the atomicity of that one record. */
-static inline int fi__raw_write_all(int fd, const void *buf, unsigned long len)
+/* All len bytes through read or write (nr) on fd, going on after a short
+ * transfer or EINTR; false on an error or an early end. */
+static inline int fi__raw_all(long nr, int fd, char *p, unsigned long len)
 {
-	const char *p = (const char *)buf;
 	while (len) {
-		long n = fi__raw3(1 /* SYS_write */, fd, p, len);
+		long n = fi__raw3(nr, fd, p, len);
 		if (n == -4 /* EINTR */)
 			continue;
 		if (n <= 0)
@@ -47,20 +46,17 @@ static inline int fi__raw_write_all(int fd, const void *buf, unsigned long len)
 	return 1;
 }
 
+/* All of buf to fd; false when the file refuses. A short write costs the
+ * atomicity of that one record. */
+static inline int fi__raw_write_all(int fd, const void *buf, unsigned long len)
+{
+	return fi__raw_all(1 /* SYS_write */, fd, (char *)buf, len);
+}
+
 /* Exactly len bytes from fd into buf; false on error or early end. */
 static inline int fi__raw_read_all(int fd, void *buf, unsigned long len)
 {
-	char *p = (char *)buf;
-	while (len) {
-		long n = fi__raw3(0 /* SYS_read */, fd, p, len);
-		if (n == -4 /* EINTR */)
-			continue;
-		if (n <= 0)
-			return 0;
-		p += n;
-		len -= (unsigned long)n;
-	}
-	return 1;
+	return fi__raw_all(0 /* SYS_read */, fd, (char *)buf, len);
 }
 
 #endif
