@@ -80,6 +80,19 @@ static long lookup(const char *syscall)
 	return nr;
 }
 
+/* enter(), then the number of the syscall named: >= 0 with the API
+ * entered (leave() to follow), or a negative errno, left. */
+static long enter_syscall(const char *syscall)
+{
+	int r = enter();
+	long nr;
+
+	if (r < 0)
+		return r;
+	nr = lookup(syscall);
+	return nr < 0 ? leave((int)nr) : nr;
+}
+
 static int arm(struct fi__rule *r, const struct fi__scn_error *err)
 {
 	int e;
@@ -162,13 +175,11 @@ static int fail_nth(const char *syscall, unsigned n, int err,
 {
 	struct fi__scn_error perr;
 	char text[256];
-	long nr;
-	int r = enter();
-	if (r < 0)
-		return r;
-	nr = lookup(syscall);
+	long nr = enter_syscall(syscall);
+	int r;
+
 	if (nr < 0)
-		return leave((int)nr);
+		return (int)nr;
 	if (n == 0) {
 		set_error("fi_fail_nth: n counts from 1");
 		return leave(-EINVAL);
@@ -211,13 +222,11 @@ static int expect(const char *syscall, long result, const char *origin,
 		  const void *caller)
 {
 	char text[128];
-	long nr;
-	int r = enter();
-	if (r < 0)
-		return r;
-	nr = lookup(syscall);
+	long nr = enter_syscall(syscall);
+	int r;
+
 	if (nr < 0)
-		return leave((int)nr);
+		return (int)nr;
 	r = fi__rules_expect_at(fi__rs, nr, result, origin);
 	if (r < 0) {
 		set_error("cannot queue an expectation for %s", syscall);
@@ -252,13 +261,10 @@ int fi_expect_at(const char *syscall, long result, const char *file, int line)
 
 long fi_count(const char *syscall)
 {
-	long nr;
-	int r = enter();
-	if (r < 0)
-		return r;
-	nr = lookup(syscall);
+	long nr = enter_syscall(syscall);
+
 	if (nr < 0)
-		return leave((int)nr);
+		return nr;
 	leave(0);
 	return fi__runtime_count(nr);
 }
