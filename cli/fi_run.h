@@ -48,6 +48,10 @@ void fi__opts_free(struct fi__run_opts *o);
 /* Helpers (util.c). Allocation failure ends fi-run with status 125. */
 void *fi__util_xmalloc(size_t n);
 char *fi__util_xstrdup(const char *s);
+/* Room for one more element of `size` bytes in the array v, of which n
+ * are used and *cap allocated: v, or v moved to twice the room (`first`
+ * elements the first time). */
+void *fi__util_xgrow(void *v, size_t n, size_t *cap, size_t size, size_t first);
 /* printf into a new string. */
 char *fi__util_xasprintf(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));

@@ -63,14 +63,7 @@ size_t fi__replay_ff_files(const char *file, char ***files)
 		if (strncmp(e->d_name, base, len) || e->d_name[len] != '.' ||
 		    !ff_pid(e->d_name) || strchr(e->d_name + len + 1, '.'))
 			continue;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 8;
-			*files = realloc(*files, cap * sizeof(**files));
-			if (!*files) {
-				fputs("fi-run: out of memory\n", stderr);
-				exit(FI_RUN_EXIT_USAGE);
-			}
-		}
+		*files = fi__util_xgrow(*files, n, &cap, sizeof(**files), 8);
 		if (asprintf(&(*files)[n++], "%s%s%s", slash ? dir : "",
 			     slash && strcmp(dir, "/") ? "/" : "",
 			     e->d_name) < 0) {

@@ -32,14 +32,7 @@ struct fi__rrec *fi__replay_push(struct fi__rtrace *t, unsigned line)
 {
 	struct fi__rrec *r;
 
-	if (t->n == t->cap) {
-		t->cap = t->cap ? 2 * t->cap : 256;
-		t->r = realloc(t->r, t->cap * sizeof(*t->r));
-		if (!t->r) {
-			fputs("fi-run: out of memory\n", stderr);
-			exit(FI_RUN_EXIT_USAGE);
-		}
-	}
+	t->r = fi__util_xgrow(t->r, t->n, &t->cap, sizeof(*t->r), 256);
 	r = &t->r[t->n++];
 	memset(r, 0, sizeof(*r));
 	r->line = line;

@@ -58,20 +58,6 @@ struct fi__summary {
 	size_t *claimed; /* per rule: its aggregate's index, or SIZE_MAX */
 };
 
-/* Room for one more element of `size` bytes in v, of which n are used. */
-static void *grow(void *v, size_t n, size_t *cap, size_t size)
-{
-	if (n < *cap)
-		return v;
-	*cap = *cap ? 2 * *cap : 16;
-	v = realloc(v, *cap * size);
-	if (!v) {
-		fputs("fi-run: out of memory\n", stderr);
-		exit(FI_RUN_EXIT_USAGE);
-	}
-	return v;
-}
-
 /* The aggregate of (origin, text, index); index -1 matches any. */
 static struct agg *agg_find(struct fi__summary *s, const char *origin,
 			    const char *text, long long index)
@@ -89,7 +75,8 @@ static struct agg *agg_add(struct fi__summary *s, const char *origin,
 {
 	struct agg *g;
 
-	s->agg = grow(s->agg, s->nagg, &s->agg_cap, sizeof(*s->agg));
+	s->agg = fi__util_xgrow(s->agg, s->nagg, &s->agg_cap, sizeof(*s->agg),
+				16);
 	g = &s->agg[s->nagg++];
 	memset(g, 0, sizeof(*g));
 	g->origin = fi__util_xstrdup(origin);
@@ -135,8 +122,9 @@ static void add_pid(struct agg *g, long long pid)
 	for (size_t i = 0; i < g->procs_fired; i++)
 		if (g->pids_fired[i] == pid)
 			return;
-	g->pids_fired = grow(g->pids_fired, g->procs_fired, &g->pids_cap,
-			     sizeof(*g->pids_fired));
+	g->pids_fired = fi__util_xgrow(g->pids_fired, g->procs_fired,
+				       &g->pids_cap, sizeof(*g->pids_fired),
+				       16);
 	g->pids_fired[g->procs_fired++] = pid;
 }
 
@@ -202,8 +190,8 @@ static bool take_loss(struct fi__summary *s, json_t *rec)
 		    !strcmp(s->loss[i].what, w))
 			l = &s->loss[i];
 	if (!l) {
-		s->loss =
-			grow(s->loss, s->nloss, &s->loss_cap, sizeof(*s->loss));
+		s->loss = fi__util_xgrow(s->loss, s->nloss, &s->loss_cap,
+					 sizeof(*s->loss), 16);
 		l = &s->loss[s->nloss++];
 		memset(l, 0, sizeof(*l));
 		l->pid = json_integer_value(pid);
@@ -454,7 +442,8 @@ static bool take_exec(struct fi__summary *s, json_t *rec)
 	if (!json_is_string(path) || !json_is_string(why) ||
 	    (interp && !json_is_string(interp)))
 		return false;
-	s->unf = grow(s->unf, s->nunf, &s->unf_cap, sizeof(*s->unf));
+	s->unf = fi__util_xgrow(s->unf, s->nunf, &s->unf_cap, sizeof(*s->unf),
+				16);
 	u = &s->unf[s->nunf++];
 	memset(u, 0, sizeof(*u));
 	u->pid = json_integer_value(pid);

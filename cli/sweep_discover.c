@@ -62,14 +62,7 @@ static void add(struct fi__sweep_sites *s, const char *name, const char *site,
 		e->count++;
 		return;
 	}
-	if (s->n == s->cap) {
-		s->cap = s->cap ? 2 * s->cap : 64;
-		s->v = realloc(s->v, s->cap * sizeof(*s->v));
-		if (!s->v) {
-			fi__util_error("out of memory");
-			exit(FI_RUN_EXIT_USAGE);
-		}
-	}
+	s->v = fi__util_xgrow(s->v, s->n, &s->cap, sizeof(*s->v), 64);
 	e = &s->v[s->n++];
 	memset(e, 0, sizeof(*e));
 	e->syscall = fi__util_xstrdup(name);

@@ -101,14 +101,7 @@ static struct fi__sweep_run *push(struct fi__sweep_plan *p)
 {
 	struct fi__sweep_run *r;
 
-	if (p->n == p->cap) {
-		p->cap = p->cap ? 2 * p->cap : 64;
-		p->v = realloc(p->v, p->cap * sizeof(*p->v));
-		if (!p->v) {
-			fi__util_error("out of memory");
-			exit(FI_RUN_EXIT_USAGE);
-		}
-	}
+	p->v = fi__util_xgrow(p->v, p->n, &p->cap, sizeof(*p->v), 64);
 	r = &p->v[p->n++];
 	memset(r, 0, sizeof(*r));
 	r->fired = -1;

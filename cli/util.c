@@ -26,6 +26,19 @@ char *fi__util_xstrdup(const char *s)
 	return memcpy(fi__util_xmalloc(n), s, n);
 }
 
+void *fi__util_xgrow(void *v, size_t n, size_t *cap, size_t size, size_t first)
+{
+	if (n < *cap)
+		return v;
+	*cap = *cap ? 2 * *cap : first;
+	v = realloc(v, *cap * size);
+	if (!v) {
+		fputs("fi-run: out of memory\n", stderr);
+		exit(FI_RUN_EXIT_USAGE);
+	}
+	return v;
+}
+
 char *fi__util_abspath(const char *path)
 {
 	char *cwd, *out;

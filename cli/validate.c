@@ -72,16 +72,7 @@ static char *bundled_names(const char *dir)
 		if (l <= 3 || strcmp(e->d_name + l - 3, ".fi") ||
 		    e->d_name[0] == '.')
 			continue;
-		if (n == cap) {
-			char **v = realloc(names, (cap = cap ? 2 * cap : 16) *
-							  sizeof(*v));
-
-			if (!v) {
-				fputs("fi-run: out of memory\n", stderr);
-				exit(FI_RUN_EXIT_USAGE);
-			}
-			names = v;
-		}
+		names = fi__util_xgrow(names, n, &cap, sizeof(*names), 16);
 		names[n] = fi__util_xstrdup(e->d_name);
 		names[n++][l - 3] = '\0';
 	}
