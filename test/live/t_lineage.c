@@ -130,9 +130,12 @@ static void make(int n, int first)
 }
 
 static int per_maker;
+static pthread_barrier_t both_made;
 
 static void *maker(void *arg)
 {
+	/* both makers exist (threads 2 and 3) before either makes one */
+	pthread_barrier_wait(&both_made);
 	make(per_maker, (int)(intptr_t)arg);
 	return NULL;
 }
@@ -158,6 +161,7 @@ int main(int argc, char **argv)
 		pthread_t a, b;
 
 		per_maker = n;
+		LIVE_CHECK(pthread_barrier_init(&both_made, NULL, 2) == 0);
 		LIVE_CHECK(pthread_create(&a, NULL, maker, (void *)0) == 0);
 		LIVE_CHECK(pthread_create(&b, NULL, maker,
 					  (void *)(intptr_t)n) == 0);
