@@ -83,6 +83,7 @@ struct pending {
 	unsigned long offset;
 	long delay_exit_ns; /* delay_exit=: sleep once the call returns */
 	const struct fi__pokes *poke_exit; /* poke_exit=: write once it returns */
+	int signal; /* signal=: raise it once the call returned, as strace */
 	unsigned long unfollowed; /* an exec's line in the report (follow.h) */
 	bool injected;	       /* a rule changed the call (short=, redirect=) */
 	bool makes_thread;     /* a fork-like call with CLONE_THREAD */
@@ -128,6 +129,7 @@ static struct pending *pend_call(const struct fi__frame *f,
 	p->more = *chg;
 	p->delay_exit_ns = v ? v->delay_exit_ns : 0;
 	p->poke_exit = v ? v->poke_exit : 0;
+	p->signal = v ? v->signal : 0;
 	return p;
 }
 
@@ -368,6 +370,15 @@ static long do_act(struct fi__frame *f, struct fi__call *c,
 		   const struct fi__verdict *v, struct fi__trace_more *chg,
 		   bool *changed);
 
+static void raise_signal(int sig)
+{
+	fi__raw3(SYS_tgkill, fi__raw0(SYS_getpid), fi__raw0(SYS_gettid), sig);
+}
+
+/* signal=: strace makes the signal pending as the call enters and it is
+ * delivered when the call returns, so the call runs first (a write
+ * reaches its file before a SIGPIPE kills the writer). A call fi decides
+ * gets it here, after the result; a call that runs gets it in post. */
 static long act(struct fi__frame *f, struct fi__call *c,
 		const struct fi__verdict *v, struct fi__trace_more *chg,
 		bool *changed)
@@ -382,6 +393,8 @@ static long act(struct fi__frame *f, struct fi__call *c,
 		poke(c->args, c->nr, v->poke_exit, 8, &chg->poke_failed);
 		chg->poked_exit = v->poke_exit;
 	}
+	if (v->signal > 0 && verdict == VERDICT_DONE)
+		raise_signal(v->signal);
 	return verdict;
 }
 
@@ -395,9 +408,6 @@ static long do_act(struct fi__frame *f, struct fi__call *c,
 	}
 	if (v->delay_ns > 0)
 		sleep_ns(v->delay_ns);
-	if (v->signal > 0)
-		fi__raw3(SYS_tgkill, fi__raw0(SYS_getpid), fi__raw0(SYS_gettid),
-			 v->signal);
 	/* delay_exit= on a call that never reaches the kernel: the result is
 	 * decided now, so sleeping now is sleeping after it. */
 	if (v->delay_exit_ns > 0 &&
@@ -601,7 +611,8 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 		unfollowed = note_unfollowed(f, nr, depth, s);
 	if (verdict == VERDICT_PASS &&
 	    (tracing || unfollowed ||
-	     (decided && (decided->delay_exit_ns > 0 || decided->poke_exit)) ||
+	     (decided && (decided->delay_exit_ns > 0 || decided->poke_exit ||
+			  decided->signal > 0)) ||
 	     is_fork_family(nr) ||
 	     (nr == SYS_mmap && (c.args[2] & PROT_EXEC) &&
 	      (int)c.args[4] >= 0))) {
@@ -662,8 +673,10 @@ static long rules_only(struct fi__frame *f, long nr, int depth,
 	if (!fi__rules_decide(fi__rs, &c, &v))
 		return VERDICT_PASS;
 	verdict = act(f, &c, &v, &chg, &changed);
-	if (verdict == VERDICT_PASS && (v.delay_exit_ns > 0 || v.poke_exit)) {
-		/* delay_exit=, poke_exit=: in post, once the call returned */
+	if (verdict == VERDICT_PASS &&
+	    (v.delay_exit_ns > 0 || v.poke_exit || v.signal > 0)) {
+		/* delay_exit=, poke_exit=, signal=: in post, once the call
+		 * returned */
 		pend_call(f, &c, changed, &chg, &v);
 		verdict = VERDICT_POST;
 	}
@@ -742,7 +755,7 @@ void fi__dispatch_post(struct fi__frame *f)
 	struct fi__call c;
 	struct pending p;
 	long ret = (long)f->rax;
-	int depth = in_hook, i;
+	int depth = in_hook, i, sig = 0;
 	char *fdp, *path;
 	struct fi__scratch *s;
 
@@ -833,9 +846,12 @@ void fi__dispatch_post(struct fi__frame *f)
 		fi__trace_write_more(&c, ret, p.injected, c.module, c.offset,
 				     fdpath, p.seq, &p.more);
 	}
+	sig = p.signal; /* once the call is recorded and the hook left */
 out:
 	in_hook = depth;
 	fi__scratch_end(s);
+	if (sig > 0)
+		raise_signal(sig);
 }
 
 /* --- dispatch.h ------------------------------------------------------ */

@@ -70,7 +70,8 @@ struct fi__pokes {
 };
 
 /* What to do with one call. delay_ns and signal combine with any action:
- * sleep first, then raise the signal, then act. */
+ * sleep first, then act; the signal comes once the call has its result
+ * (dispatch.c, as strace delivers it). */
 struct fi__verdict {
 	enum fi__action action;
 	long value;	    /* errno (ERROR), result (RETVAL), bytes (SHORT) */

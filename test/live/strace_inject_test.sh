@@ -61,6 +61,9 @@ same getppid:retval=7:when=3:when=1 "$ctor"
 same getppid:error=eperm:when=2 "$ctor"
 same getppid:retval=9:when=1+2 "$ctor"
 same getppid:signal=usr1:when=2 "$ctor"
+# The signal comes once the call returned: the write reaches stdout
+# before SIGTERM ends dd (fi used to raise it first: no output).
+same write:signal=SIGTERM:when=1 dd if=in bs=3 status=none
 same getppid:signal=SIGRT_2 "$ctor"
 same getppid:signal=sigrtmin "$ctor"
 same getppid:delay_enter=2ms:retval=3 "$ctor"
