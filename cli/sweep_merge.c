@@ -3,6 +3,8 @@
  * as if one job had run the whole plan. Reports of different commands or
  * plans, the same run twice, or a file that is no sweep report stop it
  * with status 125. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +27,22 @@ static int by_id(const void *a, const void *b)
 static json_t *load(const char *path)
 {
 	json_error_t e;
-	json_t *r = json_load_file(path, 0, &e);
+	FILE *f = fopen(path, "re");
+	json_t *r;
 
+	if (!f) {
+		fprintf(stderr, "%s: error: cannot read: %s\n", path,
+			strerror(errno));
+		return NULL;
+	}
+	r = json_loadf(f, 0, &e);
+	if (!r && ferror(f)) { /* a directory: EISDIR */
+		fprintf(stderr, "%s: error: cannot read: %s\n", path,
+			strerror(errno));
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
 	if (!r) {
 		fprintf(stderr, "%s:%d:%d: error: %s\n", path, e.line, e.column,
 			e.text);

@@ -469,6 +469,10 @@ bad_input)
 	expect 125 "x.json is not the JSON report of fi-run --sweep" --merge x.json
 	echo '{' >y.json
 	expect 125 "y.json:" --merge y.json
+	# one that cannot be read: said plainly, without a line and column
+	expect 125 "no.json: error: cannot read: No such file or directory" --merge no.json
+	mkdir -p adir.json
+	expect 125 "adir.json: error: cannot read: Is a directory" --merge adir.json
 	"$FI_RUN" --sweep --max-runs 1 --json a.json -- true >/dev/null 2>&1
 	"$FI_RUN" --sweep --max-runs 1 --json b.json -- sh -c true >/dev/null 2>&1
 	expect 125 "a.json and b.json are reports of different commands" --merge a.json b.json
