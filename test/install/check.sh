@@ -85,6 +85,7 @@ check_layout()
 	cmp -s "$src/docs/fi-run.1" "$prefix/share/man/man1/fi-run.1" ||
 		fail "$prefix/share/man/man1/fi-run.1 is missing or differs from docs/fi-run.1"
 	[ -x "$prefix/lib/fi/fi-plan" ] || fail "$prefix/lib/fi/fi-plan is not executable"
+	[ -e "$prefix/lib/libfi_audit.so" ] || fail "missing $prefix/lib/libfi_audit.so (fi-run's early start)"
 	[ -x "$prefix/share/fi/fi-coverage.sh" ] || fail "$prefix/share/fi/fi-coverage.sh is missing or not executable"
 	[ -e "$prefix/lib/cmake/fi/fiCoverage.cmake" ] || fail "missing $prefix/lib/cmake/fi/fiCoverage.cmake"
 }
