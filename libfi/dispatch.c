@@ -538,9 +538,10 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 
 	describe(f, nr, &c);
 	/* Name the calling code now when the harness must be told apart
-	 * (its calls are never counted or failed) or the recorder needs it;
-	 * otherwise only if a rule fires for the first time. */
-	if ((acting && fi__runtime_mode.need_site) || tracing) {
+	 * (its calls are never counted or failed), a rule of this number
+	 * has site= or the recorder needs it; otherwise only if a rule fires
+	 * for the first time. */
+	if ((acting && fi__runtime_nr.need_site[nr]) || tracing) {
 		c.caller = 0;
 		harness = caller(f, &c) && acting;
 	}

@@ -850,15 +850,21 @@ bool fi__rules_stats(const struct fi__ruleset *rs, size_t i,
 	return true;
 }
 
-bool fi__rules_need_site(const struct fi__ruleset *rs)
+bool fi__rules_need_site(const struct fi__ruleset *rs, unsigned char *table)
 {
+	bool any = false;
+
 	for (size_t nr = 0; nr < FI_NR_MAX; nr++) {
 		const struct rlist *l = LOAD(&rs->bynr[nr]);
 		for (size_t i = 0; l && i < l->n; i++)
-			if (l->r[i]->nsites)
-				return true;
+			if (l->r[i]->nsites) {
+				any = true;
+				if (table)
+					table[nr] = 1;
+				break;
+			}
 	}
-	return false;
+	return any;
 }
 
 /* Rules decided by the syscall number alone, that only fail or fake a

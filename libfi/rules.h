@@ -139,8 +139,9 @@ int fi__rules_quick(struct fi__ruleset *rs, long nr, long *result);
 void fi__rules_interest(const struct fi__ruleset *rs, unsigned char *table);
 
 /* Whether some armed rule filters on the calling module (site=), so that
- * dispatch must unwind to find it. */
-bool fi__rules_need_site(const struct fi__ruleset *rs);
+ * dispatch must unwind to find it; with table (FI_NR_MAX bytes), sets
+ * table[nr] = 1 for each nr such a rule is on. */
+bool fi__rules_need_site(const struct fi__ruleset *rs, unsigned char *table);
 
 /* 0 when every expectation was consumed and every rule with when= fired;
  * otherwise -EPROTO and msg names the syscall and rule of each, one a

@@ -62,16 +62,18 @@ void fi__runtime_rules_changed(void)
 {
 	struct fi__runtime_mode *m = &fi__runtime_mode;
 	struct fi__runtime_nr *per_nr = &fi__runtime_nr;
-	unsigned char t[FI_NR_MAX];
+	unsigned char t[FI_NR_MAX], sites[FI_NR_MAX];
 	bool all = m->counting || m->tracing;
 
 	fi__fill(t, all, sizeof(t));
+	fi__fill(sites, m->counting, sizeof(sites));
 	if (fi__rs) {
 		fi__rules_interest(fi__rs, t);
 		__atomic_store_n(&m->have_rules, 1, __ATOMIC_RELEASE);
 	}
 	__atomic_store_n(&m->need_site,
-			 m->counting || (fi__rs && fi__rules_need_site(fi__rs)),
+			 (fi__rs && fi__rules_need_site(fi__rs, sites)) ||
+				 m->counting,
 			 __ATOMIC_RELEASE);
 	if (!fi__runtime_comm[0])
 		fi__raw2(SYS_prctl, PR_GET_NAME, fi__runtime_comm);
@@ -113,6 +115,8 @@ void fi__runtime_rules_changed(void)
 			si && (si->facts & FI_FACT_FDCLOSE)
 				? (signed char)fi__names_argindex(i, FI_ARG_FD)
 				: -1;
+		__atomic_store_n(&per_nr->need_site[i], sites[i],
+				 __ATOMIC_RELAXED);
 	}
 	__atomic_store_n(&m->see_all, m->counting || m->need_site || m->tracing,
 			 __ATOMIC_RELEASE);

@@ -55,6 +55,11 @@ struct fi__runtime_nr {
 	 * fds (!fdclose in syscalls.spec: close, dup2, dup3), or -1: the
 	 * recorder reads its path before the call. */
 	signed char closing_fd_arg[FI_NR_MAX];
+	/* 1 where a call's site is needed before its rules are decided: a
+	 * rule of that number has site= (or every number, in API mode,
+	 * which never counts or fails the harness's calls). Elsewhere the
+	 * site is found only when a rule fires for the first time. */
+	unsigned char need_site[FI_NR_MAX];
 };
 extern struct fi__runtime_nr fi__runtime_nr FI_RUNTIME_SHARED;
 
