@@ -19,9 +19,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -128,6 +131,10 @@ static int copy_tree(const char *src, const char *dst)
 			return -errno;
 		out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 			   st.st_mode & 07777);
+		if (out < 0 && errno == EEXIST) {
+			close(in); /* kept from the last run: see keep() */
+			return 0;
+		}
 		if (out < 0) {
 			rc = -errno;
 			close(in);
@@ -302,12 +309,72 @@ static bool slot_file(const char *name)
 	       !strcmp(name, "report");
 }
 
+/* Whether a and b (regular files) hold the same bytes; n is their size. */
+static bool same_bytes(const char *a, const char *b, off_t n)
+{
+	int fa = open(a, O_RDONLY | O_CLOEXEC | O_NOFOLLOW),
+	    fb = open(b, O_RDONLY | O_CLOEXEC);
+	char x[16384], y[sizeof(x)];
+	bool same = fa >= 0 && fb >= 0;
+
+	for (off_t at = 0; same && at < n;) {
+		ssize_t r = pread(fa, x, sizeof(x), at);
+
+		same = r > 0 && pread(fb, y, (size_t)r, at) == r &&
+		       !memcmp(x, y, (size_t)r);
+		at += r;
+	}
+	if (fa >= 0)
+		close(fa);
+	if (fb >= 0)
+		close(fb);
+	return same;
+}
+
+/* Whether p, a run's copy of the --workdir file src, is still exactly
+ * what copy_tree made it: then the next run in the slot gets it as it is
+ * (its times put back), where removing it and making it again would cost
+ * an inode each time. On ext4, making a file where many were just
+ * removed scans the inode table past every one removed too recently:
+ * that was a third of fi-run's time in a sweep of gzip, and it slows the
+ * program's own files too. Kept: a file of ours alone (one link, our
+ * owner, no extended attribute, no flag that a fresh copy lacks), with
+ * the source's mode, size, time and bytes. */
+static bool keep(const char *p, const char *src)
+{
+	struct stat a, b;
+	unsigned long fl = 0;
+	int fd;
+	bool ok;
+
+	if (lstat(p, &a) || stat(src, &b) || !S_ISREG(a.st_mode) ||
+	    !S_ISREG(b.st_mode) || a.st_nlink != 1 || a.st_uid != geteuid() ||
+	    a.st_gid != getegid() ||
+	    (a.st_mode & 07777) != (b.st_mode & 07777) ||
+	    a.st_size != b.st_size || a.st_size > (16 << 20) ||
+	    a.st_mtim.tv_sec != b.st_mtim.tv_sec ||
+	    a.st_mtim.tv_nsec != b.st_mtim.tv_nsec ||
+	    llistxattr(p, NULL, 0) != 0)
+		return false;
+	fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	ok = (ioctl(fd, FS_IOC_GETFLAGS, &fl) ||
+	      !(fl & FS_FL_USER_VISIBLE &
+		~(FS_EXTENT_FL | FS_INLINE_DATA_FL))) &&
+	     same_bytes(p, src, a.st_size) &&
+	     !futimens(fd, (struct timespec[2]){b.st_atim, b.st_mtim});
+	close(fd);
+	return ok;
+}
+
 /* Remove everything in dir but the entry `keep` (NULL: nothing kept);
- * with `slot`, the slot's own files are emptied instead: on ext4, making
- * a file where many were just removed scans the inode table for one not
- * removed too recently, and that was a quarter of fi-run's time. Whether
- * it all went. */
-static bool empty_dir(const char *dir, const char *keep, bool slot)
+ * with `slot`, the slot's own files are emptied instead; with src (the
+ * directory dir is a copy of), the files still as copied are kept (see
+ * keep()) and the directories that are copies of one are emptied the
+ * same way. Whether all else went. */
+static bool empty_dir(const char *dir, const char *keep_name, bool slot,
+		      const char *src)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
@@ -320,13 +387,33 @@ static bool empty_dir(const char *dir, const char *keep, bool slot)
 		char *p;
 
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-		    (keep && !strcmp(e->d_name, keep)))
+		    (keep_name && !strcmp(e->d_name, keep_name)))
 			continue;
 		p = path2(dir, e->d_name);
 		if (slot && e->d_type == DT_REG && slot_file(e->d_name) &&
 		    !truncate(p, 0)) {
 			free(p);
 			continue;
+		}
+		if (src && (e->d_type == DT_REG || e->d_type == DT_DIR)) {
+			char *sp = path2(src, e->d_name);
+			struct stat a, b;
+			bool kept =
+				e->d_type == DT_REG
+					? keep(p, sp)
+					: !lstat(p, &a) && !stat(sp, &b) &&
+						  S_ISDIR(a.st_mode) &&
+						  S_ISDIR(b.st_mode) &&
+						  a.st_uid == geteuid() &&
+						  llistxattr(p, NULL, 0) == 0 &&
+						  !chmod(p, 0700) &&
+						  empty_dir(p, NULL, false, sp);
+
+			free(sp);
+			if (kept) {
+				free(p);
+				continue;
+			}
 		}
 		if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) {
 			fi__sweep_rmtree(p);
@@ -351,9 +438,9 @@ void fi__sweep_release(struct fi__sweep_exec *x, const struct fi__sweep_job *j)
 		if (s->fd[i] >= 0 && ftruncate(s->fd[i], 0))
 			return;
 	chmod(s->work, 0700);
-	if (!empty_dir(s->dir, "work", true))
+	if (!empty_dir(s->dir, "work", true, NULL))
 		return;
-	if (!empty_dir(s->work, NULL, false)) {
+	if (!empty_dir(s->work, NULL, false, x->workdir)) {
 		fi__sweep_rmtree(s->work);
 		if (mkdir(s->work, 0700))
 			return;

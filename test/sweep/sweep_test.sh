@@ -220,6 +220,57 @@ if len(r["runs"]) < 4: print("FAIL: %d runs" % len(r["runs"])); sys.exit(1)
 bad = [x["detail"] for x in r["runs"] if "LEFTOVER" in x["detail"]]
 if bad: print("FAIL: a run saw what another left: %s" % bad); sys.exit(1)
 ' || failed=1
+	# A copy a run left as it was is kept for the next run in its slot
+	# (making files is dear), but only then: each run checks that its
+	# data.txt is as copied, then changes it one way of five (by a count
+	# kept outside the sweep): its bytes alone, its mode, an extended
+	# attribute, a second link, or its times alone.
+	touch -d @1000000000 in/data.txt
+	chmod 644 in/data.txt
+	echo 0 >count
+	pyexe=$(python3 -c 'import sys; print(sys.executable)')
+	cat >check.py <<PY
+import os, sys
+st = os.stat("data.txt")
+bad = []
+if open("data.txt", "rb").read() != b"one\\ntwo\\n": bad.append("bytes")
+if st.st_mode & 0o7777 != 0o644: bad.append("mode %o" % (st.st_mode & 0o7777))
+if st.st_nlink != 1: bad.append("links %d" % st.st_nlink)
+if st.st_mtime_ns != 1000000000 * 10**9: bad.append("mtime")
+try:
+    if os.listxattr("data.txt"): bad.append("xattr")
+except OSError:
+    pass
+if os.listdir(".") != ["data.txt"]: bad.append("files %s" % os.listdir("."))
+if bad:
+    print("LEFTOVER", *bad, file=sys.stderr); sys.exit(3)
+n = int(open("$T/count").read())
+open("$T/count", "w").write(str(n + 1))
+k = n % 5
+if k == 0:
+    with open("data.txt", "r+b") as f: f.write(b"ONE")
+    os.utime("data.txt", ns=(st.st_atime_ns, st.st_mtime_ns))
+elif k == 1:
+    os.chmod("data.txt", 0o600)
+elif k == 2:
+    try: os.setxattr("data.txt", "user.fi", b"1")
+    except OSError: os.chmod("data.txt", 0o640)
+elif k == 3:
+    os.link("data.txt", "other")
+else:
+    os.utime("data.txt", ns=(5, 7))
+PY
+	sweep --workdir in --timeout 10 --syscalls openat --max-runs 12 \
+		--json k.json -- "$pyexe" "$T/check.py"
+	[ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "status $rc: $(head -c 600 err)"
+	py '
+import json, sys
+r = json.load(open("k.json"))
+bad = [x["detail"] for x in r["runs"] if "LEFTOVER" in (x["detail"] or "")]
+if bad: print("FAIL: a run saw what another did to its copy: %s" % bad); sys.exit(1)
+if len(r["runs"]) < 10: print("FAIL: %d runs" % len(r["runs"])); sys.exit(1)
+' || failed=1
+	[ "$(cat count)" -ge 10 ] || fail "only $(cat count) runs changed their copy"
 	# The copies keep the files' times: a program that writes a file's
 	# time (gzip, tar) gives the same output in every run.
 	touch -d @1000000000 in/data.txt
