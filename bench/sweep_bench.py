@@ -17,6 +17,10 @@ time each sweep run costs over a bare one.
 The patch-plan cache (FI_CACHE_DIR) is the run's own, filled by one
 untimed sweep first: the figures are for a warm cache. Other work on the
 machine shows up in the figures; run it several times.
+
+Everything goes under $TMPDIR: the bare runs' copies and the sweeps'
+scratch directories alike, so `TMPDIR=/dev/shm python3 bench/...`
+measures both on a tmpfs (no disk, no ext4 inode scans, no discards).
 """
 import argparse
 import json
