@@ -261,7 +261,7 @@ static int baseline_failed(const struct fi__sweep_job *j, double timeout,
 
 	if (j->timed_out)
 		fi__util_error(
-			"--sweep: the program did not end within %.0f s without any fault, so a sweep cannot start (raise --timeout)",
+			"--sweep: the program did not end within %g s without any fault, so a sweep cannot start (raise --timeout)",
 			timeout);
 	else if (WIFSIGNALED(j->status))
 		fi__util_error(

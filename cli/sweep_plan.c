@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "names.h"
+#include "scn_value.h"
 #include "sweep.h"
 
 /* Is name in the comma list? A NULL list holds everything. */
@@ -46,14 +47,22 @@ static int check_list(const char *opt, const char *list, bool syscalls)
 		}
 		memcpy(word, p, l);
 		word[l] = '\0';
-		if (syscalls && fi__names_sys_nr(word) < 0) {
-			fi__util_error("%s: unknown syscall '%s'", opt, word);
-			return FI_RUN_EXIT_USAGE;
-		}
-		if (!syscalls && fi__names_errno_nr(word) < 0) {
-			fi__util_error(
-				"%s: unknown errno '%s' (names like ENOSPC)",
-				opt, word);
+		if (syscalls ? fi__names_sys_nr(word) < 0
+			     : fi__names_errno_nr(word) < 0) {
+			struct fi__scn_suggest sg = FI_SCN_SUGGEST(word);
+			const char *s;
+
+			for (int i = 0; syscalls && i < FI_NR_MAX; i++)
+				if (fi__names_sys(i))
+					fi__scn_consider(
+						&sg, fi__names_sys(i)->name);
+			for (int i = 1; !syscalls && i < 4096; i++)
+				fi__scn_consider(&sg, fi__names_errno(i));
+			s = fi__scn_suggestion(&sg);
+			fi__util_error("%s: unknown %s '%s'%s%s%s", opt,
+				       syscalls ? "syscall" : "errno", word,
+				       s ? "; did you mean '" : "", s ? s : "",
+				       s ? "'?" : "");
 			return FI_RUN_EXIT_USAGE;
 		}
 		p += l;

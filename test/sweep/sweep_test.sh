@@ -506,14 +506,16 @@ bad_input)
 	expect 125 "fi-run: -j: '0' is not a number of jobs" --sweep -j 0 -- true
 	expect 125 "fi-run: --timeout: 'abc' is not a number of seconds" --sweep --timeout abc -- true
 	expect 125 "fi-run: --max-runs: '-1' is not a number" --sweep --max-runs -1 -- true
-	expect 125 "fi-run: --syscalls: unknown syscall 'wirte'" --sweep --syscalls wirte -- true
-	expect 125 "fi-run: --errnos: unknown errno 'ENOSPACE'" --sweep --errnos ENOSPACE -- true
+	expect 125 "fi-run: --syscalls: unknown syscall 'wirte'; did you mean 'write'?" --sweep --syscalls wirte -- true
+	expect 125 "fi-run: --errnos: unknown errno 'ENOSPACE'; did you mean 'ENOSPC'?" --sweep --errnos ENOSPACE -- true
+	expect 125 "fi-run: --syscalls: unknown syscall 'qwertyuiop'" --sweep --syscalls qwertyuiop -- true
 	expect 125 "need --sweep" --shard 1/2 -- true
 	expect 125 "cannot be combined with them" --sweep -r 'write error=EIO' -- true
 	expect 125 "fi-run: --sweep: the program exits 3 without any fault" --sweep -- sh -c 'echo oops >&2; exit 3'
 	grep -q '^oops$' err || fail "the failing baseline's stderr is not shown"
 	expect 125 "killed by signal 6 (SIGABRT) without any fault" --sweep -- sh -c 'kill -ABRT $$'
 	expect 125 "did not end within 1 s without any fault" --sweep --timeout 1 -- sleep 5
+	expect 125 "did not end within 0.5 s without any fault" --sweep --timeout 0.5 -- sleep 5
 	expect 127 "no-such-program" --sweep -- no-such-program
 	# merge: not a report, different commands.
 	echo '{"x":1}' >x.json
