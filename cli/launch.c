@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "fi_run.h"
+#include "reap.h"
 #include "scratch.h"
 
 static const int relayed[] = {SIGINT,  SIGTERM, SIGHUP,
@@ -402,7 +403,8 @@ pid_t fi__launch_spawn(struct fi__launch_spawn *s)
  *
  *   fi-run --(+pgid when a run starts, -pgid when its group is gone,
  *             0 at the end)--> keeper (socketpair, one int32 each)
- *   fi-run dies: the keeper reads EOF and kills every group listed.
+ *   fi-run dies: the keeper reads EOF and kills every group listed,
+ *   then every process whose environment names fi-run (reap.c).
  *
  * The keeper has a process group of its own, so that a kill of fi-run's
  * group (a CI job's timeout) leaves it to clean up; it blocks every
@@ -413,7 +415,7 @@ pid_t fi__launch_spawn(struct fi__launch_spawn *s)
 static int keeper_fd = -1;
 static pid_t keeper_pid;
 
-static void keeper_main(int fd)
+static void keeper_main(int fd, pid_t fi_run)
 {
 	static pid_t groups[KEEPER_MAX];
 	size_t n = 0;
@@ -451,13 +453,14 @@ static void keeper_main(int fd)
 	}
 	for (size_t i = 0; i < n; i++)
 		kill(-groups[i], SIGKILL);
+	fi__reap_marked(fi_run);
 	_exit(0);
 }
 
 int fi__launch_keeper_start(void)
 {
 	int sv[2];
-	pid_t pid;
+	pid_t pid, fi_run = getpid();
 
 	if (keeper_fd >= 0)
 		return 0;
@@ -472,11 +475,12 @@ int fi__launch_keeper_start(void)
 	}
 	if (pid == 0) {
 		close(sv[1]);
-		keeper_main(sv[0]);
+		keeper_main(sv[0], fi_run);
 	}
 	close(sv[0]);
 	keeper_fd = sv[1];
 	keeper_pid = pid;
+	fi__reap_spare(pid);
 	atexit(fi__launch_keeper_stop);
 	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "libsearch.h"
 #include "sweep.h"
+#include "tracefile.h"
 
 /* Sites in the runtime itself: a call made by the loader or by libc on
  * its own (no frame of the program's on the stack). Failing them tests
@@ -121,14 +122,18 @@ static void note_thread(struct pids *t, json_t *r)
 
 int fi__sweep_discover(const char *trace, struct fi__sweep_sites *out)
 {
-	FILE *f = fopen(trace, "re");
+	FILE *f;
 	char *line = NULL;
-	size_t cap = 0;
+	size_t cap = 0, torn = 0;
 	unsigned long lineno = 0;
 	ssize_t len;
 	struct pids threads = {0};
 
 	memset(out, 0, sizeof(*out));
+	/* A process the run left behind, killed when the run ended, may have
+	 * been killed in the middle of a record (reap.c): that record goes. */
+	fi__tracefile_tidy(trace, &torn);
+	f = fopen(trace, "re");
 	if (!f) {
 		fi__util_error("--sweep: the discovery trace %s: %s", trace,
 			       strerror(errno));

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "reap.h"
 #include "sweep.h"
 
 extern char **environ;
@@ -571,7 +572,7 @@ static void fill(struct fi__sweep_exec *x, struct fi__sweep_job **active,
 		if (start(x, j, oldmask)) {
 			*rc = -1;
 		} else {
-			fi__launch_keeper_add(j->pid);
+			fi__reap_started(j->pid);
 			active[(*nactive)++] = j;
 		}
 	}
@@ -584,7 +585,7 @@ static void kill_all(struct fi__sweep_job **active, size_t nactive)
 		kill(-active[i]->pid, SIGKILL);
 	for (size_t i = 0; i < nactive; i++) {
 		waitpid(active[i]->pid, NULL, 0);
-		fi__launch_keeper_drop(active[i]->pid);
+		fi__reap_ended(active[i]->pid);
 	}
 }
 
@@ -601,6 +602,7 @@ int fi__sweep_exec_run(struct fi__sweep_exec *x)
 	/* fi-run killed: the keeper kills the runs' groups. One for all
 	 * the runs of this fi-run; it ends when fi-run exits. */
 	fi__launch_keeper_start();
+	fi__reap_begin();
 	sigemptyset(&wait_set);
 	sigaddset(&wait_set, SIGCHLD);
 	sigaddset(&wait_set, SIGINT);
@@ -632,9 +634,7 @@ int fi__sweep_exec_run(struct fi__sweep_exec *x)
 			pid_t w = waitpid(j->pid, &st, WNOHANG);
 
 			if (w == j->pid) {
-				kill(-j->pid,
-				     SIGKILL); /* what it left behind */
-				fi__launch_keeper_drop(j->pid);
+				fi__reap_ended(j->pid); /* what it left */
 				j->status = st;
 				j->secs = now() - j->secs;
 				active[i] = active[--nactive];
@@ -693,6 +693,7 @@ int fi__sweep_exec_run(struct fi__sweep_exec *x)
 			}
 		}
 	}
+	fi__reap_end();
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	free(active);
 	free(ended);

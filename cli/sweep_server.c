@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "forkserver.h"
+#include "reap.h"
 #include "sweep.h"
 
 extern char **environ;
@@ -151,6 +152,7 @@ struct fi__sweep_server *fi__sweep_server_start(const struct fi__sweep_exec *x,
 		return NULL;
 	}
 	s->answered = false;
+	fi__reap_spare(s->pid); /* its group holds the next run, waiting */
 	return s;
 }
 

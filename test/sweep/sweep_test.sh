@@ -531,6 +531,81 @@ bad_input)
 	expect 125 "a.json and b.json are reports of different commands" --merge a.json b.json
 	expect 125 "--merge needs the JSON reports" --merge
 	;;
+escape)
+	# A run that leaves a process outside its process group and session
+	# (a daemon's fork, setsid, fork): nothing of it is left once the
+	# sweep ends, with forked or exec'd runs, at -j1 and -j2, nor a few
+	# seconds after fi-run is SIGKILLed mid-run (docs/sweep.md, "What a
+	# run leaves behind"). Only this case's processes are counted: their
+	# argv carries a marker of its own.
+	marker=fi-escape-$$-$RANDOM
+	left() { # the live processes that carry the marker
+		local d a
+		for d in /proc/[0-9]*; do
+			mapfile -d '' -t a 2>/dev/null <"$d/cmdline" || continue
+			[ "${a[0]:-}" = "$marker" ] ||
+				{ [ "${a[0]:-}" = "$ESCAPE_TARGET" ] && [ "${a[2]:-}" = "$marker" ]; } ||
+				{ [ "${a[0]:-}" = gpg-agent ] && [[ "${a[2]:-}" = *"$marker" ]]; } ||
+				continue
+			echo "${d#/proc/}"
+		done
+	}
+	none_left() { # WHAT: fails unless none is left within 5 s
+		local l
+		for _ in $(seq 50); do
+			l=$(left)
+			[ -z "$l" ] && return 0
+			sleep 0.1
+		done
+		fail "$1: left running: $(for p in $l; do tr '\0' ' ' </proc/$p/cmdline; echo; done)"
+		kill -KILL $l 2>/dev/null
+	}
+	for how in exec fork; do
+		for server in 1 0; do
+			for j in 1 2; do
+				FI_FORK_SERVER=$server sweep -j$j --timeout 10 \
+					--json r.json -- "$ESCAPE_TARGET" $how "$marker"
+				[ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "$how server=$server -j$j: status $rc: $(cat err)"
+				py 'import json; assert len(json.load(open("r.json"))["runs"]) >= 3' ||
+					fail "$how server=$server -j$j: too few runs"
+				none_left "$how server=$server -j$j"
+			done
+		done
+	done
+	# An outcome is the run's own: a daemon it leaves is no hang, and
+	# the run that only leaves one is recovered (its output is the same).
+	FI_FORK_SERVER=0 sweep --timeout 10 --json r.json --syscalls write \
+		-- "$ESCAPE_TARGET" exec "$marker"
+	py '
+import json
+runs = json.load(open("r.json"))["runs"]
+assert runs and all(r["outcome"] != "hang" for r in runs), runs' ||
+		fail "a leftover made a hang: $(cat out)"
+	none_left "outcomes"
+	# fi-run killed mid-run, while the run's leftover lives.
+	for how in exec fork; do
+		"$FI_RUN" --sweep --timeout 60 -- "$ESCAPE_TARGET" $how "$marker" 2 \
+			>out 2>err &
+		fi_pid=$!
+		for _ in $(seq 100); do
+			[ -n "$(left | grep -vx "$fi_pid")" ] && break
+			sleep 0.05
+		done
+		[ -n "$(left)" ] || fail "$how: no leftover seen: $(cat err)"
+		kill -KILL $fi_pid
+		wait $fi_pid 2>/dev/null
+		none_left "$how, fi-run SIGKILLed"
+	done
+	# A real daemon: gpg-agent --daemon forks, and its child calls
+	# setsid. Its home is not the run's directory: an agent ends by
+	# itself when its socket is removed.
+	if command -v gpg-agent >/dev/null; then
+		mkdir -m 700 "$T/gnupg-$marker"
+		sweep --timeout 10 --max-runs 20 -- gpg-agent --homedir "$T/gnupg-$marker" --daemon
+		[ "$rc" = 0 ] || [ "$rc" = 1 ] || fail "gpg-agent: status $rc: $(cat err)"
+		none_left "gpg-agent"
+	fi
+	;;
 *)
 	echo "unknown case $case_name"
 	exit 2
