@@ -59,8 +59,8 @@ static size_t nruns, runs_cap;
 static struct left *lefts;
 static size_t nlefts, lefts_cap;
 static unsigned long started;
-static pid_t spare[8]; /* process groups of fi-run's own helpers */
-static size_t nspare;
+static pid_t spare[8]; /* process groups of fi-run's own: its own, */
+static size_t nspare;  /* the keeper's, the fork server's */
 
 /* The last pid the kernel handed out in fi-run's pid namespace; -1
  * when it cannot be read. One pread. */
@@ -92,6 +92,7 @@ void fi__reap_begin(void)
 			return;
 		last_pid_fd = open("/proc/sys/kernel/ns_last_pid",
 				   O_RDONLY | O_CLOEXEC);
+		fi__reap_spare(getpgrp());
 		on = true;
 	}
 	first = last_pid();
@@ -123,7 +124,7 @@ static bool is_spare(pid_t pgid)
 	for (size_t i = 0; i < nspare; i++)
 		if (spare[i] == pgid)
 			return true;
-	return pgid == getpgrp();
+	return false;
 }
 
 /* Could p (in group g) come from a run still running? Not when that run
@@ -171,12 +172,13 @@ static bool probe(pid_t p, pid_t from)
 
 	if (is_run(p) || filed(p))
 		return false;
-	g = getpgid(p);
-	if (g < 0 || is_spare(g) || is_run(g))
-		return false;
+	/* Most pids are someone else's, or gone: one syscall each. */
 	si.si_pid = 0;
 	if (waitid(P_PID, (id_t)p, &si, WEXITED | WNOHANG | WNOWAIT))
 		return false; /* not fi-run's child */
+	g = getpgid(p);
+	if (g < 0 || is_spare(g) || is_run(g))
+		return false; /* the fork server's next run, or a run's own */
 	if (si.si_pid == p) {
 		reap(p); /* a zombie */
 		return false;
