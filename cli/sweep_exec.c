@@ -571,9 +571,16 @@ static void fill(struct fi__sweep_exec *x, struct fi__sweep_job **active,
 	while (!*rc && !x->stop && *nactive < cap && (j = x->next(x->arg))) {
 		if (start(x, j, oldmask)) {
 			*rc = -1;
-		} else {
-			fi__reap_started(j->pid);
-			active[(*nactive)++] = j;
+			break;
+		}
+		fi__reap_started(j->pid);
+		active[(*nactive)++] = j;
+		/* The fork server starts once the first run (the recorded
+		 * one, which it cannot serve) has: its start is off the
+		 * sweep's path, and it serves the next run. */
+		if (!x->server_tried && !x->no_server) {
+			x->server_tried = true;
+			x->server = fi__sweep_server_start(x, oldmask);
 		}
 	}
 }
@@ -618,13 +625,6 @@ int fi__sweep_exec_run(struct fi__sweep_exec *x)
 		fill(x, active, &nactive, cap, &oldmask, &rc);
 		if (!nactive)
 			break;
-		/* The fork server starts once the first run (the recorded
-		 * one, which it cannot serve) has: its start is off the
-		 * sweep's path. */
-		if (!x->server_tried && !x->no_server) {
-			x->server_tried = true;
-			x->server = fi__sweep_server_start(x, &oldmask);
-		}
 		t = now();
 		wake = t + 1.0;
 		/* Reap what ended; kill what outlived its deadline. */
