@@ -27,7 +27,8 @@ int main(int argc, char **argv)
 		setsid();
 		if (fork() == 0) {
 			if (!strcmp(argv[1], "exec")) {
-				execl("/bin/sleep", argv[2], "300", (char *)NULL);
+				execl("/bin/sleep", argv[2], "300",
+				      (char *)NULL);
 				_exit(127);
 			}
 			sleep(300);
