@@ -85,8 +85,9 @@ struct pending {
 	const struct fi__pokes *poke_exit; /* poke_exit=: write once it returns */
 	int signal; /* signal=: raise it once the call returned, as strace */
 	unsigned long unfollowed; /* an exec's line in the report (follow.h) */
-	bool injected;	       /* a rule changed the call (short=, redirect=) */
-	bool makes_thread;     /* a fork-like call with CLONE_THREAD */
+	bool injected;	   /* a rule changed the call (short=, redirect=) */
+	bool makes_thread; /* a fork-like call with CLONE_THREAD */
+	unsigned char before_bit; /* fd_before's buffer (before_taken) */
 	long lineage;	       /* ... the number of what it makes (lineage.c) */
 	uint64_t first_sp;     /* ... a new thread's first %rsp (lineage.h) */
 	const char *fd_before; /* the fd's path before a close (path_before) */
@@ -95,9 +96,22 @@ struct pending {
 static __thread struct pending pend[PENDING_MAX];
 static __thread int npend;
 
+/* The scratch's fdpath_before buffers in use (bit k: buffer k), each from
+ * path_before until its call's record is written. Taken and given back
+ * with one atomic instruction each: a signal handler of this thread may
+ * take one at any point in between, in the hook or out of it. */
+static __thread unsigned before_taken;
+
+static void give_back(unsigned bit)
+{
+	if (bit)
+		__atomic_fetch_and(&before_taken, ~bit, __ATOMIC_RELAXED);
+}
+
 static struct pending *push_pending(void)
 {
 	if (npend == PENDING_MAX) {
+		give_back(pend[0].before_bit);
 		for (int i = 1; i < PENDING_MAX; i++)
 			pend[i - 1] = pend[i];
 		npend--;
@@ -126,6 +140,7 @@ static struct pending *pend_call(const struct fi__frame *f,
 	p->lineage = 0;
 	p->first_sp = 0;
 	p->fd_before = 0;
+	p->before_bit = 0;
 	p->more = *chg;
 	p->delay_exit_ns = v ? v->delay_exit_ns : 0;
 	p->poke_exit = v ? v->poke_exit : 0;
@@ -143,27 +158,31 @@ static int find_pending(uint32_t point)
 
 /* For the recorder, the path of the fd argument of a call that may close
  * or replace fds (close; dup2 and dup3, whose fd argument is the one they
- * copy), read before the call: after a close the fd has none. Kept in a buffer of the scratch that no
- * call waiting for its post hook holds, since a signal handler's close
- * may come between a close and its post. NULL: not such a call, or both
- * buffers are held; "": the fd has no path. */
-static const char *path_before(const struct fi__call *c, struct fi__scratch *s)
+ * copy), read before the call: after a close the fd has none. It waits
+ * for the record in a buffer of the scratch taken in before_taken (*bit;
+ * give_back once the record is written), since a signal handler's close
+ * may come between a close and its record. NULL: not such a call, or both
+ * buffers are taken; "": the fd has no path. */
+static const char *path_before(const struct fi__call *c, struct fi__scratch *s,
+			       unsigned *bit)
 {
 	int fi = fi__runtime_nr.closing_fd_arg[c->nr];
 
+	*bit = 0;
 	if (fi < 0)
 		return 0;
-	for (int k = 0; k < 2; k++) {
-		char *b = s->fdpath_before[k];
-		bool held = false;
+	for (unsigned k = 0; k < 2; k++) {
+		unsigned b = 1u << k;
 
-		for (int i = 0; i < npend; i++)
-			held |= pend[i].fd_before == b;
-		if (!held)
-			return fi__fdpath_get(c->pid, (int)c->args[fi], b,
-					      FI_SCRATCH_PATH) > 0
-				       ? b
-				       : "";
+		if (__atomic_fetch_or(&before_taken, b, __ATOMIC_RELAXED) & b)
+			continue;
+		if (fi__fdpath_get(c->pid, (int)c->args[fi],
+				   s->fdpath_before[k], FI_SCRATCH_PATH) > 0) {
+			*bit = b;
+			return s->fdpath_before[k];
+		}
+		give_back(b);
+		return "";
 	}
 	return 0;
 }
@@ -534,6 +553,7 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 	bool acting = fi__runtime_mode.have_rules || fi__runtime_mode.counting;
 	char *path = s->path[depth];
 	const char *before = 0; /* path_before */
+	unsigned before_bit = 0;
 	unsigned long unfollowed = 0;
 
 	describe(f, nr, &c);
@@ -551,7 +571,7 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 	if (nr == SYS_exit_group || nr == SYS_execve || nr == SYS_execveat)
 		fi__report_flush();
 	if (tracing) {
-		before = path_before(&c, s);
+		before = path_before(&c, s, &before_bit);
 		fi__fdpath_begin(nr); /* a close or dup2 forgets fd paths */
 	}
 
@@ -622,6 +642,7 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 
 		p->unfollowed = unfollowed;
 		p->fd_before = before;
+		p->before_bit = (unsigned char)before_bit;
 		if (is_fork_family(nr)) {
 			p->makes_thread =
 				(clone_flags(nr, c.args) & CLONE_THREAD) != 0;
@@ -650,6 +671,8 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 out:
 	if (tracing && verdict != VERDICT_POST)
 		fi__fdpath_end(nr);
+	if (verdict != VERDICT_POST)
+		give_back(before_bit);
 	return verdict;
 }
 
@@ -804,6 +827,9 @@ void fi__dispatch_post(struct fi__frame *f)
 	}
 	if (is_fork_family(p.nr))
 		fi__lineage_made(p.makes_thread, p.lineage, p.first_sp, ret);
+	/* Entries above ours were left by handlers that longjmp'ed away. */
+	for (int k = i + 1; k < npend; k++)
+		give_back(pend[k].before_bit);
 	npend = i;
 	if (p.unfollowed && ret < 0 && ret > -4096)
 		fi__report_exec_failed(p.unfollowed, ret);
@@ -848,6 +874,7 @@ void fi__dispatch_post(struct fi__frame *f)
 				     fdpath, p.seq, &p.more);
 	}
 	sig = p.signal; /* once the call is recorded and the hook left */
+	give_back(p.before_bit);
 out:
 	in_hook = depth;
 	fi__scratch_end(s);

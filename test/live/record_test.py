@@ -229,6 +229,31 @@ elif case == "signals":
     if ppids != handled:
         bad("%d getppid records, the handler ran %d times" % (ppids, handled))
     whole_numbering(recs, "signals")
+elif case == "closesig":
+    # a signal handler's close between a close and its post hook keeps
+    # its own path, and leaves the interrupted close its own: plain
+    # FI_TRACE, as for signals
+    t = os.path.join(work, "cs.jsonl")
+    d = os.path.join(work, "cs")
+    os.mkdir(d)
+    e = dict(env, FI_TRACE=t, LD_PRELOAD=libfi)
+    r = subprocess.run([prog, "closesig", "3000", d], env=e, cwd=work,
+                       capture_output=True)
+    if r.returncode or r.stderr:
+        bad("exit %d: %s" % (r.returncode, r.stderr.decode()))
+    recs, torn = records(t, raw=True)
+    handled = int(r.stdout.split()[-1]) if r.stdout.split() else -1
+    by_site = {}
+    for x in recs:
+        if x["name"] == "close" and x["ret"] == 0:
+            by_site.setdefault(x.get("site"), []).append(x.get("path"))
+    main = os.path.join(d, "main")
+    hand = os.path.join(d, "handler")
+    got = sorted((len(v), sorted(set(map(str, v)))) for v in by_site.values()
+                 if set(v) & {main, hand})
+    want = sorted([(3000, [main]), (handled, [hand]), (1, [hand])])
+    if got != want:
+        bad("close records by site (count, paths): %s, expected %s" % (got, want))
 else:
     bad("unknown case %s" % case)
 

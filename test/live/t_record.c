@@ -9,7 +9,11 @@
  *                     dup2; one write on each; then closes both of DIR/c's
  *                     fds, opens DIR/d and closes it twice (the second
  *                     fails); prints the number and DIR/d's
- *   threads K N       K threads, N writes each, all at once */
+ *   threads K N       K threads, N writes each, all at once
+ *   closesig N DIR    N times: open DIR/main, write, close; a timer signal
+ *                     every 50 us opens and closes DIR/handler in its
+ *                     handler, often between a close and its post hook;
+ *                     prints how often the handler ran */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -84,6 +88,48 @@ static int signals(long n)
 	return 0;
 }
 
+static const char *handler_path;
+
+static void on_timer_close(int sig)
+{
+	int fd = open(handler_path, O_WRONLY);
+
+	(void)sig;
+	if (fd < 0 || close(fd))
+		_exit(6);
+	handled++;
+}
+
+static int file_in(const char *dir, const char *name);
+
+static int closesig(long n, const char *dir)
+{
+	struct itimerval it = {{0, 50}, {0, 50}};
+	struct sigaction sa;
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/handler", dir);
+	handler_path = path;
+	fd = file_in(dir, "handler");
+	if (fd < 0 || close(fd))
+		return 5;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_timer_close;
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGALRM, &sa, NULL) || setitimer(ITIMER_REAL, &it, NULL))
+		return 5;
+	for (long i = 0; i < n; i++) {
+		fd = file_in(dir, "main");
+		if (fd < 0 || write(fd, "m", 1) != 1 || close(fd))
+			return 6;
+	}
+	memset(&it, 0, sizeof(it));
+	setitimer(ITIMER_REAL, &it, NULL);
+	printf("%ld\n", handled);
+	return 0;
+}
+
 static int file_in(const char *dir, const char *name)
 {
 	char path[4096];
@@ -142,6 +188,8 @@ int main(int argc, char **argv)
 		printf("%d %d\n", b, c);
 		return 0;
 	}
+	if (argc == 4 && !strcmp(argv[1], "closesig"))
+		return closesig(atol(argv[2]), argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "signals"))
 		return signals(atol(argv[2]));
 	if (argc == 4 && !strcmp(argv[1], "threads"))
