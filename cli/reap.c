@@ -16,9 +16,12 @@
  *     alive .................................. killed, reaped, and the
  *                                              pids looked at again
  *
- * With -j above 1, a process that may come from a run still running is
- * kept until every run that was running when it was found has ended:
- * killing it earlier could change that run's outcome. */
+ * With -j above 1, a process that may come from a run still running (one
+ * that started before it was made) is the ended run's when its FI_REPORT
+ * (in /proc/PID/environ) is that run's, and the other run's when it is
+ * the other's; else it is kept until every run that was running when it
+ * was found has ended: killing it earlier could change that run's
+ * outcome. */
 #include "reap.h"
 
 #include <dirent.h>
@@ -42,7 +45,8 @@
 
 struct run {
 	pid_t pid;
-	unsigned long n; /* the how-manieth run started */
+	unsigned long n;    /* the how-manieth run started */
+	const char *report; /* its FI_REPORT, which its processes inherit */
 };
 
 struct left {
@@ -59,6 +63,7 @@ static size_t nruns, runs_cap;
 static struct left *lefts;
 static size_t nlefts, lefts_cap;
 static unsigned long started;
+static const char *ending; /* the FI_REPORT of the run that ended */
 static pid_t spare[8]; /* process groups of fi-run's own: its own, */
 static size_t nspare;  /* the keeper's, the fork server's */
 
@@ -104,10 +109,10 @@ void fi__reap_spare(pid_t pgid)
 		spare[nspare++] = pgid;
 }
 
-void fi__reap_started(pid_t run)
+void fi__reap_started(pid_t run, const char *report)
 {
 	runs = fi__util_xgrow(runs, nruns, &runs_cap, sizeof(*runs), 16);
-	runs[nruns++] = (struct run){run, ++started};
+	runs[nruns++] = (struct run){run, ++started, report};
 	fi__launch_keeper_add(run);
 }
 
@@ -137,6 +142,41 @@ static bool maybe_running(pid_t p, pid_t g)
 		if (runs[i].pid < made)
 			return true;
 	return false;
+}
+
+/* The environment /proc shows for pid (what its image was exec'd with,
+ * or the fork server's for a process forked from it): NUL-separated
+ * strings in a static buffer, their length in *n. NULL when unreadable. */
+static const char *environ_of(pid_t pid, size_t *n)
+{
+	static char env[65536];
+	char path[40];
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	r = read(fd, env, sizeof(env) - 1);
+	close(fd);
+	if (r <= 0)
+		return NULL;
+	env[r] = '\0';
+	*n = (size_t)r;
+	return env;
+}
+
+/* pid's FI_REPORT, or NULL. */
+static const char *report_of(pid_t pid)
+{
+	size_t n;
+	const char *env = environ_of(pid, &n);
+
+	for (const char *s = env; s && s < env + n; s += strlen(s) + 1)
+		if (!strncmp(s, "FI_REPORT=", 10))
+			return s + 10;
+	return NULL;
 }
 
 static void reap(pid_t pid)
@@ -183,7 +223,16 @@ static bool probe(pid_t p, pid_t from)
 		reap(p); /* a zombie */
 		return false;
 	}
+	/* Whose it is may show in its environment: a run's FI_REPORT is
+	 * its own. Read only for a process that may be another run's. */
 	if (maybe_running(p, g)) {
+		const char *r = report_of(p);
+
+		if (r && ending && !strcmp(r, ending))
+			goto mine;
+		for (size_t i = 0; r && i < nruns; i++)
+			if (!strcmp(r, runs[i].report))
+				return false; /* seen again when that run ends */
 		lefts = fi__util_xgrow(lefts, nlefts, &lefts_cap,
 				       sizeof(*lefts), 16);
 		lefts[nlefts++] = (struct left){p, started, g == p};
@@ -191,6 +240,7 @@ static bool probe(pid_t p, pid_t from)
 			fi__launch_keeper_add(g);
 		return false;
 	}
+mine:
 	kill_left(p, g, from);
 	return true;
 }
@@ -293,8 +343,10 @@ static void kill_filed(bool all)
 
 void fi__reap_ended(pid_t run)
 {
+	ending = NULL;
 	for (size_t i = 0; i < nruns; i++)
 		if (runs[i].pid == run) {
+			ending = runs[i].report;
 			runs[i] = runs[--nruns];
 			break;
 		}
@@ -305,6 +357,7 @@ void fi__reap_ended(pid_t run)
 	if (!on)
 		return;
 	sweep_from(run);
+	ending = NULL;
 	if (nlefts)
 		kill_filed(false);
 }
@@ -324,25 +377,16 @@ void fi__reap_end(void)
  * server shows the server's environment, FI_FORKSERVER=R,W,FI_RUN. */
 static bool names_fi_run(pid_t pid, pid_t fi_run)
 {
-	static char env[65536];
-	char path[40], report[48], server[24];
-	size_t rl, sl;
-	ssize_t n;
-	int fd;
+	char report[48], server[24];
+	size_t rl, sl, n;
+	const char *env = environ_of(pid, &n);
 
-	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (!env)
 		return false;
-	n = read(fd, env, sizeof(env) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	env[n] = '\0';
 	rl = (size_t)snprintf(report, sizeof(report), "FI_REPORT=/proc/%d/fd/",
 			      (int)fi_run);
 	sl = (size_t)snprintf(server, sizeof(server), ",%d", (int)fi_run);
-	for (char *s = env; s < env + n; s += strlen(s) + 1) {
+	for (const char *s = env; s < env + n; s += strlen(s) + 1) {
 		size_t l = strlen(s);
 
 		if (!strncmp(s, report, rl))

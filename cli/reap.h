@@ -14,9 +14,10 @@ void fi__reap_begin(void);
  * run's leftovers: never looked into. */
 void fi__reap_spare(pid_t pgid);
 
-/* A run started, as the leader of its own process group; it is on the
+/* A run started, as the leader of its own process group, with report
+ * as its FI_REPORT (kept, not copied, until it ends); it is on the
  * keeper's list from now on. */
-void fi__reap_started(pid_t run);
+void fi__reap_started(pid_t run, const char *report);
 
 /* The run's process is reaped: kill its group and reap the group's
  * members, then kill and reap the processes that left it (with -j above

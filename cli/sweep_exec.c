@@ -573,7 +573,7 @@ static void fill(struct fi__sweep_exec *x, struct fi__sweep_job **active,
 			*rc = -1;
 			break;
 		}
-		fi__reap_started(j->pid);
+		fi__reap_started(j->pid, j->report.path);
 		active[(*nactive)++] = j;
 		/* The fork server starts once the first run (the recorded
 		 * one, which it cannot serve) has: its start is off the
