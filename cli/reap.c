@@ -64,8 +64,9 @@ static struct left *lefts;
 static size_t nlefts, lefts_cap;
 static unsigned long started;
 static const char *ending; /* the FI_REPORT of the run that ended */
-static pid_t spare[8]; /* process groups of fi-run's own: its own, */
-static size_t nspare;  /* the keeper's, the fork server's */
+/* process groups of fi-run's own: its own, the keeper's, the server's */
+static pid_t spare[8];
+static size_t nspare;
 
 /* The last pid the kernel handed out in fi-run's pid namespace; -1
  * when it cannot be read. One pread. */
