@@ -582,6 +582,11 @@ runs = json.load(open("r.json"))["runs"]
 assert runs and all(r["outcome"] != "hang" for r in runs), runs' ||
 		fail "a leftover made a hang: $(cat out)"
 	none_left "outcomes"
+	# A run killed by its timeout (here the first, which makes the
+	# sweep give up): its leftover goes with its group.
+	sweep --timeout 1 -- "$ESCAPE_TARGET" exec "$marker" 300
+	[ "$rc" = 125 ] || fail "timeout: status $rc, not 125: $(cat err)"
+	none_left "timeout"
 	# fi-run killed mid-run, while the run's leftover lives.
 	for how in exec fork; do
 		"$FI_RUN" --sweep --timeout 60 -- "$ESCAPE_TARGET" $how "$marker" 2 \
