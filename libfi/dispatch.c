@@ -625,7 +625,7 @@ static long see_all(struct fi__frame *f, long nr, int depth,
 		fi__trace_write(&c, FI_TRACE_RET_NONE, false, c.module,
 				c.offset, 0);
 		if (nr == SYS_exit_group)
-			fi__trace_exit();
+			fi__trace_exit(c.pid);
 		goto out;
 	}
 	if (verdict == VERDICT_PASS && (nr == SYS_execve || nr == SYS_execveat))

@@ -194,6 +194,32 @@ static void put_pokes(struct fi__jw *w, const struct fi__trace_more *more)
 	fi__jw_arr_end(w);
 }
 
+/* Records of this process between their room and their '{' (shared
+ * with a vfork child, which counts its own), and the process whose
+ * exit_group is on its way (fi__trace_exit; 0: none). */
+static int appending, ending;
+
+/* Append to the mapped trace, unless this process's exit_group is on
+ * its way: then this thread dies with it before its record would be
+ * whole, and it waits for that instead of taking room it would leave
+ * empty. The pid is asked anew: a vfork child that ends shares this
+ * memory, and the cached one (dispatch.c) may be the child's. */
+static int append(const char *buf, size_t len)
+{
+	int r, e;
+
+	__atomic_add_fetch(&appending, 1, __ATOMIC_SEQ_CST);
+	e = __atomic_load_n(&ending, __ATOMIC_SEQ_CST);
+	if (e && e == (int)fi__raw0(SYS_getpid)) {
+		__atomic_sub_fetch(&appending, 1, __ATOMIC_SEQ_CST);
+		for (;;)
+			fi__raw0(SYS_pause);
+	}
+	r = fi__tracebuf_append(buf, len);
+	__atomic_sub_fetch(&appending, 1, __ATOMIC_RELEASE);
+	return r;
+}
+
 unsigned long fi__trace_write_more(const struct fi__call *c, long ret,
 				   bool injected, const char *site_module,
 				   unsigned long site_offset,
@@ -351,7 +377,7 @@ out:
 	if (w.broken)
 		;
 	else if (fi__tracebuf_on()) {
-		int r = fi__tracebuf_append(buf, w.len);
+		int r = append(buf, w.len);
 		if (r < 0)
 			fi__fds_lost(FI_FD_TRACE, -r);
 	} else {
@@ -361,7 +387,15 @@ out:
 	return seq;
 }
 
-void fi__trace_exit(void)
+void fi__trace_exit(int pid)
 {
+	/* Its other threads die with the call; a record one of them has
+	 * room for but has not written yet would stay NUL bytes in the
+	 * file. They finish theirs first; a record begun after this one
+	 * never is (append). Bounded: an append does not block. */
+	__atomic_store_n(&ending, pid, __ATOMIC_SEQ_CST);
+	for (int i = 0;
+	     i < 100000 && __atomic_load_n(&appending, __ATOMIC_SEQ_CST); i++)
+		fi__raw0(SYS_sched_yield);
 	fi__tracebuf_trim();
 }

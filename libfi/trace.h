@@ -64,8 +64,9 @@ unsigned long fi__trace_write_more(const struct fi__call *c, long ret,
 				   const char *fd_path, unsigned long resumes,
 				   const struct fi__trace_more *more);
 
-/* The process is about to end (exit_group, after its record): let the
- * trace end with the last record written (tracebuf.h). Hook-safe. */
-void fi__trace_exit(void);
+/* Process pid is about to end (exit_group, after its record): its other
+ * threads' records are let finish, none is begun, and the trace ends
+ * with the last record written (tracebuf.h). Hook-safe. */
+void fi__trace_exit(int pid);
 
 #endif
